@@ -1,0 +1,246 @@
+"""The main job at scale, measured in one run: import, routing, batch build, batch send, and
+the naive renderer as the yardstick.
+
+    python bench/bench_batch.py                      # 20,000 recipients in 200 outlets
+    python bench/bench_batch.py --outlets 20 --per-outlet 100 --skip-send
+
+Prints rates (messages or rows per second), peak memory (RSS) of the `batch build` process
+for 2,000 and for the full size, and the ratios the performance issue asks about. Everything
+runs on a temporary SQLite registry and a loopback SMTP sink; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from civic_contacts import batches, importing, registry, releases, routing, synthetic
+from civic_contacts.config import load_settings
+from civic_contacts.db import make_engine, session_factory
+from civic_contacts.migrations import ensure_schema
+from civic_contacts.render import Renderer, build_message
+
+CLI = [sys.executable, "-m", "civic_contacts"]
+
+
+def registry_of(folder: Path, name: str, outlets: int, per_outlet: int) -> str:
+    url = f"sqlite:///{folder / name}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with session_factory(engine)() as session, session.begin():
+        synthetic.load_base(session, dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+        synthetic.add_media_list(session, outlets, per_outlet)
+    engine.dispose()
+    return url
+
+
+def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall time, peak RSS in MiB, and stderr of one command run as a user runs it."""
+    start = time.perf_counter()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{stderr}")
+    return elapsed, usage.ru_maxrss // 1024, stderr
+
+
+def bench_import(folder: Path, rows: int, phones: bool) -> float:
+    """Rows per second for `journalist import` of a CSV (in-process, one transaction)."""
+    url = f"sqlite:///{folder / f'import-{rows}-{phones}.sqlite3'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with session_factory(engine)() as session, session.begin():
+        synthetic.load_base(session)
+        synthetic.add_media_list(session, 50, 0)
+    path = folder / f"journalists-{phones}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["outlet", "name", "email", "language", "role", "phones"])
+        for i in range(rows):
+            writer.writerow(
+                [
+                    f"outlet-{i % 50:05d}",
+                    f"Journaliste {i} Diallo",
+                    f"j{i}@example.com",
+                    "",
+                    "Reporter",
+                    "+1 202 555 0123 (WhatsApp)" if phones else "",
+                ]
+            )
+    start = time.perf_counter()
+    with session_factory(engine)() as session, session.begin():
+        report = importing.import_journalists(session, path)
+    elapsed = time.perf_counter() - start
+    assert report.created == rows
+    engine.dispose()
+    return rows / elapsed
+
+
+def bench_routing(url: str) -> tuple[int, float]:
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        release = releases.get_release(session, "sahel-civilians")
+        args = (
+            releases.release_info(release),
+            registry.routing_outlets(session),
+            registry.routing_journalists(session),
+            registry.routing_contacts(session),
+            registry.routing_offices(session),
+        )
+        start = time.perf_counter()
+        routings = routing.route_release(*args)
+        elapsed = time.perf_counter() - start
+    engine.dispose()
+    return sum(len(r.journalists) for r in routings), elapsed
+
+
+def bench_naive(url: str, sample: int) -> float:
+    """The yardstick: every message rendered and built with one stdlib EmailMessage each."""
+    engine = make_engine(url)
+    with session_factory(engine)() as session, session.begin():
+        plan = batches.plan_batch(
+            session, "sahel-civilians", load_settings(db=url), batches.BuildOptions()
+        )
+        session.rollback()
+    renderer = Renderer()
+    messages = []
+    for planned in plan.messages():
+        messages.append(planned)
+        if len(messages) >= sample:
+            break
+    start = time.perf_counter()
+    for planned in messages:
+        parts = renderer.render(planned.variant, planned.recipient)
+        build_message(planned.variant, planned.recipient, parts, planned.reply_to)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return len(messages) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outlets", type=int, default=200)
+    parser.add_argument("--per-outlet", type=int, default=100)
+    parser.add_argument("--naive-sample", type=int, default=1000)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--skip-send", action="store_true")
+    args = parser.parse_args()
+    total = args.outlets * args.per_outlet
+    small_outlets = max(1, args.outlets // 10)
+    with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "CIVIC_CONTACTS_CONFIG": str(folder / "none.toml")}
+        env.pop("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", None)
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+        rate = bench_import(folder, args.import_rows, phones=False)
+        print(f"journalist import, no phones:  {rate:9,.0f} rows/s  ({args.import_rows:,} rows)")
+        rate = bench_import(folder, args.import_rows // 2, phones=True)
+        print(
+            f"journalist import, one phone:  {rate:9,.0f} rows/s  ({args.import_rows // 2:,} rows)"
+        )
+
+        big = registry_of(folder, "big.sqlite3", args.outlets, args.per_outlet)
+        small = registry_of(folder, "small.sqlite3", small_outlets, args.per_outlet)
+        routed, seconds = bench_routing(big)
+        print(
+            f"routing:                       {routed / seconds:9,.0f} journalists/s  ({routed:,} in {seconds:.2f} s)"
+        )
+
+        naive = bench_naive(big, args.naive_sample)
+        print(
+            f"naive renderer (stdlib each):  {naive:9,.0f} messages/s  (sample of {args.naive_sample:,})"
+        )
+
+        small_time, small_rss, _ = timed_process(
+            [
+                *CLI,
+                "--db",
+                small,
+                "batch",
+                "build",
+                "sahel-civilians",
+                "--out",
+                str(folder / "out-small"),
+            ],
+            env,
+        )
+        big_time, big_rss, _ = timed_process(
+            [
+                *CLI,
+                "--db",
+                big,
+                "batch",
+                "build",
+                "sahel-civilians",
+                "--out",
+                str(folder / "out-big"),
+            ],
+            env,
+        )
+        small_n = small_outlets * args.per_outlet
+        build_rate = total / big_time
+        print(
+            f"batch build, {small_n:,} messages:  {small_n / small_time:9,.0f} messages/s end to end "
+            f"({small_time:.2f} s), peak RSS {small_rss} MiB"
+        )
+        print(
+            f"batch build, {total:,} messages: {build_rate:9,.0f} messages/s end to end "
+            f"({big_time:.2f} s), peak RSS {big_rss} MiB"
+        )
+        print(f"  ratio to naive renderer:     {build_rate / naive:9.1f}x  (target >= 10x)")
+        print(f"  RSS {total:,} / {small_n:,}:        {big_rss / small_rss:9.2f}   (target <= 1.5)")
+        eml = sum(1 for _ in (folder / "out-big").glob("*/*.eml"))
+        assert eml == total, f"{eml} files for {total} messages"
+
+        if not args.skip_send:
+            from sink import LeanSink
+
+            sink = LeanSink()
+            port = sink.start()
+            try:
+                send_time, send_rss, _ = timed_process(
+                    [
+                        *CLI,
+                        "--db",
+                        big,
+                        "batch",
+                        "send",
+                        "sahel-civilians",
+                        "--smtp-host",
+                        "127.0.0.1",
+                        "--smtp-port",
+                        str(port),
+                        "--security",
+                        "none",
+                        "--connections",
+                        "4",
+                        "--yes",
+                    ],
+                    env,
+                )
+            finally:
+                sink.stop()
+            print(
+                f"batch send, 4 connections:     {total / send_time:9,.0f} messages/s end to end "
+                f"({send_time:.2f} s), {sink.count / max(sink.last - sink.first, 1e-9):,.0f}/s at the server, "
+                f"peak RSS {send_rss} MiB"
+            )
+            print(
+                f"  received {sink.count:,}, distinct Message-IDs {len(sink.ids):,} (expected {total:,} of each)"
+            )
+
+
+if __name__ == "__main__":
+    main()

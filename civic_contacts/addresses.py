@@ -1,0 +1,52 @@
+"""Email addresses: validation and the normalised form stored (email-validator).
+
+No DNS lookups unless asked: a press officer on a poor connection must be able to import.
+"""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+from civic_contacts.errors import InvalidEmail
+
+
+def normalise_email(value: str, check_deliverability: bool = False) -> str:
+    """The normalised address (domain in IDNA-decoded lower case, local part lower-cased).
+
+    Local parts are lower-cased too: people are matched by address, and no mail system our
+    recipients use treats `JDoe@` and `jdoe@` as two people.
+    """
+    text = value.strip()
+    if not text:
+        raise InvalidEmail("empty email address")
+    if _plain(text):
+        return text.lower()
+    try:
+        result = validate_email(text, check_deliverability=check_deliverability)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(f'"{value}" is not a valid email address: {exc}') from None
+    return result.normalized.lower()
+
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN = re.compile(
+    rf"^{_ATEXT}(?:\.{_ATEXT})*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}$"
+)
+
+
+def _plain(text: str) -> bool:
+    """An everyday ASCII address that email-validator would accept as it is.
+
+    Lists hold tens of thousands of these; checking them with one regular expression keeps
+    imports fast. Anything else (international, quoted, special-use domains) goes to
+    email-validator, which gives the reason when it is not valid.
+    """
+    if len(text) > 254 or not _PLAIN.match(text):
+        return False
+    local, _at, domain = text.rpartition("@")
+    if len(local) > 64:
+        return False
+    labels = domain.lower().split(".")
+    return not any(".".join(labels[i:]) in SPECIAL_USE_DOMAIN_NAMES for i in range(len(labels)))

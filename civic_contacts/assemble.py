@@ -1,0 +1,358 @@
+"""The fast way to build a batch's messages: everything a message variant shares is rendered
+and encoded once, and each recipient adds only what differs.
+
+What differs per recipient: the To header, the greeting name, the unsubscribe link, the
+Message-ID (and so the MIME boundaries), and the Date. The text and HTML bodies are rendered
+once per variant with marker strings in place of the name and the link; per recipient the
+markers are replaced (the HTML one with the escaped value) and the part is quoted-printable
+encoded by `binascii` in C. The card, the calendar entry and the shared headers are encoded
+once.
+
+The straightforward construction in `render.build_message` stays the reference: for each
+template language, the first variant is rendered both ways with probe values that any
+template filter would change, and the fast path is used for that language only when the
+decoded parts are equal. `tests/test_assemble.py` checks the same on varied data.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import email
+import functools
+from dataclasses import dataclass
+from email import policy
+from email.utils import format_datetime
+
+from markupsafe import escape
+
+from civic_contacts.render import (
+    ContactView,
+    Recipient,
+    Renderer,
+    Variant,
+    boundary_for,
+    build_message,
+    calendar_entry,
+    check_header_value,
+    encode_address,
+    encode_unstructured,
+    list_unsubscribe,
+)
+
+NAME_MARK = "\ue000name\ue001"
+LINK_MARK = "\ue000link\ue001"
+PROBES = (
+    (
+        'Zoë O\'Brien-<b>&amp;</b> "Ndiaye"',
+        "mailto:unsubscribe@example.org?subject=unsubscribe%20Ab.Cd",
+    ),
+    ("ÉLODIE da silva {{ x }}", "https://press.example.org/u?token=Xy-z_0.1&a=b"),
+)
+
+
+def qp(text: str) -> bytes:
+    """Quoted-printable body with CRLF lines, as the reference's `set_content` would decode."""
+    return b"".join(_qp_line(line) for line in text.splitlines())
+
+
+def _qp_line(line: str) -> bytes:
+    # Soft line breaks restart at every hard one, so lines can be encoded one by one. Alone,
+    # a line gets LF soft breaks ("=\n"); mail wants CRLF everywhere.
+    encoded = binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    return encoded.replace(b"\n", b"\r\n") + b"\r\n"
+
+
+Body = list[bytes | list[str]]
+
+
+def prepare_body(rendered: str) -> Body:
+    """A rendered body as encoded lines, except the lines holding a marker, kept as pieces."""
+    out: Body = []
+    for line in rendered.splitlines():
+        if NAME_MARK in line or LINK_MARK in line:
+            out.append(_split(line))
+        elif out and isinstance(out[-1], bytes):
+            out[-1] += _qp_line(line)
+        else:
+            out.append(_qp_line(line))
+    return out
+
+
+def encode_body(body: Body, name: str, link: str) -> bytes:
+    """The body for one recipient: only the lines with a marker are encoded now."""
+    return b"".join(p if isinstance(p, bytes) else _qp_line(_fill(p, name, link)) for p in body)
+
+
+def _split(template_output: str) -> list[str]:
+    """Rendered text cut at the markers: [text, mark, text, mark, ...]."""
+    pieces: list[str] = []
+    rest = template_output
+    while True:
+        positions = [(rest.find(m), m) for m in (NAME_MARK, LINK_MARK) if rest.find(m) >= 0]
+        if not positions:
+            pieces.append(rest)
+            return pieces
+        index, mark = min(positions)
+        pieces.append(rest[:index])
+        pieces.append(mark)
+        rest = rest[index + len(mark) :]
+
+
+@dataclass
+class Shared:
+    """The parts of one variant that every recipient shares, rendered and encoded once."""
+
+    subject: str
+    subject_header: bytes
+    reply_to: bytes
+    text: Body
+    html: Body
+    html_pieces: list[str]
+    vcard: bytes
+    language: str
+    calendar: dict[dt.datetime, bytes]
+
+
+def _fill(pieces: list[str], name: str, link: str) -> str:
+    return "".join(name if p == NAME_MARK else link if p == LINK_MARK else p for p in pieces)
+
+
+class Assembler:
+    """Builds messages from shared parts; falls back to the reference where it must."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.shared: dict[int, Shared] = {}
+        self.keep: dict[int, Variant] = {}
+        self.fast_languages: dict[str, bool] = {}
+        self.from_headers: dict[tuple[str, str], bytes] = {}
+
+    def _prepare(self, variant: Variant, reply_to: ContactView | None) -> Shared:
+        probe = Recipient(
+            NAME_MARK,
+            "probe@example.org",
+            "<probe@example.org>",
+            dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            LINK_MARK,
+        )
+        parts = self.renderer.render(variant, probe)
+        if NAME_MARK in parts.subject or LINK_MARK in parts.subject:
+            raise _NotFast
+        reply = (
+            b"Reply-To: "
+            + encode_address("Reply-To", reply_to.name, reply_to.email).encode("ascii")
+            + b"\r\n"
+            if reply_to is not None
+            else b""
+        )
+        return Shared(
+            subject=parts.subject,
+            subject_header=b"Subject: "
+            + encode_unstructured("Subject", parts.subject).encode("ascii")
+            + b"\r\n",
+            reply_to=reply,
+            text=prepare_body(parts.text),
+            html=prepare_body(parts.html),
+            html_pieces=_split(parts.html),
+            vcard=qp(variant.vcard),
+            language=variant.language,
+            calendar={},
+        )
+
+    def _language_is_fast(self, variant: Variant, reply_to: ContactView | None) -> bool:
+        """Whether the templates of this language use the name and link only as plain values."""
+        language = variant.language
+        known = self.fast_languages.get(language)
+        if known is not None:
+            return known
+        ok = True
+        for name, link in PROBES:
+            recipient = Recipient(
+                name,
+                "probe@example.org",
+                "<probe.1@example.org>",
+                dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+                link,
+            )
+            try:
+                fast = self._build_fast(variant, recipient, reply_to)
+            except _NotFast:
+                ok = False
+                break
+            reference = build_message(
+                variant, recipient, self.renderer.render(variant, recipient), reply_to
+            )
+            if decoded_parts(fast) != decoded_parts(reference):
+                ok = False
+                break
+        self.fast_languages[language] = ok
+        return ok
+
+    def build(
+        self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
+    ) -> tuple[bytes, str]:
+        """The message bytes and its subject."""
+        if not self._language_is_fast(variant, reply_to):
+            parts = self.renderer.render(variant, recipient)
+            return build_message(variant, recipient, parts, reply_to), parts.subject
+        data = self._build_fast(variant, recipient, reply_to)
+        return data, self._subject(variant)
+
+    def _subject(self, variant: Variant) -> str:
+        return self.shared[id(variant)].subject
+
+    def html_for(self, variant: Variant, recipient: Recipient) -> str:
+        """The HTML part of a recipient's message (for the preview)."""
+        shared = self.shared.get(id(variant))
+        if shared is None:
+            return self.renderer.render(variant, recipient).html
+        return _fill(shared.html_pieces, str(escape(recipient.name)), str(escape(_link(recipient))))
+
+    def _build_fast(
+        self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
+    ) -> bytes:
+        key = id(variant)
+        shared = self.shared.get(key)
+        if shared is None:
+            shared = self._prepare(variant, reply_to)
+            self.shared[key] = shared
+            self.keep[key] = variant  # the id stays valid while the variant is alive
+        link = _link(recipient)
+        check_header_value(recipient.name, "To")
+        text = encode_body(shared.text, recipient.name, link)
+        html = encode_body(shared.html, str(escape(recipient.name)), str(escape(link)))
+        calendar = b""
+        if variant.embargo is not None:
+            calendar = shared.calendar.get(recipient.date) or b""
+            if not calendar:
+                embargo = self.renderer.render_embargo(variant)
+                calendar = qp(calendar_entry(variant, recipient.date, embargo))
+                shared.calendar[recipient.date] = calendar
+        outer = boundary_for(recipient.message_id, 0).encode("ascii")
+        inner = boundary_for(recipient.message_id, 1).encode("ascii")
+        from_header = self.from_headers.get((variant.from_name, variant.from_address))
+        if from_header is None:
+            from_header = (
+                b"From: "
+                + encode_address("From", variant.from_name, variant.from_address).encode()
+                + b"\r\n"
+            )
+            self.from_headers[(variant.from_name, variant.from_address)] = from_header
+        pieces = [
+            from_header,
+            b"To: ",
+            encode_address("To", recipient.name, recipient.email).encode("ascii"),
+            b"\r\n",
+            shared.reply_to,
+            shared.subject_header,
+            b"Date: ",
+            _date(recipient.date),
+            b"\r\n",
+            b"Message-ID: ",
+            check_header_value(recipient.message_id, "Message-ID").encode("ascii"),
+            b"\r\n",
+            b"List-Unsubscribe: ",
+            list_unsubscribe(recipient).encode("ascii"),
+            b"\r\n",
+        ]
+        if recipient.unsubscribe_url:
+            pieces.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+        pieces += [
+            b"MIME-Version: 1.0\r\n",
+            b'Content-Type: multipart/mixed; boundary="',
+            outer,
+            b'"\r\n',
+            b"Content-Language: ",
+            variant.language.encode("ascii"),
+            b"\r\n",
+            b"\r\n--",
+            outer,
+            b"\r\n",
+            b'Content-Type: multipart/alternative; boundary="',
+            inner,
+            b'"\r\n\r\n',
+            b"--",
+            inner,
+            b"\r\n",
+            b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
+            text,
+            b"\r\n--",
+            inner,
+            b"\r\n",
+            b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
+            html,
+            b"\r\n--",
+            inner,
+            b"--\r\n\r\n",
+            b"--",
+            outer,
+            b"\r\n",
+            b'Content-Type: text/vcard; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+            b'Content-Disposition: attachment; filename="contacts.vcf"\r\n\r\n',
+            shared.vcard,
+            b"\r\n",
+        ]
+        if calendar:
+            pieces += [
+                b"--",
+                outer,
+                b"\r\n",
+                b'Content-Type: text/calendar; charset="utf-8"; method="PUBLISH"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n"
+                b'Content-Disposition: attachment; filename="embargo.ics"\r\n\r\n',
+                calendar,
+                b"\r\n",
+            ]
+        pieces += [b"--", outer, b"--\r\n"]
+        return b"".join(pieces)
+
+
+class _NotFast(Exception):
+    """The templates use per-recipient values in a way the fast path cannot reproduce."""
+
+
+def _link(recipient: Recipient) -> str:
+    return recipient.unsubscribe_url or recipient.unsubscribe_mailto
+
+
+@functools.lru_cache(maxsize=64)
+def _date(moment: dt.datetime) -> bytes:
+    return format_datetime(moment.astimezone(dt.UTC)).encode("ascii")
+
+
+def decoded_parts(data: bytes) -> list[tuple[object, ...]]:
+    """What a mail program sees: headers that matter, and each part's type, parameters,
+    disposition and decoded content. Equal lists mean equivalent messages."""
+    msg = email.message_from_bytes(data, policy=policy.default)
+    out: list[tuple[object, ...]] = [
+        tuple(
+            (name, str(msg[name]))
+            for name in (
+                "From",
+                "To",
+                "Reply-To",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "List-Unsubscribe",
+                "List-Unsubscribe-Post",
+                "Content-Language",
+            )
+        ),
+        tuple(sorted(h.lower() for h in msg)),
+    ]
+    for part in msg.walk():
+        params = tuple(sorted((k, v) for k, v in part.get_params() or [] if k != "boundary"))
+        content = None if part.is_multipart() else part.get_content()
+        out.append(
+            (
+                part.get_content_type(),
+                params,
+                part.get_content_disposition(),
+                part.get_filename(),
+                content,
+                tuple(part.defects),
+            )
+        )
+    return out

@@ -1,0 +1,94 @@
+"""The `civic-contacts` command line: thin adapters over the core, one module per noun.
+
+Errors from the core (`CivicContactsError`) are caught here, once, and become one line on
+stderr and exit code 2. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from civic_contacts.cli import common
+from civic_contacts.errors import CivicContactsError, InvalidRow
+
+
+class _Group(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CivicContactsError as exc:
+            report_error(exc)
+            raise typer.Exit(2) from None
+
+
+def report_error(exc: CivicContactsError) -> None:
+    """Print a core error as people should read it."""
+    console = common.err()
+    if isinstance(exc, InvalidRow) and len(exc.problems) > 1:
+        console.print(f"error: {len(exc.problems)} bad rows, nothing was imported:", markup=False)
+        for problem in exc.problems:
+            console.print(f"  {problem}", markup=False)
+    else:
+        console.print(f"error: {exc.message}", markup=False)
+    if exc.hint:
+        console.print(f"hint: {exc.hint}", markup=False)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="civic-contacts",
+    help="Press contacts, media lists and embargoed release batches for a press office.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (else CIVIC_CONTACTS_DB, else a file in your data folder)."
+    ),
+) -> None:
+    common.state(ctx).db = db
+
+
+def _register() -> None:
+    from civic_contacts.cli import (
+        batches,
+        contacts,
+        database,
+        demo,
+        journalists,
+        offices,
+        outlets,
+        phones,
+        releases,
+        routes,
+        suppressions,
+    )
+
+    app.add_typer(database.app, name="db")
+    app.add_typer(offices.app, name="office")
+    app.add_typer(contacts.app, name="contact")
+    app.add_typer(phones.app, name="phone")
+    app.add_typer(outlets.app, name="outlet")
+    app.add_typer(journalists.app, name="journalist")
+    app.add_typer(suppressions.app, name="suppress")
+    app.add_typer(releases.app, name="release")
+    app.add_typer(routes.app, name="route")
+    app.add_typer(batches.app, name="batch")
+    app.command("demo")(demo.demo)
+    app.command("serve-unsubscribe")(suppressions.serve_unsubscribe)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

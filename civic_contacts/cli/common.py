@@ -1,0 +1,129 @@
+"""What every command shares: the settings, the one transaction, and how results are printed.
+
+Listings print a rich table on a terminal (plain text when piped) or JSON with `--json`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from civic_contacts.config import Settings, load_settings
+from civic_contacts.db import check_connection, make_engine, session_factory
+from civic_contacts.migrations import ensure_schema
+
+
+@dataclass
+class State:
+    """Per-run state held in the click context."""
+
+    db: str | None = None
+    settings: Settings | None = None
+    engine: Engine | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def state(ctx: typer.Context) -> State:
+    """The run's state, created on first use."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """The resolved settings for this run."""
+    st = state(ctx)
+    if st.settings is None:
+        st.settings = load_settings(db=st.db)
+    return st.settings
+
+
+def engine(ctx: typer.Context, migrate: bool = True) -> Engine:
+    """The engine for the configured database, checked and (when new) migrated."""
+    st = state(ctx)
+    if st.engine is None:
+        st.engine = make_engine(settings(ctx).db_url)
+        check_connection(st.engine)
+        if migrate:
+            ensure_schema(st.engine)
+    return st.engine
+
+
+@contextmanager
+def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
+    """One session and one transaction: committed when the block ends (unless `commit` is
+    False, as for a dry run), rolled back on error."""
+    factory = session_factory(engine(ctx))
+    with factory() as session:
+        outer = session.begin()
+        try:
+            yield session
+        except BaseException:
+            outer.rollback()
+            raise
+        if commit:
+            outer.commit()
+        else:
+            outer.rollback()
+
+
+def out() -> Console:
+    """The console for results (stdout)."""
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    # Piped: wide enough that tables keep one line per row for grep and less.
+    return Console(highlight=False, width=200)
+
+
+def err() -> Console:
+    """The console for messages and warnings (stderr)."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """JSON for scripts, UTF-8 kept readable."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table of rows for people."""
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    out().print(table)
+
+
+def warn(lines: Sequence[str]) -> None:
+    """Warnings on stderr, one per line."""
+    console = err()
+    for line in lines:
+        console.print(f"warning: {line}", markup=False)
+
+
+def say(text: str) -> None:
+    """A line for people on stderr, so stdout stays clean for data."""
+    err().print(text, markup=False)
+
+
+def write_output(text: str, output: Any) -> None:
+    """Text to a file (written atomically) or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from civic_contacts.outbox import write_text_atomic
+
+    write_text_atomic(output, text)
+    say(f"wrote {output}")

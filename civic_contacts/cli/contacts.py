@@ -1,0 +1,297 @@
+"""`civic-contacts contact`: our own press contacts."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from civic_contacts import importing, registry
+from civic_contacts.addresses import normalise_email
+from civic_contacts.cli import common
+from civic_contacts.cli.inputs import listed, option
+from civic_contacts.codes import check_language
+from civic_contacts.errors import InputError
+from civic_contacts.exporting import contact_json, contacts_csv, phone_text
+from civic_contacts.extract import extract_contacts, make_region_lookup
+from civic_contacts.registry import ContactRecord
+from civic_contacts.tables import decode
+
+app = typer.Typer(help="Press contacts: our spokespeople.", no_args_is_help=True)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    vcf = "vcf"
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., help="Full name."),
+    office: str = typer.Option(..., help="Office code."),
+    email: str = typer.Option(..., help="Email address."),
+    role: str = typer.Option("", help="Role, such as Press Officer for the Sahel."),
+    language: list[str] = typer.Option(
+        ..., "--language", help="Languages in order (repeat or fr;en)."
+    ),
+    phone: list[str] = typer.Option(
+        [], "--phone", help="Phone text, as typed (repeat for several)."
+    ),
+    rank: int = typer.Option(100, help="Lower is more senior."),
+) -> None:
+    """Add a press contact, or update the one with this email."""
+    with common.transaction(ctx) as session:
+        office_row = registry.get_office(session, office)
+        phones, warnings = importing.read_phones(" / ".join(phone), office_row.country)
+        record = ContactRecord(
+            name=option("--name", lambda v: importing.check_text(v, "name"), name),
+            office=office_row.code,
+            role=option("--role", lambda v: importing.check_text(v, "role", required=False), role),
+            languages=option("--language", importing.check_language_list, listed(language)),
+            email=option("--email", normalise_email, email),
+            phones=phones,
+            rank=option("--rank", importing.check_rank, str(rank)),
+        )
+        outcome = registry.upsert_contact(session, record)
+    common.warn([f"--phone: {w}" for w in warnings])
+    common.say(f"contact {record.email}: {outcome}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    office: str | None = typer.Option(None, help="Only this office (code)."),
+    language: str | None = typer.Option(None, help="Only people who speak this language."),
+    role: str | None = typer.Option(
+        None, help="Only roles containing these words (case and accents ignored)."
+    ),
+    active_only: bool = typer.Option(False, "--active-only", help="Leave out inactive contacts."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """List press contacts, filtered by office, language and role in any mix."""
+    wanted = option("--language", check_language, language) if language else None
+    with common.transaction(ctx) as session:
+        contacts = [
+            contact_json(c)
+            for c in registry.list_contacts(
+                session, office, wanted, role, include_inactive=not active_only
+            )
+        ]
+    if json:
+        common.print_json(contacts)
+        return
+    common.print_table(
+        "Press contacts",
+        ["name", "office", "role", "languages", "email", "phones", "rank"],
+        [
+            [
+                c["name"] + ("" if c["active"] else " (inactive)"),
+                c["office"],
+                c["role"],
+                " ".join(c["languages"]),
+                c["email"],
+                "\n".join(c["phones"]),
+                c["rank"],
+            ]
+            for c in contacts
+        ],
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="Email address or id."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Show one press contact with every number in international format."""
+    with common.transaction(ctx) as session:
+        found = registry.get_contact(session, contact)
+        data = contact_json(found)
+        phones = [(phone_text(p), p.whatsapp, p.problem) for p in found.phones]
+        office_name = found.office.name
+    if json:
+        common.print_json(data)
+        return
+    console = common.out()
+    console.print(f"{data['name']}", markup=False)
+    console.print(f"  role:      {data['role']}", markup=False)
+    console.print(f"  office:    {office_name} ({data['office']})", markup=False)
+    console.print(f"  languages: {', '.join(data['languages'])}", markup=False)
+    console.print(f"  email:     {data['email']}", markup=False)
+    console.print(
+        f"  rank:      {data['rank']}{'' if data['active'] else '  (inactive)'}", markup=False
+    )
+    for text, whatsapp, problem in phones:
+        mark = "  [WhatsApp]" if whatsapp else ""
+        note = f"  (not valid: {problem})" if problem else ""
+        console.print(f"  phone:     {text}{mark}{note}", markup=False)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="Email address or id."),
+    name: str | None = typer.Option(None),
+    office: str | None = typer.Option(None),
+    role: str | None = typer.Option(None),
+    language: list[str] = typer.Option([], "--language", help="Replace the languages."),
+    phone: list[str] = typer.Option([], "--phone", help="Replace the phones."),
+    rank: int | None = typer.Option(None),
+    active: bool | None = typer.Option(None, "--active/--inactive"),
+) -> None:
+    """Change some fields of a press contact."""
+    with common.transaction(ctx) as session:
+        found = registry.get_contact(session, contact)
+        if name is not None:
+            found.name = option("--name", lambda v: importing.check_text(v, "name"), name)
+        if office is not None:
+            found.office = registry.get_office(session, office)
+        if role is not None:
+            found.role = option(
+                "--role", lambda v: importing.check_text(v, "role", required=False), role
+            )
+        if language:
+            found.languages = option("--language", importing.check_language_list, listed(language))
+        warnings: list[str] = []
+        if phone:
+            phones, warnings = importing.read_phones(" / ".join(phone), found.office.country)
+            registry.set_contact_phones(found, phones)
+        if rank is not None:
+            found.rank = option("--rank", importing.check_rank, str(rank))
+        if active is not None:
+            found.active = active
+        email = found.email
+    common.warn([f"--phone: {w}" for w in warnings])
+    common.say(f"contact {email}: updated")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="Email address or id."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask."),
+) -> None:
+    """Remove a press contact (asks on a terminal; needs --yes in scripts)."""
+    with common.transaction(ctx) as session:
+        found = registry.get_contact(session, contact)
+        label = f"{found.name} <{found.email}>"
+        if not yes:
+            if not sys.stdin.isatty():
+                raise typer.BadParameter(
+                    "pass --yes to remove without a terminal", param_hint="--yes"
+                )
+            typer.confirm(f"Remove {label}?", abort=True)
+        registry.remove_contact(session, found)
+    common.say(f"removed {label}")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ..., help="CSV (name,office,role,languages,email,phones,rank) or vCard."
+    ),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Apply the good rows, list the bad."
+    ),
+    office: str | None = typer.Option(None, "--office", help="Office for vCards that name none."),
+) -> None:
+    """Import press contacts: all rows or none (matched by email, so twice changes nothing)."""
+    with common.transaction(ctx) as session:
+        if office:
+            office = registry.get_office(session, office).code
+        report = importing.import_contacts(session, file, skip_invalid, default_office=office)
+    common.warn(report.skipped)
+    common.warn(report.warnings)
+    common.say(report.summary("contacts"))
+
+
+@app.command("extract")
+def extract(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A press release, plain text or Markdown."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    region: str | None = typer.Option(
+        None, "--region", help="Country for numbers when no city says."
+    ),
+    import_: bool = typer.Option(False, "--import", help="Add the people as press contacts."),
+    office: str | None = typer.Option(None, "--office", help="Office for imported people."),
+) -> None:
+    """Find the media-contact block of a release and read each person's details."""
+    text = decode(file)
+    with common.transaction(ctx) as session:
+        offices = registry.list_offices(session)
+        lookup = make_region_lookup([(o.code, o.city, o.country) for o in offices])
+        people = extract_contacts(text, lookup, region=region)
+        if import_:
+            if office is None:
+                if not sys.stdin.isatty():
+                    raise InputError("--import needs --office CODE for the people found")
+                office = typer.prompt(
+                    "Office for these contacts", default=offices[0].code if offices else None
+                )
+            report = importing.import_extracted(session, people, office or "", source=file.name)
+    if json:
+        common.print_json([p.to_json() for p in people])
+    else:
+        common.print_table(
+            f"Contacts in {file.name}",
+            ["name", "role", "office", "emails", "phones"],
+            [
+                [
+                    p.name,
+                    p.role,
+                    p.office,
+                    "\n".join(p.emails),
+                    "\n".join(
+                        (ph.international or f"{ph.raw} (not valid: {ph.problem})")
+                        + (" (WhatsApp)" if ph.whatsapp else "")
+                        for ph in p.phones
+                    ),
+                ]
+                for p in people
+            ],
+        )
+    if import_:
+        common.warn(report.skipped + report.warnings)
+        common.say(report.summary("contacts"))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    format: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv, json or vcf."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write (default: stdout)."
+    ),
+    office: str | None = typer.Option(None, help="Only this office."),
+    vcard_version: str = typer.Option("3.0", "--vcard-version", help="3.0 (default) or 4.0."),
+) -> None:
+    """Export press contacts as CSV, JSON or vCard."""
+    with common.transaction(ctx) as session:
+        contacts = registry.list_contacts(session, office)
+        if format is ExportFormat.csv:
+            text = contacts_csv(contacts)
+        elif format is ExportFormat.json:
+            import json as json_module
+
+            text = (
+                json_module.dumps([contact_json(c) for c in contacts], ensure_ascii=False, indent=2)
+                + "\n"
+            )
+        else:
+            from civic_contacts.vcard import contacts_to_vcards
+
+            text = contacts_to_vcards(contacts, version=vcard_version)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from civic_contacts.outbox import write_text_atomic
+
+        write_text_atomic(output, text)
+        common.say(f"wrote {len(contacts)} contacts to {output}")

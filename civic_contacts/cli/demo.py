@@ -1,0 +1,46 @@
+"""`civic-contacts demo`: load the demo data and run the main job as far as it goes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from civic_contacts import demo as core
+from civic_contacts import registry, releases, routing
+from civic_contacts.cli import common
+
+
+def demo(
+    ctx: typer.Context,
+    out: Path = typer.Option(
+        Path("civic-contacts-demo"), "--out", help="Folder for the demo outbox."
+    ),
+) -> None:
+    """Load the demo offices, contacts, outlets, journalists and release, then run the main job."""
+    common.say(f"registry: {common.engine(ctx).url.render_as_string(hide_password=True)}")
+    with common.transaction(ctx) as session:
+        load = core.load_demo_data(session)
+    for noun, report in load.reports.items():
+        common.say(report.summary(noun))
+        common.warn(report.warnings)
+    common.say(f"release {load.release}: embargo {load.embargo:%Y-%m-%d %H:%M} UTC")
+    with common.transaction(ctx) as session:
+        release = releases.get_release(session, load.release)
+        routings = routing.route_release(
+            releases.release_info(release),
+            registry.routing_outlets(session),
+            registry.routing_journalists(session),
+            registry.routing_contacts(session),
+            registry.routing_offices(session),
+        )
+    common.say("routing (outlet: language -> contacts):")
+    for r in routings:
+        names = ", ".join(c.name for c in r.contacts)
+        mark = " (fallback)" if r.choice.fallback else ""
+        common.say(f"  {r.outlet.slug}: {r.choice.language}{mark} -> {names}")
+    from civic_contacts.batches import BuildOptions
+    from civic_contacts.cli.batches import build_outbox
+
+    common.say(f"building the batch of {load.release}:")
+    build_outbox(ctx, load.release, out, BuildOptions())

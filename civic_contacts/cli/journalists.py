@@ -1,0 +1,106 @@
+"""`civic-contacts journalist`: the people at outlets who receive releases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from civic_contacts import importing, registry
+from civic_contacts.addresses import normalise_email
+from civic_contacts.cli import common
+from civic_contacts.cli.inputs import option
+from civic_contacts.codes import check_language
+from civic_contacts.exporting import journalist_json, journalists_csv
+from civic_contacts.registry import JournalistRecord
+
+app = typer.Typer(help="Journalists: who receives releases.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    outlet: str = typer.Option(..., help="Outlet slug."),
+    name: str = typer.Option(..., help="Full name."),
+    email: str = typer.Option(..., help="Email address."),
+    language: str | None = typer.Option(None, help="Their own language, if not the outlet's."),
+    role: str = typer.Option("", help="Role at the outlet."),
+    phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat)."),
+) -> None:
+    """Add a journalist, or update the one with this email."""
+    with common.transaction(ctx) as session:
+        outlet_row = registry.get_outlet(session, outlet)
+        phones, warnings = importing.read_phones(" / ".join(phone), outlet_row.country)
+        record = JournalistRecord(
+            outlet=outlet_row.slug,
+            name=option("--name", lambda v: importing.check_text(v, "name"), name),
+            email=option("--email", normalise_email, email),
+            language=option("--language", check_language, language) if language else None,
+            role=option("--role", lambda v: importing.check_text(v, "role", required=False), role),
+            phones=phones,
+        )
+        outcome = registry.upsert_journalist(session, record)
+    common.warn([f"--phone: {w}" for w in warnings])
+    common.say(f"journalist {record.email}: {outcome}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    outlet: str | None = typer.Option(None, help="Only this outlet."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """List the journalists."""
+    with common.transaction(ctx) as session:
+        journalists = [journalist_json(j) for j in registry.list_journalists(session, outlet)]
+    if json:
+        common.print_json(journalists)
+        return
+    common.print_table(
+        "Journalists",
+        ["outlet", "name", "email", "language", "role", "phones"],
+        [
+            [
+                j["outlet"],
+                j["name"],
+                j["email"],
+                j["language"] or "",
+                j["role"],
+                "\n".join(j["phones"]),
+            ]
+            for j in journalists
+        ],
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV (outlet,name,email,language,role,phones) or vCard."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Apply the good rows, list the bad."
+    ),
+    outlet: str | None = typer.Option(None, "--outlet", help="Outlet for vCards that name none."),
+) -> None:
+    """Import journalists: all rows or none (matched by email)."""
+    with common.transaction(ctx) as session:
+        if outlet:
+            outlet = registry.get_outlet(session, outlet).slug
+        report = importing.import_journalists(session, file, skip_invalid, default_outlet=outlet)
+    common.warn(report.skipped)
+    common.warn(report.warnings)
+    common.say(report.summary("journalists"))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write (default: stdout)."
+    ),
+    outlet: str | None = typer.Option(None, help="Only this outlet."),
+) -> None:
+    """Export journalists as an import-ready CSV."""
+    with common.transaction(ctx) as session:
+        text = journalists_csv(registry.list_journalists(session, outlet))
+    common.write_output(text, output)

@@ -1,0 +1,91 @@
+"""`civic-contacts office`: where our press contacts sit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from civic_contacts import importing, registry
+from civic_contacts.cli import common
+from civic_contacts.cli.inputs import listed, option
+from civic_contacts.codes import check_country, check_timezone, split_list
+from civic_contacts.exporting import office_json
+from civic_contacts.registry import OfficeRecord
+
+app = typer.Typer(
+    help="Offices: where press contacts sit and what they cover.", no_args_is_help=True
+)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    code: str = typer.Option(..., help="Short code, such as niamey."),
+    name: str = typer.Option(..., help="Display name."),
+    city: str = typer.Option(..., help="City."),
+    country: str = typer.Option(..., help="ISO 3166 country code, such as NE."),
+    timezone: str = typer.Option(..., help="IANA time zone, such as Africa/Niamey."),
+    language: list[str] = typer.Option(
+        ..., "--language", help="Languages in order (repeat or fr;en)."
+    ),
+    covers: list[str] = typer.Option(
+        ["*"], "--covers", help="Countries covered (repeat or NE;ML), * for all."
+    ),
+) -> None:
+    """Add an office, or update the one with this code."""
+    record = OfficeRecord(
+        code=option("--code", importing.check_code, code),
+        name=option("--name", lambda v: importing.check_text(v, "name"), name),
+        city=option("--city", lambda v: importing.check_text(v, "city"), city),
+        country=option("--country", check_country, country),
+        timezone=option("--timezone", check_timezone, timezone),
+        languages=option("--language", importing.check_language_list, listed(language)),
+        covers=option("--covers", lambda v: importing.check_covers(split_list(v)), listed(covers)),
+    )
+    with common.transaction(ctx) as session:
+        outcome = registry.upsert_office(session, record)
+    common.say(f"office {record.code}: {outcome}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context, json: bool = typer.Option(False, "--json", help="JSON for scripts.")
+) -> None:
+    """List the offices."""
+    with common.transaction(ctx) as session:
+        offices = [office_json(o) for o in registry.list_offices(session)]
+    if json:
+        common.print_json(offices)
+        return
+    common.print_table(
+        "Offices",
+        ["code", "name", "city", "country", "time zone", "languages", "covers"],
+        [
+            [
+                o["code"],
+                o["name"],
+                o["city"],
+                o["country"],
+                o["timezone"],
+                " ".join(o["languages"]),
+                " ".join(o["covers"]),
+            ]
+            for o in offices
+        ],
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV: code,name,city,country,timezone,languages,covers"),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Apply the good rows, list the bad."
+    ),
+) -> None:
+    """Import offices from CSV: all rows or none (matched by code, so twice changes nothing)."""
+    with common.transaction(ctx) as session:
+        report = importing.import_offices(session, file, skip_invalid)
+    common.warn(report.skipped)
+    common.say(report.summary("offices"))

@@ -1,0 +1,105 @@
+"""`civic-contacts outlet`: the media organisations on our list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from civic_contacts import importing, registry
+from civic_contacts.cli import common
+from civic_contacts.cli.inputs import listed, option
+from civic_contacts.codes import check_country, check_timezone, split_list
+from civic_contacts.exporting import outlet_json, outlets_csv
+from civic_contacts.registry import OutletRecord
+
+app = typer.Typer(help="Outlets: the media organisations on the list.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    slug: str = typer.Option(..., help="Short id, such as agence-sahel-presse."),
+    name: str = typer.Option(..., help="Display name."),
+    country: str = typer.Option(..., help="ISO 3166 country code."),
+    timezone: str = typer.Option(..., help="IANA time zone of the newsroom."),
+    language: list[str] = typer.Option(
+        ..., "--language", help="Languages in order (repeat or fr;en)."
+    ),
+    kind: str = typer.Option("online", help="wire, broadcaster, print, online, radio, tv, agency."),
+    tag: list[str] = typer.Option([], "--tag", help="Tags (repeat)."),
+) -> None:
+    """Add an outlet, or update the one with this slug."""
+    record = OutletRecord(
+        slug=option("--slug", lambda v: importing.check_code(v, "slug"), slug),
+        name=option("--name", lambda v: importing.check_text(v, "name"), name),
+        country=option("--country", check_country, country),
+        languages=option("--language", importing.check_language_list, listed(language)),
+        timezone=option("--timezone", check_timezone, timezone),
+        kind=option("--kind", importing.check_kind, kind),
+        tags=[
+            option("--tag", lambda v: importing.check_text(v, "tag", max_length=50), t)
+            for t in split_list(listed(tag))
+        ],
+    )
+    with common.transaction(ctx) as session:
+        outcome = registry.upsert_outlet(session, record)
+    common.say(f"outlet {record.slug}: {outcome}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    country: str | None = typer.Option(None, help="Only outlets of this country."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """List the outlets."""
+    with common.transaction(ctx) as session:
+        outlets = [outlet_json(o) for o in registry.list_outlets(session, country)]
+    if json:
+        common.print_json(outlets)
+        return
+    common.print_table(
+        "Outlets",
+        ["slug", "name", "country", "languages", "time zone", "kind", "tags"],
+        [
+            [
+                o["slug"],
+                o["name"],
+                o["country"],
+                " ".join(o["languages"]),
+                o["timezone"],
+                o["kind"],
+                " ".join(o["tags"]),
+            ]
+            for o in outlets
+        ],
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV: slug,name,country,languages,timezone,kind,tags"),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Apply the good rows, list the bad."
+    ),
+) -> None:
+    """Import outlets from CSV: all rows or none (matched by slug)."""
+    with common.transaction(ctx) as session:
+        report = importing.import_outlets(session, file, skip_invalid)
+    common.warn(report.skipped)
+    common.say(report.summary("outlets"))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write (default: stdout)."
+    ),
+) -> None:
+    """Export outlets as an import-ready CSV."""
+    with common.transaction(ctx) as session:
+        text = outlets_csv(registry.list_outlets(session))
+    common.write_output(text, output)

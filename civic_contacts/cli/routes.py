@@ -1,0 +1,125 @@
+"""`civic-contacts route`: who speaks to which outlet, and why."""
+
+from __future__ import annotations
+
+import typer
+
+from civic_contacts import registry, releases, routing
+from civic_contacts.cli import common
+
+app = typer.Typer(
+    help="Routing: the language and spokespeople for each outlet.", no_args_is_help=True
+)
+
+
+def _short(reasons: tuple[str, ...]) -> str:
+    return "; ".join(reasons[1:])
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    release: str = typer.Argument(..., help="Release slug."),
+    outlet: str | None = typer.Option(None, help="Only this outlet."),
+    max_contacts: int = typer.Option(2, "--max-contacts", min=1, help="Contacts per outlet."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Show, per outlet, the release language and the routed contacts with their reasons."""
+    with common.transaction(ctx) as session:
+        found = releases.get_release(session, release)
+        info = releases.release_info(found)
+        outlets = registry.routing_outlets(session, outlet)
+        routings = routing.route_release(
+            info,
+            outlets,
+            registry.routing_journalists(session, outlets[0].slug if outlet and outlets else None),
+            registry.routing_contacts(session),
+            registry.routing_offices(session),
+            max_contacts,
+        )
+    if json:
+        common.print_json([_routing_json(r) for r in routings])
+        return
+    rows = []
+    for r in routings:
+        contacts = (
+            "\n".join(f"{c.name} ({c.office}): {_short(c.reasons)}" for c in r.contacts) or "nobody"
+        )
+        language = r.choice.language + (" (fallback)" if r.choice.fallback else "")
+        rows.append([r.outlet.slug, r.outlet.country, language, str(len(r.journalists)), contacts])
+        for j in r.exceptions:
+            names = ", ".join(c.name for c in j.contacts) or "nobody"
+            rows.append(["", "", f"  {j.journalist.name}: {j.choice.language}", "", names])
+    common.print_table(
+        f"Routing of {info.slug}",
+        ["outlet", "country", "language", "journalists", "contacts (why)"],
+        rows,
+    )
+
+
+def _routing_json(r: routing.OutletRouting) -> dict[str, object]:
+    return {
+        "outlet": r.outlet.slug,
+        "country": r.outlet.country,
+        "language": r.choice.language,
+        "fallback": r.choice.fallback,
+        "why": r.choice.reason,
+        "contacts": [
+            {"name": c.name, "office": c.office, "reasons": list(c.reasons)} for c in r.contacts
+        ],
+        "journalists": len(r.journalists),
+        "exceptions": [
+            {
+                "name": j.journalist.name,
+                "email": j.journalist.email,
+                "language": j.choice.language,
+                "contacts": [
+                    {"name": c.name, "office": c.office, "reasons": list(c.reasons)}
+                    for c in j.contacts
+                ],
+            }
+            for j in r.exceptions
+        ],
+    }
+
+
+@app.command("coverage")
+def coverage(
+    ctx: typer.Context,
+    release: str | None = typer.Option(None, help="Also list outlet languages this release lacks."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """List outlets that cannot be served in one of their languages, and who could."""
+    with common.transaction(ctx) as session:
+        info = releases.release_info(releases.get_release(session, release)) if release else None
+        gaps = routing.coverage_gaps(
+            registry.routing_outlets(session),
+            registry.routing_contacts(session),
+            registry.routing_offices(session),
+            info,
+        )
+    if json:
+        common.print_json(
+            [
+                {
+                    "outlet": g.outlet.slug,
+                    "languages": list(g.outlet.languages),
+                    "language": g.language,
+                    "problem": g.problem,
+                    "could": list(g.could),
+                }
+                for g in gaps
+            ]
+        )
+        return
+    if not gaps:
+        common.say("every outlet can be served in each of its languages")
+        return
+    common.print_table(
+        "Coverage gaps",
+        ["outlet", "languages", "problem", "who could"],
+        [
+            [g.outlet.slug, " ".join(g.outlet.languages), g.problem, "\n".join(g.could) or "nobody"]
+            for g in gaps
+        ],
+    )

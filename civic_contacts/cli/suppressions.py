@@ -1,0 +1,107 @@
+"""`civic-contacts suppress`: addresses that must never receive mail."""
+
+from __future__ import annotations
+
+import typer
+
+from civic_contacts import registry
+from civic_contacts.addresses import normalise_email
+from civic_contacts.cli import common
+from civic_contacts.cli.inputs import option
+from civic_contacts.config import ENV_UNSUBSCRIBE_SECRET
+from civic_contacts.errors import ConfigError
+from civic_contacts.importing import check_text
+from civic_contacts.unsubscribe import secret_from_environment, verify_token
+
+app = typer.Typer(help="Suppressed addresses: never mailed.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="Address to suppress."),
+    reason: str = typer.Option("asked to be removed", help="Why."),
+) -> None:
+    """Never send to this address again."""
+    address = option("EMAIL", normalise_email, email)
+    text = option("--reason", lambda v: check_text(v, "reason"), reason)
+    with common.transaction(ctx) as session:
+        outcome = registry.suppress(session, address, text)
+    common.say(f"{address}: {'suppressed' if outcome == 'created' else 'already suppressed'}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context, json: bool = typer.Option(False, "--json", help="JSON for scripts.")
+) -> None:
+    """List suppressed addresses with reason and date."""
+    with common.transaction(ctx) as session:
+        rows = [
+            {"email": s.email, "reason": s.reason, "created_at": s.created_at.isoformat()}
+            for s in registry.list_suppressions(session)
+        ]
+    if json:
+        common.print_json(rows)
+        return
+    common.print_table(
+        "Suppressed addresses",
+        ["email", "reason", "since"],
+        [[r["email"], r["reason"], r["created_at"][:16]] for r in rows],
+    )
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Address to allow again.")
+) -> None:
+    """Allow an address again."""
+    address = option("EMAIL", normalise_email, email)
+    with common.transaction(ctx) as session:
+        registry.unsuppress(session, address)
+    common.say(f"{address}: no longer suppressed")
+
+
+@app.command("apply")
+def apply(
+    ctx: typer.Context,
+    token: str = typer.Argument(..., help="The token from an unsubscribe reply's subject."),
+) -> None:
+    """Suppress the address an unsubscribe token was made for (from a mailto: reply)."""
+    secret = secret_from_environment()
+    if secret is None:
+        raise ConfigError(
+            f"no unsubscribe secret: set {ENV_UNSUBSCRIBE_SECRET} (or unsubscribe_secret in the config)"
+        )
+    text = token.strip().removeprefix("unsubscribe").strip()
+    address = verify_token(secret, text)
+    with common.transaction(ctx) as session:
+        outcome = registry.suppress(session, address, "unsubscribe reply")
+    common.say(f"{address}: {'suppressed' if outcome == 'created' else 'already suppressed'}")
+
+
+def serve_unsubscribe(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8025, "--port", help="Port to listen on."),
+) -> None:
+    """Serve unsubscribe links: a confirmation page on GET, RFC 8058 one-click on POST."""
+    from civic_contacts.serve import make_server
+
+    secret = secret_from_environment()
+    if secret is None:
+        raise ConfigError(
+            f"no unsubscribe secret: set {ENV_UNSUBSCRIBE_SECRET} (or unsubscribe_secret in the config)"
+        )
+    try:
+        server = make_server(
+            common.engine(ctx), secret, common.settings(ctx).press_name, host, port
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    common.say(f"serving unsubscribe links on http://{host}:{port}/unsubscribe (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        common.say("stopped")
+    finally:
+        server.server_close()

@@ -1,0 +1,92 @@
+"""Checking the codes people type: languages (BCP 47), countries (ISO 3166) and time zones (IANA).
+
+Each `check_*` returns the canonical spelling or raises `InputError` with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+import zoneinfo
+
+from babel import Locale, UnknownLocaleError
+
+from civic_contacts.errors import InputError
+
+_LANG_RE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}))?$")
+
+
+@functools.cache
+def _territories() -> frozenset[str]:
+    codes = (str(code) for code in Locale("en").territories)
+    # Babel also names groupings and "Unknown Region"; those are not countries.
+    groupings = {"ZZ", "QO", "EU", "EZ", "UN"}
+    return frozenset(c for c in codes if len(c) == 2 and c.isalpha() and c not in groupings)
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_language(value: str) -> str:
+    """A BCP 47 language tag that Babel knows (`fr`, `en`, `fr-ML`), canonically cased."""
+    text = value.strip()
+    match = _LANG_RE.match(text)
+    if not match:
+        raise InputError(f'"{value}" is not a language code (use BCP 47, such as fr or en)')
+    lang, region = match.group(1).lower(), match.group(2)
+    tag = f"{lang}-{region.upper()}" if region else lang
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise InputError(
+            f'"{value}" is not a known language code (use BCP 47, such as fr or en)'
+        ) from None
+    return tag
+
+
+def check_languages(values: list[str]) -> list[str]:
+    """An ordered list of language codes without repeats."""
+    out: list[str] = []
+    for value in values:
+        tag = check_language(value)
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+def check_country(value: str) -> str:
+    """An ISO 3166 alpha-2 country code, upper case."""
+    code = value.strip().upper()
+    if len(code) != 2 or code not in _territories():
+        raise InputError(
+            f'"{value}" is not an ISO 3166 country code (two letters, such as NE or NL)'
+        )
+    return code
+
+
+def check_timezone(value: str) -> str:
+    """An IANA time zone name such as Africa/Niamey."""
+    name = value.strip()
+    if name not in _zones():
+        hint = " (a name such as Europe/Paris, not an abbreviation or an offset)"
+        raise InputError(f'"{value}" is not an IANA time zone{hint}')
+    return name
+
+
+def split_list(value: str) -> list[str]:
+    """A `;`-separated list cell as a list of trimmed, non-empty items."""
+    return [item.strip() for item in value.split(";") if item.strip()]
+
+
+def fold(text: str) -> str:
+    """Text for matching that ignores case and accents (`Chargée` matches `chargee`)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def language_matches(wanted: str, spoken: str) -> bool:
+    """Whether a spoken language serves a wanted one: same tag, or same primary language."""
+    return wanted == spoken or wanted.split("-")[0] == spoken.split("-")[0]

@@ -1,0 +1,111 @@
+"""Embargo instants in words: the subject prefix, the banner and local times, per language (Babel).
+
+The instant is always given in GMT (which is UTC, never London time) and then in the outlet's
+own time zone, with the weekday and date of *that* place: 00:01 GMT on a Wednesday is 20:01 on
+Tuesday in New York. Languages other than English and French get the English wording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, get_timezone_location
+
+from civic_contacts.errors import EmbargoLifted
+
+WARN_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class EmbargoText:
+    """What a message says about its embargo, in one language."""
+
+    embargoed: bool
+    label: str  # "EMBARGOED UNTIL 00:01 GMT, Wednesday 22 June 2022"
+    local: str  # "01:01 in Paris" (empty when the outlet's time is GMT)
+    banner: str  # label with the local time in brackets
+    subject_prefix: str  # the label, for the subject line
+    summary: str  # calendar entry summary prefix, "Embargo lifts" / "Levée de l'embargo"
+
+
+def _base(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+def _city(zone: str, language: str) -> str:
+    try:
+        return str(get_timezone_location(ZoneInfo(zone), locale=language, return_city=True))
+    except Exception:  # Babel lacks a name for a few zones; the zone id is still clear
+        return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def _local(instant: dt.datetime, zone: str, language: str) -> str:
+    tz = ZoneInfo(zone)
+    local = instant.astimezone(tz)
+    if local.utcoffset() == dt.timedelta(0) and zone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+        return ""
+    city = _city(zone, language)
+    same_day = local.date() == instant.astimezone(dt.UTC).date()
+    if _base(language) == "fr":
+        time = format_datetime(local, "HH 'h' mm", tzinfo=tz, locale="fr")
+        if same_day:
+            return f"{time} à {city}"
+        return f"{format_datetime(local, 'EEEE d MMMM', tzinfo=tz, locale='fr')} à {time} à {city}"
+    time = format_datetime(local, "HH:mm", tzinfo=tz, locale="en")
+    if same_day:
+        return f"{time} in {city}"
+    return f"{time} on {format_datetime(local, 'EEEE d MMMM', tzinfo=tz, locale='en')} in {city}"
+
+
+def embargo_text(instant: dt.datetime | None, language: str, zone: str) -> EmbargoText:
+    """The embargo wording for a message in `language` to an outlet in time zone `zone`."""
+    french = _base(language) == "fr"
+    if instant is None:
+        label = "POUR DIFFUSION IMMÉDIATE" if french else "FOR IMMEDIATE RELEASE"
+        return EmbargoText(False, label, "", label, label, "")
+    instant = instant.astimezone(dt.UTC)
+    if french:
+        when = format_datetime(
+            instant, "EEEE d MMMM y 'à' HH 'h' mm 'GMT'", tzinfo=dt.UTC, locale="fr"
+        )
+        label = f"SOUS EMBARGO JUSQU'AU {when}"
+        summary = "Levée de l'embargo"
+    else:
+        when = format_datetime(instant, "HH:mm 'GMT', EEEE d MMMM y", tzinfo=dt.UTC, locale="en")
+        label = f"EMBARGOED UNTIL {when}"
+        summary = "Embargo lifts"
+    local = _local(instant, zone, "fr" if french else "en")
+    banner = f"{label} ({local})" if local else label
+    return EmbargoText(True, label, local, banner, label, summary)
+
+
+def check_embargo(
+    instant: dt.datetime | None,
+    now: dt.datetime,
+    after_embargo: bool,
+    slug: str,
+    warn_minutes: int = WARN_MINUTES,
+) -> tuple[dt.datetime | None, list[str]]:
+    """The embargo to print (None once lifted and relabelled) and warnings; refuses a lifted one.
+
+    A release whose embargo has lifted is refused unless `after_embargo`, which relabels it as
+    an immediate release. An embargo less than WARN_MINUTES away gives a warning.
+    """
+    if instant is None:
+        return None, []
+    if instant <= now:
+        if not after_embargo:
+            raise EmbargoLifted(
+                f"the embargo of {slug} lifted at {instant:%Y-%m-%d %H:%M} UTC; nothing was built",
+                hint="pass --after-embargo to send it relabelled FOR IMMEDIATE RELEASE",
+            )
+        return None, [f"the embargo of {slug} has lifted: messages say FOR IMMEDIATE RELEASE"]
+    left = instant - now
+    if left < dt.timedelta(minutes=warn_minutes):
+        minutes = max(1, int(left.total_seconds() // 60))
+        return instant, [
+            f"the embargo of {slug} lifts in {minutes} minute(s), at {instant:%H:%M} UTC"
+        ]
+    return instant, []

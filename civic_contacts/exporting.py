@@ -1,0 +1,146 @@
+"""Writing the registry out: CSV and JSON rows with the columns of the import files.
+
+vCard is in `vcard.py`. An exported CSV imports back to the same registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from civic_contacts.importing import (
+    CONTACT_COLUMNS,
+    JOURNALIST_COLUMNS,
+    OFFICE_COLUMNS,
+    OUTLET_COLUMNS,
+)
+from civic_contacts.models import Journalist, Office, Outlet, Phone, PressContact
+from civic_contacts.phones import format_international
+from civic_contacts.tables import write_csv
+
+
+def phone_text(phone: Phone) -> str:
+    """A stored number as people read it, with the labels that matter to a caller."""
+    if not phone.valid or not phone.e164:
+        return phone.raw
+    text = format_international(phone.e164)
+    if phone.extension:
+        text += f" ext. {phone.extension}"
+    labels = [label for label in phone.label.split(", ") if label and label != "whatsapp"]
+    if phone.whatsapp:
+        labels.append("WhatsApp")
+    return f"{text} ({', '.join(labels)})" if labels else text
+
+
+def phone_json(phone: Phone) -> dict[str, Any]:
+    """A stored number as JSON."""
+    return {
+        "raw": phone.raw,
+        "e164": phone.e164,
+        "international": format_international(phone.e164) if phone.e164 else None,
+        "extension": phone.extension,
+        "type": phone.kind,
+        "valid": phone.valid,
+        "whatsapp": phone.whatsapp,
+        "whatsapp_url": f"https://wa.me/{phone.e164.lstrip('+')}"
+        if phone.whatsapp and phone.e164
+        else None,
+        "label": phone.label,
+        "problem": phone.problem,
+    }
+
+
+def office_json(office: Office) -> dict[str, Any]:
+    """An office with the CSV columns as keys."""
+    return {
+        "code": office.code,
+        "name": office.name,
+        "city": office.city,
+        "country": office.country,
+        "timezone": office.timezone,
+        "languages": list(office.languages),
+        "covers": list(office.covers),
+    }
+
+
+def contact_json(contact: PressContact) -> dict[str, Any]:
+    """A press contact with the CSV columns as keys (and a little more)."""
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "office": contact.office.code,
+        "role": contact.role,
+        "languages": list(contact.languages),
+        "email": contact.email,
+        "phones": [phone_text(p) for p in contact.phones],
+        "rank": contact.rank,
+        "active": contact.active,
+        "phone_numbers": [phone_json(p) for p in contact.phones],
+    }
+
+
+def outlet_json(outlet: Outlet) -> dict[str, Any]:
+    """An outlet with the CSV columns as keys."""
+    return {
+        "slug": outlet.slug,
+        "name": outlet.name,
+        "country": outlet.country,
+        "languages": list(outlet.languages),
+        "timezone": outlet.timezone,
+        "kind": outlet.kind,
+        "tags": list(outlet.tags),
+    }
+
+
+def journalist_json(journalist: Journalist) -> dict[str, Any]:
+    """A journalist with the CSV columns as keys."""
+    return {
+        "outlet": journalist.outlet.slug,
+        "name": journalist.name,
+        "email": journalist.email,
+        "language": journalist.language,
+        "role": journalist.role,
+        "phones": [phone_text(p) for p in journalist.phones],
+        "opted_out": journalist.opted_out,
+    }
+
+
+def _csv_row(data: dict[str, Any], columns: list[str]) -> dict[str, str]:
+    row = {}
+    for column in columns:
+        value = data.get(column)
+        if isinstance(value, list):
+            row[column] = (" / " if column == "phones" else ";").join(str(v) for v in value)
+        elif value is None:
+            row[column] = ""
+        else:
+            row[column] = str(value)
+    return row
+
+
+def offices_csv(offices: Iterable[Office]) -> str:
+    """Offices as an import-ready CSV."""
+    return write_csv([_csv_row(office_json(o), OFFICE_COLUMNS) for o in offices], OFFICE_COLUMNS)
+
+
+def contacts_csv(contacts: Iterable[PressContact]) -> str:
+    """Press contacts as an import-ready CSV (with the `active` column)."""
+    columns = [*CONTACT_COLUMNS, "active"]
+    rows = []
+    for contact in contacts:
+        data = contact_json(contact)
+        data["active"] = "yes" if contact.active else "no"
+        rows.append(_csv_row(data, columns))
+    return write_csv(rows, columns)
+
+
+def outlets_csv(outlets: Iterable[Outlet]) -> str:
+    """Outlets as an import-ready CSV."""
+    return write_csv([_csv_row(outlet_json(o), OUTLET_COLUMNS) for o in outlets], OUTLET_COLUMNS)
+
+
+def journalists_csv(journalists: Iterable[Journalist]) -> str:
+    """Journalists as an import-ready CSV."""
+    return write_csv(
+        [_csv_row(journalist_json(j), JOURNALIST_COLUMNS) for j in journalists], JOURNALIST_COLUMNS
+    )

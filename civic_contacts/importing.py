@@ -1,0 +1,344 @@
+"""Turning rows people typed into checked registry records, and applying whole files.
+
+Every importer reads the whole file first and reports every bad row with its row number and
+field; only then does it apply, in the caller's transaction, either everything or (with
+`skip_invalid`) the good rows. People are matched by email, offices by code, outlets by slug,
+so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from civic_contacts import registry
+from civic_contacts.addresses import normalise_email
+from civic_contacts.codes import (
+    check_country,
+    check_language,
+    check_languages,
+    check_timezone,
+    split_list,
+)
+from civic_contacts.errors import InputError
+from civic_contacts.extract import ExtractedPerson
+from civic_contacts.phones import ParsedPhone, parse_phones
+from civic_contacts.registry import ContactRecord, JournalistRecord, OfficeRecord, OutletRecord
+from civic_contacts.tables import FieldError, Parsed, Row, check_cell, check_problems, parse_file
+
+T = TypeVar("T")
+
+OFFICE_COLUMNS = ["code", "name", "city", "country", "timezone", "languages", "covers"]
+CONTACT_COLUMNS = ["name", "office", "role", "languages", "email", "phones", "rank"]
+OUTLET_COLUMNS = ["slug", "name", "country", "languages", "timezone", "kind", "tags"]
+JOURNALIST_COLUMNS = ["outlet", "name", "email", "language", "role", "phones"]
+OUTLET_KINDS = ("wire", "broadcaster", "print", "online", "agency", "radio", "tv")
+
+_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, rows left out (with --skip-invalid) and warnings."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> None:
+        """Count one upsert outcome."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def summary(self, noun: str) -> str:
+        """One line for people."""
+        text = f"{noun}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        if self.skipped:
+            text += f", {len(self.skipped)} rows skipped"
+        return text
+
+
+# Single values ---------------------------------------------------------------------------
+
+
+def check_text(
+    value: str, what: str = "value", required: bool = True, max_length: int = 200
+) -> str:
+    """One line of text: stripped, no line breaks or control characters, not too long."""
+    text = value.strip()
+    if _CONTROL_RE.search(text):
+        raise InputError(f"{what} holds a line break or control character, which is refused")
+    if required and not text:
+        raise InputError(f"{what} is empty")
+    if len(text) > max_length:
+        raise InputError(f"{what} is longer than {max_length} characters")
+    return text
+
+
+def check_code(value: str, what: str = "code") -> str:
+    """A short lower-case identifier such as `niamey` or `the-hague`."""
+    code = value.strip().lower()
+    if not _CODE_RE.match(code):
+        raise InputError(f'{what} "{value}" must be lower-case letters, digits and dashes')
+    return code
+
+
+def check_rank(value: str) -> int:
+    """A rank: a whole number, lower is more senior; empty means 100."""
+    if not value.strip():
+        return 100
+    try:
+        rank = int(value.strip())
+    except ValueError:
+        raise InputError(f'"{value}" is not a whole number') from None
+    if rank < 0:
+        raise InputError(f"rank {rank} is negative")
+    return rank
+
+
+def check_flag(value: str) -> bool:
+    """yes/no, true/false, 1/0, oui/non; empty means yes."""
+    text = value.strip().lower()
+    if text in ("", "yes", "y", "true", "1", "oui"):
+        return True
+    if text in ("no", "n", "false", "0", "non"):
+        return False
+    raise InputError(f'"{value}" is not yes or no')
+
+
+def read_phones(text: str, region: str) -> tuple[list[ParsedPhone], list[str]]:
+    """Numbers in a free-text cell, and a warning for each that is not valid."""
+    numbers = parse_phones(text, region)
+    warnings = [f'"{p.raw}" {p.problem}' for p in numbers if not p.valid]
+    return numbers, warnings
+
+
+def check_language_list(value: str) -> list[str]:
+    """A `;` list of language codes, at least one."""
+    languages = check_languages(split_list(value))
+    if not languages:
+        raise InputError("no language given (list codes such as fr;en)")
+    return languages
+
+
+# Offices ---------------------------------------------------------------------------------
+
+
+def office_from_row(row: Row) -> OfficeRecord:
+    """An office from a CSV row."""
+    return OfficeRecord(
+        code=check_cell("code", check_code, row.get("code")),
+        name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
+        city=check_cell("city", lambda v: check_text(v, "city"), row.get("city")),
+        country=check_cell("country", check_country, row.get("country")),
+        timezone=check_cell("timezone", check_timezone, row.get("timezone")),
+        languages=check_cell("languages", check_language_list, row.get("languages")),
+        covers=check_cell("covers", lambda v: check_covers(split_list(v)), row.get("covers")),
+    )
+
+
+def check_covers(values: list[str]) -> list[str]:
+    """Countries an office covers: ISO codes, or `*` for all."""
+    if not values:
+        raise InputError("covers is empty (list countries, or * for all)")
+    if "*" in values:
+        return ["*"]
+    out: list[str] = []
+    for value in values:
+        code = check_country(value)
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def import_offices(session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
+    """Import an offices CSV file (matched by code)."""
+    parsed = parse_file(path, OFFICE_COLUMNS, [], office_from_row, lambda r: r.code, "code")
+    return _apply(parsed, skip_invalid, lambda r: registry.upsert_office(session, r))
+
+
+# Press contacts --------------------------------------------------------------------------
+
+
+def contact_from_row(
+    row: Row, regions: dict[str, str], warnings: list[str], source: str
+) -> ContactRecord:
+    """A press contact from a CSV row; phones are read with the office's country."""
+    office_code = check_cell("office", check_code, row.get("office"))
+    region = regions.get(office_code)
+    if region is None:
+        known = ", ".join(sorted(regions)) or "none yet"
+        raise FieldError("office", f'unknown office "{row.get("office")}" (known: {known})')
+    phones, phone_warnings = read_phones(row.get("phones"), region)
+    warnings.extend(f"{source} row {row.number}, phones: {w}" for w in phone_warnings)
+    return ContactRecord(
+        name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
+        office=office_code,
+        role=check_cell("role", lambda v: check_text(v, "role", required=False), row.get("role")),
+        languages=check_cell("languages", check_language_list, row.get("languages")),
+        email=check_cell("email", normalise_email, row.get("email")),
+        phones=phones,
+        rank=check_cell("rank", check_rank, row.get("rank")),
+        active=check_cell("active", check_flag, row.get("active")),
+    )
+
+
+def import_contacts(
+    session: Session, path: Path, skip_invalid: bool = False, default_office: str | None = None
+) -> ImportReport:
+    """Import a press contacts file, CSV or vCard (matched by email).
+
+    Cards without an X-CIVIC-OFFICE property go to `default_office`.
+    """
+    warnings: list[str] = []
+    if path.suffix.lower() in (".vcf", ".vcard"):
+        from civic_contacts.vcard import contacts_from_vcards
+
+        parsed = contacts_from_vcards(session, path, warnings, default_office)
+    else:
+        regions = {code: o.country for code, o in registry.offices_by_code(session).items()}
+        parsed = parse_file(
+            path,
+            CONTACT_COLUMNS,
+            ["active"],
+            lambda row: contact_from_row(row, regions, warnings, path.name),
+            lambda r: r.email,
+            "email",
+        )
+    report = _apply(parsed, skip_invalid, lambda r: registry.upsert_contact(session, r))
+    report.warnings.extend(warnings)
+    return report
+
+
+def import_extracted(
+    session: Session, people: list[ExtractedPerson], office: str, source: str
+) -> ImportReport:
+    """Add people read from a release as press contacts of one office (matched by email)."""
+    office_row = registry.get_office(session, office)
+    report = ImportReport()
+    for number, person in enumerate(people, start=1):
+        where = f"{source} person {number} ({person.name})"
+        if not person.emails:
+            report.skipped.append(f"{where}: no email address, not imported")
+            continue
+        try:
+            email = normalise_email(person.emails[0])
+            name = check_text(person.name, "name")
+            role = check_text(person.role, "role", required=False)
+        except InputError as exc:
+            report.skipped.append(f"{where}: {exc.message}")
+            continue
+        phones = [p for p in person.phones if p.valid]
+        report.warnings.extend(
+            f'{where}: "{p.raw}" {p.problem}' for p in person.phones if not p.valid
+        )
+        record = ContactRecord(
+            name=name,
+            office=office_row.code,
+            role=role,
+            languages=list(office_row.languages),
+            email=email,
+            phones=phones,
+        )
+        report.count(registry.upsert_contact(session, record))
+    return report
+
+
+# Outlets and journalists -----------------------------------------------------------------
+
+
+def check_kind(value: str) -> str:
+    """An outlet kind: wire, broadcaster, print, online (and radio, tv, agency)."""
+    kind = value.strip().lower() or "online"
+    if kind not in OUTLET_KINDS:
+        raise InputError(f'"{value}" is not an outlet kind ({", ".join(OUTLET_KINDS)})')
+    return kind
+
+
+def outlet_from_row(row: Row) -> OutletRecord:
+    """An outlet from a CSV row."""
+    return OutletRecord(
+        slug=check_cell("slug", lambda v: check_code(v, "slug"), row.get("slug")),
+        name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
+        country=check_cell("country", check_country, row.get("country")),
+        languages=check_cell("languages", check_language_list, row.get("languages")),
+        timezone=check_cell("timezone", check_timezone, row.get("timezone")),
+        kind=check_cell("kind", check_kind, row.get("kind")),
+        tags=check_cell(
+            "tags",
+            lambda v: [check_text(t, "tag", max_length=50) for t in split_list(v)],
+            row.get("tags"),
+        ),
+    )
+
+
+def import_outlets(session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
+    """Import an outlets CSV file (matched by slug)."""
+    parsed = parse_file(path, OUTLET_COLUMNS, [], outlet_from_row, lambda r: r.slug, "slug")
+    return _apply(parsed, skip_invalid, lambda r: registry.upsert_outlet(session, r))
+
+
+def journalist_from_row(
+    row: Row, outlets: dict[str, str], warnings: list[str], source: str
+) -> JournalistRecord:
+    """A journalist from a CSV row; phones are read with the outlet's country."""
+    slug = check_cell("outlet", lambda v: check_code(v, "outlet"), row.get("outlet"))
+    if slug not in outlets:
+        raise FieldError("outlet", f'unknown outlet "{row.get("outlet")}"')
+    phones, phone_warnings = read_phones(row.get("phones"), outlets[slug])
+    warnings.extend(f"{source} row {row.number}, phones: {w}" for w in phone_warnings)
+    language = row.get("language")
+    return JournalistRecord(
+        outlet=slug,
+        name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
+        email=check_cell("email", normalise_email, row.get("email")),
+        language=check_cell("language", check_language, language) if language else None,
+        role=check_cell("role", lambda v: check_text(v, "role", required=False), row.get("role")),
+        phones=phones,
+    )
+
+
+def import_journalists(
+    session: Session, path: Path, skip_invalid: bool = False, default_outlet: str | None = None
+) -> ImportReport:
+    """Import a journalists file, CSV or vCard (matched by email).
+
+    Cards whose outlet is not named by X-CIVIC-OUTLET or ORG go to `default_outlet`.
+    """
+    warnings: list[str] = []
+    if path.suffix.lower() in (".vcf", ".vcard"):
+        from civic_contacts.vcard import journalists_from_vcards
+
+        parsed = journalists_from_vcards(session, path, warnings, default_outlet)
+    else:
+        outlets = {o.slug: o.country for o in registry.list_outlets(session)}
+        parsed = parse_file(
+            path,
+            ["outlet", "name", "email"],
+            ["language", "role", "phones"],
+            lambda row: journalist_from_row(row, outlets, warnings, path.name),
+            lambda r: r.email,
+            "email",
+        )
+    check_problems(parsed, skip_invalid)
+    report = ImportReport(skipped=list(parsed.problems), warnings=warnings)
+    for outcome in registry.upsert_journalists(
+        session, [record for _row, record in parsed.records]
+    ):
+        report.count(outcome)
+    return report
+
+
+def _apply(parsed: Parsed[T], skip_invalid: bool, upsert: Callable[[T], str]) -> ImportReport:
+    check_problems(parsed, skip_invalid)
+    report = ImportReport(skipped=list(parsed.problems))
+    for _row, record in parsed.records:
+        report.count(upsert(record))
+    return report

@@ -1,0 +1,230 @@
+"""The registry's tables and their relationships, and nothing else.
+
+Lists (languages, coverage, tags) are JSON lists so that their order, which routing relies
+on, is kept. Instants are aware UTC datetimes (see `db.UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from civic_contacts.db import Base, UTCDateTime, utcnow
+
+DELIVERY_STATUSES = ("pending", "sent", "failed")
+
+
+class Office(Base):
+    """Where our press contacts sit, and which countries it speaks for."""
+
+    __tablename__ = "offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    languages: Mapped[list[str]]
+    covers: Mapped[list[str]]
+
+    contacts: Mapped[list[PressContact]] = relationship(back_populates="office")
+
+
+class PressContact(Base):
+    """One of our own spokespeople."""
+
+    __tablename__ = "press_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    role: Mapped[str] = mapped_column(String(200), default="")
+    languages: Mapped[list[str]]
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    rank: Mapped[int] = mapped_column(Integer, default=100)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    office: Mapped[Office] = relationship(back_populates="contacts")
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="contact",
+        order_by="Phone.position",
+        cascade="all, delete-orphan",
+        foreign_keys="Phone.contact_id",
+    )
+
+
+class Outlet(Base):
+    """A media organisation."""
+
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    languages: Mapped[list[str]]
+    timezone: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32), default="online")
+    tags: Mapped[list[str]]
+
+    journalists: Mapped[list[Journalist]] = relationship(back_populates="outlet")
+
+
+class Journalist(Base):
+    """A person at an outlet who receives releases."""
+
+    __tablename__ = "journalists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
+    role: Mapped[str] = mapped_column(String(200), default="")
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    outlet: Mapped[Outlet] = relationship(back_populates="journalists")
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="journalist",
+        order_by="Phone.position",
+        cascade="all, delete-orphan",
+        foreign_keys="Phone.journalist_id",
+    )
+
+
+class Phone(Base):
+    """A number of a press contact or a journalist: E.164 when valid, and always the raw text."""
+
+    __tablename__ = "phones"
+    __table_args__ = (
+        CheckConstraint("(contact_id IS NULL) <> (journalist_id IS NULL)", name="one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("press_contacts.id", ondelete="CASCADE"), index=True, default=None
+    )
+    journalist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journalists.id", ondelete="CASCADE"), index=True, default=None
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[str] = mapped_column(String(200))
+    e164: Mapped[str | None] = mapped_column(String(20), default=None)
+    extension: Mapped[str | None] = mapped_column(String(20), default=None)
+    kind: Mapped[str] = mapped_column(String(32), default="unknown")
+    valid: Mapped[bool] = mapped_column(Boolean, default=False)
+    whatsapp: Mapped[bool] = mapped_column(Boolean, default=False)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    problem: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    contact: Mapped[PressContact | None] = relationship(
+        back_populates="phones", foreign_keys=[contact_id]
+    )
+    journalist: Mapped[Journalist | None] = relationship(
+        back_populates="phones", foreign_keys=[journalist_id]
+    )
+
+
+class Suppression(Base):
+    """An address that must never receive mail."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Release(Base):
+    """What is sent: one owning office, the countries it concerns, an embargo (or none)."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    concerns: Mapped[list[str]]
+    embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Raised each time the embargo moves, so calendar entries update in place (same UID).
+    embargo_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    office: Mapped[Office] = relationship()
+    translations: Mapped[list[ReleaseTranslation]] = relationship(
+        back_populates="release",
+        order_by="ReleaseTranslation.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class ReleaseTranslation(Base):
+    """A release's text in one language."""
+
+    __tablename__ = "release_translations"
+    __table_args__ = (UniqueConstraint("release_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(35))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(Text)
+    dateline: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+
+    release: Mapped[Release] = relationship(back_populates="translations")
+
+
+class Delivery(Base):
+    """One message to one journalist for one release, and what became of it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("release_id", "email"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        # Claiming walks a release's pending deliveries in id order, a few at a time.
+        Index("ix_deliveries_claim", "release_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
+    journalist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journalists.id", ondelete="SET NULL"), index=True, default=None
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    outlet_slug: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(35))
+    contacts: Mapped[list[str]]
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    server_reply: Mapped[str | None] = mapped_column(Text, default=None)
+    built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sent_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+    release: Mapped[Release] = relationship()

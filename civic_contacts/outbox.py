@@ -1,0 +1,240 @@
+"""Writing to disk so that a failure leaves nothing half-written: a temporary name, then rename.
+
+A batch's outbox is `DIR/manifest.jsonl` (one line per message), `DIR/<outlet>/<address>.eml`
+and `DIR/preview.html`, built in a sibling temporary folder and renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
+from civic_contacts.errors import InputError
+
+if TYPE_CHECKING:
+    from civic_contacts.batches import (
+        BatchPlan,
+        BuiltMessage,
+        DeliveryBook,
+        PlannedMessage,
+        Recorded,
+    )
+    from civic_contacts.render import Renderer
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file in one step: readers see the old file or the whole new one."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a file in one step: readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class FileWriter:
+    """Writes files on background threads, so that creating 20,000 files (slow on many file
+    systems, and done outside the GIL) overlaps with rendering the next messages. At most
+    `depth` files wait in memory; the first error is raised by `finish`."""
+
+    def __init__(self, threads: int = 2, depth: int = 256) -> None:
+        self.queue: queue.Queue[tuple[Path, bytes] | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue
+            path, data = item
+            try:
+                with open(path, "wb") as handle:
+                    handle.write(data)
+            except BaseException as exc:
+                self.error = exc
+
+    def put(self, path: Path, data: bytes) -> None:
+        """Queue one file (waits when `depth` files are already waiting)."""
+        if self.error is not None:
+            raise self.error
+        self.queue.put((path, data))
+
+    def finish(self) -> None:
+        """Wait for every queued file; raise the first error."""
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """Stop writing (the folder is about to be removed)."""
+        self.error = self.error or RuntimeError("abandoned")
+        with contextlib.suppress(queue.Full):
+            for _ in self.threads:
+                self.queue.put_nowait(None)
+        for thread in self.threads:
+            thread.join(5)
+
+
+@dataclass
+class PreviewVariant:
+    """One distinct message as the preview shows it."""
+
+    outlet: str
+    language: str
+    recipients: int
+    subject: str
+    html: str
+
+
+@dataclass
+class OutboxResult:
+    """What a build wrote."""
+
+    folder: Path
+    messages: int = 0
+    recorded: Recorded | None = None
+    variants: list[PreviewVariant] = field(default_factory=list)
+
+
+_BODY_RE = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+
+
+def _body_of(html: str) -> str:
+    match = _BODY_RE.search(html)
+    return match.group(1) if match else html
+
+
+def _prepare(folder: Path) -> Path:
+    folder = folder.expanduser().resolve()
+    if folder.exists() and (
+        not folder.is_dir() or (any(folder.iterdir()) and not (folder / "manifest.jsonl").exists())
+    ):
+        raise InputError(
+            f"{folder} exists and is not an outbox; nothing was written",
+            hint="choose an empty or new folder for --out",
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_outbox(
+    folder: Path,
+    plan: BatchPlan,
+    messages: Iterable[BuiltMessage],
+    book: DeliveryBook,
+    renderer: Renderer,
+    html_for: Callable[[PlannedMessage], str],
+    max_preview_variants: int = 60,
+) -> OutboxResult:
+    """Write the batch into a temporary folder and rename it into place at the end.
+
+    A failure at any point leaves the previous outbox (or nothing) where it was.
+    """
+    folder = _prepare(folder)
+    building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
+    result = OutboxResult(folder=folder)
+    seen_variants: dict[int, PreviewVariant] = {}
+    writer = FileWriter()
+    try:
+        made_dirs: set[str] = set()
+        with open(building / "manifest.jsonl", "w", encoding="utf-8") as manifest:
+            for built in messages:
+                planned = built.planned
+                if planned.outlet not in made_dirs:
+                    (building / planned.outlet).mkdir()
+                    made_dirs.add(planned.outlet)
+                writer.put(building / planned.path, built.data)
+                book.record(built)
+                line = {
+                    "outlet": planned.outlet,
+                    "email": planned.recipient.email,
+                    "name": planned.recipient.name,
+                    "language": planned.variant.language,
+                    "message_id": planned.recipient.message_id,
+                    "path": planned.path,
+                    "contacts": list(planned.contact_names),
+                    "fallback": planned.fallback,
+                    "content_hash": built.content_hash,
+                    "subject": built.subject,
+                }
+                manifest.write(json.dumps(line, ensure_ascii=False) + "\n")
+                result.messages += 1
+                key = id(planned.variant)
+                if key in seen_variants:
+                    seen_variants[key].recipients += 1
+                elif len(seen_variants) < max_preview_variants:
+                    seen_variants[key] = PreviewVariant(
+                        planned.outlet,
+                        planned.variant.language,
+                        1,
+                        built.subject,
+                        _body_of(html_for(planned)),
+                    )
+        writer.finish()
+        result.recorded = book.finish()
+        result.variants = list(seen_variants.values())
+        preview = render_preview(renderer, plan, result, max_preview_variants)
+        (building / "preview.html").write_text(preview, encoding="utf-8")
+        _swap_in(building, folder)
+    except BaseException:
+        writer.abandon()
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return result
+
+
+def _swap_in(building: Path, folder: Path) -> None:
+    if folder.exists():
+        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+        os.replace(folder, old)
+        os.replace(building, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(building, folder)
+
+
+def render_preview(renderer: Renderer, plan: BatchPlan, result: OutboxResult, cap: int) -> str:
+    """The self-contained preview page: warnings, outlets, and each message variant."""
+    release = plan.release
+    template = renderer.env.get_template("preview.html")
+    return template.render(
+        release=release,
+        titles=[(t.language, t.title) for t in release.translations],
+        embargo=plan.embargo,
+        warnings=plan.warnings,
+        gaps=plan.gaps,
+        fallbacks=plan.fallbacks,
+        suppressed=plan.suppressed,
+        outlets=plan.outlets,
+        total=result.messages,
+        variants=[(v, Markup(v.html)) for v in result.variants],
+        more_variants=len(result.variants) >= cap,
+    )

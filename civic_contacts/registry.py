@@ -1,0 +1,546 @@
+"""Every query of the registry: offices, press contacts, outlets, journalists, suppressions.
+
+Functions take the session first and never commit: the caller owns the transaction, so an
+import either applies whole or not at all. Upserts answer "created", "updated" or "unchanged",
+which is how imports prove they are idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from civic_contacts.codes import fold, language_matches
+from civic_contacts.db import utcnow
+from civic_contacts.errors import (
+    InputError,
+    UnknownContact,
+    UnknownJournalist,
+    UnknownOffice,
+    UnknownOutlet,
+)
+from civic_contacts.models import (
+    Journalist,
+    Office,
+    Outlet,
+    Phone,
+    PressContact,
+    Suppression,
+)
+from civic_contacts.phones import ParsedPhone
+from civic_contacts.routing import ContactInfo, JournalistInfo, OfficeInfo, OutletInfo
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass
+class OfficeRecord:
+    """An office as read from a file or the command line, already checked."""
+
+    code: str
+    name: str
+    city: str
+    country: str
+    timezone: str
+    languages: list[str]
+    covers: list[str]
+
+
+@dataclass
+class ContactRecord:
+    """A press contact as read from a file or the command line, already checked."""
+
+    name: str
+    office: str
+    role: str
+    languages: list[str]
+    email: str
+    phones: list[ParsedPhone] = field(default_factory=list)
+    rank: int = 100
+    active: bool = True
+
+
+@dataclass
+class OutletRecord:
+    """An outlet as read from a file or the command line, already checked."""
+
+    slug: str
+    name: str
+    country: str
+    languages: list[str]
+    timezone: str
+    kind: str
+    tags: list[str]
+
+
+@dataclass
+class JournalistRecord:
+    """A journalist as read from a file or the command line, already checked."""
+
+    outlet: str
+    name: str
+    email: str
+    language: str | None
+    role: str = ""
+    phones: list[ParsedPhone] = field(default_factory=list)
+
+
+# Offices ---------------------------------------------------------------------------------
+
+
+def list_offices(session: Session) -> Sequence[Office]:
+    """All offices, by code."""
+    return session.scalars(select(Office).order_by(Office.code)).all()
+
+
+def get_office(session: Session, code: str) -> Office:
+    """The office with this code, or `UnknownOffice` listing the known codes."""
+    office = session.scalar(select(Office).where(Office.code == code.strip().lower()))
+    if office is None:
+        known = ", ".join(o.code for o in list_offices(session)) or "none yet"
+        raise UnknownOffice(f'unknown office "{code}" (known: {known})')
+    return office
+
+
+def offices_by_code(session: Session) -> dict[str, Office]:
+    """Every office keyed by code."""
+    return {office.code: office for office in list_offices(session)}
+
+
+def upsert_office(session: Session, record: OfficeRecord) -> Outcome:
+    """Create the office or bring it in line with the record."""
+    office = session.scalar(select(Office).where(Office.code == record.code))
+    values = {
+        "name": record.name,
+        "city": record.city,
+        "country": record.country,
+        "timezone": record.timezone,
+        "languages": record.languages,
+        "covers": record.covers,
+    }
+    if office is None:
+        session.add(Office(code=record.code, **values))
+        session.flush()
+        return "created"
+    return _apply(office, values)
+
+
+def _apply(obj: object, values: Mapping[str, object]) -> Outcome:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return "updated" if changed else "unchanged"
+
+
+# Phones ----------------------------------------------------------------------------------
+
+
+def _phone_key(phone: Phone | ParsedPhone) -> tuple[object, ...]:
+    # A number is the same number when it dials the same; how it was typed may differ
+    # between a CSV and a vCard of the same person.
+    return (phone.e164 or phone.raw, phone.extension, phone.whatsapp)
+
+
+def phones_from_parsed(parsed: list[ParsedPhone]) -> list[Phone]:
+    """Phone rows for parsed numbers, in order."""
+    return [
+        Phone(
+            position=i,
+            raw=p.raw,
+            e164=p.e164,
+            extension=p.extension,
+            kind=p.kind,
+            valid=p.valid,
+            whatsapp=p.whatsapp,
+            label=p.label,
+            problem=p.problem,
+        )
+        for i, p in enumerate(parsed)
+    ]
+
+
+def _set_phones(owner: PressContact | Journalist, parsed: list[ParsedPhone]) -> bool:
+    if [_phone_key(p) for p in owner.phones] == [_phone_key(p) for p in parsed]:
+        return False
+    owner.phones.clear()
+    owner.phones.extend(phones_from_parsed(parsed))
+    return True
+
+
+# Press contacts --------------------------------------------------------------------------
+
+
+def list_contacts(
+    session: Session,
+    office: str | None = None,
+    language: str | None = None,
+    role: str | None = None,
+    include_inactive: bool = True,
+) -> list[PressContact]:
+    """Press contacts matching every filter given: office code, language, role words.
+
+    The role matches when it contains the words given, ignoring case and accents
+    ("chargee de presse" finds "Chargée de presse").
+    """
+    query = (
+        select(PressContact)
+        .join(PressContact.office)
+        .options(selectinload(PressContact.phones), selectinload(PressContact.office))
+        .order_by(Office.code, PressContact.rank, PressContact.name)
+    )
+    if office:
+        query = query.where(Office.code == get_office(session, office).code)
+    if not include_inactive:
+        query = query.where(PressContact.active.is_(True))
+    contacts = list(session.scalars(query).all())
+    if language:
+        contacts = [c for c in contacts if any(language_matches(language, s) for s in c.languages)]
+    if role:
+        wanted = fold(role).split()
+        contacts = [c for c in contacts if all(word in fold(c.role) for word in wanted)]
+    return contacts
+
+
+def get_contact(session: Session, key: str) -> PressContact:
+    """A press contact by email address or numeric id."""
+    text = key.strip()
+    if text.isdigit():
+        contact = session.get(PressContact, int(text))
+    else:
+        contact = session.scalar(select(PressContact).where(PressContact.email == text.lower()))
+    if contact is None:
+        raise UnknownContact(
+            f'no press contact "{key}"', hint="civic-contacts contact list shows them"
+        )
+    return contact
+
+
+def upsert_contact(session: Session, record: ContactRecord) -> Outcome:
+    """Create the press contact (matched by email) or bring it in line with the record."""
+    office = get_office(session, record.office)
+    contact = session.scalar(select(PressContact).where(PressContact.email == record.email))
+    values = {
+        "name": record.name,
+        "office_id": office.id,
+        "role": record.role,
+        "languages": record.languages,
+        "rank": record.rank,
+        "active": record.active,
+    }
+    if contact is None:
+        contact = PressContact(email=record.email, **values)
+        contact.phones = phones_from_parsed(record.phones)
+        session.add(contact)
+        session.flush()
+        return "created"
+    outcome = _apply(contact, values)
+    if _set_phones(contact, record.phones):
+        outcome = "updated"
+    session.flush()
+    return outcome
+
+
+def remove_contact(session: Session, contact: PressContact) -> None:
+    """Delete a press contact and its phones."""
+    session.delete(contact)
+    session.flush()
+
+
+def set_contact_phones(contact: PressContact, parsed: list[ParsedPhone]) -> bool:
+    """Replace a contact's phones; True when anything changed."""
+    return _set_phones(contact, parsed)
+
+
+# Outlets and journalists -----------------------------------------------------------------
+
+
+def list_outlets(session: Session, country: str | None = None) -> Sequence[Outlet]:
+    """Outlets, by slug, optionally of one country."""
+    query = select(Outlet).order_by(Outlet.slug)
+    if country:
+        query = query.where(Outlet.country == country.upper())
+    return session.scalars(query).all()
+
+
+def get_outlet(session: Session, slug: str) -> Outlet:
+    """The outlet with this slug."""
+    outlet = session.scalar(select(Outlet).where(Outlet.slug == slug.strip().lower()))
+    if outlet is None:
+        raise UnknownOutlet(
+            f'unknown outlet "{slug}"', hint="civic-contacts outlet list shows them"
+        )
+    return outlet
+
+
+def upsert_outlet(session: Session, record: OutletRecord) -> Outcome:
+    """Create the outlet (matched by slug) or bring it in line with the record."""
+    outlet = session.scalar(select(Outlet).where(Outlet.slug == record.slug))
+    values = {
+        "name": record.name,
+        "country": record.country,
+        "languages": record.languages,
+        "timezone": record.timezone,
+        "kind": record.kind,
+        "tags": record.tags,
+    }
+    if outlet is None:
+        session.add(Outlet(slug=record.slug, **values))
+        session.flush()
+        return "created"
+    return _apply(outlet, values)
+
+
+def list_journalists(session: Session, outlet: str | None = None) -> Sequence[Journalist]:
+    """Journalists with their outlet and phones, by outlet then name."""
+    query = (
+        select(Journalist)
+        .join(Journalist.outlet)
+        .options(selectinload(Journalist.phones), selectinload(Journalist.outlet))
+        .order_by(Outlet.slug, Journalist.name)
+    )
+    if outlet:
+        query = query.where(Outlet.slug == get_outlet(session, outlet).slug)
+    return session.scalars(query).all()
+
+
+def get_journalist(session: Session, email: str) -> Journalist:
+    """A journalist by email address."""
+    journalist = session.scalar(select(Journalist).where(Journalist.email == email.strip().lower()))
+    if journalist is None:
+        raise UnknownJournalist(f'no journalist "{email}"')
+    return journalist
+
+
+def upsert_journalist(session: Session, record: JournalistRecord) -> Outcome:
+    """Create the journalist (matched by email) or bring them in line with the record."""
+    outlet = get_outlet(session, record.outlet)
+    journalist = session.scalar(select(Journalist).where(Journalist.email == record.email))
+    values = {
+        "outlet_id": outlet.id,
+        "name": record.name,
+        "language": record.language,
+        "role": record.role,
+    }
+    if journalist is None:
+        journalist = Journalist(email=record.email, **values)
+        journalist.phones = phones_from_parsed(record.phones)
+        session.add(journalist)
+        session.flush()
+        return "created"
+    outcome = _apply(journalist, values)
+    if _set_phones(journalist, record.phones):
+        outcome = "updated"
+    session.flush()
+    return outcome
+
+
+# Suppressions ----------------------------------------------------------------------------
+
+
+def list_suppressions(session: Session) -> Sequence[Suppression]:
+    """Suppressed addresses, newest first."""
+    return session.scalars(select(Suppression).order_by(Suppression.created_at.desc())).all()
+
+
+def suppress(session: Session, email: str, reason: str) -> Outcome:
+    """Add an address to the suppression list (already there: unchanged)."""
+    existing = session.scalar(select(Suppression).where(Suppression.email == email))
+    if existing is not None:
+        return "unchanged"
+    session.add(Suppression(email=email, reason=reason))
+    session.flush()
+    return "created"
+
+
+def unsuppress(session: Session, email: str) -> None:
+    """Remove an address from the suppression list."""
+    existing = session.scalar(select(Suppression).where(Suppression.email == email))
+    if existing is None:
+        raise InputError(f'"{email}" is not on the suppression list')
+    session.delete(existing)
+    session.flush()
+
+
+def suppressed_emails(session: Session) -> set[str]:
+    """Every suppressed address."""
+    return set(session.scalars(select(Suppression.email)).all())
+
+
+def count(session: Session, model: type) -> int:
+    """How many rows a table has."""
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# Routing inputs --------------------------------------------------------------------------
+
+
+def routing_offices(session: Session) -> list[OfficeInfo]:
+    """Every office as routing sees it."""
+    return [
+        OfficeInfo(o.code, o.city, o.country, tuple(o.languages), tuple(o.covers))
+        for o in list_offices(session)
+    ]
+
+
+def routing_contacts(session: Session) -> list[ContactInfo]:
+    """Every press contact as routing sees it (inactive ones too: coverage names them)."""
+    rows = session.execute(
+        select(
+            PressContact.id,
+            PressContact.name,
+            Office.code,
+            PressContact.languages,
+            PressContact.rank,
+            PressContact.active,
+        ).join(PressContact.office)
+    ).all()
+    return [ContactInfo(r[0], r[1], r[2], tuple(r[3]), r[4], r[5]) for r in rows]
+
+
+def routing_outlets(session: Session, slug: str | None = None) -> list[OutletInfo]:
+    """Outlets as routing sees them, by slug."""
+    query = select(Outlet.slug, Outlet.name, Outlet.country, Outlet.languages).order_by(Outlet.slug)
+    if slug:
+        query = query.where(Outlet.slug == get_outlet(session, slug).slug)
+    return [OutletInfo(r[0], r[1], r[2], tuple(r[3])) for r in session.execute(query).all()]
+
+
+def routing_journalists(session: Session, outlet: str | None = None) -> list[JournalistInfo]:
+    """Journalists as routing sees them (opted-out ones left out), by outlet and name."""
+    query = (
+        select(Journalist.id, Journalist.name, Journalist.email, Outlet.slug, Journalist.language)
+        .join(Journalist.outlet)
+        .where(Journalist.opted_out.is_(False))
+        .order_by(Outlet.slug, Journalist.name, Journalist.id)
+    )
+    if outlet:
+        query = query.where(Outlet.slug == outlet)
+    return [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(query).all()]
+
+
+def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) -> list[Outcome]:
+    """Create or update many journalists (matched by email) with a few bulk statements.
+
+    Same outcomes as calling `upsert_journalist` for each record, at list scale: one query
+    for the people already there, one for their phones, then bulk inserts and updates.
+    """
+    if not records:
+        return []
+    outlet_ids: dict[str, int] = {
+        slug: oid for slug, oid in session.execute(select(Outlet.slug, Outlet.id))
+    }
+    for record in records:
+        if record.outlet not in outlet_ids:
+            raise UnknownOutlet(f'unknown outlet "{record.outlet}"')
+    emails = [r.email for r in records]
+    existing: dict[str, tuple[int, int, str, str | None, str]] = {}
+    for start in range(0, len(emails), 900):
+        for row in session.execute(
+            select(
+                Journalist.email,
+                Journalist.id,
+                Journalist.outlet_id,
+                Journalist.name,
+                Journalist.language,
+                Journalist.role,
+            ).where(Journalist.email.in_(emails[start : start + 900]))
+        ):
+            existing[row[0]] = (row[1], row[2], row[3], row[4], row[5])
+    phone_keys: dict[int, list[tuple[object, ...]]] = {}
+    ids = [v[0] for v in existing.values()]
+    for start in range(0, len(ids), 900):
+        for phone in session.scalars(
+            select(Phone)
+            .where(Phone.journalist_id.in_(ids[start : start + 900]))
+            .order_by(Phone.position)
+        ):
+            phone_keys.setdefault(phone.journalist_id or 0, []).append(_phone_key(phone))
+    now = utcnow()
+    outcomes: list[Outcome] = []
+    new_rows: list[dict[str, object]] = []
+    new_phones: dict[str, list[ParsedPhone]] = {}
+    updates: list[dict[str, object]] = []
+    replace_phones: dict[int, list[ParsedPhone]] = {}
+    for record in records:
+        outlet_id = outlet_ids[record.outlet]
+        known = existing.get(record.email)
+        if known is None:
+            new_rows.append(
+                {
+                    "outlet_id": outlet_id,
+                    "name": record.name,
+                    "email": record.email,
+                    "language": record.language,
+                    "role": record.role,
+                    "opted_out": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if record.phones:
+                new_phones[record.email] = record.phones
+            outcomes.append("created")
+            continue
+        journalist_id, old_outlet, old_name, old_language, old_role = known
+        changed = (old_outlet, old_name, old_language, old_role) != (
+            outlet_id,
+            record.name,
+            record.language,
+            record.role,
+        )
+        if changed:
+            updates.append(
+                {
+                    "id": journalist_id,
+                    "outlet_id": outlet_id,
+                    "name": record.name,
+                    "language": record.language,
+                    "role": record.role,
+                    "updated_at": now,
+                }
+            )
+        if phone_keys.get(journalist_id, []) != [_phone_key(p) for p in record.phones]:
+            replace_phones[journalist_id] = record.phones
+            changed = True
+        outcomes.append("updated" if changed else "unchanged")
+    if new_rows:
+        created = session.execute(
+            insert(Journalist).returning(Journalist.id, Journalist.email), new_rows
+        )
+        for journalist_id, email in created:
+            if email in new_phones:
+                replace_phones[journalist_id] = new_phones[email]
+    if updates:
+        session.execute(update(Journalist), updates)
+    if replace_phones:
+        stale = list(replace_phones)
+        for start in range(0, len(stale), 900):
+            session.execute(
+                delete(Phone).where(Phone.journalist_id.in_(stale[start : start + 900]))
+            )
+        phone_rows = [
+            {
+                "journalist_id": journalist_id,
+                "position": i,
+                "raw": p.raw,
+                "e164": p.e164,
+                "extension": p.extension,
+                "kind": p.kind,
+                "valid": p.valid,
+                "whatsapp": p.whatsapp,
+                "label": p.label,
+                "problem": p.problem,
+            }
+            for journalist_id, phones in replace_phones.items()
+            for i, p in enumerate(phones)
+        ]
+        if phone_rows:
+            session.execute(insert(Phone), phone_rows)
+    session.expire_all()
+    return outcomes

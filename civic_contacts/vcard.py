@@ -1,0 +1,348 @@
+"""Contact cards: writing vCard 3.0 (default) and 4.0, reading both (vobject).
+
+3.0 is the default because Android contacts apps reject 4.0 cards that they accept as 3.0.
+A WhatsApp number is marked the way WhatsApp's own shared cards do
+(`TEL;TYPE=CELL;TYPE=VOICE;waid=<digits>:+…`) with a `URL:https://wa.me/<digits>` beside it.
+Text is UTF-8; `,` `;` `\\` and newlines are escaped; lines are folded at 75 octets without
+splitting a character. Numbers that are not valid are left out of cards: a card is for
+dialling. The office, languages and rank travel in `X-CIVIC-*` properties so that a card
+exported here imports back to the same contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import vobject
+
+from civic_contacts import registry
+from civic_contacts.addresses import normalise_email
+from civic_contacts.codes import check_language, check_languages
+from civic_contacts.errors import InputError
+from civic_contacts.models import Phone, PressContact
+from civic_contacts.phones import ParsedPhone, parse_phones
+from civic_contacts.registry import ContactRecord, JournalistRecord
+from civic_contacts.tables import Parsed, decode
+
+VERSIONS = ("3.0", "4.0")
+_PARTICLES = {
+    "de",
+    "da",
+    "di",
+    "du",
+    "del",
+    "della",
+    "van",
+    "von",
+    "der",
+    "den",
+    "le",
+    "la",
+    "ter",
+    "ten",
+    "dos",
+    "das",
+    "ben",
+    "ibn",
+    "bin",
+    "al",
+    "el",
+    "ould",
+    "mint",
+}
+
+
+def escape(text: str) -> str:
+    """A text value escaped for vCard (RFC 6350 §3.4, RFC 2426 §5)."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """A content line folded at 75 octets, never inside a UTF-8 character."""
+    out: list[str] = []
+    current = ""
+    size = 0
+    limit = 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append(current)
+            current = " "
+            size = 1
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(family, given) for the N property: family names starting with a particle are kept whole."""
+    words = name.split()
+    if len(words) < 2:
+        return name, ""
+    start = len(words) - 1
+    for i in range(1, len(words) - 1):
+        if words[i].lower() in _PARTICLES:
+            start = i
+            break
+    return " ".join(words[start:]), " ".join(words[:start])
+
+
+def _tel_line(phone: Phone, version: str) -> list[str]:
+    if not phone.valid or not phone.e164:
+        return []
+    digits = phone.e164.lstrip("+")
+    labels = phone.label.split(", ") if phone.label else []
+    if "fax" in labels:
+        types = ["FAX"]
+    elif phone.whatsapp or "mobile" in labels or phone.kind == "mobile":
+        types = ["CELL", "VOICE"]
+    elif "office" in labels:
+        types = ["WORK", "VOICE"]
+    else:
+        types = ["VOICE"]
+    waid = f";waid={digits}" if phone.whatsapp else ""
+    value = phone.e164 + (f";ext={phone.extension}" if phone.extension else "")
+    if version == "3.0":
+        params = "".join(f";TYPE={t}" for t in types)
+        lines = [
+            f"TEL{params}{waid}:{phone.e164}"
+            if not phone.extension
+            else f"TEL{params}{waid}:{phone.e164} ext. {phone.extension}"
+        ]
+    else:
+        kinds = ",".join(t.lower() for t in types)
+        lines = [f'TEL;VALUE=uri;TYPE="{kinds}"{waid}:tel:{value}']
+    if phone.whatsapp:
+        lines.append(f"URL:https://wa.me/{digits}")
+    return lines
+
+
+def contact_card(contact: PressContact, version: str = "3.0") -> str:
+    """One press contact as a vCard."""
+    if version not in VERSIONS:
+        raise InputError(f'vCard version "{version}" is not supported (use 3.0 or 4.0)')
+    family, given = split_name(contact.name)
+    lines = [
+        "BEGIN:VCARD",
+        f"VERSION:{version}",
+        f"FN:{escape(contact.name)}",
+        f"N:{escape(family)};{escape(given)};;;",
+        f"ORG:{escape(contact.office.name)}",
+    ]
+    if contact.role:
+        lines.append(f"TITLE:{escape(contact.role)}")
+    lines.append(
+        f"EMAIL;TYPE=INTERNET;TYPE=WORK:{contact.email}"
+        if version == "3.0"
+        else f"EMAIL;TYPE=work:{contact.email}"
+    )
+    for phone in contact.phones:
+        lines.extend(_tel_line(phone, version))
+    if version == "4.0":
+        lines.extend(f"LANG;PREF={i}:{lang}" for i, lang in enumerate(contact.languages, start=1))
+    lines.append(f"X-CIVIC-OFFICE:{escape(contact.office.code)}")
+    lines.append(f"X-CIVIC-LANGUAGES:{escape(';'.join(contact.languages))}")
+    lines.append(f"X-CIVIC-RANK:{contact.rank}")
+    lines.append("END:VCARD")
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def contacts_to_vcards(contacts: Iterable[PressContact], version: str = "3.0") -> str:
+    """Several press contacts as one .vcf text."""
+    return "".join(contact_card(c, version) for c in contacts)
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+def _values(card: Any, name: str) -> list[Any]:
+    return list(card.contents.get(name, []))
+
+
+def _first(card: Any, name: str) -> str:
+    items = _values(card, name)
+    if not items:
+        return ""
+    value = items[0].value
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]]:
+    whatsapp_urls = {
+        str(u.value).rstrip("/").rsplit("/", 1)[-1]
+        for u in _values(card, "url")
+        if "wa.me/" in str(u.value)
+    }
+    numbers: list[ParsedPhone] = []
+    problems: list[str] = []
+    for tel in _values(card, "tel"):
+        text = str(tel.value).strip()
+        if text.lower().startswith("tel:"):
+            text = text[4:].replace(";ext=", " ext. ")
+        types = {
+            t.strip('"').lower() for value in tel.params.get("TYPE", []) for t in value.split(",")
+        }
+        found = parse_phones(text, region)
+        for phone in found:
+            if not phone.valid:
+                problems.append(f'"{phone.raw}" {phone.problem}')
+            digits = (phone.e164 or "").lstrip("+")
+            if (
+                tel.params.get("WAID")
+                or "whatsapp" in types
+                or (digits and digits in whatsapp_urls)
+            ):
+                phone.whatsapp = True
+                if "whatsapp" not in phone.labels:
+                    phone.labels.append("whatsapp")
+                if phone.e164:
+                    phone.whatsapp_url = f"https://wa.me/{digits}"
+            if "cell" in types and "mobile" not in phone.labels:
+                phone.labels.insert(0, "mobile")
+            elif "fax" in types and "fax" not in phone.labels:
+                phone.labels.insert(0, "fax")
+            elif "work" in types and "office" not in phone.labels:
+                phone.labels.insert(0, "office")
+            numbers.append(phone)
+    return numbers, problems
+
+
+def read_cards(path: Path) -> list[Any]:
+    """The cards of a .vcf file; a clear error when it is not vCard."""
+    text = decode(path)
+    try:
+        cards = list(vobject.readComponents(text, ignoreUnreadable=True))
+    except Exception as exc:  # vobject raises its own and plain errors alike on broken input
+        raise InputError(f"{path.name}: not a readable vCard file ({exc})") from None
+    cards = [c for c in cards if c.name.upper() == "VCARD"]
+    if not cards:
+        raise InputError(f"{path.name}: no BEGIN:VCARD ... END:VCARD card found")
+    return cards
+
+
+R = TypeVar("R", ContactRecord, JournalistRecord)
+
+
+def _records(path: Path, make: Callable[[Any, str, str, str], R]) -> Parsed[R]:
+    """One record per card: FN and a valid EMAIL required, the rest by `make(card, name,
+    email, where)`; every bad card reported with its number and property."""
+    parsed: Parsed[R] = Parsed()
+    seen: dict[str, int] = {}
+    for number, card in enumerate(read_cards(path), start=1):
+        where = f"{path.name} card {number}"
+        try:
+            name = _first(card, "fn")
+            if not name:
+                raise _CardError("FN", "no name")
+            emails = [str(e.value) for e in _values(card, "email")]
+            if not emails:
+                raise _CardError("EMAIL", "no email address")
+            email = _card_field("EMAIL", normalise_email, emails[0])
+            record = make(card, name, email, where)
+        except _CardError as exc:
+            parsed.problems.append(f"{where}, {exc.field}: {exc.message}")
+            continue
+        if record.email in seen:
+            parsed.problems.append(
+                f"{where}, EMAIL: {record.email} is already on card {seen[record.email]}"
+            )
+            continue
+        seen[record.email] = number
+        parsed.records.append((number, record))
+    return parsed
+
+
+def contacts_from_vcards(
+    session: Any, path: Path, warnings: list[str], default_office: str | None = None
+) -> Parsed[ContactRecord]:
+    """Press contacts from a .vcf file; the office comes from X-CIVIC-OFFICE or `default_office`."""
+    offices = registry.offices_by_code(session)
+
+    def make(card: Any, name: str, email: str, where: str) -> ContactRecord:
+        office_code = (_first(card, "x-civic-office") or default_office or "").strip().lower()
+        if not office_code:
+            raise _CardError("X-CIVIC-OFFICE", "no office (pass --office)")
+        office = offices.get(office_code)
+        if office is None:
+            raise _CardError("X-CIVIC-OFFICE", f'unknown office "{office_code}"')
+        languages_text = _first(card, "x-civic-languages")
+        langs = [str(v.value) for v in _values(card, "lang")]
+        if languages_text:
+            languages = _card_field(
+                "X-CIVIC-LANGUAGES", lambda v: check_languages(v.split(";")), languages_text
+            )
+        elif langs:
+            languages = _card_field("LANG", check_languages, langs)
+        else:
+            languages = list(office.languages)
+        rank_text = _first(card, "x-civic-rank")
+        phones, problems = _phones(card, office.country)
+        warnings.extend(f"{where}, TEL: {p}" for p in problems)
+        return ContactRecord(
+            name=name,
+            office=office.code,
+            role=_first(card, "title"),
+            languages=languages,
+            email=email,
+            phones=phones,
+            rank=int(rank_text) if rank_text.isdigit() else 100,
+        )
+
+    return _records(path, make)
+
+
+def journalists_from_vcards(
+    session: Any, path: Path, warnings: list[str], default_outlet: str | None = None
+) -> Parsed[JournalistRecord]:
+    """Journalists from a .vcf file; the outlet comes from X-CIVIC-OUTLET, ORG or `default_outlet`."""
+    outlets = {o.slug: o for o in registry.list_outlets(session)}
+    by_name = {o.name.casefold(): o for o in outlets.values()}
+
+    def make(card: Any, name: str, email: str, where: str) -> JournalistRecord:
+        slug = _first(card, "x-civic-outlet").lower()
+        org = _first(card, "org").split(";")[0].strip()
+        outlet = (
+            outlets.get(slug) or by_name.get(org.casefold()) or outlets.get(default_outlet or "")
+        )
+        if outlet is None:
+            raise _CardError("ORG", f'no known outlet "{slug or org}" (pass --outlet)')
+        lang_text = _first(card, "x-civic-language") or _first(card, "lang")
+        language = _card_field("LANG", check_language, lang_text) if lang_text else None
+        phones, problems = _phones(card, outlet.country)
+        warnings.extend(f"{where}, TEL: {p}" for p in problems)
+        return JournalistRecord(
+            outlet=outlet.slug,
+            name=name,
+            email=email,
+            language=language,
+            role=_first(card, "title"),
+            phones=phones,
+        )
+
+    return _records(path, make)
+
+
+class _CardError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _card_field(name: str, check: Any, value: Any) -> Any:
+    try:
+        return check(value)
+    except InputError as exc:
+        raise _CardError(name, exc.message) from None

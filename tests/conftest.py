@@ -1,0 +1,213 @@
+"""Shared fixtures: a fresh registry on SQLite and on PostgreSQL, and the command line.
+
+Every test that takes `db_url` runs twice: on a temporary SQLite file and on a fresh schema of
+the PostgreSQL server named by CIVIC_CONTACTS_TEST_PG. Without that variable the PostgreSQL runs
+are skipped on a developer's machine and fail in CI (CI=true), so they can never vanish
+silently. No test touches the user's real data or config folders.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from civic_contacts.cli import app
+from civic_contacts.db import make_engine, session_factory
+from civic_contacts.migrations import ensure_schema
+
+PG_ENV = "CIVIC_CONTACTS_TEST_PG"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(what: str, reason: str) -> None:
+    """Skip on a developer's machine, fail in CI: a missing service must never pass silently."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI: {reason}")
+    pytest.skip(f"{what} not available: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(home / "no-config.toml"))
+    monkeypatch.delenv("CIVIC_CONTACTS_DB", raising=False)
+    monkeypatch.delenv("CIVIC_CONTACTS_SMTP_PASSWORD", raising=False)
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        need("PostgreSQL", f"set {PG_ENV} to a database URL")
+    assert base is not None
+    import psycopg
+
+    url = make_url(base)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        need("PostgreSQL", str(exc).strip().splitlines()[0])
+    scoped = url.set(drivername="postgresql+psycopg").update_query_dict(
+        {"options": f"-csearch_path={schema}"}
+    )
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a registry migrated to head."""
+    eng = make_engine(db_url)
+    ensure_schema(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session in a transaction that the test may commit or leave."""
+    with session_factory(engine)() as s:
+        yield s
+
+
+class Cli:
+    """The command line, run in-process on one database."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, expect: int | None = 0):
+        result = self.runner.invoke(app, ["--db", self.db_url, *args], input=input)
+        if expect is not None and result.exit_code != expect:
+            raise AssertionError(
+                f"civic-contacts {' '.join(args)} exited {result.exit_code}, expected {expect}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}"
+            )
+        return result
+
+
+@pytest.fixture
+def cli(db_url: str) -> Cli:
+    """Run `civic-contacts --db <test database> ...` and check its exit code."""
+    return Cli(db_url)
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The shipped demo data."""
+    from civic_contacts.config import shipped_dir
+
+    return shipped_dir("data")
+
+
+# A real SMTP server on loopback -------------------------------------------------------------
+
+
+class Sink:
+    """An aiosmtpd handler that keeps every accepted message and can be told to misbehave.
+
+    `faults[(address, stage)]` is a list of replies to give, one per attempt, for stage "rcpt"
+    or "data"; the reply "drop" closes the connection in the middle of the message.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.received: list[dict] = []
+        self.faults: dict[tuple[str, str], list[str]] = {}
+
+    def _fault(self, address: str, stage: str) -> str | None:
+        with self.lock:
+            queue = self.faults.get((address, stage))
+            return queue.pop(0) if queue else None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        fault = self._fault(address, "rcpt")
+        if fault:
+            return fault
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email as email_module
+        import time
+        from email import policy as email_policy
+
+        recipient = envelope.rcpt_tos[0]
+        fault = self._fault(recipient, "data")
+        if fault == "drop":
+            server.transport.close()
+            return "421 dropped"
+        if fault:
+            return fault
+        msg = email_module.message_from_bytes(envelope.content, policy=email_policy.default)
+        with self.lock:
+            self.received.append(
+                {
+                    "time": time.monotonic(),
+                    "message_id": msg["Message-ID"],
+                    "to": recipient,
+                    "rcpt_tos": list(envelope.rcpt_tos),
+                    "subject": str(msg["Subject"]),
+                    "data": envelope.content,
+                    "login": getattr(session, "login_data", None),
+                }
+            )
+        return "250 2.0.0 Ok: queued"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [m["message_id"] for m in self.received]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Sink, int]]:
+    """A plain SMTP server on 127.0.0.1 that accepts everything (unless told otherwise)."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        need("aiosmtpd", "install the test extras")
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()

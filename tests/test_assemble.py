@@ -1,0 +1,125 @@
+"""The fast message builder against the reference stdlib construction, on varied data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from email import policy
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from civic_contacts.assemble import Assembler, decoded_parts
+from civic_contacts.render import Recipient, Renderer, build_message
+from tests.test_render import CONTACT, RECIPIENT, variant
+
+LONG = ("Une très longue ligne sans retour " * 20).strip()
+NAMES = [
+    "Zeinabou Hamani",
+    "Aïssata Traoré-Ndiaye",
+    "O'Brien & <Sons>",
+    "Łukasz Żółć",
+    "محمد",
+    "a" * 150,
+    "Ndèye Fatou Diop",
+    "{{ 7*7 }}",
+]
+
+
+def same(assembler: Assembler, v, r: Recipient) -> bool:
+    fast, _subject = assembler.build(v, r, CONTACT)
+    reference = build_message(v, r, assembler.renderer.render(v, r), CONTACT)
+    return decoded_parts(fast) == decoded_parts(reference)
+
+
+def test_fast_path_is_used_and_equal_for_both_languages() -> None:
+    """English and French variants go through the fast path, and match the reference."""
+    assembler = Assembler(Renderer())
+    for language in ("fr", "en"):
+        v = variant(language=language, body_markdown=f"{LONG}\n\n- point\n- **gras** é\n")
+        for name in NAMES:
+            recipient = Recipient(
+                name,
+                "x@example.com",
+                "<m.1@example.org>",
+                RECIPIENT.date,
+                "mailto:unsubscribe@example.org?subject=unsubscribe%20abc",
+            )
+            assert same(assembler, v, recipient), (language, name)
+        assert assembler.fast_languages[language] is True
+
+
+def test_fast_messages_parse_without_defects_and_keep_lines_short() -> None:
+    """A fast-built message parses cleanly, with every line within 998 and headers within 78."""
+    assembler = Assembler(Renderer())
+    data, _ = assembler.build(variant(body_markdown=LONG + "\n"), RECIPIENT, CONTACT)
+    msg = email.message_from_bytes(data, policy=policy.default)
+    assert all(not part.defects for part in msg.walk())
+    header = data.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in header.split(b"\r\n")) <= 78
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    assert b"\n" not in data.replace(b"\r\n", b""), "a bare LF"
+
+
+def test_immediate_release_has_no_calendar_in_either_path() -> None:
+    """Without an embargo both paths leave the calendar out."""
+    assembler = Assembler(Renderer())
+    assert same(assembler, variant(embargo=None), RECIPIENT)
+
+
+def test_unusual_templates_fall_back_to_the_reference(tmp_path: Path) -> None:
+    """A template that transforms the name is detected, and the reference path is used."""
+    (tmp_path / "body.en.txt").write_text(
+        "Hello {{ recipient_name|upper }}\n{{ body_text }}\n", encoding="utf-8"
+    )
+    assembler = Assembler(Renderer(tmp_path))
+    v = variant(language="en")
+    assert same(assembler, v, RECIPIENT)
+    assert assembler.fast_languages["en"] is False
+    data, _ = assembler.build(v, RECIPIENT, CONTACT)
+    assert (
+        "Hello ZEINABOU HAMANI"
+        in email.message_from_bytes(data, policy=policy.default).get_body(("plain",)).get_content()
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+        min_size=1,
+        max_size=60,
+    ),
+    body=st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cs",),
+            blacklist_characters="\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
+        ),
+        min_size=1,
+        max_size=300,
+    ),
+    language=st.sampled_from(["en", "fr"]),
+    days=st.integers(min_value=0, max_value=3),
+)
+def test_fast_equals_reference_on_random_data(
+    name: str, body: str, language: str, days: int
+) -> None:
+    """On arbitrary names and bodies the fast path's decoded parts equal the reference's."""
+    assembler = Assembler(Renderer())
+    v = variant(language=language, body_markdown=body, title=f"Titre {body[:40]}".strip() or "T")
+    recipient = Recipient(
+        name.strip() or "X",
+        "x@example.com",
+        "<m.2@example.org>",
+        dt.datetime(2022, 6, 20, tzinfo=dt.UTC) + dt.timedelta(days=days),
+        "mailto:unsubscribe@example.org?subject=unsubscribe",
+    )
+    try:
+        result = same(assembler, v, recipient)
+    except Exception as exc:  # our own refusal of a header-breaking value is fine
+        from civic_contacts.errors import CivicContactsError
+
+        assert isinstance(exc, CivicContactsError)
+        return
+    assert result

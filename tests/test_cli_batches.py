@@ -1,0 +1,292 @@
+"""`batch build` on the demo data: every message well-formed, in the right language, with the
+right people, and every guard holding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import icalendar
+import pytest
+import vobject
+from sqlalchemy import update
+
+from civic_contacts.db import make_engine
+from civic_contacts.models import Delivery
+
+
+@pytest.fixture
+def demo(cli, tmp_path: Path):
+    """The demo registry with its batch built into tmp_path/out."""
+    cli("demo", "--out", str(tmp_path / "out"))
+    return cli
+
+
+def messages(folder: Path) -> dict[str, EmailMessage]:
+    found = {}
+    for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        data = (folder / entry["path"]).read_bytes()
+        found[entry["email"]] = email.message_from_bytes(data, policy=policy.default)
+    return found
+
+
+def part(msg: EmailMessage, content_type: str) -> EmailMessage:
+    return next(p for p in msg.walk() if p.get_content_type() == content_type)
+
+
+def test_every_demo_message_is_well_formed(demo, tmp_path: Path) -> None:
+    """Each .eml parses without defects, has one recipient, and its card and calendar parse."""
+    out = tmp_path / "out"
+    built = messages(out)
+    assert len(built) == 41
+    for address, msg in built.items():
+        assert all(not p.defects for p in msg.walk()), address
+        assert msg.get_all("To") and len(msg.get_all("To")) == 1
+        assert [a.addr_spec for a in msg["To"].addresses] == [address]
+        assert msg["Cc"] is None and msg["Bcc"] is None
+        assert msg["Message-ID"].endswith("@example.org>")
+        assert msg["Reply-To"] is not None
+        types = [p.get_content_type() for p in msg.walk()]
+        assert types == [
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/plain",
+            "text/html",
+            "text/vcard",
+            "text/calendar",
+        ]
+        cards = list(vobject.readComponents(part(msg, "text/vcard").get_content()))
+        assert 1 <= len(cards) <= 2
+        calendar = icalendar.Calendar.from_ical(part(msg, "text/calendar").get_content())
+        assert str(calendar["METHOD"]) == "PUBLISH"
+        for p in msg.walk():
+            assert p.get("Content-Transfer-Encoding", "7bit") in (
+                "7bit",
+                "quoted-printable",
+                "base64",
+            )
+
+
+def test_no_line_is_too_long(demo, tmp_path: Path) -> None:
+    """Header lines stay within 78 characters and no line passes 998."""
+    for path in (tmp_path / "out").glob("*/*.eml"):
+        data = path.read_bytes()
+        header, _sep, _body = data.partition(b"\r\n\r\n")
+        assert max(len(line) for line in header.split(b"\r\n")) <= 78, path
+        assert max(len(line) for line in data.split(b"\r\n")) <= 998, path
+        assert b"\n" not in data.replace(b"\r\n", b""), path
+
+
+def test_french_outlet_gets_french_with_french_date(demo, tmp_path: Path) -> None:
+    """A Sahel French outlet gets French text, a French date and Niamey's contacts with links."""
+    msg = messages(tmp_path / "out")["adama.kone@example.com"]
+    assert msg["Subject"].startswith("SOUS EMBARGO JUSQU'AU ")
+    assert msg["Content-Language"] == "fr"
+    text = part(msg, "text/plain").get_content()
+    html = part(msg, "text/html").get_content()
+    assert "Bonjour Adama Koné," in text
+    assert "à Bamako)" in text.splitlines()[0]
+    assert 'href="tel:+227-93-12-34-56"' in html
+    assert 'href="https://wa.me/22793123456"' in html
+    assert 'href="mailto:mdiallo@example.org"' in html
+    assert msg["Reply-To"].addresses[0].addr_spec == "mdiallo@example.org"
+
+
+def test_english_outlet_and_calendar(demo, tmp_path: Path) -> None:
+    """An English outlet gets English and a calendar entry at the lift, published, transparent."""
+    msg = messages(tmp_path / "out")["rebecca.stone@example.org"]
+    assert msg["Subject"].startswith("EMBARGOED UNTIL 00:01 GMT, ")
+    assert "in New York)" in part(msg, "text/plain").get_content().splitlines()[0]
+    cal_part = part(msg, "text/calendar")
+    assert cal_part.get_param("charset") == "utf-8" and cal_part.get_param("method") == "PUBLISH"
+    event = icalendar.Calendar.from_ical(cal_part.get_content()).walk("VEVENT")[0]
+    start = event.decoded("DTSTART")
+    assert (start.hour, start.minute, start.utcoffset()) == (0, 1, dt.timedelta(0))
+    assert event.decoded("DTEND") > start
+    assert str(event["TRANSP"]) == "TRANSPARENT"
+    assert str(event["UID"]) == "embargo-sahel-civilians@example.org"
+
+
+def test_vcard_holds_the_routed_contacts_with_whatsapp(demo, tmp_path: Path) -> None:
+    """The attached card holds the routed contacts, WhatsApp numbers marked."""
+    msg = messages(tmp_path / "out")["oliver.bennett@example.org"]
+    cards = list(vobject.readComponents(part(msg, "text/vcard").get_content()))
+    assert [c.fn.value for c in cards] == ["Pieter de Vries", "Hannah Okafor-Lindqvist"]
+    raw = part(msg, "text/vcard").get_content()
+    assert "waid=12025550147" in raw
+
+
+def test_manifest_lines(demo, tmp_path: Path) -> None:
+    """The manifest has the promised keys, contacts in order, paths inside the outbox."""
+    lines = [json.loads(x) for x in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    for line in lines:
+        assert {"outlet", "email", "language", "message_id", "path", "contacts"} <= set(line)
+        assert (tmp_path / "out" / line["path"]).is_file()
+    celine = next(x for x in lines if x["email"] == "celine.moreau@example.org")
+    assert (celine["language"], celine["contacts"]) == (
+        "fr",
+        ["Pieter de Vries", "Julien Marchetti"],
+    )
+
+
+def test_rebuild_unchanged_is_harmless(demo, tmp_path: Path) -> None:
+    """Building again gives the same bytes and records nothing new."""
+    out = tmp_path / "out"
+    before = {p: p.read_bytes() for p in out.glob("*/*.eml")}
+    result = demo("batch", "build", "sahel-civilians", "--out", str(out))
+    assert "(0 new, 0 changed, 41 unchanged)" in result.stderr
+    assert {p: p.read_bytes() for p in out.glob("*/*.eml")} == before
+
+
+def test_rebuild_after_sent_with_other_content_is_refused(
+    demo, tmp_path: Path, db_url: str, data_dir: Path
+) -> None:
+    """Once a message is sent, a build that would change it is refused and writes nothing."""
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            update(Delivery).where(Delivery.email == "adama.kone@example.com").values(status="sent")
+        )
+    engine.dispose()
+    demo("contact", "edit", "mdiallo@example.org", "--role", "Head of Communication")
+    out = tmp_path / "rebuilt"
+    result = demo("batch", "build", "sahel-civilians", "--out", str(out), expect=2)
+    assert "already sent with other content (first: adama.kone@example.com)" in result.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob(".rebuilt*"))
+
+
+def test_lifted_embargo_refused_then_relabelled(demo, tmp_path: Path) -> None:
+    """A release past its embargo is refused, nothing written; --after-embargo relabels it."""
+    release = tmp_path / "past.en.md"
+    release.write_text(
+        '+++\nslug = "past"\nlang = "en"\noffice = "the-hague"\nembargo = "2020-01-01T00:01:00Z"\n'
+        'title = "Old news"\n+++\nBody.\n',
+        encoding="utf-8",
+    )
+    demo("release", "add", str(release))
+    out = tmp_path / "past-out"
+    result = demo("batch", "build", "past", "--out", str(out), expect=2)
+    assert result.stderr.startswith("error: the embargo of past lifted at 2020-01-01 00:01 UTC")
+    assert not out.exists()
+    result = demo("batch", "build", "past", "--out", str(out), "--after-embargo")
+    assert "FOR IMMEDIATE RELEASE" in result.stderr
+    msg = messages(out)["rebecca.stone@example.org"]
+    assert msg["Subject"] == "FOR IMMEDIATE RELEASE: Old news"
+    assert "text/calendar" not in [p.get_content_type() for p in msg.walk()]
+    french = messages(out)["adama.kone@example.com"]
+    assert part(french, "text/plain").get_content().startswith("FOR IMMEDIATE RELEASE")
+
+
+def test_close_embargo_warns(demo, tmp_path: Path) -> None:
+    """An embargo a few minutes away builds with a warning."""
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    release = tmp_path / "soon.en.md"
+    release.write_text(
+        f'+++\nslug = "soon"\nlang = "en"\noffice = "the-hague"\nembargo = "{soon}"\n'
+        'title = "Soon"\n+++\nBody.\n',
+        encoding="utf-8",
+    )
+    demo("release", "add", str(release))
+    result = demo("batch", "build", "soon", "--out", str(tmp_path / "soon-out"))
+    assert "warning: the embargo of soon lifts in" in result.stderr
+
+
+def test_fallback_is_listed(demo, tmp_path: Path) -> None:
+    """The Arabic outlet's fallback is listed in the summary and in preview.html."""
+    result = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    assert "hassan.abakar@example.net (sawt-al-batha): fallback" in result.stderr
+    assert (
+        "Fallback language: hassan.abakar@example.net"
+        in (tmp_path / "out" / "preview.html").read_text()
+    )
+
+
+def test_suppressed_addresses_get_nothing(demo, tmp_path: Path) -> None:
+    """A suppressed journalist gets no message and is named in the preview warnings."""
+    demo("suppress", "add", "adama.kone@example.com")
+    out = tmp_path / "again"
+    result = demo("batch", "build", "sahel-civilians", "--out", str(out))
+    assert "1 no longer on the list" in result.stderr and "left out 1 suppressed" in result.stderr
+    assert "adama.kone@example.com" not in messages(out)
+    assert not list(out.glob("*/adama.kone*"))
+    assert "adama.kone@example.com" in (out / "preview.html").read_text()
+
+
+def test_data_that_looks_like_template_code(demo, tmp_path: Path) -> None:
+    """A title or name with {{ … }} prints as written; markup in data is escaped in HTML."""
+    release = tmp_path / "tpl.en.md"
+    release.write_text(
+        '+++\nslug = "tpl"\nlang = "en"\noffice = "the-hague"\nembargo = "none"\n'
+        'title = "Budget {{ 7*7 }} <script>alert(1)</script>"\n+++\n'
+        "Body with <b>raw html</b> and [a link](javascript:alert(1)) and {% raw %}.\n",
+        encoding="utf-8",
+    )
+    demo("release", "add", str(release))
+    demo(
+        "journalist",
+        "add",
+        "--outlet",
+        "world-desk-london",
+        "--name",
+        "{{ config }} <i>Eve</i>",
+        "--email",
+        "eve@example.org",
+    )
+    out = tmp_path / "tpl-out"
+    demo("batch", "build", "tpl", "--out", str(out))
+    msg = messages(out)["eve@example.org"]
+    assert msg["Subject"] == "FOR IMMEDIATE RELEASE: Budget {{ 7*7 }} <script>alert(1)</script>"
+    text = part(msg, "text/plain").get_content()
+    html = part(msg, "text/html").get_content()
+    assert "Dear {{ config }} <i>Eve</i>," in text and "49" not in text
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<i>Eve</i>" not in html and "{{ config }} &lt;i&gt;Eve&lt;/i&gt;" in html
+    assert "<b>raw html</b>" not in html and "javascript:" not in html.replace(
+        "[a link](javascript:alert(1))", ""
+    )
+
+
+def test_own_templates_come_first(demo, tmp_path: Path) -> None:
+    """--templates puts a user's subject template before the shipped one; others fall back."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "subject.en.txt").write_text("[Press] {{ title }}\n", encoding="utf-8")
+    out = tmp_path / "own-out"
+    demo("batch", "build", "sahel-civilians", "--out", str(out), "--templates", str(own))
+    built = messages(out)
+    assert built["rebecca.stone@example.org"]["Subject"].startswith("[Press] Sahel: civilians")
+    assert built["adama.kone@example.com"]["Subject"].startswith("SOUS EMBARGO")
+
+
+def test_broken_template_leaves_nothing(demo, tmp_path: Path) -> None:
+    """A template naming an unknown value fails loudly; no outbox and no deliveries are left."""
+    own = tmp_path / "bad"
+    own.mkdir()
+    (own / "subject.en.txt").write_text("{{ no_such_value }}\n", encoding="utf-8")
+    release = tmp_path / "new.en.md"
+    release.write_text(
+        '+++\nslug = "new"\nlang = "en"\noffice = "the-hague"\nembargo = "none"\n'
+        'title = "New"\n+++\nBody.\n',
+        encoding="utf-8",
+    )
+    demo("release", "add", str(release))
+    out = tmp_path / "bad-out"
+    result = demo("batch", "build", "new", "--out", str(out), "--templates", str(own), expect=2)
+    assert "template error" in result.stderr and "no_such_value" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".bad-out*"))
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_an_outbox(demo, tmp_path: Path) -> None:
+    """An existing folder with other files is never overwritten."""
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "thesis.txt").write_text("precious", encoding="utf-8")
+    result = demo("batch", "build", "sahel-civilians", "--out", str(other), expect=2)
+    assert "is not an outbox" in result.stderr
+    assert (other / "thesis.txt").read_text() == "precious"

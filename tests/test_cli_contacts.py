@@ -1,0 +1,231 @@
+"""`civic-contacts contact ...`: the registry of our own spokespeople, keyed by office, role
+and language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+HEADER = "name,office,role,languages,email,phones,rank\n"
+
+
+@pytest.fixture
+def loaded(cli, data_dir: Path):
+    """A registry with the demo offices and press contacts."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    cli("contact", "import", str(data_dir / "contacts.csv"))
+    return cli
+
+
+def names(result) -> list[str]:
+    return [c["name"] for c in json.loads(result.stdout)]
+
+
+def test_list_json_has_every_demo_contact(loaded) -> None:
+    """`contact list --json` lists the six demo contacts with the CSV columns as keys."""
+    contacts = json.loads(loaded("contact", "list", "--json").stdout)
+    assert len(contacts) == 6
+    mariam = next(c for c in contacts if c["email"] == "mdiallo@example.org")
+    assert mariam["office"] == "niamey"
+    assert mariam["languages"] == ["fr", "en"]
+    assert mariam["rank"] == 1
+    assert [p["e164"] for p in mariam["phone_numbers"]] == ["+22793123456", "+22720201234"]
+
+
+def test_filters_combine(loaded) -> None:
+    """Office, language and role filters each narrow the list, and combine."""
+    assert set(names(loaded("contact", "list", "--office", "niamey", "--json"))) == {
+        "Mariam Diallo",
+        "Ousmane Kountché-Abdou",
+        "Aïssata Traoré",
+    }
+    assert set(names(loaded("contact", "list", "--language", "en", "--json"))) == {
+        "Mariam Diallo",
+        "Pieter de Vries",
+        "Hannah Okafor-Lindqvist",
+        "Julien Marchetti",
+    }
+    assert names(
+        loaded(
+            "contact",
+            "list",
+            "--office",
+            "the-hague",
+            "--language",
+            "fr",
+            "--role",
+            "spokesperson",
+            "--json",
+        )
+    ) == ["Julien Marchetti"]
+
+
+def test_role_ignores_case_and_accents(loaded) -> None:
+    """ "CHARGEE de presse" finds "Chargée de presse pour le Mali"."""
+    assert names(loaded("contact", "list", "--role", "CHARGEE de presse", "--json")) == [
+        "Aïssata Traoré"
+    ]
+    # "press" finds the English "Press Officer" and the French "Chargée de presse" alike.
+    assert names(
+        loaded(
+            "contact", "list", "--office", "niamey", "--language", "fr", "--role", "press", "--json"
+        )
+    ) == ["Mariam Diallo", "Aïssata Traoré"]
+
+
+def test_unknown_office_filter_is_an_error(loaded) -> None:
+    """Filtering on an office that does not exist is an error, not an empty list."""
+    result = loaded("contact", "list", "--office", "dakar", expect=2)
+    assert 'unknown office "dakar" (known: niamey, the-hague)' in result.stderr
+
+
+def test_import_twice_changes_nothing(loaded, data_dir: Path) -> None:
+    """Importing the same contacts again leaves every contact unchanged."""
+    result = loaded("contact", "import", str(data_dir / "contacts.csv"))
+    assert "0 created, 0 updated, 6 unchanged" in result.stderr
+
+
+def test_export_csv_imports_back_unchanged(loaded, tmp_path: Path) -> None:
+    """An exported CSV re-imports as six unchanged contacts, numbers and WhatsApp flags kept."""
+    out = tmp_path / "export.csv"
+    loaded("contact", "export", "--format", "csv", "--output", str(out))
+    before = json.loads(loaded("contact", "list", "--json").stdout)
+    result = loaded("contact", "import", str(out))
+    assert "0 created" in result.stderr
+    after = json.loads(loaded("contact", "list", "--json").stdout)
+    assert [
+        [(p["e164"], p["whatsapp"], p["extension"]) for p in c["phone_numbers"]] for c in after
+    ] == [[(p["e164"], p["whatsapp"], p["extension"]) for p in c["phone_numbers"]] for c in before]
+
+
+def test_export_json(loaded) -> None:
+    """`contact export --format json` writes the same objects as `contact list --json`."""
+    exported = json.loads(loaded("contact", "export", "--format", "json").stdout)
+    assert exported == json.loads(loaded("contact", "list", "--json").stdout)
+
+
+def test_add_show_edit_remove(loaded) -> None:
+    """A contact added by hand can be shown, edited and removed."""
+    loaded(
+        "contact",
+        "add",
+        "--name",
+        "Nadia Benali",
+        "--office",
+        "niamey",
+        "--email",
+        "NBenali@Example.org",
+        "--role",
+        "Chargée de communication",
+        "--language",
+        "fr",
+        "--language",
+        "ar",
+        "--phone",
+        "93 12 34 56 (WhatsApp)",
+    )
+    shown = loaded("contact", "show", "nbenali@example.org").stdout
+    assert "Nadia Benali" in shown
+    assert "+227 93 12 34 56 (WhatsApp)" in shown
+    loaded(
+        "contact",
+        "edit",
+        "nbenali@example.org",
+        "--role",
+        "Porte-parole",
+        "--inactive",
+        "--rank",
+        "7",
+    )
+    data = json.loads(loaded("contact", "show", "nbenali@example.org", "--json").stdout)
+    assert (data["role"], data["active"], data["rank"], data["languages"]) == (
+        "Porte-parole",
+        False,
+        7,
+        ["fr", "ar"],
+    )
+    assert "Nadia Benali" not in names(loaded("contact", "list", "--active-only", "--json"))
+    loaded("contact", "remove", "nbenali@example.org", "--yes")
+    assert loaded("contact", "show", "nbenali@example.org", expect=2).stderr.startswith(
+        "error: no press contact"
+    )
+
+
+def test_remove_without_terminal_needs_yes(loaded) -> None:
+    """Removing from a script without --yes is refused and removes nothing."""
+    loaded("contact", "remove", "mdiallo@example.org", expect=2)
+    assert "Mariam Diallo" in names(loaded("contact", "list", "--json"))
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "Jo,dakar,Role,fr,jo@example.org,,1",
+            'contacts.csv row 3, office: unknown office "dakar"',
+        ),
+        (
+            "Jo,niamey,Role,fr;zz,jo@example.org,,1",
+            'contacts.csv row 3, languages: "zz" is not a known language',
+        ),
+        (
+            "Jo,niamey,Role,fr,jo@,,1",
+            'contacts.csv row 3, email: "jo@" is not a valid email address',
+        ),
+        (
+            "Jo,niamey,Role,fr,jo@example.org,,first",
+            'contacts.csv row 3, rank: "first" is not a whole number',
+        ),
+        (",niamey,Role,fr,jo@example.org,,1", "contacts.csv row 3, name: name is empty"),
+        (
+            "Jo,niamey,Role,fr,MDiallo@example.org,,1",
+            "contacts.csv row 3, email: mdiallo@example.org is already on row 2",
+        ),
+    ],
+)
+def test_bad_rows_apply_nothing(
+    cli, data_dir: Path, tmp_path: Path, row: str, message: str
+) -> None:
+    """One bad row stops the whole file with file, row and field, exit 2."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        HEADER + "Mariam,niamey,Press,fr,mdiallo@example.org,,1\n" + row + "\n", encoding="utf-8"
+    )
+    result = cli("contact", "import", str(path), expect=2)
+    assert message in result.stderr
+    assert json.loads(cli("contact", "list", "--json").stdout) == []
+
+
+def test_every_bad_row_is_listed(cli, data_dir: Path, tmp_path: Path) -> None:
+    """Several bad rows are all listed, with a hint to import the good ones."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        HEADER + "A,niamey,R,fr,a@example.org,,1\nB,nowhere,R,fr,b@example.org,,1\n"
+        "C,niamey,R,fr,c@,,1\nD,niamey,R,fr,d@example.org,,1\n",
+        encoding="utf-8",
+    )
+    result = cli("contact", "import", str(path), expect=2)
+    assert "2 bad rows, nothing was imported" in result.stderr
+    assert "row 3, office" in result.stderr and "row 4, email" in result.stderr
+    assert "pass --skip-invalid to import the 2 good rows" in result.stderr
+    cli("contact", "import", str(path), "--skip-invalid")
+    assert names(cli("contact", "list", "--json")) == ["A", "D"]
+
+
+def test_invalid_number_is_kept_and_reported(cli, data_dir: Path, tmp_path: Path) -> None:
+    """A placeholder number is imported as typed, marked not valid, with a warning for its row."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        HEADER + 'A,niamey,R,fr,a@example.org,"(+227) 20 72 xx xx",1\n', encoding="utf-8"
+    )
+    result = cli("contact", "import", str(path))
+    assert "contacts.csv row 2, phones:" in result.stderr and "placeholder" in result.stderr
+    phone = json.loads(cli("contact", "show", "a@example.org", "--json").stdout)["phone_numbers"][0]
+    assert (
+        phone["valid"] is False and phone["e164"] is None and phone["raw"] == "(+227) 20 72 xx xx"
+    )

@@ -1,0 +1,84 @@
+"""Reading the media-contact block of a release: people, cities, emails and numbers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civic_contacts.extract import extract_contacts, find_block, make_region_lookup
+from tests.extract_cases import CASES
+
+LOOKUP = make_region_lookup([("niamey", "Niamey", "NE"), ("the-hague", "The Hague", "NL")])
+
+
+@pytest.mark.parametrize(("case", "text", "region", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_fixture_blocks(case: str, text: str, region: str | None, expected: list) -> None:
+    """Each written contact block gives exactly its people, emails, numbers and WhatsApp flags."""
+    people = extract_contacts(text, LOOKUP, region=region)
+    got = [
+        (p.name, p.office, p.emails, [(ph.e164, ph.whatsapp) for ph in p.phones]) for p in people
+    ]
+    assert got == expected
+
+
+def test_there_are_at_least_30_fixture_blocks() -> None:
+    """The fixture set covers at least thirty shapes."""
+    assert len(CASES) >= 30
+
+
+def test_registry_office_city_beats_gazetteer() -> None:
+    """A city named by a registry office gives that office's country first."""
+    lookup = make_region_lookup([("dakar-hub", "Paris", "SN")])
+    assert lookup("Paris") == "SN"
+    assert make_region_lookup([])("Paris") == "FR"
+
+
+def test_gazetteer_knows_alternate_names() -> None:
+    """The French name of The Hague is found through the gazetteer's alternate names."""
+    assert make_region_lookup([])("La Haye") == "NL"
+
+
+def test_block_ends_at_notes_to_editors() -> None:
+    """Numbers after "Notes to editors" are not part of the block."""
+    block = find_block("Media contact:\nA B: a@example.org\n\nNotes to editors\n+1 202 555 0100\n")
+    assert "+1 202 555 0100" not in "\n".join(block)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_extraction_never_crashes(text: str) -> None:
+    """Arbitrary text gives a list of people, never an exception."""
+    people = extract_contacts(text, LOOKUP, region="NE")
+    assert isinstance(people, list)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Media contact:",
+                "In Niamey:",
+                "Mariam Diallo",
+                "Press Officer",
+                "Tel: +227 93 12 34 56",
+                "WhatsApp: 93",
+                "Email: a@example.org",
+                "",
+                "/",
+                "(0)",
+                "x",
+                "ou",
+                "Courriel :",
+                "\u2028",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_extraction_of_shuffled_block_parts_never_crashes(parts: list[str]) -> None:
+    """Pieces of real blocks in any order give people, never an exception."""
+    people = extract_contacts("\n".join(parts), LOOKUP)
+    for person in people:
+        assert person.name

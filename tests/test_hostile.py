@@ -1,0 +1,279 @@
+"""Hostile input: header injection, markup, template code, broken files, forged tokens, secrets."""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import json
+import urllib.error
+import urllib.request
+from email import policy
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from civic_contacts.db import make_engine
+from civic_contacts.errors import CivicContactsError, InputError
+from civic_contacts.migrations import ensure_schema
+from civic_contacts.render import check_headers, encode_address, encode_unstructured
+from civic_contacts.serve import make_server, serve_in_thread
+from civic_contacts.unsubscribe import make_token, verify_token
+from tests.conftest import free_port
+
+SECRET = "hmac-secret-for-tests-7d1f"
+
+
+@pytest.fixture
+def demo(cli, tmp_path: Path):
+    cli("demo", "--out", str(tmp_path / "out"))
+    return cli
+
+
+def test_name_with_crlf_bcc_is_refused_at_import(demo, tmp_path: Path) -> None:
+    """A name carrying "\\r\\nBcc: ..." is refused with row and field; nothing is imported."""
+    path = tmp_path / "j.csv"
+    path.write_bytes(
+        b'outlet,name,email\r\nouaga-matin,"Eve\r\nBcc: spy@example.net",eve@example.org\r\n'
+    )
+    result = demo("journalist", "import", str(path), expect=2)
+    assert "j.csv row 2, name: name holds a line break or control character" in result.stderr
+    assert "eve@example.org" not in demo("journalist", "list", "--json").stdout
+
+
+@pytest.mark.parametrize(
+    "value", ["Eve\r\nBcc: spy@example.net", "Eve\nX: y", "Eve\x00", "Eve\u2028Bcc: x", "x\r\n"]
+)
+def test_header_values_with_line_breaks_never_reach_a_header(value: str) -> None:
+    """CR, LF, NUL and U+2028 in a header value are refused where headers are written."""
+    with pytest.raises(InputError):
+        encode_unstructured("Subject", value)
+    with pytest.raises(InputError):
+        encode_address("To", value, "eve@example.org")
+
+
+def test_encoded_word_lookalike_is_encoded_not_passed_through() -> None:
+    """A subject typed as "=?utf-8?q?Hi=0ABcc:_v@evil.test?=" cannot decode into a Bcc header."""
+    typed = "=?utf-8?q?Hi=0ABcc:_v@evil.test?="
+    encoded = encode_unstructured("Subject", typed)
+    msg = email.message_from_bytes(
+        f"Subject: {encoded}\r\nTo: a@example.org\r\n\r\nx".encode(), policy=policy.default
+    )
+    assert msg["Subject"] == typed
+    assert msg["Bcc"] is None
+    assert "Bcc" not in msg.as_string().split("\n\n")[0].replace(typed, "")
+
+
+def test_title_with_encoded_word_lookalike_builds_a_safe_message(demo, tmp_path: Path) -> None:
+    """Built from such a title, the message parses to one recipient and no Bcc."""
+    release = tmp_path / "evil.en.md"
+    release.write_text(
+        '+++\nslug = "evil"\nlang = "en"\noffice = "the-hague"\nembargo = "none"\n'
+        'title = "=?utf-8?q?Hi=0ABcc:_v@evil.test?="\n+++\nBody.\n',
+        encoding="utf-8",
+    )
+    demo("release", "add", str(release))
+    out = tmp_path / "evil-out"
+    demo("batch", "build", "evil", "--out", str(out))
+    for path in out.glob("*/*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert msg["Bcc"] is None and msg["Cc"] is None
+        assert len(msg["To"].addresses) == 1
+        reparsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
+        assert reparsed["Bcc"] is None
+
+
+def test_release_title_with_newline_is_refused(demo, tmp_path: Path) -> None:
+    """A title with a line break (possible in TOML) is refused with the file and key."""
+    release = tmp_path / "bad.en.md"
+    release.write_text(
+        '+++\nslug = "bad"\nlang = "en"\noffice = "the-hague"\n'
+        'title = "Hi\\r\\nBcc: spy@example.net"\n+++\nBody.\n',
+        encoding="utf-8",
+    )
+    result = demo("release", "add", str(release), expect=2)
+    assert "bad.en.md, title: title holds a line break" in result.stderr
+
+
+def test_check_headers_rejects_extra_recipients_and_headers() -> None:
+    """The outgoing check refuses a second To address, an unknown header or a repeated one."""
+    good = b"From: a@example.org\r\nTo: b@example.com\r\nSubject: x\r\n\r\nbody"
+    check_headers(good, "b@example.com")
+    for bad in (
+        b"From: a@example.org\r\nTo: b@example.com, c@example.net\r\n\r\nx",
+        b"From: a@example.org\r\nTo: b@example.com\r\nBcc: c@example.net\r\n\r\nx",
+        b"From: a@example.org\r\nTo: b@example.com\r\nTo: c@example.net\r\n\r\nx",
+        b"From: a@example.org\r\nTo: c@example.net\r\n\r\nx",
+    ):
+        with pytest.raises(InputError):
+            check_headers(bad, "b@example.com")
+
+
+def test_not_utf8_empty_and_semicolon_files(demo, tmp_path: Path) -> None:
+    """A Latin-1 file, an empty file and a ;-separated file each get a clear answer."""
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("outlet,name,email\nouaga-matin,Aïcha,a@example.org\n".encode("latin-1"))
+    assert "latin.csv row 2: not UTF-8" in demo("journalist", "import", str(latin), expect=2).stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert (
+        "empty.csv: the file is empty" in demo("journalist", "import", str(empty), expect=2).stderr
+    )
+    semi = tmp_path / "semi.csv"
+    semi.write_bytes(
+        b"\xef\xbb\xbfoutlet;name;email\r\nouaga-matin;A\xc3\xafcha;aicha@example.org\r\n"
+    )
+    demo("journalist", "import", str(semi))
+    assert "aicha@example.org" in demo("journalist", "list", "--json").stdout
+
+
+def test_bad_row_in_the_middle(demo, tmp_path: Path) -> None:
+    """A CSV with a bad row in the middle applies nothing, then --skip-invalid applies the rest."""
+    path = tmp_path / "j.csv"
+    path.write_text(
+        "outlet,name,email\nouaga-matin,A,a1@example.org\nouaga-matin,B,not-an-address\n"
+        "ouaga-matin,C,c1@example.org\n",
+        encoding="utf-8",
+    )
+    result = demo("journalist", "import", str(path), expect=2)
+    assert "j.csv row 3, email" in result.stderr
+    assert "a1@example.org" not in demo("journalist", "list", "--json").stdout
+    demo("journalist", "import", str(path), "--skip-invalid")
+    listed = demo("journalist", "list", "--json").stdout
+    assert "a1@example.org" in listed and "c1@example.org" in listed
+
+
+def test_tokens_round_trip_and_forgeries_fail() -> None:
+    """A token verifies only with its own secret and unaltered."""
+    token = make_token(b"s1", "adama.kone@example.com")
+    assert verify_token(b"s1", token) == "adama.kone@example.com"
+    encoded, mac = token.split(".")
+    other = make_token(b"s1", "other@example.com").split(".")[0]
+    for forged in (f"{other}.{mac}", f"{encoded}.{mac[:-2]}xx", token + "x", "garbage", ""):
+        with pytest.raises(CivicContactsError):
+            verify_token(b"s1", forged)
+    with pytest.raises(CivicContactsError):
+        verify_token(b"s2", token)
+
+
+def test_suppress_apply(demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`suppress apply` takes the token from a reply's subject; a forged one changes nothing."""
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
+    token = make_token(SECRET.encode(), "adama.kone@example.com")
+    forged = make_token(b"other", "adama.kone@example.com")
+    assert "not valid" in demo("suppress", "apply", forged, expect=2).stderr
+    assert json.loads(demo("suppress", "list", "--json").stdout) == []
+    demo("suppress", "apply", f"unsubscribe {token}")
+    assert "already suppressed" in demo("suppress", "apply", token).stderr
+    assert [r["email"] for r in json.loads(demo("suppress", "list", "--json").stdout)] == [
+        "adama.kone@example.com"
+    ]
+
+
+def _request(url: str, data: bytes | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    if data is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_unsubscribe_endpoint_over_http(db_url: str, demo) -> None:
+    """GET confirms without applying; one-click POST applies; replays are harmless; forgeries are 400."""
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    port = free_port()
+    server = make_server(engine, SECRET.encode(), "Press Office", "127.0.0.1", port)
+    stop = serve_in_thread(server)
+    try:
+        base = f"http://127.0.0.1:{port}/unsubscribe"
+        token = make_token(SECRET.encode(), "adama.kone@example.com")
+        status, page = _request(f"{base}?token={token}")
+        assert status == 200 and "a***@example.com" in page and "<form" in page
+        assert json.loads(demo("suppress", "list", "--json").stdout) == []
+        status, page = _request(f"{base}?token={token}", b"List-Unsubscribe=One-Click")
+        assert status == 200 and "unsubscribed" in page
+        status, _ = _request(f"{base}?token={token}", b"List-Unsubscribe=One-Click")
+        assert status == 200
+        rows = json.loads(demo("suppress", "list", "--json").stdout)
+        assert [(r["email"], r["reason"]) for r in rows] == [
+            ("adama.kone@example.com", "unsubscribe link")
+        ]
+        forged = make_token(b"not-the-secret", "moussa.keita@example.com")
+        for bad in (forged, token[:-3] + "AAA", "%3Cscript%3E", ""):
+            status, page = _request(f"{base}?token={bad}", b"List-Unsubscribe=One-Click")
+            assert status == 400 and "<script>" not in page
+        assert len(json.loads(demo("suppress", "list", "--json").stdout)) == 1
+        assert _request(f"http://127.0.0.1:{port}/admin")[0] == 404
+    finally:
+        stop()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # it searches the database file
+def test_secret_and_password_never_stored(
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    """With the HMAC secret set, a build's outbox and the database never contain it."""
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[press]\nunsubscribe_base_url = "https://press.example.org/unsubscribe"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    out = tmp_path / "signed"
+    demo("batch", "build", "sahel-civilians", "--out", str(out))
+    sample = next(out.glob("*/*.eml")).read_bytes()
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in sample and b"token=" in sample
+    database = Path(db_url.removeprefix("sqlite:///"))
+    for path in [database, *database.parent.glob("*.sqlite3-*"), *out.rglob("*")]:
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_release_front_matter_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    """Any front matter gives a release or our own error, never a traceback."""
+    from civic_contacts.releases import read_release_file
+
+    path = tmp_path_factory.mktemp("fm") / "x.md"
+    path.write_text(f"+++\n{text}\n+++\nBody\n", encoding="utf-8")
+    with contextlib.suppress(CivicContactsError):
+        read_release_file(path)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=400))
+def test_csv_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    """Any CSV text gives records or our own errors, never a traceback."""
+    from civic_contacts.importing import OFFICE_COLUMNS, office_from_row
+    from civic_contacts.tables import parse_file
+
+    path = tmp_path_factory.mktemp("csv") / "offices.csv"
+    path.write_text("code,name,city,country,timezone,languages,covers\n" + text, encoding="utf-8")
+    with contextlib.suppress(CivicContactsError):
+        parse_file(path, OFFICE_COLUMNS, [], office_from_row, lambda r: r.code, "code")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=400))
+def test_vcard_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    """Any .vcf text gives cards or our own errors, never a traceback."""
+    from civic_contacts.vcard import read_cards
+
+    path = tmp_path_factory.mktemp("vcf") / "x.vcf"
+    path.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\n" + text + "\r\nEND:VCARD\r\n", encoding="utf-8")
+    with contextlib.suppress(CivicContactsError):
+        read_cards(path)

@@ -1,0 +1,384 @@
+"""`batch send` against a real SMTP server on loopback: every message once, counted at the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from civic_contacts import synthetic
+from civic_contacts.db import make_engine, session_factory
+from civic_contacts.migrations import ensure_schema
+from civic_contacts.models import Delivery
+from civic_contacts.send import RateLimiter
+
+
+def make_registry(
+    db_url: str, outlets: int, per_outlet: int, embargo: dt.datetime | None = None
+) -> None:
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    with session_factory(engine)() as session, session.begin():
+        synthetic.load_base(session, embargo)
+        synthetic.add_media_list(session, outlets, per_outlet)
+    engine.dispose()
+
+
+def deliveries(db_url: str) -> dict[str, Delivery]:
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        rows = {d.email: d for d in session.scalars(select(Delivery))}
+    engine.dispose()
+    return rows
+
+
+def send_args(port: int, *extra: str) -> list[str]:
+    return [
+        "batch",
+        "send",
+        "sahel-civilians",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "none",
+        "--yes",
+        "--retry-wait",
+        "0.05",
+        *extra,
+    ]
+
+
+@pytest.mark.smtp
+def test_normal_send_of_a_few_thousand(cli, db_url: str, smtp_server) -> None:
+    """2,000 messages arrive once each; status says all sent; the audit names server reply and user."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=100, per_outlet=20)
+    result = cli(*send_args(port, "--connections", "4"))
+    assert "2000 sent, 0 failed, 0 pending of 2000" in result.stderr
+    ids = sink.ids()
+    assert len(ids) == 2000 and len(set(ids)) == 2000
+    assert set(ids) == {d.message_id for d in deliveries(db_url).values()}
+    assert all(m["rcpt_tos"] == [m["to"]] for m in sink.received)
+    assert json.loads(cli("batch", "status", "sahel-civilians", "--json").stdout) == {
+        "total": 2000,
+        "pending": 0,
+        "sent": 2000,
+        "failed": 0,
+        "in_progress": 0,
+    }
+    row = json.loads(cli("batch", "audit", "sahel-civilians", "--json").stdout)[0]
+    assert row["status"] == "sent" and row["server_reply"].startswith("250 2.0.0 Ok")
+    assert row["sent_by"] and row["attempts"] == 1
+    again = cli(*send_args(port), expect=0)
+    assert "nothing to send" in again.stderr and len(sink.ids()) == 2000
+
+
+@pytest.mark.smtp
+def test_4xx_retried_and_5xx_failed(cli, db_url: str, smtp_server) -> None:
+    """4xx replies are retried until accepted; 5xx mark that message failed and the run goes on."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=2, per_outlet=5)
+    sink.faults[("outlet-00000.1@example.com", "rcpt")] = ["451 4.7.1 greylisted", "452 4.2.2 full"]
+    sink.faults[("outlet-00000.2@example.com", "data")] = ["450 4.2.0 try later"]
+    sink.faults[("outlet-00001.3@example.com", "rcpt")] = ["550 5.1.1 no such user"]
+    result = cli(*send_args(port), expect=1)
+    assert "9 sent, 1 failed, 0 pending of 10" in result.stderr
+    rows = deliveries(db_url)
+    assert (
+        rows["outlet-00000.1@example.com"].status == "sent"
+        and rows["outlet-00000.1@example.com"].attempts == 3
+    )
+    assert rows["outlet-00000.2@example.com"].status == "sent"
+    failed = rows["outlet-00001.3@example.com"]
+    assert failed.status == "failed" and failed.server_reply.startswith("550 5.1.1")
+    assert Counter(sink.ids()).most_common(1)[0][1] == 1
+
+
+@pytest.mark.smtp
+def test_4xx_beyond_attempts_left_pending(cli, db_url: str, smtp_server) -> None:
+    """A message refused with 4xx more often than allowed is left pending with the last error."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=3)
+    sink.faults[("outlet-00000.0@example.com", "rcpt")] = ["421 4.3.2 shutting down"] * 3
+    result = cli(*send_args(port, "--max-attempts", "3"), expect=1)
+    assert "2 sent, 0 failed, 1 pending of 3" in result.stderr
+    row = deliveries(db_url)["outlet-00000.0@example.com"]
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 3, None)
+    assert row.last_error.startswith("421 4.3.2")
+    cli(*send_args(port))
+    assert deliveries(db_url)["outlet-00000.0@example.com"].status == "sent"
+
+
+@pytest.mark.smtp
+def test_connection_dropped_mid_message(cli, db_url: str, smtp_server) -> None:
+    """A connection dropped during DATA is reopened and the message sent, once."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=4)
+    sink.faults[("outlet-00000.1@example.com", "data")] = ["drop"]
+    cli(*send_args(port))
+    assert sorted(Counter(sink.ids()).values()) == [1, 1, 1, 1]
+
+
+@pytest.mark.smtp
+def test_rate_is_held_in_every_second(cli, db_url: str, smtp_server) -> None:
+    """With --rate 20, no one-second window at the server holds more than 20 messages."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=2, per_outlet=40)
+    cli(*send_args(port, "--rate", "20", "--connections", "4"))
+    times = sorted(m["time"] for m in sink.received)
+    assert len(times) == 80
+    worst = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+    assert worst <= 20
+    assert times[-1] - times[0] >= 3.0
+
+
+def test_rate_limiter_window() -> None:
+    """The limiter never lets more than `rate` acquisitions into one second."""
+    limiter = RateLimiter(50, margin=0.0)
+    stamps = []
+    for _ in range(120):
+        limiter.acquire()
+        stamps.append(time.monotonic())
+        limiter.release()
+    assert max(sum(1 for t in stamps[i:] if t - s < 1.0) for i, s in enumerate(stamps)) <= 50
+
+
+def test_rate_limiter_holds_at_the_server_whatever_the_delay() -> None:
+    """Messages the network delays by different amounts never bunch up past the rate at the
+    server: each lands somewhere between the limiter letting it go and its reply coming back."""
+    limiter = RateLimiter(10, margin=0.0)
+    landed: list[float] = []
+    lock = threading.Lock()
+    delays = random.Random(7)
+
+    def connection(n: int) -> None:
+        for _ in range(n):
+            with lock:
+                before, after = delays.uniform(0.0, 0.2), delays.uniform(0.0, 0.2)
+            limiter.acquire()
+            time.sleep(before)
+            with lock:
+                landed.append(time.monotonic())
+            time.sleep(after)
+            limiter.release()
+
+    workers = [threading.Thread(target=connection, args=(10,)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    landed.sort()
+    assert len(landed) == 40
+    assert max(sum(1 for t in landed[i:] if t - s < 1.0) for i, s in enumerate(landed)) <= 10
+
+
+@pytest.mark.smtp
+def test_embargo_stops_the_run(cli, db_url: str, smtp_server) -> None:
+    """A run that reaches the lift stops: nothing embargoed is sent at or after it."""
+    sink, port = smtp_server
+    lift = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)
+    make_registry(db_url, outlets=2, per_outlet=50, embargo=lift)
+    result = cli(*send_args(port, "--rate", "10"), expect=1)
+    assert "stopped: the embargo lifts at" in result.stderr
+    arrived = len(sink.ids())
+    assert 5 <= arrived < 100
+    last = max(m["time"] for m in sink.received)
+    assert last < time.monotonic() - (dt.datetime.now(dt.UTC) - lift).total_seconds()
+    assert all(d.sent_at is None or d.sent_at < lift for d in deliveries(db_url).values())
+    again = cli(*send_args(port), expect=None)
+    assert again.exit_code != 0 and len(sink.ids()) == arrived
+
+
+@pytest.mark.smtp
+def test_send_needs_yes_without_terminal(cli, db_url: str, smtp_server) -> None:
+    """Without a terminal and without --yes nothing is sent."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=2)
+    args = [a for a in send_args(port) if a != "--yes"]
+    assert "needs --yes" in cli(*args, expect=2).stderr
+    assert sink.ids() == []
+
+
+@pytest.mark.smtp
+def test_dry_run_sends_and_records_nothing(cli, db_url: str, smtp_server) -> None:
+    """--dry-run lists every message and leaves the database and server untouched."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=3)
+    result = cli(*send_args(port, "--dry-run"))
+    assert result.stdout.count("@example.com") == 3
+    assert sink.ids() == [] and deliveries(db_url) == {}
+
+
+@pytest.mark.smtp
+def test_batch_test_sends_one_outlet_message_unrecorded(cli, db_url: str, smtp_server) -> None:
+    """`batch test` sends "[TEST]" copies to the given addresses and records no delivery."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=2)
+    cli(
+        "batch",
+        "test",
+        "sahel-civilians",
+        "--outlet",
+        "outlet-00000",
+        "--to",
+        "officer@example.org",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "none",
+    )
+    [message] = sink.received
+    assert message["to"] == "officer@example.org" and message["subject"].startswith("[TEST] ")
+    assert deliveries(db_url) == {}
+
+
+@pytest.mark.smtp
+def test_audit_csv(cli, db_url: str, smtp_server, tmp_path: Path) -> None:
+    """`batch audit --csv` writes one row per recipient."""
+    _sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=3)
+    cli(*send_args(port))
+    out = tmp_path / "audit.csv"
+    cli("batch", "audit", "sahel-civilians", "--csv", str(out))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("outlet,email,language,contacts,message_id,content_hash")
+    assert len(lines) == 4 and all(",sent," in line for line in lines[1:])
+
+
+def _spawn(db_url: str, port: int, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "CIVIC_CONTACTS_DB": db_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "civic_contacts", *send_args(port, *extra)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.smtp
+def test_killed_and_resumed_sends_each_message_once(
+    cli, db_url: str, smtp_server, tmp_path: Path
+) -> None:
+    """SIGKILL at random points, then resume: nothing lost, at most one duplicate per kill."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=10, per_outlet=40)
+    cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    rng = random.Random(1234)
+    kills = 0
+    for _ in range(40):
+        process = _spawn(db_url, port, "--rate", "150")
+        try:
+            process.wait(timeout=rng.uniform(1.5, 3.5))
+            break
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            kills += 1
+    else:
+        pytest.fail("the send never finished")
+    assert kills >= 2, "the test must kill at least twice to mean anything"
+    rows = deliveries(db_url)
+    assert len(rows) == 400 and all(d.status == "sent" for d in rows.values())
+    counts = Counter(sink.ids())
+    assert set(counts) == {d.message_id for d in rows.values()}
+    duplicates = sum(n - 1 for n in counts.values())
+    assert duplicates <= kills
+
+
+@pytest.mark.smtp
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_concurrent_senders_never_both_send(db_url: str, smtp_server) -> None:
+    """Two runs on one PostgreSQL registry at once share the work; no message goes twice."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=10, per_outlet=60)
+    first = _spawn(db_url, port, "--connections", "2")
+    second = _spawn(db_url, port, "--connections", "2")
+    codes = [first.wait(timeout=300), second.wait(timeout=300)]
+    errors = [p.stderr.read().decode() if p.stderr else "" for p in (first, second)]
+    assert codes == [0, 0], "\n---\n".join(errors)
+    counts = Counter(sink.ids())
+    assert len(counts) == 600 and max(counts.values()) == 1
+    assert all(d.status == "sent" for d in deliveries(db_url).values())
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_two_concurrent_senders_on_sqlite(db_url: str, smtp_server) -> None:
+    """Two runs on one SQLite file at once never both send a message."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=5, per_outlet=60)
+    first = _spawn(db_url, port, "--connections", "2")
+    second = _spawn(db_url, port, "--connections", "2")
+    assert [first.wait(timeout=300), second.wait(timeout=300)] == [0, 0]
+    counts = Counter(sink.ids())
+    assert len(counts) == 300 and max(counts.values()) == 1
+
+
+@pytest.mark.smtp
+def test_address_suppressed_after_build_is_never_sent(
+    cli, db_url: str, smtp_server, tmp_path: Path
+) -> None:
+    """An address suppressed between build and send gets nothing; the others all go."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=4)
+    cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    cli("suppress", "add", "outlet-00000.2@example.com")
+    cli(*send_args(port))
+    assert sorted(m["to"] for m in sink.received) == [
+        "outlet-00000.0@example.com",
+        "outlet-00000.1@example.com",
+        "outlet-00000.3@example.com",
+    ]
+    assert "outlet-00000.2@example.com" not in deliveries(db_url)
+    blocked = cli(
+        "batch",
+        "test",
+        "sahel-civilians",
+        "--outlet",
+        "outlet-00000",
+        "--to",
+        "outlet-00000.2@example.com",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "none",
+        expect=2,
+    )
+    assert "is suppressed" in blocked.stderr and len(sink.received) == 3
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_smtp_settings_from_the_config_file(
+    cli, db_url: str, smtp_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Host, port, security and rate can come from [smtp] in the config file."""
+    sink, port = smtp_server
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nrate = 50\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    make_registry(db_url, outlets=1, per_outlet=3)
+    result = cli("batch", "send", "sahel-civilians", "--yes")
+    assert f"server 127.0.0.1:{port} (none)" in result.stderr
+    assert len(sink.ids()) == 3

@@ -1,0 +1,187 @@
+"""STARTTLS with a self-signed certificate and AUTH, and DKIM signatures that cover RFC 8058."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import Sink, free_port
+from tests.test_send import make_registry, send_args
+
+PASSWORD = "s3cret-Pa55word-for-tests"
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[Sink, int, Path, list]]:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
+        logins.append((auth_data.login, ok))
+        return AuthResult(success=ok, handled=False)
+
+    sink = Sink()
+    port = free_port()
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        yield sink, port, cert, logins
+    finally:
+        controller.stop()
+
+
+def tls_args(port: int, cert: Path, *extra: str) -> list[str]:
+    args = send_args(port, *extra)
+    args[args.index("--security") + 1] = "starttls"
+    return [*args, "--cafile", str(cert), "--user", "press"]
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_starttls_with_auth(
+    cli, db_url: str, tls_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Messages go over STARTTLS, verified against the given CA, after AUTH; the password is
+    nowhere in the database or the outbox afterwards."""
+    sink, port, cert, logins = tls_server
+    monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", PASSWORD)
+    make_registry(db_url, outlets=1, per_outlet=5)
+    cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    cli(*tls_args(port, cert))
+    assert len(sink.ids()) == 5
+    assert logins and logins[0] == (b"press", True)
+    database = Path(db_url.removeprefix("sqlite:///"))
+    for path in [database, *database.parent.glob("*.sqlite3-*"), *(tmp_path / "out").rglob("*")]:
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unverified_certificate_is_refused(
+    cli, db_url: str, tls_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --cafile the self-signed certificate is not trusted: one clear line, nothing sent."""
+    sink, port, cert, _logins = tls_server
+    monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", PASSWORD)
+    make_registry(db_url, outlets=1, per_outlet=2)
+    args = tls_args(port, cert)
+    args = args[: args.index("--cafile")] + args[args.index("--cafile") + 2 :]
+    result = cli(*args, expect=2)
+    assert "TLS failed" in result.stderr and "--cafile" in result.stderr
+    assert PASSWORD not in result.output
+    assert sink.ids() == []
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_wrong_password_is_one_line_without_the_password(
+    cli, db_url: str, tls_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused login says so, and never prints the password."""
+    _sink, port, cert, _logins = tls_server
+    monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", "wrong-" + PASSWORD)
+    make_registry(db_url, outlets=1, per_outlet=2)
+    result = cli(*tls_args(port, cert), expect=2)
+    assert "refused the login for press" in result.stderr
+    assert PASSWORD not in result.output
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_dkim_signature_covers_list_unsubscribe_post(
+    cli, db_url: str, smtp_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DKIM signature verifies on the bytes received and signs both List-Unsubscribe headers."""
+    import dkim
+
+    sink, port = smtp_server
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[press]\nunsubscribe_base_url = "https://press.example.org/unsubscribe"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "test-secret")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_path = tmp_path / "dkim.pem"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    public = base64.b64encode(
+        key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    make_registry(db_url, outlets=1, per_outlet=2)
+    cli(*send_args(port, "--dkim-key", str(key_path), "--dkim-selector", "press2026"))
+    for message in sink.received:
+        data = message["data"]
+        assert data.startswith(b"DKIM-Signature:")
+        assert dkim.verify(data, dnsfunc=lambda name, timeout=5: b"v=DKIM1; k=rsa; p=" + public)
+        signature = data.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"").replace(b" ", b"")
+        signed = signature.split(b"h=", 1)[1].split(b";", 1)[0].lower().split(b":")
+        assert b"list-unsubscribe" in signed and b"list-unsubscribe-post" in signed
+        assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in data
