@@ -20,7 +20,7 @@ from sqlalchemy import select
 from civic_contacts import synthetic
 from civic_contacts.db import make_engine, session_factory
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.models import Delivery
+from civic_contacts.models import Delivery, Release
 from civic_contacts.send import RateLimiter
 
 
@@ -189,8 +189,13 @@ def test_rate_limiter_holds_at_the_server_whatever_the_delay() -> None:
 def test_embargo_stops_the_run(cli, db_url: str, smtp_server) -> None:
     """A run that reaches the lift stops: nothing embargoed is sent at or after it."""
     sink, port = smtp_server
-    lift = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)
-    make_registry(db_url, outlets=2, per_outlet=50, embargo=lift)
+    make_registry(db_url, outlets=2, per_outlet=50)
+    # The lift is set once the registry is loaded, so a slow machine still has time to send.
+    lift = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=12)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session, session.begin():
+        session.scalars(select(Release)).one().embargo = lift
+    engine.dispose()
     result = cli(*send_args(port, "--rate", "10"), expect=1)
     assert "stopped: the embargo lifts at" in result.stderr
     arrived = len(sink.ids())
