@@ -284,19 +284,22 @@ def test_killed_and_resumed_sends_each_message_once(
     make_registry(db_url, outlets=10, per_outlet=40)
     cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
     rng = random.Random(1234)
-    kills = 0
-    for _ in range(40):
-        process = _spawn(db_url, port, "--rate", "150")
-        try:
-            process.wait(timeout=rng.uniform(1.5, 3.5))
-            break
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-            kills += 1
-    else:
-        pytest.fail("the send never finished")
-    assert kills >= 2, "the test must kill at least twice to mean anything"
+    kills = 3
+    for _ in range(kills):
+        # Kill once the run is sending (however long it took to start), at a random moment.
+        before = len(sink.received)
+        process = _spawn(db_url, port, "--rate", "60")
+        deadline = time.monotonic() + 120
+        while len(sink.received) == before and process.poll() is None:
+            assert time.monotonic() < deadline, "the send never started"
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.05, 0.8))
+        assert process.poll() is None, "a run finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert 0 < len(sink.received) < 400
+    final = _spawn(db_url, port)
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode() if final.stderr else ""
     rows = deliveries(db_url)
     assert len(rows) == 400 and all(d.status == "sent" for d in rows.values())
     counts = Counter(sink.ids())
