@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from civic_contacts.errors import InputError
+from civic_contacts.outbox_writer import HEADER
+
+_PIPE_BUFFER = 1 << 20
 
 if TYPE_CHECKING:
     from civic_contacts.batches import (
@@ -53,54 +56,59 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 class FileWriter:
-    """Writes files on background threads, so that creating 20,000 files (slow on many file
-    systems, and done outside the GIL) overlaps with rendering the next messages. At most
-    `depth` files wait in memory; the first error is raised by `finish`."""
+    """Writes files under a folder from a separate small process (`outbox_writer.py`), so that
+    creating 20,000 files, which is mostly kernel time, runs on the other core while this one
+    renders the next messages. Only the pipe's buffer waits in memory; `put` blocks when the
+    writer is behind. The writer's first error is raised by `put` or `finish`."""
 
-    def __init__(self, threads: int = 2, depth: int = 256) -> None:
-        self.queue: queue.Queue[tuple[Path, bytes] | None] = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
-        for thread in self.threads:
-            thread.start()
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(Path(__file__).with_name("outbox_writer.py")), str(folder)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=_PIPE_BUFFER,
+        )
+        assert self.process.stdin is not None
+        self.pipe = self.process.stdin
+        if sys.platform == "linux":
+            import fcntl
 
-    def _run(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            if self.error is not None:
-                continue
-            path, data = item
-            try:
-                with open(path, "wb") as handle:
-                    handle.write(data)
-            except BaseException as exc:
-                self.error = exc
+            # A larger pipe means fewer switches between the two processes.
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self.pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BUFFER)
 
-    def put(self, path: Path, data: bytes) -> None:
-        """Queue one file (waits when `depth` files are already waiting)."""
-        if self.error is not None:
-            raise self.error
-        self.queue.put((path, data))
+    def put(self, relative: str, data: bytes) -> None:
+        """Hand one file (path relative to the folder, with `/`) to the writer."""
+        path = relative.encode("utf-8")
+        try:
+            self.pipe.write(HEADER.pack(len(path), len(data)))
+            self.pipe.write(path)
+            self.pipe.write(data)
+        except BrokenPipeError:
+            self._raise_failure()
+            raise
 
     def finish(self) -> None:
-        """Wait for every queued file; raise the first error."""
-        for _ in self.threads:
-            self.queue.put(None)
-        for thread in self.threads:
-            thread.join()
-        if self.error is not None:
-            raise self.error
+        """Wait until every file is written; raise the writer's error if it had one."""
+        with contextlib.suppress(BrokenPipeError):
+            self.pipe.close()
+        if self.process.wait() != 0:
+            self._raise_failure()
 
     def abandon(self) -> None:
-        """Stop writing (the folder is about to be removed)."""
-        self.error = self.error or RuntimeError("abandoned")
-        with contextlib.suppress(queue.Full):
-            for _ in self.threads:
-                self.queue.put_nowait(None)
-        for thread in self.threads:
-            thread.join(5)
+        """Stop the writer (the folder is about to be removed)."""
+        self.process.kill()
+        with contextlib.suppress(BrokenPipeError):
+            self.pipe.close()
+        self.process.wait()
+
+    def _raise_failure(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        assert self.process.stderr is not None
+        reason = self.process.stderr.read().decode("utf-8", "replace").strip()
+        raise OSError(f"writing the outbox in {self.folder} failed: {reason or 'writer stopped'}")
 
 
 @dataclass
@@ -162,16 +170,12 @@ def write_outbox(
     building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
     result = OutboxResult(folder=folder)
     seen_variants: dict[int, PreviewVariant] = {}
-    writer = FileWriter()
+    writer = FileWriter(building)
     try:
-        made_dirs: set[str] = set()
         with open(building / "manifest.jsonl", "w", encoding="utf-8") as manifest:
             for built in messages:
                 planned = built.planned
-                if planned.outlet not in made_dirs:
-                    (building / planned.outlet).mkdir()
-                    made_dirs.add(planned.outlet)
-                writer.put(building / planned.path, built.data)
+                writer.put(planned.path, built.data)
                 book.record(built)
                 line = {
                     "outlet": planned.outlet,

@@ -1,0 +1,74 @@
+"""The outbox's file writer: a separate process that creates each file once, or stops and says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from civic_contacts.outbox import FileWriter
+
+
+def test_writes_every_file_with_its_bytes_in_its_folder(tmp_path: Path) -> None:
+    """Files handed to the writer exist after `finish`, byte for byte, folders made as needed."""
+    writer = FileWriter(tmp_path)
+    expected = {}
+    for i in range(300):
+        relative = f"outlet-{i % 7}/j{i}@example.org.eml"
+        data = (f"message {i} Zoë\r\n".encode() * (i % 50 + 1)) + bytes(range(256))
+        writer.put(relative, data)
+        expected[relative] = data
+    writer.finish()
+    written = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
+    assert written == expected
+
+
+def test_a_large_file_crosses_the_pipe_whole(tmp_path: Path) -> None:
+    """A file larger than the pipe's buffer arrives complete."""
+    data = bytes(range(256)) * 20_000  # 5 MB
+    writer = FileWriter(tmp_path)
+    writer.put("big/one.eml", data)
+    writer.finish()
+    assert (tmp_path / "big" / "one.eml").read_bytes() == data
+
+
+def test_refuses_a_path_outside_the_folder(tmp_path: Path) -> None:
+    """A path that climbs out of the outbox stops the writer, and the error names the folder."""
+    inside = tmp_path / "outbox"
+    inside.mkdir()
+    writer = FileWriter(inside)
+    with pytest.raises(OSError, match="outside the outbox") as caught:
+        writer.put("../escaped.eml", b"x")
+        writer.finish()
+    assert str(inside) in str(caught.value)
+    assert not (tmp_path / "escaped.eml").exists()
+
+
+def test_never_overwrites_a_file(tmp_path: Path) -> None:
+    """Two messages for the same path are a bug upstream: the writer refuses the second."""
+    writer = FileWriter(tmp_path)
+    writer.put("a/same.eml", b"first")
+    writer.put("a/same.eml", b"second")
+    with pytest.raises(OSError, match="exists"):
+        writer.finish()
+    assert (tmp_path / "a" / "same.eml").read_bytes() == b"first"
+
+
+def test_an_error_reaches_put_while_more_is_sent(tmp_path: Path) -> None:
+    """Once the writer has stopped, the next puts fail instead of filling a dead pipe."""
+    writer = FileWriter(tmp_path)
+    writer.put("../out.eml", b"x")
+    with pytest.raises(OSError, match="outside the outbox"):
+        for i in range(10_000):
+            writer.put(f"a/{i}.eml", b"y" * 10_000)
+        writer.finish()
+
+
+def test_abandon_stops_the_writer(tmp_path: Path) -> None:
+    """Abandoning ends the writer process at once."""
+    writer = FileWriter(tmp_path)
+    writer.put("a/1.eml", b"x")
+    writer.abandon()
+    assert writer.process.returncode is not None
