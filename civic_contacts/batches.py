@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from civic_contacts import registry, releases, routing
@@ -370,7 +370,8 @@ class DeliveryBook:
 
     def _flush(self) -> None:
         if self.new_rows:
-            self.session.execute(insert(Delivery), self.new_rows)
+            # Core, not ORM bulk: the rows are plain values and nothing needs them as objects.
+            self.session.execute(insert(cast(Table, Delivery.__table__)), self.new_rows)
             self.new_rows = []
         if self.changed_rows:
             self.session.execute(update(Delivery), self.changed_rows)

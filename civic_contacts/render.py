@@ -338,6 +338,15 @@ ALLOWED_HEADERS = {
 }
 
 
+# One mailbox and nothing else, in the shapes `encode_address` writes: a phrase of atoms (encoded
+# words are atoms too) or quoted strings, then one <address>; or a bare address. Anything else
+# (comments, groups, commas) goes to the full parser, which decides.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]++"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_ADDRESS = r'[^\s<>()\[\]",;:\\@]+@[^\s<>()\[\]",;:\\@]+'
+_ONE_MAILBOX = re.compile(rf"\s*+(?:(?:(?:{_ATOM}|{_QUOTED})\s*+)*+<({_ADDRESS})>|({_ADDRESS}))\s*")
+
+
 def check_headers(data: bytes, recipient: str) -> None:
     """Refuse a built message whose header block is not exactly what we mean to send.
 
@@ -360,8 +369,13 @@ def check_headers(data: bytes, recipient: str) -> None:
         seen[current] = value
     if "to" not in seen or "from" not in seen:
         raise InputError(f"refusing a message to {recipient}: From or To missing")
-    addresses = getaddresses([seen["to"]])
-    if len(addresses) != 1 or addresses[0][1].lower() != recipient.lower():
+    single = _ONE_MAILBOX.fullmatch(seen["to"])
+    if single is not None:
+        address = single.group(1) or single.group(2)
+    else:
+        addresses = getaddresses([seen["to"]])
+        address = addresses[0][1] if len(addresses) == 1 else ""
+    if address.lower() != recipient.lower():
         raise InputError(
             f"refusing a message to {recipient}: To must name exactly that one recipient"
         )

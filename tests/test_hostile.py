@@ -8,6 +8,7 @@ import json
 import urllib.error
 import urllib.request
 from email import policy
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,66 @@ def test_vcard_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None
     path.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\n" + text + "\r\nEND:VCARD\r\n", encoding="utf-8")
     with contextlib.suppress(CivicContactsError):
         read_cards(path)
+
+
+def test_check_headers_reads_to_exactly_as_the_standard_parser_does() -> None:
+    """Whatever the To value, the check accepts it only when the standard library's parser finds
+    exactly that one recipient in it (the quick matcher for common shapes never disagrees)."""
+    recipient = "b@example.com"
+    names = [
+        "Bea",
+        "Béatrice N'Diaye",
+        'Zoë "Z" O\'Brien',
+        "Moussa, Aïssata",
+        "a <c@example.net>, x",
+        "=?utf-8?q?Hi=0ABcc:_v@evil.test?=",
+        "x" * 200,
+        "Dr. J. (Press)",
+    ]
+    values = [encode_address("To", name, recipient).replace("\r\n", "") for name in names]
+    values += [
+        recipient,
+        f" {recipient} ",
+        f"<{recipient}>",
+        f'"a, b" <{recipient}>',
+        f'"a\\" <c@example.net>" <{recipient}>',
+        f"a <c@example.net>, <{recipient}>",
+        f"c@example.net, Name <{recipient}>",
+        f"x,<{recipient}>",
+        f"x; <{recipient}>",
+        f"<{recipient}>, c@example.net",
+        f"{recipient} (comment)",
+        f"Group: {recipient};",
+        f"Name <{recipient}> trailing",
+        f"Name <{recipient}",
+        f"c@example.net <{recipient}>",
+        "B@Example.com",
+        "b@example.com.evil.test",
+        "x" * 3000 + " y" * 3000,
+        '"' * 3000,
+    ]
+    for value in values:
+        parsed = getaddresses([value])
+        expected = len(parsed) == 1 and parsed[0][1].lower() == recipient
+        data = f"From: a@example.org\r\nTo: {value}\r\n\r\nx".encode()
+        if expected:
+            check_headers(data, recipient)
+        else:
+            with pytest.raises(InputError):
+                check_headers(data, recipient)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab@.<>,;:\"\\() '=?é", max_size=40))
+def test_check_headers_agrees_with_the_parser_on_arbitrary_to_values(value: str) -> None:
+    """On arbitrary To values made of the characters that matter, the check agrees with the
+    standard library's parser about whether the value names exactly the one recipient."""
+    recipient = "a@b"
+    parsed = getaddresses([value])
+    expected = len(parsed) == 1 and parsed[0][1].lower() == recipient
+    data = f"From: x@example.org\r\nTo: {value}\r\n\r\nx".encode()
+    if expected:
+        check_headers(data, recipient)
+    else:
+        with pytest.raises(InputError):
+            check_headers(data, recipient)
