@@ -201,6 +201,12 @@ def main() -> None:
                 f" peak RSS {run.rss} MiB"
             )
         print(f"  ratio to naive renderer:     {build_rate / naive:9.1f}x  (target >= 10x)")
+        if big_run.kernel > big_run.user:
+            print(
+                "  note: the kernel took longer to create the files than Python took to build them;"
+                " on ext4 without a journal that happens for a few minutes after tens of thousands"
+                " of files were deleted nearby (a previous run's outbox): see README, Performance"
+            )
         print(
             f"  RSS {total:,} / {small_n:,}:        {big_run.rss / small_run.rss:9.2f}   (target <= 1.5)"
         )
