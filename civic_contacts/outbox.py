@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from civic_contacts import outbox_writer
 from civic_contacts.errors import InputError
 from civic_contacts.outbox_writer import HEADER
 
@@ -59,16 +60,23 @@ class FileWriter:
     """Writes files under a folder from a separate small process (`outbox_writer.py`), so that
     creating 20,000 files, which is mostly kernel time, runs on the other core while this one
     renders the next messages. Only the pipe's buffer waits in memory; `put` blocks when the
-    writer is behind. The writer's first error is raised by `put` or `finish`."""
+    writer is behind. The writer's first error is raised by `put` or `finish`. With
+    `separate=False`, or where no interpreter can be started, `put` writes the file itself."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, separate: bool = True) -> None:
         self.folder = folder
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", str(Path(__file__).with_name("outbox_writer.py")), str(folder)],
-            stdin=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=_PIPE_BUFFER,
-        )
+        self.made: set[str] = set()
+        self.process: subprocess.Popen[bytes] | None = None
+        if separate and sys.executable:
+            with contextlib.suppress(OSError):
+                self.process = subprocess.Popen(
+                    [sys.executable, "-I", str(Path(outbox_writer.__file__)), str(folder)],
+                    stdin=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    bufsize=_PIPE_BUFFER,
+                )
+        if self.process is None:
+            return
         assert self.process.stdin is not None
         self.pipe = self.process.stdin
         if sys.platform == "linux":
@@ -80,6 +88,12 @@ class FileWriter:
 
     def put(self, relative: str, data: bytes) -> None:
         """Hand one file (path relative to the folder, with `/`) to the writer."""
+        if self.process is None:
+            try:
+                outbox_writer.write_file(str(self.folder), relative, data, self.made)
+            except (OSError, ValueError) as exc:
+                raise OSError(f"writing the outbox in {self.folder} failed: {exc}") from exc
+            return
         path = relative.encode("utf-8")
         try:
             self.pipe.write(HEADER.pack(len(path), len(data)))
@@ -91,6 +105,8 @@ class FileWriter:
 
     def finish(self) -> None:
         """Wait until every file is written; raise the writer's error if it had one."""
+        if self.process is None:
+            return
         with contextlib.suppress(BrokenPipeError):
             self.pipe.close()
         if self.process.wait() != 0:
@@ -98,12 +114,15 @@ class FileWriter:
 
     def abandon(self) -> None:
         """Stop the writer (the folder is about to be removed)."""
+        if self.process is None:
+            return
         self.process.kill()
         with contextlib.suppress(BrokenPipeError):
             self.pipe.close()
         self.process.wait()
 
     def _raise_failure(self) -> None:
+        assert self.process is not None
         self.process.kill()
         self.process.wait()
         assert self.process.stderr is not None

@@ -32,7 +32,6 @@ def write_files(folder: str, stream: BinaryIO) -> int:
     """Create every file the stream describes under `folder`; return how many."""
     made: set[str] = set()
     count = 0
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         header = stream.read(HEADER.size)
         if not header:
@@ -41,22 +40,29 @@ def write_files(folder: str, stream: BinaryIO) -> int:
             raise EOFError("input ended inside a record header")
         path_size, data_size = HEADER.unpack(header)
         relative = _read_exactly(stream, path_size).decode("utf-8")
-        data = _read_exactly(stream, data_size)
-        parts = relative.split("/")
-        if relative.startswith("/") or ".." in parts or "" in parts:
-            raise ValueError(f"refusing to write outside the outbox: {relative!r}")
-        directory = "/".join(parts[:-1])
-        if directory and directory not in made:
-            os.makedirs(os.path.join(folder, directory), exist_ok=True)
-            made.add(directory)
-        descriptor = os.open(os.path.join(folder, relative), flags, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-        finally:
-            os.close(descriptor)
+        write_file(folder, relative, _read_exactly(stream, data_size), made)
         count += 1
+
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def write_file(folder: str, relative: str, data: bytes, made: set[str]) -> None:
+    """Create one new file at `relative` (with `/`) under `folder`, and its folders once."""
+    parts = relative.split("/")
+    if relative.startswith("/") or ".." in parts or "" in parts:
+        raise ValueError(f"refusing to write outside the outbox: {relative!r}")
+    directory = "/".join(parts[:-1])
+    if directory and directory not in made:
+        os.makedirs(os.path.join(folder, directory), exist_ok=True)
+        made.add(directory)
+    descriptor = os.open(os.path.join(folder, relative), _FLAGS, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 def main() -> int:

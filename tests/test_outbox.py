@@ -1,4 +1,5 @@
-"""The outbox's file writer: a separate process that creates each file once, or stops and says why."""
+"""The outbox's file writer: a separate process (or, where none can start, the building process
+itself) that creates each file once, or stops and says why."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import pytest
 
 from civic_contacts.outbox import FileWriter
 
+SEPARATE = pytest.mark.parametrize("separate", [True, False], ids=["process", "in-process"])
 
-def test_writes_every_file_with_its_bytes_in_its_folder(tmp_path: Path) -> None:
+
+@SEPARATE
+def test_writes_every_file_with_its_bytes_in_its_folder(tmp_path: Path, separate: bool) -> None:
     """Files handed to the writer exist after `finish`, byte for byte, folders made as needed."""
-    writer = FileWriter(tmp_path)
+    writer = FileWriter(tmp_path, separate)
     expected = {}
     for i in range(300):
         relative = f"outlet-{i % 7}/j{i}@example.org.eml"
@@ -25,20 +29,22 @@ def test_writes_every_file_with_its_bytes_in_its_folder(tmp_path: Path) -> None:
     assert written == expected
 
 
-def test_a_large_file_crosses_the_pipe_whole(tmp_path: Path) -> None:
+@SEPARATE
+def test_a_large_file_crosses_the_pipe_whole(tmp_path: Path, separate: bool) -> None:
     """A file larger than the pipe's buffer arrives complete."""
     data = bytes(range(256)) * 20_000  # 5 MB
-    writer = FileWriter(tmp_path)
+    writer = FileWriter(tmp_path, separate)
     writer.put("big/one.eml", data)
     writer.finish()
     assert (tmp_path / "big" / "one.eml").read_bytes() == data
 
 
-def test_refuses_a_path_outside_the_folder(tmp_path: Path) -> None:
+@SEPARATE
+def test_refuses_a_path_outside_the_folder(tmp_path: Path, separate: bool) -> None:
     """A path that climbs out of the outbox stops the writer, and the error names the folder."""
     inside = tmp_path / "outbox"
     inside.mkdir()
-    writer = FileWriter(inside)
+    writer = FileWriter(inside, separate)
     with pytest.raises(OSError, match="outside the outbox") as caught:
         writer.put("../escaped.eml", b"x")
         writer.finish()
@@ -46,24 +52,26 @@ def test_refuses_a_path_outside_the_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "escaped.eml").exists()
 
 
-def test_never_overwrites_a_file(tmp_path: Path) -> None:
+@SEPARATE
+def test_never_overwrites_a_file(tmp_path: Path, separate: bool) -> None:
     """Two messages for the same path are a bug upstream: the writer refuses the second."""
-    writer = FileWriter(tmp_path)
+    writer = FileWriter(tmp_path, separate)
     writer.put("a/same.eml", b"first")
-    writer.put("a/same.eml", b"second")
     with pytest.raises(OSError, match="exists"):
+        writer.put("a/same.eml", b"second")
         writer.finish()
     assert (tmp_path / "a" / "same.eml").read_bytes() == b"first"
 
 
-def test_an_error_reaches_put_while_more_is_sent(tmp_path: Path) -> None:
+@SEPARATE
+def test_an_error_reaches_put_while_more_is_sent(tmp_path: Path, separate: bool) -> None:
     """Once the writer has stopped, the next puts fail instead of filling a dead pipe."""
-    writer = FileWriter(tmp_path)
-    writer.put("../out.eml", b"x")
+    writer = FileWriter(tmp_path, separate)
     with pytest.raises(OSError, match="outside the outbox"):
+        writer.put("../out.eml", b"x")
         for i in range(10_000):
             writer.put(f"a/{i}.eml", b"y" * 10_000)
-        writer.finish()
+    writer.abandon()
 
 
 def test_abandon_stops_the_writer(tmp_path: Path) -> None:
@@ -71,4 +79,4 @@ def test_abandon_stops_the_writer(tmp_path: Path) -> None:
     writer = FileWriter(tmp_path)
     writer.put("a/1.eml", b"x")
     writer.abandon()
-    assert writer.process.returncode is not None
+    assert writer.process is not None and writer.process.returncode is not None
