@@ -7,6 +7,7 @@ and `DIR/preview.html`, built in a sibling temporary folder and renamed into pla
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import re
@@ -186,7 +187,10 @@ def write_outbox(
     A failure at any point leaves the previous outbox (or nothing) where it was.
     """
     folder = _prepare(folder)
-    building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
+    _remove_leftovers(folder)
+    building = Path(
+        tempfile.mkdtemp(prefix=f".{folder.name}.building-{os.getpid()}-", dir=folder.parent)
+    )
     result = OutboxResult(folder=folder)
     seen_variants: dict[int, PreviewVariant] = {}
     writer = FileWriter(building)
@@ -232,6 +236,27 @@ def write_outbox(
         shutil.rmtree(building, ignore_errors=True)
         raise
     return result
+
+
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)(?:-.*)?")
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove the half-built or replaced copies of this outbox that a killed build left beside
+    it (their names carry the builder's process id); a build still running keeps its own."""
+    if sys.platform == "win32":  # os.kill(pid, 0) would end the process there
+        return
+    for path in folder.parent.glob(f".{glob.escape(folder.name)}.*-*"):
+        match = _LEFTOVER.fullmatch(path.name)
+        if match is None or match["name"] != folder.name or not path.is_dir():
+            continue
+        pid = int(match["pid"])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, and someone else's
 
 
 def _swap_in(building: Path, folder: Path) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
+import os
+import subprocess
+import sys
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -290,3 +293,25 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_outbox(demo, tmp_path: Pat
     result = demo("batch", "build", "sahel-civilians", "--out", str(other), expect=2)
     assert "is not an outbox" in result.stderr
     assert (other / "thesis.txt").read_text() == "precious"
+
+
+def test_a_build_removes_what_a_killed_build_left_beside_the_outbox(demo, tmp_path: Path) -> None:
+    """Half-built and replaced copies left by a build that died are removed by the next build of
+    the same outbox; a running build's copy and other outboxes' copies are left alone."""
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    dead, alive = finished.pid, os.getpid()
+    names = {
+        "dead_building": f".out.building-{dead}-k2j4",
+        "dead_old": f".out.old-{dead}",
+        "alive_building": f".out.building-{alive}-x9z1",
+        "other_outbox": f".out2.building-{dead}-aa11",
+        "not_ours": ".out.notes-1",
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.eml").write_bytes(b"x")
+    demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    left = {key for key, name in names.items() if (tmp_path / name).exists()}
+    assert left == {"alive_building", "other_outbox", "not_ours"}
+    assert (tmp_path / "out" / "manifest.jsonl").exists()
