@@ -3,10 +3,12 @@ right people, and every guard holding."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import json
 import os
+import pty
 import subprocess
 import sys
 from email import policy
@@ -315,3 +317,43 @@ def test_a_build_removes_what_a_killed_build_left_beside_the_outbox(demo, tmp_pa
     left = {key for key, name in names.items() if (tmp_path / name).exists()}
     assert left == {"alive_building", "other_outbox", "not_ours"}
     assert (tmp_path / "out" / "manifest.jsonl").exists()
+
+
+def test_build_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path: Path) -> None:
+    """On a terminal `batch build` draws a progress bar up to every message; piped, it prints
+    only its summary."""
+    env = {
+        **os.environ,
+        "CIVIC_CONTACTS_DB": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        "CIVIC_CONTACTS_CONFIG": str(tmp_path / "none.toml"),
+        "COLUMNS": "120",
+    }
+    command = [sys.executable, "-m", "civic_contacts"]
+    subprocess.run(
+        [*command, "demo", "--out", str(tmp_path / "demo")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    total = len((tmp_path / "demo" / "manifest.jsonl").read_text(encoding="utf-8").splitlines())
+    build = [*command, "batch", "build", "sahel-civilians"]
+
+    main, side = pty.openpty()
+    process = subprocess.Popen(
+        [*build, "--out", str(tmp_path / "tty")], env=env, stdout=subprocess.DEVNULL, stderr=side
+    )
+    os.close(side)
+    shown = b""
+    with contextlib.suppress(OSError):  # the terminal closes when the build ends
+        while chunk := os.read(main, 65536):
+            shown += chunk
+    os.close(main)
+    assert process.wait() == 0
+    screen = shown.decode("utf-8", "replace")
+    assert "building" in screen and f"{total}/{total}" in screen
+
+    piped = subprocess.run(
+        [*build, "--out", str(tmp_path / "piped")], env=env, capture_output=True, text=True
+    )
+    assert piped.returncode == 0
+    assert "building" not in piped.stderr and f"built {total} messages" in piped.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -62,7 +63,7 @@ def build_outbox(
         result = outbox.write_outbox(
             out,
             plan,
-            batches.render_messages(plan, assembler),
+            _building_progress(batches.render_messages(plan, assembler), plan.count),
             book,
             renderer,
             lambda planned: assembler.html_for(planned.variant, planned.recipient),
@@ -87,6 +88,30 @@ def build_outbox(
     common.say(f"outbox: {result.folder}")
     common.say(f"preview: {result.folder / 'preview.html'}")
     return result
+
+
+def _building_progress(
+    messages: Iterator[batches.BuiltMessage], total: int
+) -> Iterator[batches.BuiltMessage]:
+    """The messages as they are built, with a progress bar when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield from messages
+        return
+    step = 50
+    with Progress(
+        TextColumn("building"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeRemainingColumn(),
+        console=common.err(),
+    ) as progress:
+        task = progress.add_task("build", total=total)
+        for count, built in enumerate(messages, 1):
+            yield built
+            if count % step == 0:
+                progress.update(task, completed=count)
+        progress.update(task, completed=total)
 
 
 @app.command("build")
