@@ -2,6 +2,8 @@
 
 A batch's outbox is `DIR/manifest.jsonl` (one line per message), `DIR/<outlet>/<address>.eml`
 and `DIR/preview.html`, built in a sibling temporary folder and renamed into place at the end.
+The `.eml` files are created by a separate small process (`outbox_writer.py`) while this one
+renders; what a killed build left beside the outbox is removed by the next build.
 """
 
 from __future__ import annotations
