@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from markupsafe import Markup
 
@@ -95,7 +95,7 @@ class FileWriter:
             try:
                 outbox_writer.write_file(str(self.folder), relative, data, self.made)
             except (OSError, ValueError) as exc:
-                raise OSError(f"writing the outbox in {self.folder} failed: {exc}") from exc
+                raise self._failure(str(exc)) from exc
             return
         path = relative.encode("utf-8")
         try:
@@ -104,7 +104,6 @@ class FileWriter:
             self.pipe.write(data)
         except BrokenPipeError:
             self._raise_failure()
-            raise
 
     def finish(self) -> None:
         """Wait until every file is written; raise the writer's error if it had one."""
@@ -124,13 +123,16 @@ class FileWriter:
             self.pipe.close()
         self.process.wait()
 
-    def _raise_failure(self) -> None:
-        assert self.process is not None
+    def _raise_failure(self) -> NoReturn:
+        """Stop the writer process and raise what it said on its way out."""
+        assert self.process is not None and self.process.stderr is not None
         self.process.kill()
         self.process.wait()
-        assert self.process.stderr is not None
         reason = self.process.stderr.read().decode("utf-8", "replace").strip()
-        raise OSError(f"writing the outbox in {self.folder} failed: {reason or 'writer stopped'}")
+        raise self._failure(reason or "writer stopped")
+
+    def _failure(self, reason: str) -> OSError:
+        return OSError(f"writing the outbox in {self.folder} failed: {reason}")
 
 
 @dataclass

@@ -98,14 +98,7 @@ def _building_progress(
         yield from messages
         return
     step = 50
-    with Progress(
-        TextColumn("building"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeRemainingColumn(),
-        console=common.err(),
-    ) as progress:
+    with _progress("building") as progress:
         task = progress.add_task("build", total=total)
         for count, built in enumerate(messages, 1):
             yield built
@@ -314,6 +307,18 @@ class _RateColumn(ProgressColumn):
         return Text("" if speed is None else f"{speed:,.0f} msg/s")
 
 
+def _progress(label: str) -> Progress:
+    """A progress bar on stderr: label, bar, done/total, messages per second, time left."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeRemainingColumn(),
+        console=common.err(),
+    )
+
+
 def _run_with_progress(
     engine: Engine,
     release_id: int,
@@ -326,14 +331,7 @@ def _run_with_progress(
     total = min(pending, limit) if limit else pending
     if not sys.stderr.isatty():
         return Sender(engine, release_id, smtp, options, source).run()
-    with Progress(
-        TextColumn("sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeRemainingColumn(),
-        console=common.err(),
-    ) as progress:
+    with _progress("sending") as progress:
         task = progress.add_task("send", total=total)
         return Sender(
             engine, release_id, smtp, options, source, progress=lambda n: progress.advance(task, n)
