@@ -28,7 +28,8 @@ from civic_contacts import batches, importing, registry, releases, routing, synt
 from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.render import Renderer, build_message
+from civic_contacts.mime import build_message
+from civic_contacts.templates import Renderer
 
 CLI = [sys.executable, "-m", "civic_contacts"]
 

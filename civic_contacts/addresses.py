@@ -50,3 +50,8 @@ def _plain(text: str) -> bool:
         return False
     labels = domain.lower().split(".")
     return not any(".".join(labels[i:]) in SPECIAL_USE_DOMAIN_NAMES for i in range(len(labels)))
+
+
+def domain_of(address: str) -> str:
+    """The domain of an address, for Message-IDs and calendar UIDs."""
+    return address.rsplit("@", 1)[-1].lower()

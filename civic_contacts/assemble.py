@@ -8,7 +8,7 @@ markers are replaced (the HTML one with the escaped value) and the part is quote
 encoded by `binascii` in C. The card, the calendar entry and the shared headers are encoded
 once.
 
-The straightforward construction in `render.build_message` stays the reference: for each
+The straightforward construction in `mime.build_message` stays the reference: for each
 template language, the first variant is rendered both ways with probe values that any
 template filter would change, and the fast path is used for that language only when the
 decoded parts are equal. `tests/test_assemble.py` checks the same on varied data.
@@ -26,19 +26,15 @@ from email.utils import format_datetime
 
 from markupsafe import escape
 
-from civic_contacts.render import (
-    ContactView,
-    Recipient,
-    Renderer,
-    Variant,
+from civic_contacts.mime import (
     boundary_for,
     build_message,
-    calendar_entry,
     check_header_value,
     encode_address,
     encode_unstructured,
     list_unsubscribe,
 )
+from civic_contacts.templates import ContactView, Recipient, Renderer, Variant, calendar_entry
 
 NAME_MARK = "\ue000name\ue001"
 LINK_MARK = "\ue000link\ue001"

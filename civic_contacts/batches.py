@@ -1,55 +1,85 @@
 """The main job: one message per journalist for a release, planned, rendered and recorded.
 
 `plan_batch` reads the registry once (release, routing, suppressions) and yields one planned
-message per journalist who is not suppressed. `build_batch` renders them, records each
-delivery (pending, with its Message-ID and the SHA-256 of its bytes) and hands them to the
-outbox writer. Rebuilding an unchanged release changes nothing; a message already sent is
-never rebuilt with other content.
+message per journalist who is not suppressed. `build_batch` renders them, brings the batch's
+deliveries up to date with the registry (see `Reconciler`) and writes the outbox;
+`batch_status` says where the batch stands. Sending is `send.send_batch`.
+
+What a batch was built with (templates, contacts per outlet, relabelling after the lift, the
+outbox, the sender's identity) is stored with it, so sending and testing use exactly that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from markupsafe import Markup
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from civic_contacts import registry, releases, routing
+from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
+from civic_contacts.deliveries import DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
 from civic_contacts.errors import BatchConflict, InputError
-from civic_contacts.models import Delivery, Release
+from civic_contacts.mime import check_headers
+from civic_contacts.models import Batch, Delivery, Release
+from civic_contacts.outbox import Outbox
 from civic_contacts.phones import format_international, tel_uri, whatsapp_url
-from civic_contacts.render import (
-    ContactView,
-    PhoneView,
-    Recipient,
-    Variant,
-    check_headers,
-    domain_of,
-)
+from civic_contacts.templates import ContactView, PhoneView, Recipient, Renderer, Variant
 from civic_contacts.unsubscribe import https_link, mailto_link, make_token, secret_from_environment
 from civic_contacts.vcard import contact_card
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as a long job goes."""
+
+S = DeliveryStatus
 
 
 @dataclass
 class BuildOptions:
-    """Choices an officer makes for one build."""
+    """Choices an officer makes for one build; stored with the batch for sending."""
 
     after_embargo: bool = False
     max_contacts: int = 2
     templates: Path | None = None
-    now: dt.datetime | None = None
-    test: bool = False
+    dry_run: bool = False
+    now: dt.datetime | None = None  # the clock's reading; the current time when None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the messages are from, and the addresses they name for unsubscribing."""
+
+    organisation: str
+    from_name: str
+    from_address: str
+    unsubscribe_mailto: str
+    unsubscribe_base_url: str | None = None
+    embargo_warning_minutes: int = 15
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Identity:
+        """The identity the config file (or its defaults) gives."""
+        return cls(
+            organisation=settings.press_name,
+            from_name=settings.press_name,
+            from_address=settings.press_address,
+            unsubscribe_mailto=settings.unsubscribe_mailto,
+            unsubscribe_base_url=settings.unsubscribe_base_url,
+            embargo_warning_minutes=settings.embargo_warning_minutes,
+        )
 
 
 @dataclass
@@ -57,6 +87,7 @@ class PlannedMessage:
     """One message to one journalist, ready to render."""
 
     journalist_id: int
+    revision: int
     outlet: str
     variant: Variant
     recipient: Recipient
@@ -97,6 +128,11 @@ class BatchPlan:
         """Every planned message, made as it is needed (the batch is never held whole)."""
         return self.make() if self.make is not None else iter(())
 
+    @property
+    def outlet_count(self) -> int:
+        """Outlets that get at least one message."""
+        return sum(1 for o in self.outlets if o.recipients)
+
 
 def message_id(slug: str, email: str, domain: str) -> str:
     """A Message-ID that stays the same for this release and recipient."""
@@ -104,9 +140,22 @@ def message_id(slug: str, email: str, domain: str) -> str:
     return f"<{slug}.{digest}@{domain}>"
 
 
+_PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,99}")
+
+
 def file_name(email: str) -> str:
-    """A safe file name for a recipient's message."""
-    return re.sub(r"[^a-z0-9._@-]", "_", email.lower()) + ".eml"
+    """A safe file name for a recipient's message, the same on every build.
+
+    An address made only of lower-case letters, digits and `._@-` (most of them) is its own
+    name. Any other gets a readable part (other characters as `_`, at most 60) and `~` with a
+    hash of the whole address, so `a+b@x.org` and `a_b@x.org` never share a file; `~` never
+    appears in a plain name, so the two kinds never meet.
+    """
+    if _PLAIN_NAME.fullmatch(email):
+        return email + ".eml"
+    readable = re.sub(r"[^a-z0-9._@-]", "_", email.lower())[:60].lstrip(".")
+    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:12]
+    return f"{readable}~{digest}.eml"
 
 
 def _contact_views(session: Session) -> tuple[dict[int, ContactView], dict[int, str]]:
@@ -144,21 +193,22 @@ def lock_release(session: Session, slug: str) -> None:
     )
 
 
-def plan_batch(session: Session, slug: str, settings: Settings, options: BuildOptions) -> BatchPlan:
+def plan_batch(
+    session: Session, slug: str, identity: Identity, options: BuildOptions, now: dt.datetime
+) -> BatchPlan:
     """Route the release and plan one message per journalist who is not suppressed."""
-    now = options.now or utcnow()
     lock_release(session, slug)
     release = releases.get_release(session, slug)
     if not release.translations:
         raise InputError(f"release {release.slug} has no text in any language")
     embargo, warnings = check_embargo(
-        release.embargo, now, options.after_embargo, release.slug, settings.embargo_warning_minutes
+        release.embargo, now, options.after_embargo, release.slug, identity.embargo_warning_minutes
     )
     plan = BatchPlan(release=release, embargo=embargo, warnings=warnings)
     info = releases.release_info(release)
     # Plain values only below: messages are made lazily, possibly after the session is gone.
     texts = {t.language: (t.title, t.dateline, t.body) for t in release.translations}
-    release_slug, sequence = release.slug, release.embargo_sequence
+    release_slug, sequence, revision = release.slug, release.embargo_sequence, release.revision
     outlets = {o.slug: o for o in registry.list_outlets(session)}
     zones = {o.slug: (o.name, o.timezone) for o in outlets.values()}
     views, contact_cards = _contact_views(session)
@@ -172,7 +222,7 @@ def plan_batch(session: Session, slug: str, settings: Settings, options: BuildOp
         )
     }
     secret = secret_from_environment()
-    domain = domain_of(settings.press_address)
+    domain = domain_of(identity.from_address)
     contacts = registry.routing_contacts(session)
     offices = registry.routing_offices(session)
     routings = routing.route_release(
@@ -239,10 +289,9 @@ def plan_batch(session: Session, slug: str, settings: Settings, options: BuildOp
                         outlet_timezone=outlet_zone,
                         contacts=tuple(views[i] for i in ids),
                         vcard="".join(contact_cards[i] for i in ids),
-                        organisation=settings.press_name,
-                        from_name=settings.press_name,
-                        from_address=settings.press_address,
-                        test=options.test,
+                        organisation=identity.organisation,
+                        from_name=identity.from_name,
+                        from_address=identity.from_address,
                     )
                     variants[(choice.language, ids)] = variant
                 token = make_token(secret, journalist.email) if secret else None
@@ -254,13 +303,14 @@ def plan_batch(session: Session, slug: str, settings: Settings, options: BuildOp
                     if previous
                     else message_id(release_slug, journalist.email, domain),
                     date=previous[1] if previous else now,
-                    unsubscribe_mailto=mailto_link(settings.unsubscribe_mailto, token),
-                    unsubscribe_url=https_link(settings.unsubscribe_base_url, token)
-                    if token and settings.unsubscribe_base_url
+                    unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
+                    unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
+                    if token and identity.unsubscribe_base_url
                     else None,
                 )
                 yield PlannedMessage(
                     journalist_id=journalist.id,
+                    revision=revision,
                     outlet=slug,
                     variant=variant,
                     recipient=recipient,
@@ -284,133 +334,441 @@ class BuiltMessage:
     subject: str
 
 
-def render_messages(plan: BatchPlan, assembler: Assembler) -> Iterator[BuiltMessage]:
-    """Render every planned message to bytes, one at a time."""
-    for planned in plan.messages():
-        data, subject = assembler.build(planned.variant, planned.recipient, planned.reply_to)
-        check_headers(data, planned.recipient.email)
-        yield BuiltMessage(planned, data, hashlib.sha256(data).hexdigest(), subject)
+def render_message(planned: PlannedMessage, assembler: Assembler) -> BuiltMessage:
+    """Render one planned message to bytes and check its headers on the way out."""
+    data, subject = assembler.build(planned.variant, planned.recipient, planned.reply_to)
+    check_headers(data, planned.recipient.email)
+    return BuiltMessage(planned, data, hashlib.sha256(data).hexdigest(), subject)
 
 
 @dataclass
-class Recorded:
-    """What recording the deliveries did."""
+class Reconciled:
+    """What bringing a batch up to date did (or, in a dry run, would do)."""
 
-    created: int = 0
-    changed: int = 0
+    added: int = 0
+    rerendered: int = 0
+    cancelled: int = 0
     unchanged: int = 0
-    removed: int = 0
+    kept_sent: int = 0
+    kept_failed: int = 0
+    in_progress: int = 0
 
 
-class DeliveryBook:
-    """Records deliveries as messages are built; refuses to change a message already sent.
+class Reconciler:
+    """Brings a batch's deliveries in line with what is planned now; sent ones are never touched.
 
-    New deliveries are inserted in chunks and changed ones updated in bulk, so recording
-    20,000 messages costs a few statements, not 20,000 ORM objects.
+    - a planned recipient with no delivery gets a pending one (`added`); one whose delivery was
+      cancelled gets it back, pending again (also `added`);
+    - a pending delivery whose message changed (text, language, outlet, routed contacts) is
+      rendered again (`rerendered`);
+    - a pending delivery whose journalist is no longer planned (removed, suppressed, opted out,
+      no longer routed) is cancelled and never sent (`cancelled`);
+    - sent and failed deliveries, and those another run is sending right now, stay as they are.
+
+    New deliveries are inserted in chunks and changed ones updated in bulk, so recording 20,000
+    messages costs a few statements, not 20,000 ORM objects. In a dry run nothing is written.
     """
 
     CHUNK = 1000
 
-    def __init__(self, session: Session, release: Release) -> None:
+    def __init__(self, session: Session, release: Release, dry_run: bool = False) -> None:
         self.session = session
         self.release = release
-        self.existing: dict[str, tuple[int, str, str]] = {
-            row[0]: (row[1], row[2], row[3])
+        self.dry_run = dry_run
+        self.existing: dict[str, tuple[int, str, str, int]] = {
+            row[0]: (row[1], row[2], row[3], row[4])
             for row in session.execute(
-                select(Delivery.email, Delivery.id, Delivery.status, Delivery.content_hash).where(
-                    Delivery.release_id == release.id
-                )
+                select(
+                    Delivery.email,
+                    Delivery.id,
+                    Delivery.status,
+                    Delivery.content_hash,
+                    Delivery.revision,
+                ).where(Delivery.release_id == release.id)
             )
         }
-        self.conflicts: list[str] = []
         self.seen: set[str] = set()
-        self.result = Recorded()
+        self.result = Reconciled()
         self.new_rows: list[dict[str, Any]] = []
-        self.changed_rows: list[dict[str, Any]] = []
+        self.changed: dict[S, list[dict[str, Any]]] = {S.PENDING: [], S.CANCELLED: []}
+
+    def knows(self, email: str) -> bool:
+        """Whether the recipient already has a delivery that needs no rendering to keep.
+
+        Pending, sent, failed and in-flight ones are kept as they are (the sender checks a
+        pending message's bytes against the recorded hash before it goes); only new and
+        cancelled ones need rendering.
+        """
+        known = self.existing.get(email)
+        if known is None or known[1] == S.CANCELLED:
+            return False
+        self.seen.add(email)
+        status = known[1]
+        if status == S.SENT:
+            self.result.kept_sent += 1
+        elif status == S.FAILED:
+            self.result.kept_failed += 1
+        elif status == S.CLAIMED:
+            self.result.in_progress += 1
+        else:
+            self.result.unchanged += 1
+        return True
 
     def record(self, built: BuiltMessage) -> None:
-        """Record one built message as a pending delivery (or note that it is unchanged)."""
+        """Record one built message: a new or changed pending delivery, or nothing to do."""
         planned = built.planned
         email = planned.recipient.email
         self.seen.add(email)
-        known = self.existing.get(email)
         values = {
             "outlet_slug": planned.outlet,
+            "journalist_id": planned.journalist_id,
             "language": planned.variant.language,
             "contacts": list(planned.contact_names),
             "content_hash": built.content_hash,
             "embargo": planned.variant.embargo,
+            "revision": planned.revision,
         }
+        known = self.existing.get(email)
         if known is None:
             self.new_rows.append(
                 {
                     "release_id": self.release.id,
-                    "journalist_id": planned.journalist_id,
                     "email": email,
                     "message_id": planned.recipient.message_id,
                     "built_at": planned.recipient.date,
-                    "status": "pending",
+                    "status": S.PENDING.value,
                     "attempts": 0,
                     **values,
                 }
             )
-            self.result.created += 1
+            self.result.added += 1
             if len(self.new_rows) >= self.CHUNK:
                 self._flush()
             return
-        delivery_id, status, content_hash = known
-        if content_hash == built.content_hash:
+        delivery_id, status, content_hash, revision = known
+        if status == S.SENT:
+            self.result.kept_sent += 1
+        elif status == S.FAILED:
+            self.result.kept_failed += 1
+        elif status == S.CLAIMED:
+            self.result.in_progress += 1
+        elif status == S.CANCELLED:
+            self.changed[S.CANCELLED].append({"id": delivery_id, **values})
+            self.result.added += 1
+        elif content_hash != built.content_hash or revision != planned.revision:
+            self.changed[S.PENDING].append({"id": delivery_id, **values})
+            if content_hash != built.content_hash:
+                self.result.rerendered += 1
+            else:
+                self.result.unchanged += 1
+        else:
             self.result.unchanged += 1
-            return
-        if status == "sent":
-            self.conflicts.append(email)
-            return
-        self.changed_rows.append({"id": delivery_id, **values})
-        self.result.changed += 1
 
     def _flush(self) -> None:
+        if self.dry_run:
+            self.new_rows = []
+            return
         if self.new_rows:
             # Core, not ORM bulk: the rows are plain values and nothing needs them as objects.
             self.session.execute(insert(cast(Table, Delivery.__table__)), self.new_rows)
             self.new_rows = []
-        if self.changed_rows:
-            self.session.execute(update(Delivery), self.changed_rows)
-            self.changed_rows = []
+        connection = self.session.connection()
+        for old, rows in self.changed.items():
+            if not rows:
+                continue
+            # Guarded by the old status: a row another run has just claimed is left to it.
+            keys = [k for k in rows[0] if k != "id"]
+            statement = guarded(old, S.PENDING).where(Delivery.id == bindparam("b_id"))
+            statement = statement.values({k: bindparam(f"b_{k}") for k in keys})
+            connection.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+            rows.clear()
 
-    def finish(self) -> Recorded:
-        """Refuse the build if sent messages would change; drop pending ones no longer planned."""
-        if self.conflicts:
-            raise BatchConflict(
-                f"{len(self.conflicts)} message(s) of {self.release.slug} were already sent with other"
-                f" content (first: {self.conflicts[0]}); nothing was built",
-                hint="make a new release (new slug) for a corrected text, or send only the rest unchanged",
-            )
+    def finish(self) -> Reconciled:
+        """Write what is left and cancel the pending deliveries no longer planned."""
         self._flush()
-        stale = [
+        gone = [
             delivery_id
-            for email, (delivery_id, status, _hash) in self.existing.items()
-            if email not in self.seen and status != "sent"
+            for email, (delivery_id, status, _hash, _rev) in self.existing.items()
+            if email not in self.seen and status == S.PENDING
         ]
-        if stale:
-            self.session.execute(delete(Delivery).where(Delivery.id.in_(stale)))
-            self.result.removed = len(stale)
-        self.session.flush()
+        if gone and not self.dry_run:
+            self.result.cancelled = move(self.session, gone, S.PENDING, S.CANCELLED)
+        else:
+            self.result.cancelled = len(gone)
+        if not self.dry_run:
+            self.session.flush()
         return self.result
 
 
-def record_missing(session: Session, plan: BatchPlan, assembler: Assembler) -> Recorded:
-    """Record deliveries for planned messages that have none yet (what `batch send` does
-    when `batch build` was not run, or the list grew); existing ones are kept as built."""
-    book = DeliveryBook(session, plan.release)
+def _stored(session: Session, release: Release) -> Batch | None:
+    return session.scalar(select(Batch).where(Batch.release_id == release.id))
+
+
+def _describe(batch: Batch | None) -> dict[str, str]:
+    if batch is None:
+        return {}
+    return {
+        "templates": batch.templates or "(shipped)",
+        "contacts per outlet": str(batch.max_contacts),
+        "after the embargo": "yes" if batch.after_embargo else "no",
+        "from": f"{batch.from_name} <{batch.from_address}>",
+    }
+
+
+def _store(
+    session: Session,
+    release: Release,
+    options: BuildOptions,
+    identity: Identity,
+    outbox: Path | None,
+    now: dt.datetime,
+) -> tuple[Batch, list[str]]:
+    """Record what the batch is built with; say what differs from the last build."""
+    batch = _stored(session, release)
+    before = _describe(batch)
+    if batch is None:
+        batch = Batch(release_id=release.id)
+        session.add(batch)
+    batch.templates = str(options.templates.resolve()) if options.templates else None
+    batch.max_contacts = options.max_contacts
+    batch.after_embargo = options.after_embargo
+    batch.outbox = str(outbox) if outbox is not None else batch.outbox
+    batch.from_name = identity.from_name
+    batch.from_address = identity.from_address
+    batch.revision = release.revision
+    batch.built_at = now
+    after = _describe(batch)
+    changes = [
+        f"{key}: {before[key]} -> {after[key]}"
+        for key in after
+        if before.get(key, after[key]) != after[key]
+    ]
+    return batch, changes
+
+
+def built_with(
+    session: Session, release: Release, settings: Settings
+) -> tuple[BuildOptions, Identity]:
+    """The options and identity the release's batch was last built with (the defaults and the
+    configured identity when it was never built)."""
+    identity = Identity.from_settings(settings)
+    batch = _stored(session, release)
+    if batch is None:
+        return BuildOptions(), identity
+    options = BuildOptions(
+        after_embargo=batch.after_embargo,
+        max_contacts=batch.max_contacts,
+        templates=Path(batch.templates) if batch.templates else None,
+    )
+    return options, replace(identity, from_name=batch.from_name, from_address=batch.from_address)
+
+
+@dataclass
+class BuildReport:
+    """What `build_batch` did (or, with `dry_run`, would do)."""
+
+    release: str
+    outbox: Path | None
+    messages: int
+    outlets: int
+    recorded: Reconciled
+    pending: int
+    dry_run: bool
+    warnings: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    changed_options: list[str] = field(default_factory=list)
+
+    @property
+    def preview(self) -> Path | None:
+        """The preview page a person opens before sending."""
+        return self.outbox / "preview.html" if self.outbox else None
+
+
+def build_batch(
+    session: Session,
+    release: str,
+    outbox: Path | None,
+    options: BuildOptions,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Plan, render and record the release's batch and write its outbox, in the session's
+    transaction (the caller commits); nothing is written to the outbox folder unless every
+    message was built. With `options.dry_run` nothing is recorded or written."""
+    now = options.now or utcnow()
+    identity = Identity.from_settings(settings)
+    renderer = Renderer(options.templates or settings.templates)
+    plan = plan_batch(session, release, identity, options, now)
+    assembler = Assembler(renderer)
+    book = Reconciler(session, plan.release, dry_run=options.dry_run)
+    tick = progress or (lambda done, total: None)
+    box = None if options.dry_run or outbox is None else Outbox(outbox)
+    written = 0
+    try:
+        for planned in plan.messages():
+            built = render_message(planned, assembler)
+            book.record(built)
+            if box is not None:
+                box.add(
+                    built,
+                    planned.fallback,
+                    functools.partial(assembler.html_for, planned.variant, planned.recipient),
+                )
+            written += 1
+            if written % 50 == 0:
+                tick(written, plan.count)
+        tick(written, plan.count)
+        recorded = book.finish()
+        changed: list[str] = []
+        if not options.dry_run:
+            _batch, changed = _store(
+                session, plan.release, options, identity, box.folder if box else None, now
+            )
+        pending = 0 if options.dry_run else counts(session, plan.release.id)[S.PENDING]
+        if box is not None:
+            box.commit(render_preview(renderer, plan, box))
+    except BaseException:
+        if box is not None:
+            box.abandon()
+        raise
+    if options.dry_run:
+        pending = recorded.added + recorded.rerendered + recorded.unchanged
+    return BuildReport(
+        release=plan.release.slug,
+        outbox=box.folder if box else None,
+        messages=written,
+        outlets=plan.outlet_count,
+        recorded=recorded,
+        pending=pending,
+        dry_run=options.dry_run,
+        warnings=plan.warnings,
+        suppressed=plan.suppressed,
+        fallbacks=plan.fallbacks,
+        gaps=plan.gaps,
+        changed_options=changed,
+    )
+
+
+def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox) -> str:
+    """The self-contained preview page: warnings, outlets, and each message variant."""
+    release = plan.release
+    template = renderer.env.get_template("preview.html")
+    return template.render(
+        release=release,
+        titles=[(t.language, t.title) for t in release.translations],
+        embargo=plan.embargo,
+        warnings=plan.warnings,
+        gaps=plan.gaps,
+        fallbacks=plan.fallbacks,
+        suppressed=plan.suppressed,
+        outlets=plan.outlets,
+        total=box.messages,
+        variants=[(v, Markup(v.html)) for v in box.variants.values()],
+        more_variants=box.more_variants,
+    )
+
+
+# Sending: what is prepared before the first message goes --------------------------------------
+
+
+@dataclass
+class SendPlan:
+    """A batch ready to send: its messages rendered on demand, and what is left to send."""
+
+    release_id: int
+    slug: str
+    embargo: dt.datetime | None
+    recipients: int
+    outlets: int
+    counts: dict[str, int]
+    from_address: str
+    warnings: list[str]
+    source: MessageSource
+    recorded: Reconciled
+    listing: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    @property
+    def pending(self) -> int:
+        """Messages that this run (or another) may still send."""
+        return self.counts[S.PENDING]
+
+
+def prepare_send(
+    session: Session,
+    release: str,
+    settings: Settings,
+    after_embargo: bool,
+    dry_run: bool,
+    now: dt.datetime,
+) -> SendPlan:
+    """Get a batch ready to send with the options it was built with.
+
+    A batch never built is recorded now with the default options. New recipients get a
+    delivery, ones no longer on the list are cancelled; messages rendered from an older
+    revision of the release are refused (building again re-renders them, for a look at the
+    preview first).
+    """
+    lock_release(session, release)
+    found = releases.get_release(session, release)
+    batch = _stored(session, found)
+    options, identity = built_with(session, found, settings)
+    if batch is None:
+        options.after_embargo = after_embargo
+        if not dry_run:
+            batch, _changes = _store(session, found, options, identity, None, now)
+    elif after_embargo and not batch.after_embargo:
+        raise BatchConflict(
+            f"the batch of {found.slug} was built under embargo; its messages must be"
+            " relabelled before they go out after the lift",
+            hint=f"run: civic-contacts batch build {found.slug} --out DIR --after-embargo",
+        )
+    stale = session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.release_id == found.id,
+            Delivery.status == S.PENDING.value,
+            Delivery.revision < found.revision,
+        )
+        .limit(1)
+    )
+    if stale is not None:
+        raise BatchConflict(
+            f"messages of {found.slug} were rendered from an older revision of the release"
+            f" (it is now at revision {found.revision}); nothing was sent",
+            hint=f"run: civic-contacts batch build {found.slug} --out DIR (then check the preview)",
+        )
+    plan = plan_batch(session, release, identity, options, now)
+    renderer = Renderer(options.templates or settings.templates)
+    assembler = Assembler(renderer)
+    book = Reconciler(session, plan.release, dry_run=dry_run)
+    listing: list[tuple[str, str, str, str]] = []
     for planned in plan.messages():
         email = planned.recipient.email
-        if email in book.existing:
-            book.seen.add(email)
-            continue
-        data, subject = assembler.build(planned.variant, planned.recipient, planned.reply_to)
-        check_headers(data, email)
-        book.record(BuiltMessage(planned, data, hashlib.sha256(data).hexdigest(), subject))
-    return book.finish()
+        if not book.knows(email):
+            book.record(render_message(planned, assembler))
+        if dry_run and book.existing.get(email, (0, S.PENDING))[1] in (S.PENDING, S.CANCELLED):
+            listing.append(
+                (planned.outlet, email, planned.variant.language, planned.recipient.message_id)
+            )
+    recorded = book.finish()
+    found_counts = counts(session, found.id)
+    if dry_run:
+        found_counts[S.PENDING] = len(listing)
+    return SendPlan(
+        release_id=found.id,
+        slug=found.slug,
+        embargo=plan.embargo,
+        recipients=plan.count,
+        outlets=plan.outlet_count,
+        counts=found_counts,
+        from_address=identity.from_address,
+        warnings=plan.warnings,
+        source=MessageSource(plan, assembler),
+        recorded=recorded,
+        listing=listing,
+    )
 
 
 class MessageSource:
@@ -421,12 +779,16 @@ class MessageSource:
         self.assembler = assembler
         self.lock = threading.Lock()
 
+    def planned(self, email: str) -> PlannedMessage | None:
+        """The planned message of a recipient, if they are on the list."""
+        return self.by_email.get(email)
+
     def __call__(self, email: str) -> bytes:
         planned = self.by_email.get(email)
         if planned is None:
             raise BatchConflict(
-                f"{email} has a pending delivery but is no longer on the list",
-                hint="run batch build again to bring the batch up to date",
+                f"{email} has a pending delivery but is no longer on the list; nothing more was sent",
+                hint="run the send again: it cancels deliveries of people no longer on the list",
             )
         # The assembler caches shared parts; one builder at a time keeps that simple.
         with self.lock:
@@ -438,27 +800,68 @@ class MessageSource:
         return data
 
 
-def status_counts(session: Session, release: Release) -> dict[str, int]:
-    """{total, pending, sent, failed, in_progress} for a release's deliveries, from one
-    statement so that the numbers agree with each other while another run is sending."""
-    from sqlalchemy import func
-
-    held = Delivery.claimed_by.is_not(None)
-    rows = session.execute(
-        select(Delivery.status, held, func.count())
-        .where(Delivery.release_id == release.id)
-        .group_by(Delivery.status, held)
-    ).all()
-    counts = {"pending": 0, "sent": 0, "failed": 0}
-    in_progress = 0
-    for status, is_held, number in rows:
-        counts[str(status)] += int(number)
-        if status == "pending" and is_held:
-            in_progress += int(number)
-    return {"total": sum(counts.values()), **counts, "in_progress": in_progress}
+# Where a batch stands -------------------------------------------------------------------------
 
 
-def audit_rows(session: Session, release: Release) -> list[dict[str, Any]]:
+@dataclass
+class BatchStatus:
+    """Counts of a batch's deliveries by status, what it was built with, and (when asked) one
+    row per recipient for the audit."""
+
+    release: str
+    revision: int
+    counts: dict[str, int]
+    built_at: dt.datetime | None
+    outbox: str | None
+    built_revision: int | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Every delivery, whatever its status."""
+        return sum(self.counts.values())
+
+    def as_json(self) -> dict[str, Any]:
+        """{total, pending, claimed, sent, failed, cancelled, in_progress}."""
+        return {"total": self.total, **self.counts, "in_progress": self.counts[S.CLAIMED]}
+
+
+def batch_status(session: Session, release: str, with_rows: bool = False) -> BatchStatus:
+    """Where the release's batch stands; with `with_rows`, also one audit row per recipient."""
+    found = releases.get_release(session, release)
+    batch = _stored(session, found)
+    status = BatchStatus(
+        release=found.slug,
+        revision=found.revision,
+        counts=counts(session, found.id),
+        built_at=batch.built_at if batch else None,
+        outbox=batch.outbox if batch else None,
+        built_revision=batch.revision if batch else None,
+    )
+    if with_rows:
+        status.rows = _audit_rows(session, found)
+    return status
+
+
+AUDIT_COLUMNS = [
+    "outlet",
+    "email",
+    "language",
+    "contacts",
+    "message_id",
+    "content_hash",
+    "revision",
+    "embargo",
+    "status",
+    "attempts",
+    "server_reply",
+    "last_error",
+    "sent_at",
+    "sent_by",
+]
+
+
+def _audit_rows(session: Session, release: Release) -> list[dict[str, Any]]:
     """One row per recipient: who, what, when, by whom, and what the server said."""
     rows: list[dict[str, Any]] = []
     for d in session.scalars(
@@ -474,6 +877,7 @@ def audit_rows(session: Session, release: Release) -> list[dict[str, Any]]:
                 "contacts": list(d.contacts),
                 "message_id": d.message_id,
                 "content_hash": d.content_hash,
+                "revision": d.revision,
                 "embargo": d.embargo.isoformat() if d.embargo else None,
                 "status": d.status,
                 "attempts": d.attempts,

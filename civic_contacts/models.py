@@ -22,7 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic_contacts.db import Base, UTCDateTime, utcnow
 
-DELIVERY_STATUSES = ("pending", "sent", "failed")
+# The values of deliveries.DeliveryStatus (kept here as plain strings for the CHECK constraint).
+DELIVERY_STATUSES = ("pending", "claimed", "sent", "failed", "cancelled")
 
 
 class Office(Base):
@@ -164,6 +165,8 @@ class Release(Base):
     embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # Raised each time the embargo moves, so calendar entries update in place (same UID).
     embargo_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised each time the embargo or any text changes; deliveries say which one they show.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -198,7 +201,9 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("release_id", "email"),
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")", name="status"
+        ),
         # Claiming walks a release's pending deliveries in id order, a few at a time.
         Index("ix_deliveries_claim", "release_id", "status", "id"),
     )
@@ -217,6 +222,8 @@ class Delivery(Base):
     message_id: Mapped[str] = mapped_column(String(250), unique=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The release revision this message was rendered from.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
@@ -226,5 +233,26 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200), default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     sent_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+    release: Mapped[Release] = relationship()
+
+
+class Batch(Base):
+    """What a release's batch was last built with, so that sending and testing use exactly that."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), unique=True
+    )
+    templates: Mapped[str | None] = mapped_column(Text, default=None)
+    max_contacts: Mapped[int] = mapped_column(Integer, default=2)
+    after_embargo: Mapped[bool] = mapped_column(Boolean, default=False)
+    outbox: Mapped[str | None] = mapped_column(Text, default=None)
+    from_name: Mapped[str] = mapped_column(String(200))
+    from_address: Mapped[str] = mapped_column(String(320))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     release: Mapped[Release] = relationship()

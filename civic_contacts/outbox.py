@@ -17,12 +17,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
-
-from markupsafe import Markup
 
 from civic_contacts import outbox_writer
 from civic_contacts.errors import InputError
@@ -31,14 +29,7 @@ from civic_contacts.outbox_writer import HEADER
 _PIPE_BUFFER = 1 << 20
 
 if TYPE_CHECKING:
-    from civic_contacts.batches import (
-        BatchPlan,
-        BuiltMessage,
-        DeliveryBook,
-        PlannedMessage,
-        Recorded,
-    )
-    from civic_contacts.render import Renderer
+    from civic_contacts.batches import BuiltMessage
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -146,16 +137,6 @@ class PreviewVariant:
     html: str
 
 
-@dataclass
-class OutboxResult:
-    """What a build wrote."""
-
-    folder: Path
-    messages: int = 0
-    recorded: Recorded | None = None
-    variants: list[PreviewVariant] = field(default_factory=list)
-
-
 _BODY_RE = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
 
 
@@ -177,69 +158,76 @@ def _prepare(folder: Path) -> Path:
     return folder
 
 
-def write_outbox(
-    folder: Path,
-    plan: BatchPlan,
-    messages: Iterable[BuiltMessage],
-    book: DeliveryBook,
-    renderer: Renderer,
-    html_for: Callable[[PlannedMessage], str],
-    max_preview_variants: int = 60,
-) -> OutboxResult:
-    """Write the batch into a temporary folder and rename it into place at the end.
+class Outbox:
+    """A batch's outbox folder, built beside its final place and swapped in whole.
 
-    A failure at any point leaves the previous outbox (or nothing) where it was.
+    `add` writes one message (its file and its manifest line), `commit` writes the preview and
+    puts the new outbox where the old one was; `abandon` (or any failure before `commit`)
+    leaves the previous outbox, or nothing, where it was.
     """
-    folder = _prepare(folder)
-    _remove_leftovers(folder)
-    building = Path(
-        tempfile.mkdtemp(prefix=f".{folder.name}.building-{os.getpid()}-", dir=folder.parent)
-    )
-    result = OutboxResult(folder=folder)
-    seen_variants: dict[int, PreviewVariant] = {}
-    writer = FileWriter(building)
-    try:
-        with open(building / "manifest.jsonl", "w", encoding="utf-8") as manifest:
-            for built in messages:
-                planned = built.planned
-                writer.put(planned.path, built.data)
-                book.record(built)
-                line = {
-                    "outlet": planned.outlet,
-                    "email": planned.recipient.email,
-                    "name": planned.recipient.name,
-                    "language": planned.variant.language,
-                    "message_id": planned.recipient.message_id,
-                    "path": planned.path,
-                    "contacts": list(planned.contact_names),
-                    "fallback": planned.fallback,
-                    "content_hash": built.content_hash,
-                    "subject": built.subject,
-                }
-                manifest.write(json.dumps(line, ensure_ascii=False) + "\n")
-                result.messages += 1
-                key = id(planned.variant)
-                if key in seen_variants:
-                    seen_variants[key].recipients += 1
-                elif len(seen_variants) < max_preview_variants:
-                    seen_variants[key] = PreviewVariant(
-                        planned.outlet,
-                        planned.variant.language,
-                        1,
-                        built.subject,
-                        _body_of(html_for(planned)),
-                    )
-        writer.finish()
-        result.recorded = book.finish()
-        result.variants = list(seen_variants.values())
-        preview = render_preview(renderer, plan, result, max_preview_variants)
-        (building / "preview.html").write_text(preview, encoding="utf-8")
-        _swap_in(building, folder)
-    except BaseException:
-        writer.abandon()
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-    return result
+
+    def __init__(self, folder: Path, max_preview_variants: int = 60) -> None:
+        self.folder = _prepare(folder)
+        _remove_leftovers(self.folder)
+        self.building = Path(
+            tempfile.mkdtemp(
+                prefix=f".{self.folder.name}.building-{os.getpid()}-", dir=self.folder.parent
+            )
+        )
+        self.max_preview_variants = max_preview_variants
+        self.messages = 0
+        self.variants: dict[int, PreviewVariant] = {}
+        self.writer = FileWriter(self.building)
+        self.manifest = open(self.building / "manifest.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+
+    @property
+    def more_variants(self) -> bool:
+        """Whether the preview had to leave some variants out."""
+        return len(self.variants) >= self.max_preview_variants
+
+    def add(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
+        """Write one message and its manifest line; `html` gives its HTML for the preview."""
+        planned = built.planned
+        self.writer.put(planned.path, built.data)
+        line = {
+            "outlet": planned.outlet,
+            "email": planned.recipient.email,
+            "name": planned.recipient.name,
+            "language": planned.variant.language,
+            "message_id": planned.recipient.message_id,
+            "path": planned.path,
+            "contacts": list(planned.contact_names),
+            "fallback": fallback,
+            "content_hash": built.content_hash,
+            "subject": built.subject,
+        }
+        self.manifest.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self.messages += 1
+        key = id(planned.variant)
+        if key in self.variants:
+            self.variants[key].recipients += 1
+        elif len(self.variants) < self.max_preview_variants:
+            self.variants[key] = PreviewVariant(
+                planned.outlet, planned.variant.language, 1, built.subject, _body_of(html())
+            )
+
+    def commit(self, preview: str) -> Path:
+        """Wait for every file, write the preview page and swap the new outbox into place."""
+        try:
+            self.manifest.close()
+            self.writer.finish()
+            (self.building / "preview.html").write_text(preview, encoding="utf-8")
+            _swap_in(self.building, self.folder)
+        except BaseException:
+            self.abandon()
+            raise
+        return self.folder
+
+    def abandon(self) -> None:
+        """Stop writing and remove the half-built copy."""
+        self.manifest.close()
+        self.writer.abandon()
+        shutil.rmtree(self.building, ignore_errors=True)
 
 
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)(?:-.*)?")
@@ -271,22 +259,3 @@ def _swap_in(building: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(building, folder)
-
-
-def render_preview(renderer: Renderer, plan: BatchPlan, result: OutboxResult, cap: int) -> str:
-    """The self-contained preview page: warnings, outlets, and each message variant."""
-    release = plan.release
-    template = renderer.env.get_template("preview.html")
-    return template.render(
-        release=release,
-        titles=[(t.language, t.title) for t in release.translations],
-        embargo=plan.embargo,
-        warnings=plan.warnings,
-        gaps=plan.gaps,
-        fallbacks=plan.fallbacks,
-        suppressed=plan.suppressed,
-        outlets=plan.outlets,
-        total=result.messages,
-        variants=[(v, Markup(v.html)) for v in result.variants],
-        more_variants=len(result.variants) >= cap,
-    )

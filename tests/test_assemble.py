@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civic_contacts.assemble import Assembler, decoded_parts
-from civic_contacts.render import Recipient, Renderer, build_message
-from tests.test_render import CONTACT, RECIPIENT, variant
+from civic_contacts.mime import build_message
+from civic_contacts.templates import Recipient, Renderer
+from tests.test_mime import CONTACT, RECIPIENT, variant
 
 LONG = ("Une très longue ligne sans retour " * 20).strip()
 NAMES = [

@@ -18,7 +18,7 @@ from pathlib import Path
 import icalendar
 import pytest
 import vobject
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from civic_contacts.db import make_engine
 from civic_contacts.models import Delivery
@@ -144,26 +144,37 @@ def test_rebuild_unchanged_is_harmless(demo, tmp_path: Path) -> None:
     out = tmp_path / "out"
     before = {p: p.read_bytes() for p in out.glob("*/*.eml")}
     result = demo("batch", "build", "sahel-civilians", "--out", str(out))
-    assert "(0 new, 0 changed, 41 unchanged)" in result.stderr
+    assert "(0 new, 0 re-rendered, 41 unchanged); 41 pending" in result.stderr
     assert {p: p.read_bytes() for p in out.glob("*/*.eml")} == before
 
 
-def test_rebuild_after_sent_with_other_content_is_refused(
-    demo, tmp_path: Path, db_url: str, data_dir: Path
+def test_rebuild_after_a_partial_send_keeps_sent_and_rerenders_pending(
+    demo, tmp_path: Path, db_url: str
 ) -> None:
-    """Once a message is sent, a build that would change it is refused and writes nothing."""
+    """After some messages went out, a registry change re-renders the pending messages it
+    touches and never the sent ones: they keep the content and hash they were sent with."""
     engine = make_engine(db_url)
     with engine.begin() as connection:
         connection.execute(
             update(Delivery).where(Delivery.email == "adama.kone@example.com").values(status="sent")
         )
-    engine.dispose()
+        sent_hash = connection.execute(
+            select(Delivery.content_hash).where(Delivery.email == "adama.kone@example.com")
+        ).scalar_one()
     demo("contact", "edit", "mdiallo@example.org", "--role", "Head of Communication")
-    out = tmp_path / "rebuilt"
-    result = demo("batch", "build", "sahel-civilians", "--out", str(out), expect=2)
-    assert "already sent with other content (first: adama.kone@example.com)" in result.stderr
-    assert not out.exists()
-    assert not list(tmp_path.glob(".rebuilt*"))
+    result = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    assert "1 kept as sent" in result.stderr
+    assert " 0 re-rendered" not in result.stderr
+    with engine.begin() as connection:
+        rows = {
+            email: (status, content_hash)
+            for email, status, content_hash in connection.execute(
+                select(Delivery.email, Delivery.status, Delivery.content_hash)
+            )
+        }
+    engine.dispose()
+    assert rows["adama.kone@example.com"] == ("sent", sent_hash)
+    assert sum(1 for status, _hash in rows.values() if status == "pending") == 40
 
 
 def test_lifted_embargo_refused_then_relabelled(demo, tmp_path: Path) -> None:
@@ -217,7 +228,8 @@ def test_suppressed_addresses_get_nothing(demo, tmp_path: Path) -> None:
     demo("suppress", "add", "adama.kone@example.com")
     out = tmp_path / "again"
     result = demo("batch", "build", "sahel-civilians", "--out", str(out))
-    assert "1 no longer on the list" in result.stderr and "left out 1 suppressed" in result.stderr
+    assert "1 cancelled (no longer on the list)" in result.stderr
+    assert "left out 1 suppressed" in result.stderr
     assert "adama.kone@example.com" not in messages(out)
     assert not list(out.glob("*/adama.kone*"))
     assert "adama.kone@example.com" in (out / "preview.html").read_text()

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from civic_contacts.db import make_engine
 from civic_contacts.errors import CivicContactsError, InputError
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.render import check_headers, encode_address, encode_unstructured
+from civic_contacts.mime import check_headers, encode_address, encode_unstructured
 from civic_contacts.serve import make_server, serve_in_thread
 from civic_contacts.unsubscribe import make_token, verify_token
 from tests.conftest import free_port

@@ -66,16 +66,17 @@ def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
     False, as for a dry run), rolled back on error."""
     factory = session_factory(engine(ctx))
     with factory() as session:
-        outer = session.begin()
+        # The session begins on first use; the core may commit along the way (a send commits
+        # each step of the shared ledger), and whatever is left is committed or rolled back here.
         try:
             yield session
         except BaseException:
-            outer.rollback()
+            session.rollback()
             raise
         if commit:
-            outer.commit()
+            session.commit()
         else:
-            outer.rollback()
+            session.rollback()
 
 
 def out() -> Console:

@@ -40,7 +40,7 @@ def demo(
         mark = " (fallback)" if r.choice.fallback else ""
         common.say(f"  {r.outlet.slug}: {r.choice.language}{mark} -> {names}")
     from civic_contacts.batches import BuildOptions
-    from civic_contacts.cli.batches import build_outbox
+    from civic_contacts.cli.batches import build_and_print
 
     common.say(f"building the batch of {load.release}:")
-    build_outbox(ctx, load.release, out, BuildOptions())
+    build_and_print(ctx, load.release, out, BuildOptions())

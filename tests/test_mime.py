@@ -9,14 +9,13 @@ from email import policy
 import icalendar
 
 from civic_contacts.batches import message_id
-from civic_contacts.render import (
+from civic_contacts.mime import build_message, encode_unstructured
+from civic_contacts.templates import (
     ContactView,
     PhoneView,
     Recipient,
     Renderer,
     Variant,
-    build_message,
-    encode_unstructured,
     markdown_to_html,
 )
 

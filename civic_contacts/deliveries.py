@@ -1,0 +1,403 @@
+"""A delivery's life: its statuses, the moves allowed between them, and the claim ledger.
+
+    pending ──claim──▶ claimed ──the server accepts──▶ sent
+     │   ▲               │   └──the server refuses (5xx)──▶ failed
+     │   └──released─────┘   (4xx beyond the tries, run ended, claimant died, lease expired)
+     ├──cancelled (journalist removed, suppressed, opted out, no longer routed)──▶ cancelled
+     └──re-rendered (content changed before it was sent): stays pending
+    cancelled ──back on the list──▶ pending
+
+Every move is one UPDATE guarded by the status the row is expected to have, so two processes
+that race for a row can never both move it; `move()` says how many rows moved.
+
+How "nothing lost, nothing sent twice" holds:
+
+- A delivery is *claimed* before it is sent: one UPDATE that takes pending rows nobody else
+  holds (PostgreSQL: rows locked first with `FOR UPDATE SKIP LOCKED`; SQLite: the statement's
+  write lock), marking them with the worker's id. Two runs, on one machine or two sharing
+  PostgreSQL, never claim the same row.
+- As soon as the server accepts a message its delivery is marked sent, with the server's reply,
+  in its own transaction. A run killed at any instant leaves at most the messages in flight
+  (one per connection) accepted but unmarked; they go again on resume, with the same
+  Message-ID, and nothing else does.
+- Claims of a run that died on this machine are taken back at once on the next start (its
+  process is gone); claims from another machine are taken back after `LEASE`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import socket
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from civic_contacts.db import UTCDateTime, utcnow
+from civic_contacts.models import Delivery
+
+LEASE = dt.timedelta(minutes=10)
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery is in its life."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+S = DeliveryStatus
+TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    S.PENDING: frozenset({S.CLAIMED, S.CANCELLED, S.PENDING}),
+    S.CLAIMED: frozenset({S.SENT, S.FAILED, S.PENDING, S.CLAIMED}),
+    S.CANCELLED: frozenset({S.PENDING}),
+    S.SENT: frozenset(),
+    S.FAILED: frozenset(),
+}
+# Statuses whose message may still go out; the others are final for this batch.
+OPEN = (S.PENDING, S.CLAIMED)
+
+
+class TransitionError(ValueError):
+    """A move the life of a delivery does not allow (a bug, never a user's mistake)."""
+
+
+def check_transition(old: DeliveryStatus, new: DeliveryStatus) -> None:
+    """Refuse a move that TRANSITIONS does not list."""
+    if new not in TRANSITIONS[old]:
+        raise TransitionError(f"a delivery cannot go from {old} to {new}")
+
+
+def guarded(old: DeliveryStatus, new: DeliveryStatus) -> Update:
+    """`UPDATE deliveries SET status = new WHERE status = old`, to be narrowed by the caller."""
+    check_transition(old, new)
+    return update(Delivery).where(Delivery.status == old.value).values(status=new.value)
+
+
+def move(
+    session: Session | Connection,
+    ids: Iterable[int],
+    old: DeliveryStatus,
+    new: DeliveryStatus,
+    **values: Any,
+) -> int:
+    """Move the deliveries with these ids from `old` to `new` (setting `values` too), in chunks
+    of one guarded UPDATE each; returns how many rows moved."""
+    chunk: list[int] = []
+    moved = 0
+    for delivery_id in ids:
+        chunk.append(delivery_id)
+        if len(chunk) == 500:
+            moved += _move_chunk(session, chunk, old, new, values)
+            chunk = []
+    if chunk:
+        moved += _move_chunk(session, chunk, old, new, values)
+    return moved
+
+
+def _move_chunk(
+    session: Session | Connection,
+    ids: list[int],
+    old: DeliveryStatus,
+    new: DeliveryStatus,
+    values: dict[str, Any],
+) -> int:
+    statement = (
+        guarded(old, new)
+        .where(Delivery.id.in_(ids))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def counts(session: Session, release_id: int) -> dict[str, int]:
+    """How many deliveries of the batch are in each status, from one statement (so the numbers
+    agree with each other while another run is sending)."""
+    found = {status.value: 0 for status in DeliveryStatus}
+    for status, number in session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.release_id == release_id)
+        .group_by(Delivery.status)
+    ):
+        found[str(status)] = int(number)
+    return found
+
+
+# The claim ledger ------------------------------------------------------------------------------
+
+
+def run_id() -> str:
+    """This run's claim mark: host, process and a random part (workers add "/<n>")."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_claims(session: Session, release_id: int, now: dt.datetime) -> int:
+    """Take back claims of runs that died on this machine (their process is gone) and claims
+    whose lease has expired (a run on another machine that died)."""
+    host = socket.gethostname()
+    holders = session.execute(
+        select(Delivery.claimed_by, func.min(Delivery.claimed_at))
+        .where(Delivery.release_id == release_id, Delivery.status == S.CLAIMED.value)
+        .group_by(Delivery.claimed_by)
+    ).all()
+    dead = []
+    for holder, since in holders:
+        parts = (holder or "").split(":")
+        local_and_gone = (
+            len(parts) == 3
+            and parts[0] == host
+            and parts[1].isdigit()
+            and not _pid_alive(int(parts[1]))
+        )
+        if local_and_gone or holder is None or (since is not None and since < now - LEASE):
+            dead.append(holder)
+    if not dead:
+        return 0
+    result = session.execute(
+        guarded(S.CLAIMED, S.PENDING)
+        .where(Delivery.release_id == release_id, Delivery.claimed_by.in_(dead))
+        .values(claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this run holds."""
+
+    id: int
+    journalist_id: int | None
+    email: str
+    message_id: str
+    content_hash: str
+    embargo: dt.datetime | None
+
+
+def claim(
+    connection: Connection, release_id: int, me: str, size: int, skip: set[int], now: dt.datetime
+) -> list[Claimed]:
+    """Atomically take up to `size` pending deliveries nobody else holds."""
+    candidates = (
+        select(Delivery.id)
+        .where(Delivery.release_id == release_id, Delivery.status == S.PENDING.value)
+        .order_by(Delivery.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    if skip:
+        candidates = candidates.where(Delivery.id.not_in(skip))
+    if connection.dialect.name == "postgresql":
+        # Lock the rows first: PostgreSQL may run an IN (... LIMIT ... SKIP LOCKED) subquery
+        # more than once inside an UPDATE and so take more rows than asked for.
+        ids = list(connection.scalars(candidates).all())
+        if not ids:
+            return []
+        target = Delivery.id.in_(ids)
+    else:
+        # SQLite: one UPDATE statement runs under the database's write lock, so it is atomic.
+        target = Delivery.id.in_(candidates.scalar_subquery())
+    rows = connection.execute(
+        guarded(S.PENDING, S.CLAIMED)
+        .where(target)
+        .values(claimed_by=me, claimed_at=now)
+        .returning(
+            Delivery.id,
+            Delivery.journalist_id,
+            Delivery.email,
+            Delivery.message_id,
+            Delivery.content_hash,
+            Delivery.embargo,
+        )
+    ).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def _mark(new: DeliveryStatus) -> Update:
+    return guarded(S.CLAIMED, new).where(
+        Delivery.id == bindparam("d_id"), Delivery.claimed_by == bindparam("d_me")
+    )
+
+
+_SENT = _mark(S.SENT).values(
+    attempts=Delivery.attempts + 1,
+    server_reply=bindparam("d_reply"),
+    last_error=None,
+    sent_at=bindparam("d_now", type_=UTCDateTime()),
+    sent_by=bindparam("d_user"),
+    claimed_by=None,
+    claimed_at=None,
+)
+_FAILED = _mark(S.FAILED).values(
+    attempts=Delivery.attempts + 1,
+    server_reply=bindparam("d_reply"),
+    last_error=bindparam("d_error"),
+    claimed_by=None,
+    claimed_at=None,
+)
+_ATTEMPT = _mark(S.CLAIMED).values(attempts=Delivery.attempts + 1, last_error=bindparam("d_error"))
+_RELEASED = _mark(S.PENDING).values(claimed_by=None, claimed_at=None)
+
+
+class Marker:
+    """Commits the marks of all workers together ("group commit").
+
+    A worker hands over its mark and waits until it is committed before it takes its next
+    message, so the promise holds (at most the message in flight per connection is unmarked
+    at any instant); the commit, the expensive part, is shared by whoever is waiting.
+    """
+
+    def __init__(self, engine: Engine, lock: threading.Lock) -> None:
+        self.connection = engine.connect()
+        self.lock = lock
+        self.queue: queue.Queue[tuple[str, Any, threading.Event, list[BaseException]] | None] = (
+            queue.Queue()
+        )
+        self.thread = threading.Thread(target=self._run, name="marker", daemon=True)
+        self.thread.start()
+
+    def write(self, sql: str, args: Any) -> None:
+        """Run one statement and return once it is committed (or raise its error)."""
+        done = threading.Event()
+        errors: list[BaseException] = []
+        self.queue.put((sql, args, done, errors))
+        done.wait()
+        if errors:
+            raise errors[0]
+
+    def _run(self) -> None:
+        raw = self.connection.connection.dbapi_connection
+        assert raw is not None
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < 64:
+                try:
+                    more = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self.queue.put(None)
+                    break
+                batch.append(more)
+            with self.lock:
+                cursor = raw.cursor()
+                try:
+                    for sql, args, _done, _errors in batch:
+                        cursor.execute(sql, args)
+                    raw.commit()
+                except BaseException as exc:
+                    raw.rollback()
+                    for _sql, _args, _done, errors in batch:
+                        errors.append(exc)
+                finally:
+                    cursor.close()
+            for _sql, _args, done, _errors in batch:
+                done.set()
+
+    def close(self) -> None:
+        """Finish what is queued and give the connection back."""
+        self.queue.put(None)
+        self.thread.join()
+        self.connection.close()
+
+
+class Ledger:
+    """One worker's link to the database: claims and marks, each committed at once.
+
+    Marking is the per-message cost, so its statements are compiled once and run on the
+    driver's own cursor. A lock shared by the run's workers keeps them from contending for
+    SQLite's write lock (whose busy handler sleeps in steps of milliseconds).
+    """
+
+    def __init__(
+        self, engine: Engine, me: str, user: str, lock: threading.Lock, marker: Marker
+    ) -> None:
+        self.connection = engine.connect()
+        self.me = me
+        self.user = user
+        self.lock = lock
+        self.marker = marker
+        dialect = self.connection.dialect
+        self.compiled = {
+            "sent": _SENT.compile(dialect=dialect),
+            "failed": _FAILED.compile(dialect=dialect),
+            "attempt": _ATTEMPT.compile(dialect=dialect),
+            "released": _RELEASED.compile(dialect=dialect),
+        }
+
+    def claim(self, release_id: int, size: int, skip: set[int]) -> list[Claimed]:
+        """Take pending deliveries for this worker."""
+        with self.lock:
+            try:
+                rows = claim(self.connection, release_id, self.me, size, skip, utcnow())
+                self.connection.commit()
+            except BaseException:
+                self.connection.rollback()
+                raise
+        return rows
+
+    def _write(self, name: str, values: dict[str, object]) -> None:
+        compiled = self.compiled[name]
+        params = compiled.construct_params({"d_me": self.me, **values})
+        args: Any = (
+            [params[key] for key in compiled.positiontup] if compiled.positiontup else params
+        )
+        self.marker.write(compiled.string, args)
+
+    def sent(self, delivery_id: int, reply: str) -> None:
+        """The server accepted the message: it is sent, for good."""
+        now = utcnow().replace(tzinfo=None)  # stored as naive UTC, as UTCDateTime does
+        self._write(
+            "sent", {"d_id": delivery_id, "d_reply": reply, "d_now": now, "d_user": self.user}
+        )
+
+    def failed(self, delivery_id: int, reply: str) -> None:
+        """The server refused the message for good (5xx)."""
+        self._write("failed", {"d_id": delivery_id, "d_reply": reply, "d_error": reply})
+
+    def attempt(self, delivery_id: int, error: str) -> None:
+        """A try that may be repeated (4xx, dropped connection); the claim is kept."""
+        self._write("attempt", {"d_id": delivery_id, "d_error": error})
+
+    def release(self, delivery_id: int) -> None:
+        """Give one claimed delivery back: it is pending again, for this run or a later one."""
+        self._write("released", {"d_id": delivery_id})
+
+    def close(self) -> None:
+        """Give the connection back."""
+        self.connection.close()
+
+
+def release_claims(engine: Engine, release_id: int, me: str) -> None:
+    """Give back what this worker still holds (claimed deliveries it did not finish)."""
+    with engine.begin() as connection:
+        connection.execute(
+            guarded(S.CLAIMED, S.PENDING)
+            .where(Delivery.release_id == release_id, Delivery.claimed_by == me)
+            .values(claimed_by=None, claimed_at=None)
+        )

@@ -1,0 +1,311 @@
+"""One SMTP connection: TLS that verifies the server, AUTH, PIPELINING, and DKIM signing.
+
+Replies are sorted into `Transient` (4xx, dropped connections: worth another try) and
+`Permanent` (5xx: this recipient is refused for good). A failure to connect, secure or log in is
+a `ConnectFailed`, so a run can stop at once instead of trying every message against a dead host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from civic_contacts.addresses import domain_of
+from civic_contacts.config import ENV_SMTP_PASSWORD, Settings
+from civic_contacts.errors import ConfigError, SendError
+
+
+@dataclass
+class SmtpSettings:
+    """Where and how to connect. The password comes from the environment only."""
+
+    host: str
+    port: int
+    security: str = "starttls"  # starttls, ssl or none
+    user: str | None = None
+    password: str | None = None
+    cafile: Path | None = None
+    timeout: float = 30.0  # seconds: connecting, and waiting for any one reply
+    dkim_key: bytes | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+
+    def __repr__(self) -> str:  # the password never appears in logs or tracebacks
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
+
+
+class Transient(Exception):
+    """A failure worth retrying (4xx, dropped connection)."""
+
+
+class Permanent(Exception):
+    """A refusal that will not change (5xx)."""
+
+
+class Unreachable(Transient):
+    """The server could not be reached (refused, timed out, no such host)."""
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {' '.join(text.split())}"[:500]
+
+
+def tls_context(cafile: Path | None) -> ssl.SSLContext:
+    """A context that verifies the server's certificate (smtplib's own default does not)."""
+    return ssl.create_default_context(cafile=str(cafile) if cafile else None)
+
+
+class SmtpConnection:
+    """One SMTP connection, opened on demand and reopened after a drop."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.smtp: smtplib.SMTP | None = None
+
+    def open(self) -> smtplib.SMTP:
+        """Connect, secure and authenticate: `Unreachable` when the server cannot be reached,
+        `SendError` when TLS or the login fails."""
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=tls_context(s.cafile)
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    smtp.ehlo()
+                    smtp.starttls(context=tls_context(s.cafile))
+            smtp.ehlo()
+            if s.user:
+                _login(smtp, s.user, s.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(
+                f"{s.host}:{s.port} refused the login for {s.user}: {_reply(exc.smtp_code, exc.smtp_error)}"
+            ) from None
+        except ssl.SSLError as exc:
+            raise SendError(
+                f"{s.host}:{s.port}: TLS failed ({exc.reason or exc}); pass --cafile for a private CA"
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise SendError(
+                f"{s.host}:{s.port} does not offer STARTTLS; use --security ssl or none"
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Unreachable(f"cannot connect to {s.host}:{s.port}: {_cause(exc)}") from None
+        self.smtp = smtp
+        return smtp
+
+    def close(self) -> None:
+        """Say goodbye if the server still listens."""
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+    def drop(self) -> None:
+        """Forget a connection that failed."""
+        if self.smtp is not None:
+            with contextlib.suppress(OSError):
+                self.smtp.close()
+            self.smtp = None
+
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], None] = lambda: None,
+    ) -> str:
+        """Send one message to one recipient; the server's reply on success.
+
+        Raises `Transient` for 4xx and dropped connections, `Permanent` for 5xx.
+        """
+        smtp = self.smtp or self.open()
+        try:
+            if smtp.has_extn("pipelining"):
+                return self._send_pipelined(smtp, sender, recipient, data, before_data)
+            code, message = smtp.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, message, sender)
+            code, message = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, message)})
+            before_data()
+            code, message = smtp.data(data)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, message)
+            return _reply(code, message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, message = exc.recipients[recipient]
+            self._reset_or_drop(code)
+            raise (Transient if 400 <= code < 500 else Permanent)(_reply(code, message)) from None
+        except smtplib.SMTPResponseException as exc:
+            self._reset_or_drop(exc.smtp_code)
+            raise (Transient if exc.smtp_code < 500 else Permanent)(
+                _reply(exc.smtp_code, exc.smtp_error)
+            ) from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.drop()
+            raise Transient(f"connection lost: {exc}") from None
+
+    def _send_pipelined(
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], None],
+    ) -> str:
+        """MAIL, RCPT and DATA in one write (RFC 2920), then the message: two round trips."""
+        if any(char in sender + recipient for char in "\r\n<> \x00"):
+            raise Permanent(
+                f"refusing to send: an address holds characters no address may hold: {recipient!r}"
+            )
+        smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode("ascii"))
+        mail = smtp.getreply()
+        rcpt = smtp.getreply()
+        data_reply = smtp.getreply()
+        if data_reply[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+            # The server took DATA although MAIL or RCPT failed: end it empty, keep the refusal.
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        if mail[0] != 250:
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+        if rcpt[0] not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+        if data_reply[0] != 354:
+            raise smtplib.SMTPDataError(*data_reply)
+        before_data()
+        body = smtplib._quote_periods(data)  # type: ignore[attr-defined]
+        if body[-2:] != b"\r\n":
+            body += b"\r\n"
+        smtp.send(body + b".\r\n")
+        code, message = smtp.getreply()
+        if code != 250:
+            raise smtplib.SMTPDataError(code, message)
+        return _reply(code, message)
+
+    def _reset_or_drop(self, code: int) -> None:
+        if code == 421 or self.smtp is None:
+            self.drop()
+            return
+        try:
+            self.smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self.drop()
+
+
+def _cause(exc: BaseException) -> str:
+    """A connection failure in a few words ("timed out", "Connection refused")."""
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "timed out"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH with one mechanism: a 535 means wrong credentials, and trying the next mechanism
+    only makes some servers wait for an answer that never comes."""
+    smtp.user, smtp.password = user, password
+    advertised = smtp.esmtp_features.get("auth", "").upper().split()
+    for mechanism in ("PLAIN", "LOGIN"):
+        if mechanism in advertised:
+            smtp.auth(mechanism, getattr(smtp, f"auth_{mechanism.lower()}"))
+            return
+    smtp.login(user, password)
+
+
+def dkim_sign(data: bytes, settings: SmtpSettings) -> bytes:
+    """The message with a DKIM-Signature covering List-Unsubscribe and List-Unsubscribe-Post."""
+    if not settings.dkim_key:
+        return data
+    import dkim
+
+    headers = [
+        b"from",
+        b"to",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"reply-to",
+        b"mime-version",
+        b"content-type",
+        b"content-language",
+        b"list-unsubscribe",
+        b"list-unsubscribe-post",
+    ]
+    present = {
+        line.split(b":", 1)[0].strip().lower()
+        for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        if line and not line[:1].isspace()
+    }
+    signature = dkim.sign(
+        data,
+        (settings.dkim_selector or "").encode(),
+        (settings.dkim_domain or "").encode(),
+        settings.dkim_key,
+        include_headers=[h for h in headers if h in present],
+    )
+    return signature + data
+
+
+def transport_from(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    security: str | None = None,
+    user: str | None = None,
+    cafile: Path | None = None,
+    dkim_key: Path | None = None,
+    dkim_selector: str | None = None,
+    timeout: float | None = None,
+) -> SmtpSettings:
+    """Where and how to connect: the given values, then the config file's [smtp] table; the
+    password from the environment only."""
+    conf = settings.smtp
+    host = host or conf.get("host")
+    if not host:
+        raise ConfigError(
+            "no SMTP server: pass --smtp-host (or set host in [smtp] of the config file)"
+        )
+    chosen = security or str(conf.get("security", "starttls"))
+    if chosen not in ("starttls", "ssl", "none"):
+        raise ConfigError(f'[smtp] security "{chosen}" must be starttls, ssl or none')
+    default_port = {"ssl": 465, "starttls": 587, "none": 25}[chosen]
+    user = user or conf.get("user")
+    password = os.environ.get(ENV_SMTP_PASSWORD)
+    if user and not password:
+        raise ConfigError(
+            f"--user {user} needs the password in the environment variable {ENV_SMTP_PASSWORD}"
+        )
+    key_path = dkim_key or (Path(conf["dkim_key"]) if conf.get("dkim_key") else None)
+    key = None
+    if key_path is not None:
+        try:
+            key = key_path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{key_path}: cannot read the DKIM key ({exc.strerror})") from None
+        if not (dkim_selector or conf.get("dkim_selector")):
+            raise ConfigError("--dkim-key needs --dkim-selector")
+    ca = cafile or (Path(conf["cafile"]) if conf.get("cafile") else None)
+    return SmtpSettings(
+        host=host,
+        port=int(port or conf.get("port") or default_port),
+        security=chosen,
+        user=user,
+        password=password,
+        cafile=ca,
+        timeout=timeout or float(conf.get("connect_timeout", 30)),
+        dkim_key=key,
+        dkim_selector=dkim_selector or conf.get("dkim_selector"),
+        dkim_domain=domain_of(settings.press_address),
+    )

@@ -1,0 +1,208 @@
+"""Rendering one message variant: Jinja2 templates, the Markdown body and the calendar entry,
+from plain data in to text out (subject, plain text, HTML, card and calendar entry).
+
+Templates run with `StrictUndefined`, HTML ones autoescaped; data is passed as values and never
+compiled, so a title containing `{{ 7*7 }}` prints as written. The Markdown body renders with
+raw HTML off and links limited to http, https, mailto and tel. Assembling these into MIME is
+`mime.py`'s job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from civic_contacts.addresses import domain_of
+from civic_contacts.config import shipped_dir
+from civic_contacts.embargo import EmbargoText, embargo_text
+from civic_contacts.errors import InputError
+
+SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    """A number as a message shows it."""
+
+    display: str
+    tel: str
+    whatsapp_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A routed contact as a message shows it."""
+
+    name: str
+    role: str
+    city: str
+    email: str
+    phones: tuple[PhoneView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Everything that is the same for every journalist who gets this message variant."""
+
+    release_slug: str
+    language: str
+    title: str
+    dateline: str
+    body_markdown: str
+    embargo: dt.datetime | None
+    embargo_sequence: int
+    outlet_name: str
+    outlet_timezone: str
+    contacts: tuple[ContactView, ...]
+    vcard: str
+    organisation: str
+    from_name: str
+    from_address: str
+    test: bool = False
+
+    @property
+    def key(self) -> str:
+        """A short stable id of this variant's content."""
+        digest = hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
+        return digest[:12]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What differs per journalist."""
+
+    name: str
+    email: str
+    message_id: str
+    date: dt.datetime
+    unsubscribe_mailto: str
+    unsubscribe_url: str | None = None
+
+
+@dataclass
+class Parts:
+    """The rendered pieces of one message."""
+
+    subject: str
+    text: str
+    html: str
+    vcard: str
+    ics: str | None
+    embargo: EmbargoText
+
+
+def safe_link(url: str) -> bool:
+    """Markdown links are kept only for http, https, mailto and tel."""
+    return url.strip().lower().startswith(SAFE_SCHEMES)
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.validateLink = safe_link  # type: ignore[method-assign]
+    return md
+
+
+@functools.lru_cache(maxsize=256)
+def markdown_to_html(text: str) -> str:
+    """Markdown body as HTML, raw HTML shown as text, unsafe links left as text."""
+    return _markdown().render(text)
+
+
+def _base_language(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+class Renderer:
+    """Jinja2 templates: the user's folder first (if any), then the shipped ones."""
+
+    def __init__(self, templates: Path | None = None) -> None:
+        folders = []
+        if templates is not None:
+            if not templates.is_dir():
+                raise InputError(f"{templates}: the templates folder does not exist")
+            folders.append(str(templates))
+        folders.append(str(shipped_dir("templates")))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folders),
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html",), default_for_string=False
+            ),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019  (one renderer per batch; bounded)
+    def template(self, kind: str, language: str) -> jinja2.Template:
+        """`subject`/`body` template for a language, English when there is none."""
+        suffix = "html" if kind == "html" else "txt"
+        stem = "body" if kind in ("html", "text") else kind
+        for candidate in (language, _base_language(language), "en"):
+            name = f"{stem}.{candidate}.{suffix}"
+            try:
+                return self.env.get_template(name)
+            except jinja2.TemplateNotFound:
+                continue
+        raise InputError(f"no template {stem}.en.{suffix} in the templates folders")
+
+    def render_embargo(self, variant: Variant) -> EmbargoText:
+        """The embargo wording of a variant."""
+        return embargo_text(variant.embargo, variant.language, variant.outlet_timezone)
+
+    def render(self, variant: Variant, recipient: Recipient) -> Parts:
+        """Subject, text, HTML, card and calendar entry of one message."""
+        embargo = embargo_text(variant.embargo, variant.language, variant.outlet_timezone)
+        unsubscribe = recipient.unsubscribe_url or recipient.unsubscribe_mailto
+        context = {
+            "language": variant.language,
+            "title": variant.title,
+            "dateline": variant.dateline,
+            "embargo": embargo,
+            "recipient_name": recipient.name,
+            "outlet_name": variant.outlet_name,
+            "organisation": variant.organisation,
+            "contacts": variant.contacts,
+            "body_text": variant.body_markdown.strip(),
+            "body_html": Markup(markdown_to_html(variant.body_markdown)),
+            "unsubscribe_link": unsubscribe,
+        }
+        try:
+            subject = self.template("subject", variant.language).render(context).strip()
+            text = self.template("text", variant.language).render(context)
+            html = self.template("html", variant.language).render(context)
+        except jinja2.TemplateError as exc:
+            raise InputError(f"template error: {exc}") from None
+        subject = " ".join(subject.split())
+        if variant.test:
+            subject = f"[TEST] {subject}"
+        ics = calendar_entry(variant, recipient.date, embargo) if embargo.embargoed else None
+        return Parts(subject, text, html, variant.vcard, ics, embargo)
+
+
+def calendar_entry(variant: Variant, stamp: dt.datetime, embargo: EmbargoText) -> str:
+    """An iCalendar PUBLISH entry at the embargo lift (same UID when the embargo moves)."""
+    import icalendar  # only batches with an embargo need it
+
+    assert variant.embargo is not None
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//civic-contacts//embargo//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"embargo-{variant.release_slug}@{domain_of(variant.from_address)}")
+    event.add("dtstamp", stamp.astimezone(dt.UTC))
+    event.add("dtstart", variant.embargo.astimezone(dt.UTC))
+    event.add("dtend", variant.embargo.astimezone(dt.UTC) + dt.timedelta(minutes=30))
+    event.add("sequence", variant.embargo_sequence)
+    event.add("transp", "TRANSPARENT")
+    event.add("summary", f"{embargo.summary}: {variant.title}")
+    event.add("description", f"{embargo.label}\n{variant.title}")
+    cal.add_component(event)
+    return cal.to_ical().decode("utf-8")
