@@ -344,8 +344,8 @@ class Ledger:
         self.marker = marker
         dialect = self.connection.dialect
         self.compiled = {
-            "sent": _SENT.compile(dialect=dialect),
-            "failed": _FAILED.compile(dialect=dialect),
+            S.SENT: _SENT.compile(dialect=dialect),
+            S.FAILED: _FAILED.compile(dialect=dialect),
             "attempt": _ATTEMPT.compile(dialect=dialect),
             "released": _RELEASED.compile(dialect=dialect),
         }
@@ -373,12 +373,12 @@ class Ledger:
         """The server accepted the message: it is sent, for good."""
         now = utcnow().replace(tzinfo=None)  # stored as naive UTC, as UTCDateTime does
         self._write(
-            "sent", {"d_id": delivery_id, "d_reply": reply, "d_now": now, "d_user": self.user}
+            S.SENT, {"d_id": delivery_id, "d_reply": reply, "d_now": now, "d_user": self.user}
         )
 
     def failed(self, delivery_id: int, reply: str) -> None:
         """The server refused the message for good (5xx)."""
-        self._write("failed", {"d_id": delivery_id, "d_reply": reply, "d_error": reply})
+        self._write(S.FAILED, {"d_id": delivery_id, "d_reply": reply, "d_error": reply})
 
     def attempt(self, delivery_id: int, error: str) -> None:
         """A try that may be repeated (4xx, dropped connection); the claim is kept."""

@@ -224,7 +224,7 @@ class Delivery(Base):
     embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # The release revision this message was rendered from.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DELIVERY_STATUSES[0], index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     server_reply: Mapped[str | None] = mapped_column(Text, default=None)

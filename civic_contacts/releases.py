@@ -172,22 +172,35 @@ def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, st
         )
         session.add(release)
         outcome = "created"
-    else:
-        if release.embargo != first.embargo:
-            release.embargo_sequence += 1
-        release.office = office
-        release.concerns = first.concerns
-        release.embargo = first.embargo
+    changed = outcome == "created"
+    if release.embargo != first.embargo and outcome == "updated":
+        release.embargo_sequence += 1
+        changed = True
+    release.office = office
+    release.concerns = first.concerns
+    release.embargo = first.embargo
     by_language = {t.language: t for t in release.translations}
     for position, item in enumerate(files):
         translation = by_language.pop(item.language, None)
         if translation is None:
             translation = ReleaseTranslation(language=item.language)
             release.translations.append(translation)
+            changed = True
+        elif (translation.title, translation.dateline, translation.body) != (
+            item.title,
+            item.dateline,
+            item.body,
+        ):
+            changed = True
         translation.position = position
         translation.title = item.title
         translation.dateline = item.dateline
         translation.body = item.body
+    if changed and outcome == "updated":
+        # Messages rendered from the previous text or embargo are now out of date.
+        release.revision += 1
+    elif not changed:
+        outcome = "unchanged"
     # Languages not in these files are kept: adding a.fr.md alone must not drop English.
     session.flush()
     return release, outcome
@@ -232,4 +245,5 @@ def set_embargo(session: Session, release: Release, embargo: dt.datetime | None)
     if release.embargo != embargo:
         release.embargo = embargo
         release.embargo_sequence += 1
+        release.revision += 1
         session.flush()

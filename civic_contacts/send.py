@@ -132,16 +132,18 @@ def send_batch(
     session.commit()
     plan.counts = counts(session, plan.release_id)
     session.commit()
-    if plan.pending == 0 or (confirm is not None and not confirm(plan)):
-        report.final = dict(plan.counts)
-        if plan.pending:
-            report.stopped = "not confirmed; nothing was sent"
+    report.final = dict(plan.counts)
+    if plan.pending == 0:
         return report
     first = SmtpConnection(transport)
     try:
         first.open()
     except Unreachable as exc:
         raise SendError(f"{exc}; nothing was sent", hint=_reach_hint(transport)) from None
+    if confirm is not None and not confirm(plan):
+        first.close()
+        report.stopped = "not confirmed; nothing was sent"
+        return report
     engine = session.get_bind()
     assert isinstance(engine, Engine)
     total = min(plan.pending, options.limit) if options.limit else plan.pending

@@ -207,7 +207,7 @@ class SmtpConnection:
 
 def _cause(exc: BaseException) -> str:
     """A connection failure in a few words ("timed out", "Connection refused")."""
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError | socket.timeout) or "timed out" in str(exc):
         return "timed out"
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 

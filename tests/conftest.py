@@ -120,6 +120,13 @@ def cli(db_url: str) -> Cli:
 
 
 @pytest.fixture
+def demo(cli: Cli, tmp_path: Path) -> Cli:
+    """The command line on the demo registry, its batch built into tmp_path/out."""
+    cli("demo", "--out", str(tmp_path / "out"))
+    return cli
+
+
+@pytest.fixture
 def data_dir() -> Path:
     """The shipped demo data."""
     from civic_contacts.config import shipped_dir

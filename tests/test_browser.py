@@ -46,8 +46,7 @@ def run_chromium(tmp_path: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def outbox(cli, tmp_path: Path) -> Path:
-    cli("demo", "--out", str(tmp_path / "out"))
+def outbox(demo, tmp_path: Path) -> Path:
     return tmp_path / "out"
 
 

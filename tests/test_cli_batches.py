@@ -11,6 +11,7 @@ import os
 import pty
 import subprocess
 import sys
+from collections import Counter
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,13 +23,6 @@ from sqlalchemy import select, update
 
 from civic_contacts.db import make_engine
 from civic_contacts.models import Delivery
-
-
-@pytest.fixture
-def demo(cli, tmp_path: Path):
-    """The demo registry with its batch built into tmp_path/out."""
-    cli("demo", "--out", str(tmp_path / "out"))
-    return cli
 
 
 def messages(folder: Path) -> dict[str, EmailMessage]:
@@ -369,3 +363,174 @@ def test_build_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path: Pat
     )
     assert piped.returncode == 0
     assert "building" not in piped.stderr and f"built {total} messages" in piped.stderr
+
+
+# The lifecycle a press officer lives ----------------------------------------------------------
+
+
+def smtp(port: int) -> list[str]:
+    return ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
+
+
+def audit(cli) -> dict[str, dict]:
+    rows = json.loads(cli("batch", "audit", "sahel-civilians", "--json").stdout)
+    return {r["email"]: r for r in rows}
+
+
+def release_with(tmp_path: Path, cli, title: str) -> Path:
+    """The demo release's English file with another title, its embargo as the registry has it."""
+    shown = json.loads(cli("release", "show", "sahel-civilians", "--json").stdout)
+    path = tmp_path / "edited.en.md"
+    path.write_text(
+        '+++\nslug = "sahel-civilians"\nlang = "en"\noffice = "the-hague"\n'
+        f'concerns = ["ML", "NE", "BF"]\nembargo = "{shown["embargo"]}"\ntitle = "{title}"\n'
+        "+++\nA corrected body.\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.smtp
+def test_build_after_a_partial_send_adds_cancels_and_rerenders(
+    demo, smtp_server, tmp_path: Path
+) -> None:
+    """Half sent, then the list changes: a new journalist gets a delivery, a suppressed one's
+    pending delivery is cancelled and never sent, a journalist moved to an English outlet is
+    rendered again in English, sent ones are kept; --dry-run says so and changes nothing."""
+    sink, port = smtp_server
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--limit", "5", "--yes", expect=1)
+    before = audit(demo)
+    sent = {e for e, r in before.items() if r["status"] == "sent"}
+    pending = sorted(e for e, r in before.items() if r["status"] == "pending")
+    assert len(sent) == 5 and len(pending) == 36
+    french = [e for e in pending if before[e]["language"] == "fr"]
+    moved, suppressed = french[0], french[1]
+    demo("suppress", "add", suppressed)
+    demo(
+        "journalist",
+        "add",
+        "--outlet",
+        "world-desk-london",
+        "--name",
+        "Moved Person",
+        "--email",
+        moved,
+    )
+    demo(
+        "journalist",
+        "add",
+        "--outlet",
+        "world-desk-london",
+        "--name",
+        "New Person",
+        "--email",
+        "new.person@example.org",
+    )
+    summary = "(1 new, 1 re-rendered, 34 unchanged, 1 cancelled (no longer on the list), 5 kept as sent); 36 pending"
+    dry = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"), "--dry-run")
+    assert f"would build 41 messages for 15 outlets {summary}" in dry.stderr.replace("\n", " ")
+    assert audit(demo) == before
+    real = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    assert summary in real.stderr.replace("\n", " ")
+    after = audit(demo)
+    assert after[suppressed]["status"] == "cancelled"
+    assert after["new.person@example.org"]["status"] == "pending"
+    assert (after[moved]["language"], after[moved]["outlet"]) == ("en", "world-desk-london")
+    assert {e: after[e] for e in sent} == {e: before[e] for e in sent}
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--yes")
+    received = Counter(m["to"] for m in sink.received)
+    assert suppressed not in received and max(received.values()) == 1
+    assert len(received) == 41 and received["new.person@example.org"] == 1
+    status = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
+    assert (status["sent"], status["cancelled"], status["pending"]) == (41, 1, 0)
+
+
+@pytest.mark.smtp
+def test_a_release_edited_after_building_is_rebuilt_before_it_is_sent(
+    demo, smtp_server, tmp_path: Path
+) -> None:
+    """Messages rendered from an older revision of the release are refused by `batch send`,
+    with the command that gets out; `batch build` re-renders them and the send goes."""
+    sink, port = smtp_server
+    edited = release_with(tmp_path, demo, "Sahel: corrected figures")
+    assert "updated (revision 2;" in demo("release", "add", str(edited)).stderr
+    refused = demo("batch", "send", "sahel-civilians", *smtp(port), "--yes", expect=2)
+    assert "rendered from an older revision" in refused.stderr
+    assert "hint: run: civic-contacts batch build sahel-civilians --out DIR" in refused.stderr
+    assert sink.received == []
+    rebuilt = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    assert "re-rendered" in rebuilt.stderr and "(0 new, 0 re-rendered" not in rebuilt.stderr
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--yes")
+    english = [m for m in sink.received if "corrected figures" in m["subject"]]
+    assert english and all(r["revision"] == 2 for r in audit(demo).values())
+
+
+@pytest.mark.smtp
+def test_send_uses_what_the_batch_was_built_with(demo, smtp_server, tmp_path: Path) -> None:
+    """A batch built with --templates and --max-contacts 1 is sent with exactly those, and a
+    build with other options says what changed."""
+    sink, port = smtp_server
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "subject.en.txt").write_text("[Press] {{ title }}\n", encoding="utf-8")
+    out = tmp_path / "own-out"
+    args = ["batch", "build", "sahel-civilians", "--out", str(out)]
+    demo(*args, "--templates", str(own), "--max-contacts", "1")
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--yes")
+    by_address = {m["to"]: m for m in sink.received}
+    assert by_address["rebecca.stone@example.org"]["subject"].startswith("[Press] Sahel")
+    assert all(len(r["contacts"]) == 1 for r in audit(demo).values())
+    again = demo(*args, "--max-contacts", "2")
+    assert "changed since the last build: contacts per outlet: 1 -> 2" in again.stderr
+    assert "templates:" in again.stderr and "41 kept as sent" in again.stderr
+
+
+def test_addresses_that_share_a_file_name_get_their_own_files(demo, tmp_path: Path) -> None:
+    """`a+b@` and `a_b@` (one file name once) and a 250-character address all build, each in
+    its own short file, with the same names on every build."""
+    long_local = "l" * 64
+    long_domain = ".".join(["d" * 60, "e" * 60, "f" * 50, "example.org"])
+    addresses = ["a+b@example.org", "a_b@example.org", f"{long_local}@{long_domain}"]
+    for number, address in enumerate(addresses):
+        demo(
+            "journalist",
+            "add",
+            "--outlet",
+            "world-desk-london",
+            "--name",
+            f"Person {number}",
+            "--email",
+            address,
+        )
+    out = tmp_path / "names"
+    demo("batch", "build", "sahel-civilians", "--out", str(out))
+    manifest = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    paths = {m["email"]: m["path"] for m in manifest if m["email"] in addresses}
+    assert len(set(paths.values())) == 3
+    assert all(len(Path(p).name) <= 100 and "/" not in Path(p).name for p in paths.values())
+    assert paths["a_b@example.org"].endswith("/a_b@example.org.eml")
+    for address, path in paths.items():
+        assert messages(out)[address]["To"].addresses[0].addr_spec == address
+        assert (out / path).is_file()
+    demo("batch", "build", "sahel-civilians", "--out", str(out))
+    again = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    assert {m["email"]: m["path"] for m in again if m["email"] in addresses} == paths
+
+
+def test_status_has_labelled_columns_and_every_status(demo, tmp_path: Path) -> None:
+    """`batch status` labels its columns; --json counts every status, cancelled included."""
+    demo("suppress", "add", "adama.kone@example.com")
+    demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    table = demo("batch", "status", "sahel-civilians").stdout
+    for label in ("total", "pending", "in progress", "sent", "failed", "cancelled"):
+        assert label in table
+    counts = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
+    assert counts == {
+        "total": 41,
+        "pending": 40,
+        "claimed": 0,
+        "sent": 0,
+        "failed": 0,
+        "cancelled": 1,
+        "in_progress": 0,
+    }

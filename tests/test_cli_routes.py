@@ -5,14 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-
-@pytest.fixture
-def demo(cli, tmp_path: Path):
-    cli("demo", "--out", str(tmp_path / "out"))
-    return cli
-
 
 def routed(cli, *args: str) -> dict[str, dict]:
     return {

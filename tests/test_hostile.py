@@ -26,12 +26,6 @@ from tests.conftest import free_port
 SECRET = "hmac-secret-for-tests-7d1f"
 
 
-@pytest.fixture
-def demo(cli, tmp_path: Path):
-    cli("demo", "--out", str(tmp_path / "out"))
-    return cli
-
-
 def test_name_with_crlf_bcc_is_refused_at_import(demo, tmp_path: Path) -> None:
     """A name carrying "\\r\\nBcc: ..." is refused with row and field; nothing is imported."""
     path = tmp_path / "j.csv"

@@ -101,7 +101,7 @@ def test_add_list_show_and_update(cli, data_dir: Path, tmp_path: Path) -> None:
     en = release_file(tmp_path, "f.en.md")
     fr = release_file(tmp_path, "f.fr.md", lang='"fr"', title='"Inondations"')
     assert (
-        "release floods: created (en, fr; embargo 2031-03-10 00:01 UTC)"
+        "release floods: created (revision 1; en, fr; embargo 2031-03-10 00:01 UTC)"
         in cli("release", "add", str(en), str(fr)).stderr
     )
     listed = json.loads(cli("release", "list", "--json").stdout)
@@ -111,7 +111,9 @@ def test_add_list_show_and_update(cli, data_dir: Path, tmp_path: Path) -> None:
     assert "updated" in cli("release", "add", str(moved_en), str(moved_fr)).stderr
     shown = json.loads(cli("release", "show", "floods", "--json").stdout)
     assert shown["embargo"].startswith("2031-03-10T22:01:00")
-    assert shown["embargo_sequence"] == 1
+    assert shown["embargo_sequence"] == 1 and shown["revision"] == 2
+    again = cli("release", "add", str(moved_en), str(moved_fr)).stderr
+    assert "unchanged (revision 2;" in again
     assert [t["title"] for t in shown["translations"]] == ["Floods", "Floods"]
 
 

@@ -18,10 +18,13 @@ import pytest
 from sqlalchemy import select
 
 from civic_contacts import synthetic
+from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory
+from civic_contacts.errors import EmbargoLifted
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.models import Delivery, Release
-from civic_contacts.send import RateLimiter
+from civic_contacts.models import Delivery
+from civic_contacts.send import SendOptions, send_batch
+from civic_contacts.smtp import SmtpSettings
 
 
 def make_registry(
@@ -147,66 +150,44 @@ def test_rate_is_held_in_every_second(cli, db_url: str, smtp_server) -> None:
     assert times[-1] - times[0] >= 3.0
 
 
-def test_rate_limiter_window() -> None:
-    """The limiter never lets more than `rate` acquisitions into one second."""
-    limiter = RateLimiter(50, margin=0.0)
-    stamps = []
-    for _ in range(120):
-        limiter.acquire()
-        stamps.append(time.monotonic())
-        limiter.release()
-    assert max(sum(1 for t in stamps[i:] if t - s < 1.0) for i, s in enumerate(stamps)) <= 50
+class StepClock:
+    """A clock that moves one second each time it is read: time passes with the messages, not
+    with the wall clock."""
 
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+        self.lock = threading.Lock()
 
-def test_rate_limiter_holds_at_the_server_whatever_the_delay() -> None:
-    """Messages the network delays by different amounts never bunch up past the rate at the
-    server: each lands somewhere between the limiter letting it go and its reply coming back."""
-    limiter = RateLimiter(10, margin=0.0)
-    landed: list[float] = []
-    lock = threading.Lock()
-    delays = random.Random(7)
-
-    def connection(n: int) -> None:
-        for _ in range(n):
-            with lock:
-                before, after = delays.uniform(0.0, 0.2), delays.uniform(0.0, 0.2)
-            limiter.acquire()
-            time.sleep(before)
-            with lock:
-                landed.append(time.monotonic())
-            time.sleep(after)
-            limiter.release()
-
-    workers = [threading.Thread(target=connection, args=(10,)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    landed.sort()
-    assert len(landed) == 40
-    assert max(sum(1 for t in landed[i:] if t - s < 1.0) for i, s in enumerate(landed)) <= 10
+    def __call__(self) -> dt.datetime:
+        with self.lock:
+            self.now += dt.timedelta(seconds=1)
+            return self.now
 
 
 @pytest.mark.smtp
-def test_embargo_stops_the_run(cli, db_url: str, smtp_server) -> None:
-    """A run that reaches the lift stops: nothing embargoed is sent at or after it."""
+def test_embargo_stops_the_run(engine, db_url: str, smtp_server) -> None:
+    """A run that reaches the lift stops: nothing embargoed is sent at or after it (less the
+    margin), and a later run sends nothing more either."""
     sink, port = smtp_server
-    make_registry(db_url, outlets=2, per_outlet=50)
-    # The lift is set once the registry is loaded, so a slow machine still has time to send.
-    lift = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=12)
-    engine = make_engine(db_url)
-    with session_factory(engine)() as session, session.begin():
-        session.scalars(select(Release)).one().embargo = lift
-    engine.dispose()
-    result = cli(*send_args(port, "--rate", "10"), expect=1)
-    assert "stopped: the embargo lifts at" in result.stderr
-    arrived = len(sink.ids())
-    assert 5 <= arrived < 100
-    last = max(m["time"] for m in sink.received)
-    assert last < time.monotonic() - (dt.datetime.now(dt.UTC) - lift).total_seconds()
-    assert all(d.sent_at is None or d.sent_at < lift for d in deliveries(db_url).values())
-    again = cli(*send_args(port), expect=None)
-    assert again.exit_code != 0 and len(sink.ids()) == arrived
+    lift = dt.datetime(2031, 3, 10, 0, 1, tzinfo=dt.UTC)
+    make_registry(db_url, outlets=2, per_outlet=50, embargo=lift)
+    transport = SmtpSettings(host="127.0.0.1", port=port, security="none")
+    settings = load_settings(db=db_url)
+    clock = StepClock(lift - dt.timedelta(seconds=31))
+    with session_factory(engine)() as session:
+        report = send_batch(
+            session, "sahel-civilians", transport, SendOptions(clock=clock), settings
+        )
+    # Read once to prepare, then once before each message: the 24th goes at lift - 6 s, the
+    # 25th would go at lift - 5 s, inside the margin.
+    assert report.sent == 24 and len(sink.ids()) == 24
+    assert report.stopped and "the embargo lifts at 2031-03-10 00:01:00 UTC" in report.stopped
+    assert report.final["sent"] == 24 and report.final["pending"] == 76 and not report.complete
+    with session_factory(engine)() as session, pytest.raises(EmbargoLifted):
+        send_batch(
+            session, "sahel-civilians", transport, SendOptions(clock=StepClock(lift)), settings
+        )
+    assert len(sink.ids()) == 24
 
 
 @pytest.mark.smtp
@@ -392,3 +373,53 @@ def test_smtp_settings_from_the_config_file(
     result = cli("batch", "send", "sahel-civilians", "--yes")
     assert f"server 127.0.0.1:{port} (none)" in result.stderr
     assert len(sink.ids()) == 3
+
+
+@pytest.mark.smtp
+def test_a_server_that_refuses_connections_stops_the_run_at_once(cli, db_url: str) -> None:
+    """Nothing listening: one line naming host:port and the cause, exit 2, nothing claimed,
+    tried or failed."""
+    from tests.conftest import free_port
+
+    make_registry(db_url, outlets=2, per_outlet=20)
+    port = free_port()
+    result = cli(*send_args(port), expect=2)
+    assert result.stderr.startswith(
+        f"error: cannot connect to 127.0.0.1:{port}: Connection refused; nothing was sent\n"
+    )
+    assert "--connect-timeout" in result.stderr
+    rows = deliveries(db_url).values()
+    assert len(rows) == 40 and {(d.status, d.attempts) for d in rows} == {("pending", 0)}
+
+
+@pytest.mark.smtp
+def test_a_server_that_never_answers_times_out(cli, db_url: str) -> None:
+    """A server that takes the connection and never greets stops the run after
+    --connect-timeout, with the cause, nothing marked."""
+    import socket
+
+    make_registry(db_url, outlets=1, per_outlet=3)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        result = cli(*send_args(port, "--connect-timeout", "1"), expect=2)
+    assert result.stderr.startswith(
+        f"error: cannot connect to 127.0.0.1:{port}: timed out; nothing was sent\n"
+    )
+    assert {d.status for d in deliveries(db_url).values()} == {"pending"}
+
+
+@pytest.mark.smtp
+def test_a_dropped_connection_is_released_never_marked_sent(cli, db_url: str, smtp_server) -> None:
+    """A message whose connection drops mid-DATA on every try is given back pending (claimed,
+    then released), never marked sent, and goes once on the next run."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=3)
+    sink.faults[("outlet-00000.1@example.com", "data")] = ["drop"] * 2
+    result = cli(*send_args(port, "--max-attempts", "2"), expect=1)
+    assert "connection lost" in result.stderr
+    row = deliveries(db_url)["outlet-00000.1@example.com"]
+    assert (row.status, row.claimed_by, row.sent_at) == ("pending", None, None)
+    cli(*send_args(port))
+    assert Counter(sink.ids())[row.message_id] == 1

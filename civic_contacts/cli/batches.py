@@ -28,6 +28,7 @@ from rich.text import Text
 from civic_contacts import batches, send
 from civic_contacts.cli import common
 from civic_contacts.config import ENV_SMTP_PASSWORD
+from civic_contacts.deliveries import DeliveryStatus as S
 from civic_contacts.errors import ConfigError
 from civic_contacts.smtp import SmtpSettings, transport_from
 from civic_contacts.tables import write_csv
@@ -190,7 +191,7 @@ def _summary(plan: batches.SendPlan, server: str) -> str:
         else f"{plan.slug}: {plan.recipients} recipients; immediate release"
     )
     c = plan.counts
-    return f"{head}; {c['pending']} pending, {c['sent']} already sent; server {server}"
+    return f"{head}; {c[S.PENDING]} pending, {c[S.SENT]} already sent; server {server}"
 
 
 @app.command("send")
@@ -266,23 +267,24 @@ def send_command(
     if plan.pending == 0 and not report.sent:
         common.say(_summary(plan, server))
         common.say("nothing to send")
-        raise typer.Exit(0 if final.get("failed", 0) == 0 else 1)
+        raise typer.Exit(0 if final.get(S.FAILED, 0) == 0 else 1)
     for line in report.errors[:20]:
         common.warn([line])
     if len(report.errors) > 20:
         common.warn([f"... and {len(report.errors) - 20} more"])
     if report.stopped:
         common.say(f"stopped: {report.stopped}")
-    busy = f" ({final['claimed']} being sent by another run)" if final["claimed"] else ""
+    busy = f" ({final[S.CLAIMED]} being sent by another run)" if final[S.CLAIMED] else ""
     common.say(
-        f"sent {report.sent} now; release totals: {final['sent']} sent, {final['failed']} failed,"
-        f" {final['pending']} pending of {sum(final.values()) - final['cancelled']}{busy}"
+        f"sent {report.sent} now; release totals: {final[S.SENT]} sent, {final[S.FAILED]} failed,"
+        f" {final[S.PENDING]} pending of {sum(final.values()) - final[S.CANCELLED]}{busy}"
     )
     # Messages another run holds are its to finish; anything else left over is a failure here.
     if not report.complete:
         raise typer.Exit(1)
 
 
+STATUS_ORDER = [S.PENDING, S.CLAIMED, S.SENT, S.FAILED, S.CANCELLED]
 STATUS_COLUMNS = ["total", "pending", "in progress", "sent", "failed", "cancelled"]
 
 
@@ -302,7 +304,7 @@ def status(
     common.print_table(
         f"Batch {found.release} (revision {found.revision})",
         STATUS_COLUMNS,
-        [[found.total, c["pending"], c["claimed"], c["sent"], c["failed"], c["cancelled"]]],
+        [[found.total, *(c[status] for status in STATUS_ORDER)]],
     )
     if found.built_at is not None:
         common.say(

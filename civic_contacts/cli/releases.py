@@ -30,8 +30,14 @@ def add(
     with common.transaction(ctx) as session:
         results = [releases.add_release(session, group) for group in groups]
         lines = [
-            f"release {r.slug}: {outcome} ({', '.join(t.language for t in r.translations)};"
-            f" embargo {_embargo_text(r)})"
+            f"release {r.slug}: {outcome} (revision {r.revision};"
+            f" {', '.join(t.language for t in r.translations)}; embargo {_embargo_text(r)})"
+            + (
+                f"; pending messages are re-rendered by the next: civic-contacts batch build {r.slug}"
+                " --out DIR"
+                if outcome == "updated"
+                else ""
+            )
             for r, outcome in results
         ]
     for line in lines:
@@ -89,6 +95,7 @@ def show(
             "concerns": list(release.concerns),
             "embargo": release.embargo.isoformat() if release.embargo else None,
             "embargo_sequence": release.embargo_sequence,
+            "revision": release.revision,
             "translations": [
                 {"language": t.language, "title": t.title, "dateline": t.dateline, "body": t.body}
                 for t in release.translations

@@ -1,0 +1,116 @@
+"""A delivery's life: statuses, allowed moves, guarded updates and the claim ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from civic_contacts import models, synthetic
+from civic_contacts.db import session_factory, utcnow
+from civic_contacts.deliveries import (
+    LEASE,
+    TRANSITIONS,
+    DeliveryStatus,
+    TransitionError,
+    check_transition,
+    claim,
+    counts,
+    move,
+    release_dead_claims,
+)
+from civic_contacts.models import Delivery, Release
+
+S = DeliveryStatus
+
+
+def test_the_enum_is_the_schema() -> None:
+    """The CHECK constraint allows exactly the statuses of the enum, each with its moves."""
+    assert tuple(s.value for s in DeliveryStatus) == models.DELIVERY_STATUSES
+    assert set(TRANSITIONS) == set(DeliveryStatus)
+
+
+def test_only_listed_moves_are_allowed() -> None:
+    """A sent message never becomes pending again; a pending one can be claimed or cancelled."""
+    check_transition(S.PENDING, S.CLAIMED)
+    check_transition(S.PENDING, S.CANCELLED)
+    check_transition(S.CLAIMED, S.SENT)
+    check_transition(S.CANCELLED, S.PENDING)
+    for old, new in [(S.SENT, S.PENDING), (S.FAILED, S.SENT), (S.CANCELLED, S.SENT)]:
+        with pytest.raises(TransitionError):
+            check_transition(old, new)
+
+
+def _batch(engine: Engine, size: int) -> list[int]:
+    with session_factory(engine)() as session, session.begin():
+        slug = synthetic.load_base(session)
+        release = session.scalars(select(Release).where(Release.slug == slug)).one()
+        rows = [
+            {
+                "release_id": release.id,
+                "email": f"j{i}@example.com",
+                "outlet_slug": "o",
+                "language": "en",
+                "contacts": [],
+                "message_id": f"<m{i}@example.org>",
+                "content_hash": "0" * 64,
+                "status": S.PENDING.value,
+                "attempts": 0,
+                "built_at": utcnow(),
+            }
+            for i in range(size)
+        ]
+        session.execute(insert(Delivery), rows)
+        return [release.id, *session.scalars(select(Delivery.id).order_by(Delivery.id)).all()]
+
+
+def test_a_move_is_guarded_by_the_old_status(engine: Engine) -> None:
+    """Cancelling pending deliveries leaves one that another run has claimed meanwhile."""
+    release_id, *ids = _batch(engine, 4)
+    with engine.begin() as connection:
+        taken = claim(connection, release_id, "other:1:x", 1, set(), utcnow())
+    assert [c.id for c in taken] == ids[:1]
+    with session_factory(engine)() as session, session.begin():
+        assert move(session, ids, S.PENDING, S.CANCELLED) == 3
+        assert counts(session, release_id) == {
+            "pending": 0,
+            "claimed": 1,
+            "sent": 0,
+            "failed": 0,
+            "cancelled": 3,
+        }
+
+
+def test_claims_never_overlap_and_skip_what_is_held(engine: Engine) -> None:
+    """Two claimants take disjoint rows, each marked claimed with its holder."""
+    release_id, *ids = _batch(engine, 10)
+    with engine.begin() as connection:
+        first = claim(connection, release_id, "a:1:x", 4, set(), utcnow())
+        second = claim(connection, release_id, "b:1:y", 10, set(), utcnow())
+    assert [c.id for c in first] == ids[:4] and [c.id for c in second] == ids[4:]
+    with session_factory(engine)() as session:
+        holders = dict(session.execute(select(Delivery.id, Delivery.claimed_by)).all())
+        assert {holders[i] for i in ids[:4]} == {"a:1:x"}
+        assert counts(session, release_id)["claimed"] == 10
+
+
+def test_claims_of_the_dead_and_expired_are_taken_back(engine: Engine) -> None:
+    """A claim by a process of this machine that is gone, or older than the lease, goes back
+    to pending; a live local run keeps its claim."""
+    release_id, *_ids = _batch(engine, 6)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    now = utcnow()
+    with engine.begin() as connection:
+        claim(connection, release_id, f"{host}:{gone.pid}:dead", 2, set(), now)
+        claim(connection, release_id, "elsewhere:1:old", 2, set(), now - LEASE - dt.timedelta(1))
+        claim(connection, release_id, f"{host}:{__import__('os').getpid()}:alive", 2, set(), now)
+    with session_factory(engine)() as session, session.begin():
+        assert release_dead_claims(session, release_id, now) == 4
+        assert counts(session, release_id)["claimed"] == 2
