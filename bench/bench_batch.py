@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from civic_contacts import batches, importing, registry, releases, routing, synthetic
 from civic_contacts.config import load_settings
-from civic_contacts.db import make_engine, session_factory
+from civic_contacts.db import make_engine, session_factory, utcnow
 from civic_contacts.migrations import ensure_schema
 from civic_contacts.mime import build_message
 from civic_contacts.templates import Renderer
@@ -123,7 +123,11 @@ def bench_naive(url: str, sample: int) -> float:
     engine = make_engine(url)
     with session_factory(engine)() as session, session.begin():
         plan = batches.plan_batch(
-            session, "sahel-civilians", load_settings(db=url), batches.BuildOptions()
+            session,
+            "sahel-civilians",
+            batches.Identity.from_settings(load_settings(db=url)),
+            batches.BuildOptions(),
+            utcnow(),
         )
         session.rollback()
     renderer = Renderer()

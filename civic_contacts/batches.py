@@ -403,7 +403,12 @@ class Reconciler:
         if known is None or known[1] == S.CANCELLED:
             return False
         self.seen.add(email)
-        status = known[1]
+        if not self._kept(known[1]):
+            self.result.unchanged += 1
+        return True
+
+    def _kept(self, status: str) -> bool:
+        """Count a delivery that stays as it is because it was sent, failed or is in flight."""
         if status == S.SENT:
             self.result.kept_sent += 1
         elif status == S.FAILED:
@@ -411,7 +416,7 @@ class Reconciler:
         elif status == S.CLAIMED:
             self.result.in_progress += 1
         else:
-            self.result.unchanged += 1
+            return False
         return True
 
     def record(self, built: BuiltMessage) -> None:
@@ -446,13 +451,9 @@ class Reconciler:
                 self._flush()
             return
         delivery_id, status, content_hash, revision = known
-        if status == S.SENT:
-            self.result.kept_sent += 1
-        elif status == S.FAILED:
-            self.result.kept_failed += 1
-        elif status == S.CLAIMED:
-            self.result.in_progress += 1
-        elif status == S.CANCELLED:
+        if self._kept(status):
+            return
+        if status == S.CANCELLED:
             self.changed[S.CANCELLED].append({"id": delivery_id, **values})
             self.result.added += 1
         elif content_hash != built.content_hash or revision != planned.revision:

@@ -148,6 +148,7 @@ class Sink:
         import threading
 
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.received: list[dict] = []
         self.faults: dict[tuple[str, str], list[str]] = {}
 
@@ -188,7 +189,13 @@ class Sink:
                     "login": getattr(session, "login_data", None),
                 }
             )
+            self.arrived.notify_all()
         return "250 2.0.0 Ok: queued"
+
+    def wait_for(self, count: int, timeout: float = 120.0) -> bool:
+        """Wait until `count` messages have arrived (False if the timeout came first)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
 
     def ids(self) -> list[str]:
         with self.lock:
