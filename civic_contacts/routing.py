@@ -6,7 +6,7 @@ Pure: plain data in, plain data out (PRODUCT.md §3).
    languages, that the release has; otherwise the owning office's first language the release
    has (a *fallback*, listed by `route coverage`).
 2. Contacts: active press contacts who speak that language, ordered by (a) their office names
-   the outlet's country in its coverage, (b) their office owns the release, (c) their office
+   the outlet's country in its coverage or is in that country, (b) their office owns the release, (c) their office
    covers every country (`*`), (d) rank, then name. At most `max_contacts`.
 """
 
@@ -196,11 +196,15 @@ class Router:
             office = self.offices.get(contact.office)
             covers = office.covers if office else ()
             city = office.city if office else contact.office
-            names_country = country in covers
+            # An office always covers its own country, whatever its list says.
+            at_home = office is not None and office.country == country
+            names_country = at_home or country in covers
             owns = contact.office == self.release.office
             covers_all = "*" in covers
             reasons = [f"speaks {language}"]
-            if names_country:
+            if at_home:
+                reasons.append(f"{city} is in {country}")
+            elif names_country:
                 reasons.append(f"{city} covers {country}")
             if owns:
                 reasons.append(f"{city} owns the release")
@@ -309,7 +313,11 @@ def coverage_gaps(
                 c
                 for c in speakers
                 if (office := office_map.get(c.office)) is not None
-                and (outlet.country in office.covers or "*" in office.covers)
+                and (
+                    outlet.country == office.country
+                    or outlet.country in office.covers
+                    or "*" in office.covers
+                )
             ]
             if not local:
                 could = tuple(f"{c.name} ({c.office})" for c in speakers)

@@ -167,3 +167,10 @@ def test_suppress_add_list_remove(demo) -> None:
         "is not on the suppression list"
         in demo("suppress", "remove", "x@example.com", expect=2).stderr
     )
+
+
+def test_a_dutch_outlet_is_served_from_home(demo) -> None:
+    """The Hague covers its own country without naming it, and `route show` says so."""
+    routes = routed(demo, "--outlet", "haagse-courant")
+    first = routes["haagse-courant"]["contacts"][0]
+    assert first["office"] == "the-hague" and "The Hague is in NL" in first["reasons"]

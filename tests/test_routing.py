@@ -40,6 +40,22 @@ def test_rule_a_office_naming_the_country_comes_first() -> None:
     assert names(Router(RELEASE, contacts, OFFICES), "fr", "ML") == ["Niamey", "Hague"]
 
 
+def test_an_office_covers_its_own_country() -> None:
+    """A Dutch outlet gets The Hague first even on a Niamey release and with The Hague's list
+    saying only `*`: an office is always at home in its own country, and says so."""
+    release = ReleaseInfo("r", "niamey", ("en",))
+    contacts = [
+        contact(1, "Niamey", "niamey", ("en",), 1),
+        contact(2, "Hague", "the-hague", ("en",), 5),
+    ]
+    router = Router(release, contacts, OFFICES)
+    assert names(router, "en", "NL") == ["Hague", "Niamey"]
+    assert "The Hague is in NL" in router.contacts_for("en", "NL")[0].reasons
+    bare = OfficeInfo("dakar", "Dakar", "SN", ("fr",), ())
+    outlet = OutletInfo("le-soleil", "Le Soleil", "SN", ("fr",))
+    assert coverage_gaps([outlet], [contact(3, "Dakar", "dakar", ("fr",), 1)], [bare]) == []
+
+
 def test_rule_b_owning_office_beats_other_offices() -> None:
     """Without an office naming the country, the owning office comes first."""
     release = ReleaseInfo("r", "niamey", ("fr",))
