@@ -32,7 +32,7 @@ from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
 from civic_contacts.deliveries import DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
-from civic_contacts.errors import BatchConflict, InputError
+from civic_contacts.errors import BatchConflict, ConfigError, InputError
 from civic_contacts.mime import check_headers
 from civic_contacts.models import Batch, Delivery, Release
 from civic_contacts.outbox import Outbox
@@ -68,6 +68,7 @@ class Identity:
     unsubscribe_mailto: str
     unsubscribe_base_url: str | None = None
     embargo_warning_minutes: int = 15
+    message_id_domain: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:
@@ -79,6 +80,19 @@ class Identity:
             unsubscribe_mailto=settings.unsubscribe_mailto,
             unsubscribe_base_url=settings.unsubscribe_base_url,
             embargo_warning_minutes=settings.embargo_warning_minutes,
+            message_id_domain=settings.message_id_domain,
+        )
+
+
+def check_identity(session: Session, settings: Settings, doing: str) -> None:
+    """Refuse to build or send under a press identity that is missing or still an example,
+    except in the demo's own registry (whose people and addresses are all invented)."""
+    problems = settings.identity_problems()
+    if problems and not registry.is_demo(session):
+        raise ConfigError(
+            f"{settings.config_file}: the press identity is not set up ({'; '.join(problems)});"
+            f" nothing was {doing}",
+            hint="run civic-contacts config init (or edit that file), then civic-contacts config check",
         )
 
 
@@ -222,7 +236,7 @@ def plan_batch(
         )
     }
     secret = secret_from_environment()
-    domain = domain_of(identity.from_address)
+    domain = identity.message_id_domain or domain_of(identity.from_address)
     contacts = registry.routing_contacts(session)
     offices = registry.routing_offices(session)
     routings = routing.route_release(
@@ -299,9 +313,9 @@ def plan_batch(
                 recipient = Recipient(
                     name=journalist.name,
                     email=journalist.email,
-                    message_id=previous[0]
-                    if previous
-                    else message_id(release_slug, journalist.email, domain),
+                    # The same for every build of this release to this person, and following
+                    # the sender's domain until the message is sent.
+                    message_id=message_id(release_slug, journalist.email, domain),
                     date=previous[1] if previous else now,
                     unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
                     unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
@@ -432,6 +446,7 @@ class Reconciler:
             "content_hash": built.content_hash,
             "embargo": planned.variant.embargo,
             "revision": planned.revision,
+            "message_id": planned.recipient.message_id,
         }
         known = self.existing.get(email)
         if known is None:
@@ -439,7 +454,6 @@ class Reconciler:
                 {
                     "release_id": self.release.id,
                     "email": email,
-                    "message_id": planned.recipient.message_id,
                     "built_at": planned.recipient.date,
                     "status": S.PENDING.value,
                     "attempts": 0,
@@ -599,6 +613,7 @@ def build_batch(
     transaction (the caller commits); nothing is written to the outbox folder unless every
     message was built. With `options.dry_run` nothing is recorded or written."""
     now = options.now or utcnow()
+    check_identity(session, settings, "built" if not options.dry_run else "checked")
     identity = Identity.from_settings(settings)
     renderer = Renderer(options.templates or settings.templates)
     plan = plan_batch(session, release, identity, options, now)
@@ -712,9 +727,21 @@ def prepare_send(
     preview first).
     """
     lock_release(session, release)
+    check_identity(session, settings, "sent")
     found = releases.get_release(session, release)
     batch = _stored(session, found)
     options, identity = built_with(session, found, settings)
+    configured = Identity.from_settings(settings)
+    if batch is not None and (batch.from_name, batch.from_address) != (
+        configured.from_name,
+        configured.from_address,
+    ):
+        raise BatchConflict(
+            f"the batch of {found.slug} was built From {batch.from_name} <{batch.from_address}>,"
+            f" and the config now says {configured.from_name} <{configured.from_address}>;"
+            " nothing was sent",
+            hint=f"run: civic-contacts batch build {found.slug} --out DIR (unsent messages take the new identity)",
+        )
     if batch is None:
         options.after_embargo = after_embargo
         if not dry_run:

@@ -8,7 +8,9 @@ only when needed and are never stored anywhere by the tool.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,14 +58,164 @@ def config_path() -> Path:
 
 
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
-    """The config file as a dict; empty when there is none."""
+    """The config file as a dict, checked against `KEYS`; empty when there is none."""
     path = path or config_path()
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    problems = check_config(data)
+    if problems:
+        more = (
+            f" (and {len(problems) - 1} more; see civic-contacts config check)"
+            if len(problems) > 1
+            else ""
+        )
+        raise ConfigError(
+            f"{path}: {problems[0]}{more}", hint="civic-contacts config check lists every problem"
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting of the config file: where it lives, what it holds, what it is for."""
+
+    name: str  # dotted: "press.address"
+    kind: str  # text, email, url, path, integer, number, choice
+    help: str
+    default: Any = None
+    env: str | None = None
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+
+KEYS: tuple[Key, ...] = (
+    Key("db", "text", "database URL (sqlite:///..., postgresql://...)", env=ENV_DB),
+    Key("templates", "path", "your templates folder, used before the shipped ones"),
+    Key(
+        "embargo_warning_minutes",
+        "integer",
+        "warn when the lift is closer than this",
+        15,
+        minimum=0,
+    ),
+    Key(
+        "unsubscribe_secret",
+        "text",
+        "secret that signs unsubscribe links (else one is generated and kept in the config folder)",
+        env=ENV_UNSUBSCRIBE_SECRET,
+        secret=True,
+    ),
+    Key("press.name", "text", "the organisation's name: From display name and card ORG"),
+    Key("press.address", "email", "the press office's From address"),
+    Key(
+        "press.message_id_domain",
+        "text",
+        "domain of Message-IDs and calendar UIDs (default: the From domain)",
+    ),
+    Key(
+        "press.unsubscribe_mailto",
+        "email",
+        "mailbox that receives unsubscribe replies (default: the From address)",
+    ),
+    Key("press.unsubscribe_base_url", "url", "https page for one-click unsubscribes (RFC 8058)"),
+    Key("smtp.host", "text", "SMTP relay"),
+    Key("smtp.port", "integer", "SMTP port (587, 465 or 25 by security)", minimum=1),
+    Key(
+        "smtp.security",
+        "choice",
+        "how the connection is secured",
+        "starttls",
+        choices=("starttls", "ssl", "none"),
+    ),
+    Key("smtp.user", "text", f"SMTP login (password from {ENV_SMTP_PASSWORD})"),
+    Key("smtp.rate", "number", "at most this many messages per second", minimum=0.01),
+    Key("smtp.cafile", "path", "CA certificates for a private relay"),
+    Key("smtp.dkim_key", "path", "PEM private key for DKIM signing"),
+    Key("smtp.dkim_selector", "text", "DKIM selector"),
+    Key("smtp.connect_timeout", "number", "seconds to wait for the relay", 30, minimum=1),
+)
+KEY_NAMES = {key.name: key for key in KEYS}
+_KINDS = {
+    "text": "text",
+    "email": "an email address",
+    "url": "an https:// or http:// URL",
+    "path": "a file or folder path",
+    "integer": "a whole number",
+    "number": "a number",
+    "choice": "one of",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for name, value in data.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict) and any(k.name.startswith(dotted + ".") for k in KEYS):
+            items.extend(_flatten(value, dotted + "."))
+        else:
+            items.append((dotted, value))
+    return items
+
+
+def _check_value(key: Key, value: Any) -> str | None:
+    expected = _KINDS[key.kind] + (f" {', '.join(key.choices)}" if key.choices else "")
+    shown = repr(value) if not isinstance(value, str) else f'"{value}"'
+    if key.kind in ("integer", "number"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if key.kind == "number":
+            ok = ok or isinstance(value, float)
+        if not ok:
+            return f"{key.name} must be {expected}, not {shown}"
+        if key.minimum is not None and value < key.minimum:
+            return f"{key.name} must be at least {key.minimum:g}, not {value}"
+        return None
+    if not isinstance(value, str):
+        return f"{key.name} must be {expected} (in quotes), not {shown}"
+    if _CONTROL.search(value):
+        return f"{key.name} holds a line break or control character"
+    if key.kind == "choice" and value not in key.choices:
+        return f"{key.name} must be {expected}, not {shown}"
+    if key.kind == "email" and (value.count("@") != 1 or any(c in value for c in ' <>,;"()[]')):
+        return f"{key.name} must be exactly one email address (no name, no brackets), not {shown}"
+    if key.kind == "url" and not value.startswith(("https://", "http://")):
+        return f"{key.name} must be {expected}, not {shown}"
+    return None
+
+
+def check_config(data: dict[str, Any]) -> list[str]:
+    """Every problem of a config file's contents: unknown keys (with the nearest known one)
+    and values of the wrong kind; empty when it is sound."""
+    problems: list[str] = []
+    for dotted, value in _flatten(data):
+        key = KEY_NAMES.get(dotted)
+        if key is None:
+            near = difflib.get_close_matches(dotted, KEY_NAMES, n=1, cutoff=0.6)
+            if not near:
+                leaf = dotted.rsplit(".", 1)[-1]
+                near = [k for k in KEY_NAMES if k.rsplit(".", 1)[-1] == leaf][:1]
+            problems.append(
+                f'unknown key "{dotted}"' + (f'; did you mean "{near[0]}"?' if near else "")
+            )
+            continue
+        problem = _check_value(key, value)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 @dataclass(frozen=True)
@@ -73,25 +225,198 @@ class Settings:
     db_url: str
     press_name: str = "Press Office"
     press_address: str = "press@example.org"
-    unsubscribe_mailto: str = "unsubscribe@example.org"
+    unsubscribe_mailto: str = "press@example.org"
     unsubscribe_base_url: str | None = None
+    message_id_domain: str = "example.org"
     templates: Path | None = None
     embargo_warning_minutes: int = 15
     smtp: dict[str, Any] = field(default_factory=dict)
+    config_file: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def identity_problems(self) -> list[str]:
+        """What keeps the press identity from going out to journalists: keys missing from
+        the config file, or an address still at an example domain."""
+        missing = [k for k in ("press.name", "press.address") if self.sources.get(k) != "file"]
+        if missing:
+            return [f"missing {', '.join(missing)}"]
+        placeholders = [
+            f'{name} "{value}" is an example address'
+            for name, value in (
+                ("press.address", self.press_address),
+                ("press.unsubscribe_mailto", self.unsubscribe_mailto),
+            )
+            if is_example_domain(value.rsplit("@", 1)[-1])
+        ]
+        if is_example_domain(self.message_id_domain):
+            placeholders.append(
+                f'press.message_id_domain "{self.message_id_domain}" is an example domain'
+            )
+        return placeholders
+
+
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+def is_example_domain(domain: str) -> bool:
+    """example.org/.com/.net and their subdomains (RFC 2606): never a real sender."""
+    domain = domain.lower().rstrip(".")
+    return any(domain == d or domain.endswith("." + d) for d in EXAMPLE_DOMAINS)
 
 
 def load_settings(db: str | None = None, config_file: Path | None = None) -> Settings:
     """Resolve settings: option, then environment, then config file, then default."""
-    conf = read_config_file(config_file)
-    press = conf.get("press", {})
-    templates = conf.get("templates")
+    path = config_file or config_path()
+    conf = read_config_file(path)
+    sources: dict[str, str] = {}
+
+    def pick(name: str, default: Any = None, option: Any = None) -> Any:
+        key = KEY_NAMES[name]
+        if option is not None:
+            sources[name] = "option"
+            return option
+        if key.env and os.environ.get(key.env):
+            sources[name] = "environment"
+            return os.environ[key.env]
+        value = _lookup(conf, name)
+        if value is not None:
+            sources[name] = "file"
+            return value
+        sources[name] = "default"
+        return default if default is not None else key.default
+
+    db_url = pick("db", default_db_url(), db)
+    address = pick("press.address", "press@example.org")
+    templates = pick("templates")
     return Settings(
-        db_url=db or os.environ.get(ENV_DB) or conf.get("db") or default_db_url(),
-        press_name=press.get("name", "Press Office"),
-        press_address=press.get("address", "press@example.org"),
-        unsubscribe_mailto=press.get("unsubscribe_mailto", "unsubscribe@example.org"),
-        unsubscribe_base_url=press.get("unsubscribe_base_url"),
+        db_url=db_url,
+        press_name=pick("press.name", "Press Office"),
+        press_address=address,
+        unsubscribe_mailto=pick("press.unsubscribe_mailto", address),
+        unsubscribe_base_url=pick("press.unsubscribe_base_url"),
+        message_id_domain=pick("press.message_id_domain", address.rsplit("@", 1)[-1].lower()),
         templates=Path(templates) if templates else None,
-        embargo_warning_minutes=int(conf.get("embargo_warning_minutes", 15)),
+        embargo_warning_minutes=int(pick("embargo_warning_minutes")),
         smtp=dict(conf.get("smtp", {})),
+        config_file=path,
+        sources=sources,
     )
+
+
+@dataclass(frozen=True)
+class Effective:
+    """One setting as a run sees it, and where its value came from."""
+
+    key: Key
+    value: Any
+    source: str  # option, environment, file or default
+
+    @property
+    def shown(self) -> str:
+        """The value for people: secrets only as set or unset."""
+        if self.key.secret:
+            return "set" if self.value else "unset"
+        return "" if self.value is None else str(self.value)
+
+
+def effective_settings(db: str | None = None, config_file: Path | None = None) -> list[Effective]:
+    """Every setting with its effective value and its source, in the order of `KEYS`."""
+    settings = load_settings(db, config_file)
+    conf = read_config_file(settings.config_file)
+    derived = {
+        "db": settings.db_url,
+        "press.name": settings.press_name,
+        "press.address": settings.press_address,
+        "press.unsubscribe_mailto": settings.unsubscribe_mailto,
+        "press.message_id_domain": settings.message_id_domain,
+    }
+    rows = []
+    for key in KEYS:
+        value: Any
+        source: str | None = settings.sources.get(key.name)
+        if source is None:
+            if key.env and os.environ.get(key.env):
+                value, source = os.environ[key.env], "environment"
+            elif (found := _lookup(conf, key.name)) is not None:
+                value, source = found, "file"
+            else:
+                value, source = key.default, "default"
+        else:
+            value = derived.get(key.name, _lookup(conf, key.name) if source == "file" else None)
+            if value is None and source == "default":
+                value = key.default
+            if source == "environment" and key.env:
+                value = os.environ[key.env]
+        rows.append(Effective(key, value, source))
+    return rows
+
+
+def config_template() -> str:
+    """A commented config file: every key, what it is for, and its default."""
+    lines = [
+        "# civic-contacts settings. Set at least [press] name and address before sending;",
+        "# then run: civic-contacts config check",
+        f"# Passwords never go here: the SMTP password comes from {ENV_SMTP_PASSWORD}.",
+        "",
+    ]
+    section = ""
+    for key in KEYS:
+        table, _dot, leaf = key.name.rpartition(".")
+        if table != section:
+            lines += ["", f"[{table}]"]
+            section = table
+        if key.secret:
+            continue
+        default = "" if key.default is None else f" (default: {key.default})"
+        choices = f" ({', '.join(key.choices)})" if key.choices else ""
+        lines.append(f"# {key.help}{choices}{default}")
+        lines.append(f"# {leaf} = {_example(key)}")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _example(key: Key) -> str:
+    examples = {
+        "press.name": '"Your organisation"',
+        "press.address": '"press@your-organisation.org"',
+        "db": '"postgresql://press@db.your-organisation.org/registry"',
+        "smtp.port": "587",
+        "smtp.rate": "20",
+    }
+    if key.name in examples:
+        return examples[key.name]
+    if key.kind in ("integer", "number"):
+        return str(key.default if key.default is not None else 10)
+    if key.choices:
+        return f'"{key.choices[0]}"'
+    return '"..."'
+
+
+def write_config_template(path: Path) -> Path:
+    """Write the commented template at `path` with mode 0600; never over an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(
+            f"{path} exists; nothing was written",
+            hint="edit it, or move it away first",
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(config_template())
+    return path
+
+
+def config_problems(path: Path | None = None) -> list[str]:
+    """Everything wrong with the config file, each on its own: TOML, unknown keys, wrong kinds,
+    and a press identity that is missing or still an example."""
+    path = path or config_path()
+    if not path.is_file():
+        return ["the file does not exist (civic-contacts config init writes one)"]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return [f"not valid TOML: {exc}"]
+    problems = check_config(data)
+    if problems:
+        return problems
+    return load_settings(config_file=path).identity_problems()

@@ -79,7 +79,8 @@ def make_engine(url: str) -> Engine:
             f"database URL {url!r} is not valid",
             hint="use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None
-    if parsed.drivername == "postgresql":
+    if parsed.drivername in ("postgres", "postgresql"):
+        # Both spellings people copy from hosting dashboards, mapped to the installed driver.
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -90,7 +91,8 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:  # missing driver and the like: the user named a database we can't use
-        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+        shown = parsed.render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot use database URL {shown!r}: {exc}") from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

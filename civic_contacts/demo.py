@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from civic_contacts import importing, releases
+from civic_contacts import importing, registry, releases
 from civic_contacts.config import shipped_dir
 from civic_contacts.importing import ImportReport
 
@@ -55,5 +55,6 @@ def load_demo_data(session: Session, now: dt.datetime | None = None) -> DemoLoad
     for item in files:
         item.embargo = embargo
     release, _outcome = releases.add_release(session, files)
+    registry.mark_demo(session)
     load.release, load.embargo = release.slug, release.embargo
     return load

@@ -256,3 +256,12 @@ class Batch(Base):
     built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     release: Mapped[Release] = relationship()
+
+
+class RegistryMeta(Base):
+    """Facts about the registry itself (such as: it holds the demo's invented data)."""
+
+    __tablename__ = "registry_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

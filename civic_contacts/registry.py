@@ -29,6 +29,7 @@ from civic_contacts.models import (
     Outlet,
     Phone,
     PressContact,
+    RegistryMeta,
     Suppression,
 )
 from civic_contacts.phones import ParsedPhone
@@ -544,3 +545,18 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             session.execute(insert(Phone), phone_rows)
     session.expire_all()
     return outcomes
+
+
+DEMO_MARK = "demo"
+
+
+def mark_demo(session: Session) -> None:
+    """Mark this registry as holding the demo's invented data (its identity may stay invented)."""
+    if session.get(RegistryMeta, DEMO_MARK) is None:
+        session.add(RegistryMeta(key=DEMO_MARK, value="invented offices, people and release"))
+        session.flush()
+
+
+def is_demo(session: Session) -> bool:
+    """Whether this registry is the demo's own."""
+    return session.get(RegistryMeta, DEMO_MARK) is not None

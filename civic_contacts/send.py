@@ -381,6 +381,7 @@ def send_test(
     link for the test address only, the same header checks as a real message; nothing recorded.
     """
     moment = now or utcnow()
+    batches.check_identity(session, settings, "sent")
     addresses = [normalise_email(a) for a in to]
     blocked = sorted(set(addresses) & batches.registry.suppressed_emails(session))
     if blocked:
@@ -421,7 +422,7 @@ def send_test(
                 message_id=batches.message_id(
                     f"test-{found.slug}-{moment:%Y%m%d%H%M%S}",
                     address,
-                    domain_of(identity.from_address),
+                    identity.message_id_domain or domain_of(identity.from_address),
                 ),
                 unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
                 unsubscribe_url=https_link(identity.unsubscribe_base_url, token)

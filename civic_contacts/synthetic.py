@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from civic_contacts import importing, releases
+from civic_contacts import importing, registry, releases
 from civic_contacts.config import shipped_dir
 from civic_contacts.db import utcnow
 from civic_contacts.models import Journalist, Outlet, Phone
@@ -67,6 +67,7 @@ def load_base(session: Session, embargo: dt.datetime | None = None) -> str:
     for item in files:
         item.embargo = embargo if embargo is not None else utcnow() + dt.timedelta(days=30)
     release, _ = releases.add_release(session, files)
+    registry.mark_demo(session)
     return release.slug
 
 

@@ -60,6 +60,7 @@ def _root(
 def _register() -> None:
     from civic_contacts.cli import (
         batches,
+        config,
         contacts,
         database,
         demo,
@@ -72,6 +73,7 @@ def _register() -> None:
         suppressions,
     )
 
+    app.add_typer(config.app, name="config")
     app.add_typer(database.app, name="db")
     app.add_typer(offices.app, name="office")
     app.add_typer(contacts.app, name="contact")
