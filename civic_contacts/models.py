@@ -97,6 +97,8 @@ class Journalist(Base):
     language: Mapped[str | None] = mapped_column(String(35), default=None)
     role: Mapped[str] = mapped_column(String(200), default="")
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by `journalist remove` when messages were sent to them: kept for the audit, never routed.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -167,6 +169,8 @@ class Release(Base):
     embargo_sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Raised each time the embargo or any text changes; deliveries say which one they show.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Set by `release remove` when messages were sent: kept for the audit, never built again.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

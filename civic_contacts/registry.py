@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -327,6 +327,7 @@ def upsert_journalist(session: Session, record: JournalistRecord) -> Outcome:
         "name": record.name,
         "language": record.language,
         "role": record.role,
+        "archived_at": None,  # adding a removed journalist again brings them back
     }
     if journalist is None:
         journalist = Journalist(email=record.email, **values)
@@ -417,7 +418,7 @@ def routing_journalists(session: Session, outlet: str | None = None) -> list[Jou
     query = (
         select(Journalist.id, Journalist.name, Journalist.email, Outlet.slug, Journalist.language)
         .join(Journalist.outlet)
-        .where(Journalist.opted_out.is_(False))
+        .where(Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
         .order_by(Outlet.slug, Journalist.name, Journalist.id)
     )
     if outlet:
@@ -560,3 +561,93 @@ def mark_demo(session: Session) -> None:
 def is_demo(session: Session) -> bool:
     """Whether this registry is the demo's own."""
     return session.get(RegistryMeta, DEMO_MARK) is not None
+
+
+# Removing -----------------------------------------------------------------------------------
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def remove_office(session: Session, code: str) -> None:
+    """Delete an office nobody and nothing belongs to; refuse one with contacts or releases."""
+    from civic_contacts.models import Release
+
+    office = get_office(session, code)
+    contacts = _count(session, select(PressContact.id).where(PressContact.office_id == office.id))
+    owned = _count(session, select(Release.id).where(Release.office_id == office.id))
+    if contacts or owned:
+        raise InputError(
+            f"office {office.code} has {contacts} press contact(s) and {owned} release(s);"
+            " nothing was removed",
+            hint="remove them or move them to another office first",
+        )
+    session.delete(office)
+    session.flush()
+
+
+def remove_outlet(session: Session, slug: str) -> None:
+    """Delete an outlet with no journalists; refuse one that has some."""
+    outlet = get_outlet(session, slug)
+    people = _count(session, select(Journalist.id).where(Journalist.outlet_id == outlet.id))
+    if people:
+        raise InputError(
+            f"outlet {outlet.slug} has {people} journalist(s); nothing was removed",
+            hint=f"remove them first (civic-contacts journalist list --outlet {outlet.slug})",
+        )
+    session.delete(outlet)
+    session.flush()
+
+
+def remove_journalist(session: Session, email: str) -> str:
+    """Delete a journalist, or archive one who was sent messages (the audit keeps them);
+    returns "removed" or "archived"."""
+    from civic_contacts.deliveries import DeliveryStatus
+    from civic_contacts.models import Delivery
+
+    journalist = get_journalist(session, email)
+    sent = _count(
+        session,
+        select(Delivery.id).where(
+            Delivery.journalist_id == journalist.id,
+            Delivery.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value]),
+        ),
+    )
+    if sent:
+        journalist.archived_at = utcnow()
+        session.flush()
+        return "archived"
+    session.delete(journalist)
+    session.flush()
+    return "removed"
+
+
+def remove_release(session: Session, slug: str) -> str:
+    """Delete a release never sent to anyone, or archive one that was (never built or sent
+    again; its deliveries stay for the audit); returns "removed" or "archived"."""
+    from civic_contacts import releases
+    from civic_contacts.deliveries import DeliveryStatus
+    from civic_contacts.models import Delivery
+
+    release = releases.get_release(session, slug)
+    sent = _count(
+        session,
+        select(Delivery.id).where(
+            Delivery.release_id == release.id,
+            Delivery.status.in_(
+                [
+                    DeliveryStatus.SENT.value,
+                    DeliveryStatus.FAILED.value,
+                    DeliveryStatus.CLAIMED.value,
+                ]
+            ),
+        ),
+    )
+    if sent:
+        release.archived_at = utcnow()
+        session.flush()
+        return "archived"
+    session.delete(release)
+    session.flush()
+    return "removed"

@@ -336,7 +336,7 @@ def test_build_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path: Pat
     }
     command = [sys.executable, "-m", "civic_contacts"]
     subprocess.run(
-        [*command, "demo", "--out", str(tmp_path / "demo")],
+        [*command, "--db", env["CIVIC_CONTACTS_DB"], "demo", "--out", str(tmp_path / "demo")],
         env=env,
         check=True,
         capture_output=True,
@@ -534,3 +534,60 @@ def test_status_has_labelled_columns_and_every_status(demo, tmp_path: Path) -> N
         "cancelled": 1,
         "in_progress": 0,
     }
+
+
+@pytest.mark.smtp
+def test_every_noun_can_be_removed_and_sent_history_is_kept(
+    demo, smtp_server, tmp_path: Path
+) -> None:
+    """Offices and outlets with something in them are refused; a journalist or release that
+    was sent messages is archived (the audit stays whole), one that was not is deleted."""
+    _sink, port = smtp_server
+    assert (
+        "has 3 press contact(s) and 0 release(s)"
+        in demo("office", "remove", "niamey", "--yes", expect=2).stderr
+    )
+    assert (
+        "has 3 journalist(s)"
+        in demo("outlet", "remove", "agence-sahel-presse", "--yes", expect=2).stderr
+    )
+    assert "pass --yes" in demo("journalist", "remove", "adama.kone@example.com", expect=2).stderr
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--yes")
+    journalists = json.loads(
+        demo("journalist", "list", "--outlet", "agence-sahel-presse", "--json").stdout
+    )
+    assert len(journalists) == 3
+    gone = demo("journalist", "remove", "adama.kone@example.com", "--yes")
+    assert "archived journalist adama.kone@example.com" in gone.stderr
+    assert audit(demo)["adama.kone@example.com"]["status"] == "sent"
+    routes = json.loads(
+        demo("route", "show", "sahel-civilians", "--outlet", "agence-sahel-presse", "--json").stdout
+    )
+    assert routes  # the outlet still routes for its other journalists
+    archived = demo("release", "remove", "sahel-civilians", "--yes")
+    assert "archived release sahel-civilians" in archived.stderr
+    again = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "again"), expect=2)
+    assert "was removed on" in again.stderr
+    fresh = tmp_path / "fresh.en.md"
+    fresh.write_text(
+        '+++\nslug = "fresh"\nlang = "en"\noffice = "the-hague"\nembargo = "none"\n'
+        'title = "Fresh"\n+++\nBody.\n',
+        encoding="utf-8",
+    )
+    demo("release", "add", str(fresh))
+    assert "removed release fresh" in demo("release", "remove", "fresh", "--yes").stderr
+    demo(
+        "outlet",
+        "add",
+        "--slug",
+        "empty-desk",
+        "--name",
+        "Empty Desk",
+        "--country",
+        "FR",
+        "--language",
+        "fr",
+        "--timezone",
+        "Europe/Paris",
+    )
+    assert "removed outlet empty-desk" in demo("outlet", "remove", "empty-desk", "--yes").stderr

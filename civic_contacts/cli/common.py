@@ -128,3 +128,15 @@ def write_output(text: str, output: Any) -> None:
 
     write_text_atomic(output, text)
     say(f"wrote {output}")
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask on a terminal; without one, `--yes` is needed (risky actions are explicit)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise typer.BadParameter("pass --yes to do this without a terminal", param_hint="--yes")
+    typer.confirm(question, abort=True)
+
+
+YES = typer.Option(False, "--yes", help="Do not ask (needed without a terminal).")

@@ -180,12 +180,7 @@ def remove(
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
         label = f"{found.name} <{found.email}>"
-        if not yes:
-            if not sys.stdin.isatty():
-                raise typer.BadParameter(
-                    "pass --yes to remove without a terminal", param_hint="--yes"
-                )
-            typer.confirm(f"Remove {label}?", abort=True)
+        common.confirm(yes, f"Remove {label}?")
         registry.remove_contact(session, found)
     common.say(f"removed {label}")
 

@@ -17,8 +17,18 @@ def demo(
         Path("civic-contacts-demo"), "--out", help="Folder for the demo outbox."
     ),
 ) -> None:
-    """Load the demo offices, contacts, outlets, journalists and release, then run the main job."""
-    common.say(f"registry: {common.engine(ctx).url.render_as_string(hide_password=True)}")
+    """Load the demo offices, contacts, outlets, journalists and release into a registry of
+    the demo's own (beside the outbox, unless --db names one), then run the main job."""
+    state = common.state(ctx)
+    if state.db is None:
+        # Never the user's real registry: invented people must not mix with real ones.
+        own = out.expanduser().resolve()
+        state.db = f"sqlite:///{own.parent / (own.name + '.sqlite3')}"
+        state.settings = None
+    common.say(
+        f"registry: {common.engine(ctx).url.render_as_string(hide_password=True)}"
+        " (the demo's own; remove it with the outbox when you are done)"
+    )
     with common.transaction(ctx) as session:
         load = core.load_demo_data(session)
     for noun, report in load.reports.items():

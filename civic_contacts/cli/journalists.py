@@ -104,3 +104,20 @@ def export(
     with common.transaction(ctx) as session:
         text = journalists_csv(registry.list_journalists(session, outlet))
     common.write_output(text, output)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The journalist's email address."),
+    yes: bool = common.YES,
+) -> None:
+    """Remove a journalist; one who was sent messages is archived instead (kept for the audit,
+    never sent anything again; `journalist add` brings them back)."""
+    with common.transaction(ctx) as session:
+        common.confirm(yes, f"Remove journalist {email}?")
+        outcome = registry.remove_journalist(session, email)
+    common.say(
+        f"{outcome} journalist {email}"
+        + (" (messages were sent to them: kept for the audit)" if outcome == "archived" else "")
+    )

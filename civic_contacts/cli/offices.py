@@ -89,3 +89,16 @@ def import_(
         report = importing.import_offices(session, file, skip_invalid)
     common.warn(report.skipped)
     common.say(report.summary("offices"))
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Office code."),
+    yes: bool = common.YES,
+) -> None:
+    """Remove an office nothing depends on (refused while contacts or releases belong to it)."""
+    with common.transaction(ctx) as session:
+        common.confirm(yes, f"Remove office {code}?")
+        registry.remove_office(session, code)
+    common.say(f"removed office {code}")

@@ -103,3 +103,16 @@ def export(
     with common.transaction(ctx) as session:
         text = outlets_csv(registry.list_outlets(session))
     common.write_output(text, output)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    slug: str = typer.Argument(..., help="Outlet slug."),
+    yes: bool = common.YES,
+) -> None:
+    """Remove an outlet nothing depends on (refused while it has journalists)."""
+    with common.transaction(ctx) as session:
+        common.confirm(yes, f"Remove outlet {slug}?")
+        registry.remove_outlet(session, slug)
+    common.say(f"removed outlet {slug}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from civic_contacts import releases
+from civic_contacts import registry, releases
 from civic_contacts.cli import common
 
 app = typer.Typer(
@@ -116,3 +116,20 @@ def show(
             console.print(f"     {t['dateline']}", markup=False)
         first = t["body"].strip().splitlines()[0] if t["body"].strip() else ""
         console.print(f"     {first[:100]}…", markup=False)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    slug: str = typer.Argument(..., help="Release slug."),
+    yes: bool = common.YES,
+) -> None:
+    """Remove a release; one that was sent is archived instead (never built or sent again,
+    its deliveries kept for the audit)."""
+    with common.transaction(ctx) as session:
+        common.confirm(yes, f"Remove release {slug}?")
+        outcome = registry.remove_release(session, slug)
+    common.say(
+        f"{outcome} release {slug}"
+        + (" (it was sent: kept for the audit, never sent again)" if outcome == "archived" else "")
+    )
