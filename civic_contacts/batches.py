@@ -38,7 +38,7 @@ from civic_contacts.models import Batch, Delivery, Release
 from civic_contacts.outbox import Outbox
 from civic_contacts.phones import format_international, tel_uri, whatsapp_url
 from civic_contacts.templates import ContactView, PhoneView, Recipient, Renderer, Variant
-from civic_contacts.unsubscribe import https_link, mailto_link, make_token, secret_from_environment
+from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
 from civic_contacts.vcard import contact_card
 
 Progress = Callable[[int, int], None]
@@ -241,7 +241,7 @@ def plan_batch(
             )
         )
     }
-    secret = secret_from_environment()
+    secret = signing_secret()
     domain = identity.message_id_domain or domain_of(identity.from_address)
     contacts = registry.routing_contacts(session)
     offices = registry.routing_offices(session)
@@ -314,7 +314,7 @@ def plan_batch(
                         from_address=identity.from_address,
                     )
                     variants[(choice.language, ids)] = variant
-                token = make_token(secret, journalist.email) if secret else None
+                token = make_token(secret, journalist.email)
                 previous = existing.get(journalist.email)
                 recipient = Recipient(
                     name=journalist.name,

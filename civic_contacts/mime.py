@@ -195,3 +195,18 @@ def set_boundaries(msg: EmailMessage, message_id: str) -> None:
     """Give every multipart of the message its stable boundary."""
     for index, part in enumerate(p for p in msg.walk() if p.is_multipart()):
         part.set_boundary(boundary_for(message_id, index))
+
+
+def stamp_date(data: bytes, moment: dt.datetime) -> bytes:
+    """The message with its Date header set to `moment` (the instant it is handed to the
+    server), the rest byte for byte as built."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    stamp = b"Date: " + format_datetime(moment.astimezone(dt.UTC)).encode("ascii")
+    for index, line in enumerate(lines):
+        if line[:5].lower() == b"date:":
+            lines[index] = stamp
+            break
+    else:
+        lines.append(stamp)
+    return b"\r\n".join(lines) + sep + body

@@ -42,7 +42,7 @@ from civic_contacts.deliveries import (
     run_id,
 )
 from civic_contacts.errors import InputError, SendError
-from civic_contacts.mime import check_headers
+from civic_contacts.mime import check_headers, stamp_date
 from civic_contacts.pacing import RateLimiter
 from civic_contacts.smtp import (
     Permanent,
@@ -53,7 +53,7 @@ from civic_contacts.smtp import (
     dkim_sign,
 )
 from civic_contacts.templates import Renderer
-from civic_contacts.unsubscribe import https_link, mailto_link, make_token, secret_from_environment
+from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
 
 # Sending is stopped this long before a lift, so a message started just before it cannot
 # arrive after it.
@@ -290,7 +290,8 @@ class Sender:
                 " since the batch was built); nothing more was sent",
                 hint="run: civic-contacts batch build RELEASE --out DIR, check the preview, send again",
             )
-        signed = dkim_sign(data, self.smtp)
+        # Date says when the message went out, not when it was built; signed after that.
+        signed = dkim_sign(stamp_date(data, self.clock()), self.smtp)
         attempt = 0
         while True:
             if claimed.embargo is not None and self.clock() + EMBARGO_MARGIN >= claimed.embargo:
@@ -408,16 +409,16 @@ def send_test(
         )
     renderer = Renderer(options.templates or settings.templates)
     variant = replace(sample.variant, test=True)
-    secret = secret_from_environment()
+    secret = signing_secret()
     sent: list[TestSent] = []
     connection = SmtpConnection(transport)
     try:
         for address in addresses:
-            token = make_token(secret, address) if secret else None
+            token = make_token(secret, address)
             recipient = replace(
                 sample.recipient,
+                # The journalist's own greeting, so the copy reads as theirs will; To the tester.
                 email=address,
-                name=address,
                 date=moment,
                 message_id=batches.message_id(
                     f"test-{found.slug}-{moment:%Y%m%d%H%M%S}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -41,7 +41,9 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-def make_handler(engine: Engine, secret: bytes, organisation: str) -> type[BaseHTTPRequestHandler]:
+def make_handler(
+    engine: Engine, secret: bytes | Sequence[bytes], organisation: str
+) -> type[BaseHTTPRequestHandler]:
     """A request handler bound to one registry and one secret."""
     factory = session_factory(engine)
 
@@ -137,7 +139,7 @@ def make_handler(engine: Engine, secret: bytes, organisation: str) -> type[BaseH
 
 
 def make_server(
-    engine: Engine, secret: bytes, organisation: str, host: str, port: int
+    engine: Engine, secret: bytes | Sequence[bytes], organisation: str, host: str, port: int
 ) -> ThreadingHTTPServer:
     """The server, bound and ready; `serve_forever()` runs it."""
     return ThreadingHTTPServer((host, port), make_handler(engine, secret, organisation))

@@ -143,9 +143,18 @@ def test_tokens_round_trip_and_forgeries_fail() -> None:
     """A token verifies only with its own secret and unaltered."""
     token = make_token(b"s1", "adama.kone@example.com")
     assert verify_token(b"s1", token) == "adama.kone@example.com"
-    encoded, mac = token.split(".")
-    other = make_token(b"s1", "other@example.com").split(".")[0]
-    for forged in (f"{other}.{mac}", f"{encoded}.{mac[:-2]}xx", token + "x", "garbage", ""):
+    version, nonce, sealed, tag = token.split(".")
+    other = make_token(b"s1", "other@example.com").split(".")
+    swapped = ".".join([version, other[1], other[2], tag])
+    flipped = ".".join([version, nonce, sealed[:-2] + ("AA" if sealed[-2:] != "AA" else "BB"), tag])
+    for forged in (
+        swapped,
+        flipped,
+        f"{version}.{nonce}.{sealed}.{tag[:-2]}xx",
+        token + "x",
+        "garbage",
+        "",
+    ):
         with pytest.raises(CivicContactsError):
             verify_token(b"s1", forged)
     with pytest.raises(CivicContactsError):
@@ -331,3 +340,53 @@ def test_check_headers_agrees_with_the_parser_on_arbitrary_to_values(value: str)
     """On arbitrary To values made of the characters that matter, the check agrees with the
     standard library's parser about whether the value names exactly the one recipient."""
     _check_agrees_with_parser(value, "a@b")
+
+
+def test_tokens_do_not_show_the_address_and_old_ones_still_verify() -> None:
+    """A token holds no readable form of the address (not even base64), and a token of the
+    first format, already in sent messages, still verifies."""
+    import base64
+
+    address = "adama.kone@example.com"
+    token = make_token(b"s1", address)
+    assert "adama" not in token
+    for part in token.split("."):
+        padded = part + "=" * (-len(part) % 4)
+        assert b"adama" not in base64.urlsafe_b64decode(padded)
+    import hashlib
+    import hmac
+
+    mac = hmac.new(b"s1", b"civic-contacts unsubscribe v1\x00" + address.encode(), hashlib.sha256)
+    old = (
+        base64.urlsafe_b64encode(address.encode()).rstrip(b"=").decode()
+        + "."
+        + base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode()
+    )
+    assert verify_token([b"new", b"s1"], old) == address
+
+
+def test_a_secret_is_generated_once_kept_private_and_rotated(demo, tmp_path: Path) -> None:
+    """With no secret given, the first build generates one (mode 0600) and every recipient gets
+    their own token; after rotation, links of the earlier build still apply."""
+    import os
+    import stat
+    from email import message_from_bytes
+    from email import policy as email_policy
+    from urllib.parse import unquote
+
+    from civic_contacts.unsubscribe import secrets_path
+
+    path = secrets_path()
+    assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    tokens = {}
+    for eml in (tmp_path / "out").glob("*/*.eml"):
+        msg = message_from_bytes(eml.read_bytes(), policy=email_policy.default)
+        link = str(msg["List-Unsubscribe"])
+        tokens[str(msg["To"])] = unquote(link.split("subject=", 1)[1].split(">", 1)[0])
+    assert len(set(tokens.values())) == len(tokens) == 41
+    first = next(t for to, t in tokens.items() if "adama.kone@example.com" in to)
+    demo("config", "rotate-secret")
+    assert len(path.read_text().split()) == 2
+    applied = demo("suppress", "apply", first)
+    assert "adama.kone@example.com: suppressed" in applied.stderr
+    assert os.environ.get("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET") is None

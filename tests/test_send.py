@@ -419,3 +419,86 @@ def test_a_dropped_connection_is_released_never_marked_sent(cli, db_url: str, sm
     assert (row.status, row.claimed_by, row.sent_at) == ("pending", None, None)
     cli(*send_args(port))
     assert Counter(sink.ids())[row.message_id] == 1
+
+
+@pytest.mark.smtp
+def test_date_is_when_the_message_is_handed_over(
+    cli, engine, db_url: str, smtp_server, tmp_path: Path
+) -> None:
+    """A batch built on Monday and sent later says the later time in Date; the outbox keeps
+    the build's Date as a faithful preview."""
+    import email as email_module
+    from email import policy as email_policy
+    from email.utils import parsedate_to_datetime
+
+    from civic_contacts.batches import BuildOptions, build_batch
+
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=2)
+    monday = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    with session_factory(engine)() as session:
+        build_batch(
+            session,
+            "sahel-civilians",
+            tmp_path / "out",
+            BuildOptions(now=monday),
+            load_settings(db=db_url),
+        )
+        session.commit()
+    built = next((tmp_path / "out").glob("*/*.eml")).read_bytes()
+    assert (
+        parsedate_to_datetime(
+            email_module.message_from_bytes(built, policy=email_policy.default)["Date"]
+        )
+        == monday
+    )
+    cli(*send_args(port))
+    for message in sink.received:
+        parsed = email_module.message_from_bytes(message["data"], policy=email_policy.default)
+        assert parsedate_to_datetime(parsed["Date"]) > monday + dt.timedelta(hours=1)
+        assert len(parsed.get_all("Date")) == 1
+
+
+@pytest.mark.smtp
+def test_a_test_send_is_the_journalists_message_for_the_tester_only(
+    demo, smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`batch test --as` sends that journalist's variant (language, zone, contacts) to the test
+    address with "[TEST]", passes the header checks, records nothing, and its unsubscribe link
+    can only ever unsubscribe the tester."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+    from urllib.parse import unquote
+
+    from civic_contacts.unsubscribe import verify_token
+
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "secret-for-the-test-send")
+    sink, port = smtp_server
+    before = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
+    result = demo(
+        "batch",
+        "test",
+        "sahel-civilians",
+        "--to",
+        "officer@example.org",
+        "--as",
+        "adama.kone@example.com",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "none",
+    )
+    assert "as adama.kone@example.com (agence-sahel-presse, fr)" in result.stderr
+    [received] = sink.received
+    msg = message_from_bytes(received["data"], policy=email_policy.default)
+    assert received["rcpt_tos"] == ["officer@example.org"]
+    assert [a.addr_spec for a in msg["To"].addresses] == ["officer@example.org"]
+    assert msg["Subject"].startswith("[TEST] SOUS EMBARGO")
+    assert "Bonjour Adama Koné," in msg.get_body(("plain",)).get_content()
+    assert "adama.kone@example.com" not in received["data"].decode("ascii", "replace")
+    link = str(msg["List-Unsubscribe"])
+    token = unquote(link.split("subject=", 1)[1].split(">", 1)[0]).removeprefix("unsubscribe ")
+    assert verify_token(b"secret-for-the-test-send", token) == "officer@example.org"
+    assert json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout) == before

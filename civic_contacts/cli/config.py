@@ -54,3 +54,12 @@ def check() -> None:
             + (f" (and {len(problems) - 1} more above)" if len(problems) > 1 else "")
         )
     common.say(f"ok: {path}")
+
+
+@app.command("rotate-secret")
+def rotate_secret() -> None:
+    """Start signing unsubscribe links with a new generated secret (older links keep working)."""
+    from civic_contacts.unsubscribe import rotate_secret as rotate
+
+    path = rotate()
+    common.say(f"new unsubscribe secret in {path}; links already sent keep working")

@@ -11,7 +11,7 @@ from civic_contacts.cli.inputs import option
 from civic_contacts.config import ENV_UNSUBSCRIBE_SECRET
 from civic_contacts.errors import ConfigError
 from civic_contacts.importing import check_text
-from civic_contacts.unsubscribe import secret_from_environment, verify_token
+from civic_contacts.unsubscribe import verification_secrets, verify_token
 
 app = typer.Typer(help="Suppressed addresses: never mailed.", no_args_is_help=True)
 
@@ -67,10 +67,11 @@ def apply(
     token: str = typer.Argument(..., help="The token from an unsubscribe reply's subject."),
 ) -> None:
     """Suppress the address an unsubscribe token was made for (from a mailto: reply)."""
-    secret = secret_from_environment()
-    if secret is None:
+    secret = verification_secrets()
+    if not secret:
         raise ConfigError(
-            f"no unsubscribe secret: set {ENV_UNSUBSCRIBE_SECRET} (or unsubscribe_secret in the config)"
+            f"no unsubscribe secret yet (no link was ever signed here): set {ENV_UNSUBSCRIBE_SECRET}"
+            " to the one the messages were built with"
         )
     text = token.strip().removeprefix("unsubscribe").strip()
     address = verify_token(secret, text)
@@ -82,15 +83,16 @@ def apply(
 def serve_unsubscribe(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8025, "--port", help="Port to listen on."),
+    port: int = typer.Option(8480, "--port", help="Port to listen on."),
 ) -> None:
     """Serve unsubscribe links: a confirmation page on GET, RFC 8058 one-click on POST."""
     from civic_contacts.serve import make_server
 
-    secret = secret_from_environment()
-    if secret is None:
+    secret = verification_secrets()
+    if not secret:
         raise ConfigError(
-            f"no unsubscribe secret: set {ENV_UNSUBSCRIBE_SECRET} (or unsubscribe_secret in the config)"
+            f"no unsubscribe secret yet (no link was ever signed here): set {ENV_UNSUBSCRIBE_SECRET}"
+            " to the one the messages were built with"
         )
     try:
         server = make_server(
