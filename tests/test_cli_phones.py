@@ -80,3 +80,25 @@ def test_contact_extract_import_without_office_in_a_script(cli, data_dir: Path) 
     release = data_dir / "releases" / "sahel-civilians.fr.md"
     result = cli("contact", "extract", str(release), "--import", expect=2)
     assert "--import needs --office" in result.stderr
+
+
+def test_an_extension_is_printed_once() -> None:
+    """`phone parse` shows "ext. 12" once, not twice."""
+    result = CliRunner().invoke(app, ["phone", "parse", "+227 20 72 34 56 ext. 12"])
+    assert result.exit_code == 0
+    assert result.stdout.count("ext. 12") == 2  # the raw text and the number, once each
+    assert "ext. 12 ext. 12" not in result.stdout
+
+
+def test_version() -> None:
+    """`civic-contacts --version` prints the version and nothing else."""
+    from civic_contacts import __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"civic-contacts {__version__}\n"
+
+
+def test_the_unsubscribe_server_stays_off_the_smtp_test_port() -> None:
+    """`serve-unsubscribe` does not default to 8025, the usual port of SMTP test servers."""
+    result = CliRunner().invoke(app, ["serve-unsubscribe", "--help"], env={"COLUMNS": "200"})
+    assert "8480" in result.stdout and "8025" not in result.stdout

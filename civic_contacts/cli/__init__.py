@@ -47,11 +47,22 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from civic_contacts import __version__
+
+        typer.echo(f"civic-contacts {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     db: str | None = typer.Option(
         None, "--db", help="Database URL (else CIVIC_CONTACTS_DB, else a file in your data folder)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     common.state(ctx).db = db

@@ -112,7 +112,7 @@ def show(
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
         data = contact_json(found)
-        phones = [(phone_text(p), p.whatsapp, p.problem) for p in found.phones]
+        phones = [(phone_text(p), p.problem) for p in found.phones]
         office_name = found.office.name
     if json:
         common.print_json(data)
@@ -126,10 +126,10 @@ def show(
     console.print(
         f"  rank:      {data['rank']}{'' if data['active'] else '  (inactive)'}", markup=False
     )
-    for text, whatsapp, problem in phones:
-        mark = "  [WhatsApp]" if whatsapp else ""
+    for text, problem in phones:
+        # phone_text already says "(WhatsApp)" for a WhatsApp number: once is enough.
         note = f"  (not valid: {problem})" if problem else ""
-        console.print(f"  phone:     {text}{mark}{note}", markup=False)
+        console.print(f"  phone:     {text}{note}", markup=False)
 
 
 @app.command("edit")

@@ -32,7 +32,7 @@ def parse(
         [
             [
                 n.raw,
-                (n.international or "") + (f" ext. {n.extension}" if n.extension else ""),
+                n.international or "",  # includes the extension, as phonenumbers writes it
                 n.kind,
                 n.whatsapp_url or ("yes" if n.whatsapp else ""),
                 n.problem or "",
