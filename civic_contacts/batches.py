@@ -172,7 +172,9 @@ def file_name(email: str) -> str:
     return f"{readable}~{digest}.eml"
 
 
-def _contact_views(session: Session) -> tuple[dict[int, ContactView], dict[int, str]]:
+def _contact_views(
+    session: Session, organisation: str
+) -> tuple[dict[int, ContactView], dict[int, str]]:
     """Each press contact as messages show it, and as a vCard 3.0 card."""
     views: dict[int, ContactView] = {}
     cards: dict[int, str] = {}
@@ -190,7 +192,7 @@ def _contact_views(session: Session) -> tuple[dict[int, ContactView], dict[int, 
         views[contact.id] = ContactView(
             contact.name, contact.role, contact.office.city, contact.email, phones
         )
-        cards[contact.id] = contact_card(contact, version="3.0")
+        cards[contact.id] = contact_card(contact, version="3.0", organisation=organisation)
     return views, cards
 
 
@@ -231,7 +233,7 @@ def plan_batch(
     release_slug, sequence, revision = release.slug, release.embargo_sequence, release.revision
     outlets = {o.slug: o for o in registry.list_outlets(session)}
     zones = {o.slug: (o.name, o.timezone) for o in outlets.values()}
-    views, contact_cards = _contact_views(session)
+    views, contact_cards = _contact_views(session, identity.organisation)
     suppressed = registry.suppressed_emails(session)
     existing = {
         row[0]: (row[1], row[2])

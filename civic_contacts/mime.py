@@ -84,7 +84,9 @@ def encode_address(name: str, display: str, address: str) -> str:
 
 
 def list_unsubscribe(recipient: Recipient) -> str:
-    """The List-Unsubscribe value: the mailto and, when configured, the https link."""
+    """The List-Unsubscribe value: the mailto and, when configured, the https link.
+
+    A URI cannot be folded, so a line holding one may pass 78 characters (never 998)."""
     links = [f"<{recipient.unsubscribe_mailto}>"]
     if recipient.unsubscribe_url:
         links.append(f"<{recipient.unsubscribe_url}>")

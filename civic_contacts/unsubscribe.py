@@ -5,7 +5,8 @@ config file, else a file in the user's config folder (`unsubscribe-secrets`, mod
 written with 32 random bytes the first time a secret is needed. Rotating adds a new secret at
 the top of that file; the older ones stay, so links in messages already sent keep working.
 
-A token is `v2.<nonce>.<sealed address>.<tag>` (base64url): the address encrypted with a
+A token is `<nonce>.<sealed address>.<tag>` (base64url, short enough for a header line): the
+address encrypted with a
 keystream of HMAC-SHA256 blocks and authenticated with a second HMAC key (encrypt-then-MAC),
 so a proxy log of a one-click URL does not show who clicked. The nonce is derived from the
 address, so a rebuild gives the same bytes. Tokens of the first format (`<address>.<tag>`)
@@ -119,17 +120,17 @@ def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
 def make_token(secret: bytes, address: str) -> str:
     """An opaque token for one address (the same every time for the same secret)."""
     plain = address.encode("utf-8")
-    nonce = hmac.new(_key(secret, b"nonce"), plain, hashlib.sha256).digest()[:12]
+    nonce = hmac.new(_key(secret, b"nonce"), plain, hashlib.sha256).digest()[:8]
     sealed = bytes(
         a ^ b
         for a, b in zip(plain, _keystream(_key(secret, b"enc"), nonce, len(plain)), strict=True)
     )
-    tag = hmac.new(_key(secret, b"mac"), nonce + sealed, hashlib.sha256).digest()[:16]
-    return f"v2.{_b64(nonce)}.{_b64(sealed)}.{_b64(tag)}"
+    tag = hmac.new(_key(secret, b"mac"), nonce + sealed, hashlib.sha256).digest()[:12]
+    return f"{_b64(nonce)}.{_b64(sealed)}.{_b64(tag)}"
 
 
 def _open_v2(secret: bytes, nonce: bytes, sealed: bytes, tag: bytes) -> str | None:
-    expected = hmac.new(_key(secret, b"mac"), nonce + sealed, hashlib.sha256).digest()[:16]
+    expected = hmac.new(_key(secret, b"mac"), nonce + sealed, hashlib.sha256).digest()[:12]
     if not hmac.compare_digest(tag, expected):
         return None
     plain = bytes(
@@ -148,8 +149,8 @@ def verify_token(secret: bytes | Sequence[bytes], token: str) -> str:
         raise TokenError("the unsubscribe token is malformed")
     parts = text.split(".")
     try:
-        if len(parts) == 4 and parts[0] == "v2":
-            nonce, sealed, tag = (_unb64(p) for p in parts[1:])
+        if len(parts) == 3:
+            nonce, sealed, tag = (_unb64(p) for p in parts)
             for candidate in candidates:
                 address = _open_v2(candidate, nonce, sealed, tag)
                 if address is not None:

@@ -11,6 +11,7 @@ exported here imports back to the same contact.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -127,17 +128,39 @@ def _tel_line(phone: Phone, version: str) -> list[str]:
     return lines
 
 
-def contact_card(contact: PressContact, version: str = "3.0") -> str:
-    """One press contact as a vCard."""
+_UID_NAMESPACE = uuid.UUID("6f1c3b0e-5a2d-4c1e-9d8b-2f6a7c9e0b14")
+
+
+def card_uid(email: str) -> str:
+    """A press contact's card UID: the same on every card of that address, so address books
+    update the card instead of adding another."""
+    return f"urn:uuid:{uuid.uuid5(_UID_NAMESPACE, email.lower())}"
+
+
+def contact_card(
+    contact: PressContact,
+    version: str = "3.0",
+    organisation: str | None = None,
+    internal: bool = False,
+) -> str:
+    """One press contact as a vCard: `ORG` is the organisation and the office; the registry's
+    own `X-CIVIC-*` fields (office code, languages, rank) only with `internal` (for export and
+    re-import), never on the cards journalists receive."""
     if version not in VERSIONS:
         raise InputError(f'vCard version "{version}" is not supported (use 3.0 or 4.0)')
     family, given = split_name(contact.name)
+    org = (
+        f"{escape(organisation)};{escape(contact.office.name)}"
+        if organisation
+        else escape(contact.office.name)
+    )
     lines = [
         "BEGIN:VCARD",
         f"VERSION:{version}",
+        f"UID:{card_uid(contact.email)}",
         f"FN:{escape(contact.name)}",
         f"N:{escape(family)};{escape(given)};;;",
-        f"ORG:{escape(contact.office.name)}",
+        f"ORG:{org}",
     ]
     if contact.role:
         lines.append(f"TITLE:{escape(contact.role)}")
@@ -150,16 +173,21 @@ def contact_card(contact: PressContact, version: str = "3.0") -> str:
         lines.extend(_tel_line(phone, version))
     if version == "4.0":
         lines.extend(f"LANG;PREF={i}:{lang}" for i, lang in enumerate(contact.languages, start=1))
-    lines.append(f"X-CIVIC-OFFICE:{escape(contact.office.code)}")
-    lines.append(f"X-CIVIC-LANGUAGES:{escape(';'.join(contact.languages))}")
-    lines.append(f"X-CIVIC-RANK:{contact.rank}")
+    if internal:
+        lines.append(f"X-CIVIC-OFFICE:{escape(contact.office.code)}")
+        lines.append(f"X-CIVIC-LANGUAGES:{escape(';'.join(contact.languages))}")
+        lines.append(f"X-CIVIC-RANK:{contact.rank}")
     lines.append("END:VCARD")
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
-def contacts_to_vcards(contacts: Iterable[PressContact], version: str = "3.0") -> str:
-    """Several press contacts as one .vcf text."""
-    return "".join(contact_card(c, version) for c in contacts)
+def contacts_to_vcards(
+    contacts: Iterable[PressContact], version: str = "3.0", organisation: str | None = None
+) -> str:
+    """Several press contacts as one .vcf text, with the fields that let it import back."""
+    return "".join(
+        contact_card(c, version, organisation=organisation, internal=True) for c in contacts
+    )
 
 
 # Reading ---------------------------------------------------------------------------------

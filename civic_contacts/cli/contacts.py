@@ -282,7 +282,9 @@ def export(
         else:
             from civic_contacts.vcard import contacts_to_vcards
 
-            text = contacts_to_vcards(contacts, version=vcard_version)
+            text = contacts_to_vcards(
+                contacts, version=vcard_version, organisation=common.settings(ctx).press_name
+            )
     if output is None:
         sys.stdout.write(text)
     else:
