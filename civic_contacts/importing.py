@@ -29,7 +29,14 @@ from civic_contacts.errors import InputError
 from civic_contacts.extract import ExtractedPerson
 from civic_contacts.phones import ParsedPhone, parse_phones
 from civic_contacts.registry import ContactRecord, JournalistRecord, OfficeRecord, OutletRecord
-from civic_contacts.tables import FieldError, Parsed, Row, check_cell, check_problems, parse_file
+from civic_contacts.tables import (
+    Parsed,
+    Row,
+    check_cell,
+    check_problems,
+    parse_file,
+    report,
+)
 
 T = TypeVar("T")
 
@@ -173,10 +180,14 @@ def contact_from_row(
     """A press contact from a CSV row; phones are read with the office's country."""
     office_code = check_cell("office", check_code, row.get("office"))
     region = regions.get(office_code)
+    phones: list[ParsedPhone] = []
+    phone_warnings: list[str] = []
     if region is None:
-        known = ", ".join(sorted(regions)) or "none yet"
-        raise FieldError("office", f'unknown office "{row.get("office")}" (known: {known})')
-    phones, phone_warnings = read_phones(row.get("phones"), region)
+        if office_code is not None:
+            known = ", ".join(sorted(regions)) or "none yet"
+            report("office", f'unknown office "{row.get("office")}" (known: {known})')
+    else:
+        phones, phone_warnings = read_phones(row.get("phones"), region)
     warnings.extend(f"{source} row {row.number}, phones: {w}" for w in phone_warnings)
     return ContactRecord(
         name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
@@ -290,9 +301,13 @@ def journalist_from_row(
 ) -> JournalistRecord:
     """A journalist from a CSV row; phones are read with the outlet's country."""
     slug = check_cell("outlet", lambda v: check_code(v, "outlet"), row.get("outlet"))
+    phones: list[ParsedPhone] = []
+    phone_warnings: list[str] = []
     if slug not in outlets:
-        raise FieldError("outlet", f'unknown outlet "{row.get("outlet")}"')
-    phones, phone_warnings = read_phones(row.get("phones"), outlets[slug])
+        if slug is not None:
+            report("outlet", f'unknown outlet "{row.get("outlet")}"')
+    else:
+        phones, phone_warnings = read_phones(row.get("phones"), outlets[slug])
     warnings.extend(f"{source} row {row.number}, phones: {w}" for w in phone_warnings)
     language = row.get("language")
     return JournalistRecord(

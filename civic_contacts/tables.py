@@ -1,17 +1,21 @@
 """Reading CSV files the way spreadsheets write them, with every problem placed by row and field.
 
-UTF-8 with or without a BOM; `,` or `;` as the delimiter (French-locale spreadsheets use `;`),
-told from the header row. Rows are numbered as a spreadsheet shows them: the header is row 1.
+UTF-8 with or without a BOM (or cp1252/latin-1 when asked); `,` or `;` as the delimiter
+(French-locale spreadsheets use `;`), told from the header row. Unknown columns are named with
+the nearest expected one; every bad cell of every bad row is reported. Rows are numbered as a spreadsheet shows them: the header is row 1.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from civic_contacts.errors import CivicContactsError, InputError, InvalidRow
 
@@ -46,8 +50,25 @@ class Parsed(Generic[T]):
     problems: list[str] = field(default_factory=list)
 
 
+_ENCODING: ContextVar[str | None] = ContextVar("input_encoding", default=None)
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+
+
+@contextmanager
+def reading_as(encoding: str | None) -> Iterator[None]:
+    """Read input files in this encoding (utf-8, cp1252, latin-1) inside the block."""
+    if encoding is not None and encoding.lower().replace("_", "-") not in ENCODINGS:
+        raise InputError(f'--encoding "{encoding}" is not one of {", ".join(ENCODINGS)}')
+    token = _ENCODING.set(encoding.lower().replace("_", "-") if encoding else None)
+    try:
+        yield
+    finally:
+        _ENCODING.reset(token)
+
+
 def decode(path: Path) -> str:
-    """The file's text; a clear error for a missing, empty or non-UTF-8 file."""
+    """The file's text; a clear error for a missing, empty or non-UTF-8 file (naming the
+    Windows encoding when the bytes look like a spreadsheet's export)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -60,13 +81,32 @@ def decode(path: Path) -> str:
         raise InputError(
             f"{path.name}: the file is empty", hint="the first row must name the columns"
         )
+    chosen = _ENCODING.get()
+    if chosen is not None and chosen != "utf-8":
+        return data.decode(chosen, errors="strict") if chosen != "cp1252" else _cp1252(path, data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        looks = "looks like a Windows spreadsheet export (cp1252)"
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            looks = "an unknown encoding"
         raise InputError(
-            f"{path.name} row {line}: not UTF-8 (byte 0x{data[exc.start]:02x})",
-            hint='save it again as "CSV UTF-8" from your spreadsheet',
+            f"{path.name} row {line}: not UTF-8 (byte 0x{data[exc.start]:02x}); {looks}",
+            hint='pass --encoding cp1252 (or latin-1), or save it again as "CSV UTF-8"',
+        ) from None
+
+
+def _cp1252(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path.name} row {line}: byte 0x{data[exc.start]:02x} is not cp1252",
+            hint="try --encoding latin-1",
         ) from None
 
 
@@ -82,6 +122,19 @@ def read_rows(
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as exc:
         raise InputError(f"{path.name} row 1: {exc}") from None
+    seen: set[str] = set()
+    known = [*required, *optional]
+    for name in header:
+        if name and name in seen:
+            raise InputError(f"{path.name} row 1: column {name} appears twice")
+        seen.add(name)
+        if name and name not in known:
+            near = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            raise InputError(
+                f'{path.name} row 1: unknown column "{name}"'
+                + (f'; did you mean "{near[0]}"?' if near else ""),
+                hint="expected columns: " + ",".join(known),
+            )
     missing = [name for name in required if name not in header]
     if missing:
         listed = ", ".join(missing)
@@ -89,11 +142,6 @@ def read_rows(
             f"{path.name} row 1: missing column{'s' if len(missing) > 1 else ''} {listed}",
             hint="expected columns: " + ",".join([*required, *optional]),
         )
-    seen: set[str] = set()
-    for name in header:
-        if name and name in seen:
-            raise InputError(f"{path.name} row 1: column {name} appears twice")
-        seen.add(name)
     row_number = 1
     while True:
         try:
@@ -110,6 +158,9 @@ def read_rows(
             if extra:
                 yield Row(row_number, {"__extra__": str(len(cells) - len(header))})
                 continue
+        elif len(cells) < len(header):
+            yield Row(row_number, {"__short__": f"{len(cells)} of {len(header)}"})
+            continue
         yield Row(row_number, dict(zip(header, cells, strict=False)))
 
 
@@ -131,14 +182,35 @@ def parse_file(
                 " (a list not separated by ';'?)"
             )
             continue
+        if "__short__" in row.cells:
+            parsed.problems.append(
+                f"{path.name} row {row.number}: {row.cells['__short__']} cells (a missing"
+                " separator, or a line broken inside a cell?)"
+            )
+            continue
+        found: list[FieldError] = []
+        collecting = _ROW_PROBLEMS.set(found)
+        record = None
         try:
             record = parse_row(row)
         except FieldError as exc:
-            parsed.problems.append(f"{path.name} row {row.number}, {exc.field}: {exc.message}")
-            continue
+            found.append(exc)
         except CivicContactsError as exc:
             parsed.problems.append(f"{path.name} row {row.number}: {exc.message}")
             continue
+        finally:
+            _ROW_PROBLEMS.reset(collecting)
+        if found:
+            # Every bad cell of the row, each once (a later check may trip on an earlier one).
+            named: set[str] = set()
+            for problem in found:
+                if problem.field not in named:
+                    named.add(problem.field)
+                    parsed.problems.append(
+                        f"{path.name} row {row.number}, {problem.field}: {problem.message}"
+                    )
+            continue
+        assert record is not None
         record_key = key(record)
         if record_key in first_row_of:
             parsed.problems.append(
@@ -159,14 +231,30 @@ def check_problems(parsed: Parsed[T], skip_invalid: bool) -> None:
         raise InvalidRow(parsed.problems, good_rows=good, hint=hint)
 
 
+_ROW_PROBLEMS: ContextVar[list[FieldError] | None] = ContextVar("row_problems", default=None)
+
+
+def report(field_name: str, message: str) -> None:
+    """A bad cell found by a row reader itself: noted while a file is read (the row goes on),
+    raised otherwise."""
+    found = _ROW_PROBLEMS.get()
+    if found is None:
+        raise FieldError(field_name, message)
+    found.append(FieldError(field_name, message))
+
+
 def check_cell(name: str, check: Callable[[str], T], value: str) -> T:
-    """Run a check on one cell, naming the field when it fails."""
+    """Run a check on one cell, naming the field when it fails. While a file is read, a bad
+    cell is noted and the row goes on, so every bad cell of a row is reported at once."""
     try:
         return check(value)
-    except FieldError:
-        raise
     except InputError as exc:
-        raise FieldError(name, exc.message) from None
+        error = exc if isinstance(exc, FieldError) else FieldError(name, exc.message)
+        found = _ROW_PROBLEMS.get()
+        if found is None:
+            raise error from None
+        found.append(error)
+        return cast(T, None)
 
 
 def write_csv(rows: list[dict[str, str]], columns: list[str]) -> str:

@@ -209,7 +209,7 @@ def test_every_bad_row_is_listed(cli, data_dir: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = cli("contact", "import", str(path), expect=2)
-    assert "2 bad rows, nothing was imported" in result.stderr
+    assert "2 problems, nothing was imported" in result.stderr
     assert "row 3, office" in result.stderr and "row 4, email" in result.stderr
     assert "pass --skip-invalid to import the 2 good rows" in result.stderr
     cli("contact", "import", str(path), "--skip-invalid")
@@ -229,3 +229,74 @@ def test_invalid_number_is_kept_and_reported(cli, data_dir: Path, tmp_path: Path
     assert (
         phone["valid"] is False and phone["e164"] is None and phone["raw"] == "(+227) 20 72 xx xx"
     )
+
+
+def test_every_bad_cell_of_a_row_is_named(cli, data_dir: Path, tmp_path: Path) -> None:
+    """A row with three bad cells gets three lines, each naming its field; a short row and a
+    long one are reported as such."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        HEADER + "A,nowhere,R,fr;zz,a@,,high\nB,niamey,R,fr\nC,niamey,R,fr,c@example.org,,1,x,y\n",
+        encoding="utf-8",
+    )
+    result = cli("contact", "import", str(path), expect=2)
+    for line in (
+        'contacts.csv row 2, office: unknown office "nowhere"',
+        "contacts.csv row 2, languages:",
+        "contacts.csv row 2, email:",
+        'contacts.csv row 2, rank: "high" is not a whole number',
+        "contacts.csv row 3: 4 of 7 cells",
+        "contacts.csv row 4: 2 more cells than columns",
+    ):
+        assert line in result.stderr, line
+    assert "6 problems, nothing was imported" in result.stderr
+
+
+def test_a_misspelt_column_is_named_with_the_nearest(cli, data_dir: Path, tmp_path: Path) -> None:
+    """An unknown header is named, with the expected column it most resembles."""
+    path = tmp_path / "offices.csv"
+    text = (data_dir / "offices.csv").read_text(encoding="utf-8").replace("timezone", "time_zone")
+    path.write_text(text, encoding="utf-8")
+    result = cli("office", "import", str(path), expect=2)
+    assert (
+        'offices.csv row 1: unknown column "time_zone"; did you mean "timezone"?' in result.stderr
+    )
+
+
+def test_windows_spreadsheets_are_recognised_and_read(cli, data_dir: Path, tmp_path: Path) -> None:
+    """A cp1252 file is refused with a hint naming the encoding; --encoding cp1252 reads it."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(
+        (HEADER + "Aïssata Maïga,niamey,Chargée de presse,fr,am@example.org,,1\n").encode("cp1252")
+    )
+    refused = cli("contact", "import", str(path), expect=2)
+    assert "not UTF-8" in refused.stderr and "cp1252" in refused.stderr
+    assert "--encoding cp1252" in refused.stderr
+    cli("contact", "import", str(path), "--encoding", "cp1252")
+    assert names(cli("contact", "list", "--json")) == ["Aïssata Maïga"]
+    bad = cli("contact", "import", str(path), "--encoding", "klingon", expect=2)
+    assert "utf-8, cp1252, latin-1" in bad.stderr
+
+
+def test_many_problems_are_counted_after_fifty(cli, data_dir: Path, tmp_path: Path) -> None:
+    """Past 50 problems the rest are counted, not printed."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    path = tmp_path / "contacts.csv"
+    rows = "".join(f"P{i},nowhere,R,fr,p{i}@example.org,,1\n" for i in range(60))
+    path.write_text(HEADER + rows, encoding="utf-8")
+    result = cli("contact", "import", str(path), expect=2)
+    assert result.stderr.count("unknown office") == 50
+    assert "... and 10 more problems" in result.stderr
+
+
+def test_allowed_values_are_in_the_help() -> None:
+    """`outlet add --help` lists the outlet kinds and says what a language code looks like."""
+    from typer.testing import CliRunner
+
+    from civic_contacts.cli import app
+    from civic_contacts.importing import OUTLET_KINDS
+
+    shown = CliRunner().invoke(app, ["outlet", "add", "--help"], env={"COLUMNS": "240"}).stdout
+    assert all(kind in shown for kind in OUTLET_KINDS) and "BCP 47" in shown

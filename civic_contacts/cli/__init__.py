@@ -24,13 +24,20 @@ class _Group(TyperGroup):
             raise typer.Exit(2) from None
 
 
+SHOWN_PROBLEMS = 50
+
+
 def report_error(exc: CivicContactsError) -> None:
     """Print a core error as people should read it."""
     console = common.err()
     if isinstance(exc, InvalidRow) and len(exc.problems) > 1:
-        console.print(f"error: {len(exc.problems)} bad rows, nothing was imported:", markup=False)
-        for problem in exc.problems:
+        console.print(f"error: {len(exc.problems)} problems, nothing was imported:", markup=False)
+        for problem in exc.problems[:SHOWN_PROBLEMS]:
             console.print(f"  {problem}", markup=False)
+        if len(exc.problems) > SHOWN_PROBLEMS:
+            console.print(
+                f"  ... and {len(exc.problems) - SHOWN_PROBLEMS} more problems", markup=False
+            )
     else:
         console.print(f"error: {exc.message}", markup=False)
     if exc.hint:

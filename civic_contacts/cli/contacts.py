@@ -17,7 +17,7 @@ from civic_contacts.errors import InputError
 from civic_contacts.exporting import contact_json, contacts_csv, phone_text
 from civic_contacts.extract import extract_contacts, make_region_lookup
 from civic_contacts.registry import ContactRecord
-from civic_contacts.tables import decode
+from civic_contacts.tables import decode, reading_as
 
 app = typer.Typer(help="Press contacts: our spokespeople.", no_args_is_help=True)
 
@@ -36,7 +36,9 @@ def add(
     email: str = typer.Option(..., help="Email address."),
     role: str = typer.Option("", help="Role, such as Press Officer for the Sahel."),
     language: list[str] = typer.Option(
-        ..., "--language", help="Languages in order (repeat or fr;en)."
+        ...,
+        "--language",
+        help="Languages in order, BCP 47 codes such as fr, en, ar, pt-BR (repeat or fr;en).",
     ),
     phone: list[str] = typer.Option(
         [], "--phone", help="Phone text, as typed (repeat for several)."
@@ -194,10 +196,13 @@ def import_(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Apply the good rows, list the bad."
     ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
+    ),
     office: str | None = typer.Option(None, "--office", help="Office for vCards that name none."),
 ) -> None:
     """Import press contacts: all rows or none (matched by email, so twice changes nothing)."""
-    with common.transaction(ctx) as session:
+    with reading_as(encoding), common.transaction(ctx) as session:
         if office:
             office = registry.get_office(session, office).code
         report = importing.import_contacts(session, file, skip_invalid, default_office=office)

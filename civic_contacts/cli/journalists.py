@@ -13,6 +13,7 @@ from civic_contacts.cli.inputs import option
 from civic_contacts.codes import check_language
 from civic_contacts.exporting import journalist_json, journalists_csv
 from civic_contacts.registry import JournalistRecord
+from civic_contacts.tables import reading_as
 
 app = typer.Typer(help="Journalists: who receives releases.", no_args_is_help=True)
 
@@ -23,7 +24,9 @@ def add(
     outlet: str = typer.Option(..., help="Outlet slug."),
     name: str = typer.Option(..., help="Full name."),
     email: str = typer.Option(..., help="Email address."),
-    language: str | None = typer.Option(None, help="Their own language, if not the outlet's."),
+    language: str | None = typer.Option(
+        None, help="Their own language (a BCP 47 code such as fr or en), if not the outlet's."
+    ),
     role: str = typer.Option("", help="Role at the outlet."),
     phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat)."),
 ) -> None:
@@ -80,10 +83,13 @@ def import_(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Apply the good rows, list the bad."
     ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
+    ),
     outlet: str | None = typer.Option(None, "--outlet", help="Outlet for vCards that name none."),
 ) -> None:
     """Import journalists: all rows or none (matched by email)."""
-    with common.transaction(ctx) as session:
+    with reading_as(encoding), common.transaction(ctx) as session:
         if outlet:
             outlet = registry.get_outlet(session, outlet).slug
         report = importing.import_journalists(session, file, skip_invalid, default_outlet=outlet)

@@ -12,6 +12,7 @@ from civic_contacts.cli.inputs import listed, option
 from civic_contacts.codes import check_country, check_timezone, split_list
 from civic_contacts.exporting import office_json
 from civic_contacts.registry import OfficeRecord
+from civic_contacts.tables import reading_as
 
 app = typer.Typer(
     help="Offices: where press contacts sit and what they cover.", no_args_is_help=True
@@ -27,7 +28,9 @@ def add(
     country: str = typer.Option(..., help="ISO 3166 country code, such as NE."),
     timezone: str = typer.Option(..., help="IANA time zone, such as Africa/Niamey."),
     language: list[str] = typer.Option(
-        ..., "--language", help="Languages in order (repeat or fr;en)."
+        ...,
+        "--language",
+        help="Languages in order, BCP 47 codes such as fr, en, ar, pt-BR (repeat or fr;en).",
     ),
     covers: list[str] = typer.Option(
         ["*"], "--covers", help="Countries covered (repeat or NE;ML), * for all."
@@ -83,9 +86,12 @@ def import_(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Apply the good rows, list the bad."
     ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
+    ),
 ) -> None:
     """Import offices from CSV: all rows or none (matched by code, so twice changes nothing)."""
-    with common.transaction(ctx) as session:
+    with reading_as(encoding), common.transaction(ctx) as session:
         report = importing.import_offices(session, file, skip_invalid)
     common.warn(report.skipped)
     common.say(report.summary("offices"))

@@ -12,6 +12,7 @@ from civic_contacts.cli.inputs import listed, option
 from civic_contacts.codes import check_country, check_timezone, split_list
 from civic_contacts.exporting import outlet_json, outlets_csv
 from civic_contacts.registry import OutletRecord
+from civic_contacts.tables import reading_as
 
 app = typer.Typer(help="Outlets: the media organisations on the list.", no_args_is_help=True)
 
@@ -24,9 +25,11 @@ def add(
     country: str = typer.Option(..., help="ISO 3166 country code."),
     timezone: str = typer.Option(..., help="IANA time zone of the newsroom."),
     language: list[str] = typer.Option(
-        ..., "--language", help="Languages in order (repeat or fr;en)."
+        ...,
+        "--language",
+        help="Languages in order, BCP 47 codes such as fr, en, ar, pt-BR (repeat or fr;en).",
     ),
-    kind: str = typer.Option("online", help="wire, broadcaster, print, online, radio, tv, agency."),
+    kind: str = typer.Option("online", help="One of: " + ", ".join(importing.OUTLET_KINDS) + "."),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat)."),
 ) -> None:
     """Add an outlet, or update the one with this slug."""
@@ -84,9 +87,12 @@ def import_(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Apply the good rows, list the bad."
     ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
+    ),
 ) -> None:
     """Import outlets from CSV: all rows or none (matched by slug)."""
-    with common.transaction(ctx) as session:
+    with reading_as(encoding), common.transaction(ctx) as session:
         report = importing.import_outlets(session, file, skip_invalid)
     common.warn(report.skipped)
     common.say(report.summary("outlets"))
