@@ -290,13 +290,14 @@ class Sender:
                 " since the batch was built); nothing more was sent",
                 hint="run: civic-contacts batch build RELEASE --out DIR, check the preview, send again",
             )
-        # Date says when the message went out, not when it was built; signed after that.
-        signed = dkim_sign(stamp_date(data, self.clock()), self.smtp)
         attempt = 0
         while True:
-            if claimed.embargo is not None and self.clock() + EMBARGO_MARGIN >= claimed.embargo:
+            now = self.clock()
+            if claimed.embargo is not None and now + EMBARGO_MARGIN >= claimed.embargo:
                 self._stop_for_embargo(claimed.embargo)
                 return
+            # Date says when the message went out, not when it was built; signed after that.
+            signed = dkim_sign(stamp_date(data, now), self.smtp)
             attempt += 1
             held = False
 
