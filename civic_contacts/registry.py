@@ -600,54 +600,37 @@ def remove_outlet(session: Session, slug: str) -> None:
     session.flush()
 
 
-def remove_journalist(session: Session, email: str) -> str:
-    """Delete a journalist, or archive one who was sent messages (the audit keeps them);
-    returns "removed" or "archived"."""
+def _archive_or_delete(session: Session, item: Journalist | Any, delivered: Any) -> str:
+    """Archive a journalist or release that messages went (or are going) to, so the audit
+    stays whole; delete one that nothing was sent to. Returns "archived" or "removed"."""
     from civic_contacts.deliveries import DeliveryStatus
     from civic_contacts.models import Delivery
 
-    journalist = get_journalist(session, email)
-    sent = _count(
-        session,
-        select(Delivery.id).where(
-            Delivery.journalist_id == journalist.id,
-            Delivery.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value]),
-        ),
-    )
-    if sent:
-        journalist.archived_at = utcnow()
+    went = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.CLAIMED)
+    query = select(Delivery.id).where(delivered, Delivery.status.in_([s.value for s in went]))
+    if _count(session, query):
+        item.archived_at = utcnow()
         session.flush()
         return "archived"
-    session.delete(journalist)
+    session.delete(item)
     session.flush()
     return "removed"
+
+
+def remove_journalist(session: Session, email: str) -> str:
+    """Delete a journalist, or archive one who was sent messages (the audit keeps them);
+    returns "removed" or "archived"."""
+    from civic_contacts.models import Delivery
+
+    journalist = get_journalist(session, email)
+    return _archive_or_delete(session, journalist, Delivery.journalist_id == journalist.id)
 
 
 def remove_release(session: Session, slug: str) -> str:
     """Delete a release never sent to anyone, or archive one that was (never built or sent
     again; its deliveries stay for the audit); returns "removed" or "archived"."""
     from civic_contacts import releases
-    from civic_contacts.deliveries import DeliveryStatus
     from civic_contacts.models import Delivery
 
     release = releases.get_release(session, slug)
-    sent = _count(
-        session,
-        select(Delivery.id).where(
-            Delivery.release_id == release.id,
-            Delivery.status.in_(
-                [
-                    DeliveryStatus.SENT.value,
-                    DeliveryStatus.FAILED.value,
-                    DeliveryStatus.CLAIMED.value,
-                ]
-            ),
-        ),
-    )
-    if sent:
-        release.archived_at = utcnow()
-        session.flush()
-        return "archived"
-    session.delete(release)
-    session.flush()
-    return "removed"
+    return _archive_or_delete(session, release, Delivery.release_id == release.id)
