@@ -20,6 +20,7 @@ import functools
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -119,14 +120,15 @@ def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
     return b"".join(blocks)[:length]
 
 
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
+
+
 def make_token(secret: bytes, address: str) -> str:
     """An opaque token for one address (the same every time for the same secret)."""
     plain = address.encode("utf-8")
     nonce = hmac.digest(_key(secret, b"nonce"), plain, "sha256")[:8]
-    sealed = bytes(
-        a ^ b
-        for a, b in zip(plain, _keystream(_key(secret, b"enc"), nonce, len(plain)), strict=True)
-    )
+    sealed = _xor(plain, _keystream(_key(secret, b"enc"), nonce, len(plain)))
     tag = hmac.digest(_key(secret, b"mac"), nonce + sealed, "sha256")[:12]
     return f"{_b64(nonce)}.{_b64(sealed)}.{_b64(tag)}"
 
@@ -135,10 +137,7 @@ def _open_v2(secret: bytes, nonce: bytes, sealed: bytes, tag: bytes) -> str | No
     expected = hmac.digest(_key(secret, b"mac"), nonce + sealed, "sha256")[:12]
     if not hmac.compare_digest(tag, expected):
         return None
-    plain = bytes(
-        a ^ b
-        for a, b in zip(sealed, _keystream(_key(secret, b"enc"), nonce, len(sealed)), strict=True)
-    )
+    plain = _xor(sealed, _keystream(_key(secret, b"enc"), nonce, len(sealed)))
     return plain.decode("utf-8")
 
 
@@ -169,8 +168,13 @@ def verify_token(secret: bytes | Sequence[bytes], token: str) -> str:
     raise TokenError("the unsubscribe token is not valid (forged, or signed with another secret)")
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.-]*")
+
+
 def mailto_link(mailbox: str, token: str | None) -> str:
     """`mailto:` with the token in the subject, so a reply can be applied by `suppress apply`."""
+    if token and _URL_SAFE.fullmatch(token):
+        return f"mailto:{mailbox}?subject=unsubscribe%20{token}"  # what quote() gives, faster
     subject = f"unsubscribe {token}" if token else "unsubscribe"
     return f"mailto:{mailbox}?subject={quote(subject)}"
 
