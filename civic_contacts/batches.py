@@ -30,7 +30,7 @@ from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
-from civic_contacts.deliveries import DeliveryStatus, counts, guarded, move
+from civic_contacts.deliveries import BatchKey, DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
 from civic_contacts.errors import BatchConflict, ConfigError, InputError
 from civic_contacts.mime import check_headers
@@ -239,7 +239,7 @@ def plan_batch(
         row[0]: (row[1], row[2])
         for row in session.execute(
             select(Delivery.email, Delivery.message_id, Delivery.built_at).where(
-                Delivery.release_id == release.id
+                BatchKey(release.id).where()
             )
         )
     }
@@ -393,9 +393,16 @@ class Reconciler:
 
     CHUNK = 1000
 
-    def __init__(self, session: Session, release: Release, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        release: Release,
+        dry_run: bool = False,
+        key: BatchKey | None = None,
+    ) -> None:
         self.session = session
         self.release = release
+        self.key = key or BatchKey(release.id)
         self.dry_run = dry_run
         self.existing: dict[str, tuple[int, str, str, int]] = {
             row[0]: (row[1], row[2], row[3], row[4])
@@ -406,7 +413,7 @@ class Reconciler:
                     Delivery.status,
                     Delivery.content_hash,
                     Delivery.revision,
-                ).where(Delivery.release_id == release.id)
+                ).where(self.key.where())
             )
         }
         self.seen: set[str] = set()
@@ -455,12 +462,14 @@ class Reconciler:
             "embargo": planned.variant.embargo,
             "revision": planned.revision,
             "message_id": planned.recipient.message_id,
+            "in_reply_to": planned.recipient.in_reply_to,
         }
         known = self.existing.get(email)
         if known is None:
             self.new_rows.append(
                 {
                     "release_id": self.release.id,
+                    "notice_id": self.key.notice_id,
                     "email": email,
                     "built_at": planned.recipient.date,
                     "status": S.PENDING.value,
@@ -650,7 +659,7 @@ def build_batch(
             _batch, changed = _store(
                 session, plan.release, options, identity, box.folder if box else None, now
             )
-        pending = 0 if options.dry_run else counts(session, plan.release.id)[S.PENDING]
+        pending = 0 if options.dry_run else counts(session, BatchKey(plan.release.id))[S.PENDING]
         if box is not None:
             box.commit(render_preview(renderer, plan, box))
     except BaseException:
@@ -701,7 +710,7 @@ def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox) -> str:
 class SendPlan:
     """A batch ready to send: its messages rendered on demand, and what is left to send."""
 
-    release_id: int
+    key: BatchKey
     slug: str
     embargo: dt.datetime | None
     recipients: int
@@ -712,6 +721,9 @@ class SendPlan:
     source: MessageSource
     recorded: Reconciled
     listing: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # Messages that must not go before this instant (the lift, for a `lifted` notice).
+    not_before: dt.datetime | None = None
+    what: str = "release"
 
     @property
     def pending(self) -> int:
@@ -763,7 +775,7 @@ def prepare_send(
     stale = session.scalar(
         select(Delivery.id)
         .where(
-            Delivery.release_id == found.id,
+            BatchKey(found.id).where(),
             Delivery.status == S.PENDING.value,
             Delivery.revision < found.revision,
         )
@@ -789,11 +801,11 @@ def prepare_send(
                 (planned.outlet, email, planned.variant.language, planned.recipient.message_id)
             )
     recorded = book.finish()
-    found_counts = counts(session, found.id)
+    found_counts = counts(session, BatchKey(found.id))
     if dry_run:
         found_counts[S.PENDING] = len(listing)
     return SendPlan(
-        release_id=found.id,
+        key=BatchKey(found.id),
         slug=found.slug,
         embargo=plan.embargo,
         recipients=plan.count,
@@ -869,7 +881,7 @@ def batch_status(session: Session, release: str, with_rows: bool = False) -> Bat
     status = BatchStatus(
         release=found.slug,
         revision=found.revision,
-        counts=counts(session, found.id),
+        counts=counts(session, BatchKey(found.id)),
         built_at=batch.built_at if batch else None,
         outbox=batch.outbox if batch else None,
         built_revision=batch.revision if batch else None,
@@ -902,7 +914,7 @@ def _audit_rows(session: Session, release: Release) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for d in session.scalars(
         select(Delivery)
-        .where(Delivery.release_id == release.id)
+        .where(BatchKey(release.id).where())
         .order_by(Delivery.outlet_slug, Delivery.email)
     ):
         rows.append(

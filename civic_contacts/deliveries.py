@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,21 @@ TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
 }
 # Statuses whose message may still go out; the others are final for this batch.
 OPEN = (S.PENDING, S.CLAIMED)
+
+
+@dataclass(frozen=True)
+class BatchKey:
+    """Which batch a delivery belongs to: a release's own (`notice_id` None) or one of its
+    notices. Every ledger statement is narrowed by `where()`."""
+
+    release_id: int
+    notice_id: int | None = None
+
+    def where(self) -> ColumnElement[bool]:
+        """The condition that picks this batch's deliveries."""
+        if self.notice_id is None:
+            return and_(Delivery.release_id == self.release_id, Delivery.notice_id.is_(None))
+        return Delivery.notice_id == self.notice_id
 
 
 class TransitionError(ValueError):
@@ -122,13 +137,13 @@ def _move_chunk(
     return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
-def counts(session: Session, release_id: int) -> dict[str, int]:
+def counts(session: Session, key: BatchKey) -> dict[str, int]:
     """How many deliveries of the batch are in each status, from one statement (so the numbers
     agree with each other while another run is sending)."""
     found = {status.value: 0 for status in DeliveryStatus}
     for status, number in session.execute(
         select(Delivery.status, func.count())
-        .where(Delivery.release_id == release_id)
+        .where(key.where())
         .group_by(Delivery.status)
     ):
         found[str(status)] = int(number)
@@ -153,13 +168,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def release_dead_claims(session: Session, release_id: int, now: dt.datetime) -> int:
+def release_dead_claims(session: Session, key: BatchKey, now: dt.datetime) -> int:
     """Take back claims of runs that died on this machine (their process is gone) and claims
     whose lease has expired (a run on another machine that died)."""
     host = socket.gethostname()
     holders = session.execute(
         select(Delivery.claimed_by, func.min(Delivery.claimed_at))
-        .where(Delivery.release_id == release_id, Delivery.status == S.CLAIMED.value)
+        .where(key.where(), Delivery.status == S.CLAIMED.value)
         .group_by(Delivery.claimed_by)
     ).all()
     dead = []
@@ -177,7 +192,7 @@ def release_dead_claims(session: Session, release_id: int, now: dt.datetime) -> 
         return 0
     result = session.execute(
         guarded(S.CLAIMED, S.PENDING)
-        .where(Delivery.release_id == release_id, Delivery.claimed_by.in_(dead))
+        .where(key.where(), Delivery.claimed_by.in_(dead))
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -197,12 +212,12 @@ class Claimed:
 
 
 def claim(
-    connection: Connection, release_id: int, me: str, size: int, skip: set[int], now: dt.datetime
+    connection: Connection, key: BatchKey, me: str, size: int, skip: set[int], now: dt.datetime
 ) -> list[Claimed]:
     """Atomically take up to `size` pending deliveries nobody else holds."""
     candidates = (
         select(Delivery.id)
-        .where(Delivery.release_id == release_id, Delivery.status == S.PENDING.value)
+        .where(key.where(), Delivery.status == S.PENDING.value)
         .order_by(Delivery.id)
         .limit(size)
         .with_for_update(skip_locked=True)
@@ -350,11 +365,11 @@ class Ledger:
             "released": _RELEASED.compile(dialect=dialect),
         }
 
-    def claim(self, release_id: int, size: int, skip: set[int]) -> list[Claimed]:
+    def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
         """Take pending deliveries for this worker."""
         with self.lock:
             try:
-                rows = claim(self.connection, release_id, self.me, size, skip, utcnow())
+                rows = claim(self.connection, key, self.me, size, skip, utcnow())
                 self.connection.commit()
             except BaseException:
                 self.connection.rollback()
@@ -393,11 +408,11 @@ class Ledger:
         self.connection.close()
 
 
-def release_claims(engine: Engine, release_id: int, me: str) -> None:
+def release_claims(engine: Engine, key: BatchKey, me: str) -> None:
     """Give back what this worker still holds (claimed deliveries it did not finish)."""
     with engine.begin() as connection:
         connection.execute(
             guarded(S.CLAIMED, S.PENDING)
-            .where(Delivery.release_id == release_id, Delivery.claimed_by == me)
+            .where(key.where(), Delivery.claimed_by == me)
             .values(claimed_by=None, claimed_at=None)
         )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -171,6 +172,10 @@ class Release(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Set by `release remove` when messages were sent: kept for the audit, never built again.
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set when the officer withdraws the release (the `cancelled` notice): never sent again.
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Where the release is public once the embargo lifts (named in the `lifted` notice).
+    link: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -199,12 +204,75 @@ class ReleaseTranslation(Base):
     release: Mapped[Release] = relationship(back_populates="translations")
 
 
+class ReleaseRevision(Base):
+    """One version of a release: when it was recorded, what changed, and its text then."""
+
+    __tablename__ = "release_revisions"
+    __table_args__ = (UniqueConstraint("release_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    embargo_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Languages whose title, dateline or body changed (added languages included).
+    text_changed: Mapped[list[str]]
+    # What changed, a line each, for people ("embargo moved later by 2 days", "fr: paragraph 3").
+    summary: Mapped[list[str]]
+    # The text of every language at this revision: {language: [title, dateline, body]}.
+    texts: Mapped[dict[str, list[str]]]
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Notice(Base):
+    """A follow-up to the journalists who were sent a release, for one revision of it."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("release_id", "kind", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    # The calendar entry's SEQUENCE in this notice (moved and cancelled raise it).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    templates: Mapped[str | None] = mapped_column(Text, default=None)
+    outbox: Mapped[str | None] = mapped_column(Text, default=None)
+    from_name: Mapped[str] = mapped_column(String(200))
+    from_address: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    release: Mapped[Release] = relationship()
+
+
 class Delivery(Base):
-    """One message to one journalist for one release, and what became of it."""
+    """One message to one journalist for one release (or one notice of it), and what became
+    of it."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("release_id", "email"),
+        # One message per address in the release's own batch, and one per address per notice.
+        Index(
+            "uq_deliveries_release_email",
+            "release_id",
+            "email",
+            unique=True,
+            sqlite_where=text("notice_id IS NULL"),
+            postgresql_where=text("notice_id IS NULL"),
+        ),
+        Index(
+            "uq_deliveries_notice_email",
+            "notice_id",
+            "email",
+            unique=True,
+            sqlite_where=text("notice_id IS NOT NULL"),
+            postgresql_where=text("notice_id IS NOT NULL"),
+        ),
+        Index("ix_deliveries_notice_claim", "notice_id", "status", "id"),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")", name="status"
         ),
@@ -216,6 +284,10 @@ class Delivery(Base):
     release_id: Mapped[int] = mapped_column(
         ForeignKey("releases.id", ondelete="CASCADE"), index=True
     )
+    # None for the release's own batch; the notice otherwise.
+    notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), default=None
+    )
     journalist_id: Mapped[int | None] = mapped_column(
         ForeignKey("journalists.id", ondelete="SET NULL"), index=True, default=None
     )
@@ -224,6 +296,8 @@ class Delivery(Base):
     language: Mapped[str] = mapped_column(String(35))
     contacts: Mapped[list[str]]
     message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    # A notice answers the journalist's original message (threading in their mail client).
+    in_reply_to: Mapped[str | None] = mapped_column(String(250), default=None)
     content_hash: Mapped[str] = mapped_column(String(64))
     embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # The release revision this message was rendered from.

@@ -128,9 +128,9 @@ def send_batch(
         session.rollback()
         report.final = dict(plan.counts)
         return report
-    release_dead_claims(session, plan.release_id, now)
+    release_dead_claims(session, plan.key, now)
     session.commit()
-    plan.counts = counts(session, plan.release_id)
+    plan.counts = counts(session, plan.key)
     session.commit()
     report.final = dict(plan.counts)
     if plan.pending == 0:
@@ -157,7 +157,7 @@ def send_batch(
 
     Sender(engine, plan, transport, options, advance, report).run(first)
     session.expire_all()
-    report.final = counts(session, plan.release_id)
+    report.final = counts(session, plan.key)
     session.commit()
     return report
 
@@ -182,7 +182,7 @@ class Sender:
         report: SendReport,
     ) -> None:
         self.engine = engine
-        self.release_id = plan.release_id
+        self.key = plan.key
         self.envelope_from = plan.from_address
         self.smtp = smtp
         self.options = options
@@ -223,7 +223,7 @@ class Sender:
                 if self.budget is None
                 else max(1, min(self.claim_size, self.budget))
             )
-        return ledger.claim(self.release_id, size, skip)
+        return ledger.claim(self.key, size, skip)
 
     def run(self, first: SmtpConnection) -> SendReport:
         """Send until nothing is left, the limit is reached, or the embargo stops the run."""
@@ -248,7 +248,7 @@ class Sender:
         finally:
             self.marker.close()
             for name in self.workers:
-                release_claims(self.engine, self.release_id, name)
+                release_claims(self.engine, self.key, name)
         if self.fatal is not None:
             raise self.fatal
         return self.report

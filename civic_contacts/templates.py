@@ -84,6 +84,7 @@ class Recipient:
     date: dt.datetime
     unsubscribe_mailto: str
     unsubscribe_url: str | None = None
+    in_reply_to: str | None = None  # the original's Message-ID, for a notice
 
 
 @dataclass

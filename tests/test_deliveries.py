@@ -6,6 +6,7 @@ import datetime as dt
 import socket
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -16,6 +17,7 @@ from civic_contacts.db import session_factory, utcnow
 from civic_contacts.deliveries import (
     LEASE,
     TRANSITIONS,
+    BatchKey,
     DeliveryStatus,
     TransitionError,
     check_transition,
@@ -46,7 +48,7 @@ def test_only_listed_moves_are_allowed() -> None:
             check_transition(old, new)
 
 
-def _batch(engine: Engine, size: int) -> list[int]:
+def _batch(engine: Engine, size: int) -> list[Any]:
     with session_factory(engine)() as session, session.begin():
         slug = synthetic.load_base(session)
         release = session.scalars(select(Release).where(Release.slug == slug)).one()
@@ -66,18 +68,19 @@ def _batch(engine: Engine, size: int) -> list[int]:
             for i in range(size)
         ]
         session.execute(insert(Delivery), rows)
-        return [release.id, *session.scalars(select(Delivery.id).order_by(Delivery.id)).all()]
+        ids = session.scalars(select(Delivery.id).order_by(Delivery.id)).all()
+        return [BatchKey(release.id), *ids]
 
 
 def test_a_move_is_guarded_by_the_old_status(engine: Engine) -> None:
     """Cancelling pending deliveries leaves one that another run has claimed meanwhile."""
-    release_id, *ids = _batch(engine, 4)
+    key, *ids = _batch(engine, 4)
     with engine.begin() as connection:
-        taken = claim(connection, release_id, "other:1:x", 1, set(), utcnow())
+        taken = claim(connection, key, "other:1:x", 1, set(), utcnow())
     assert [c.id for c in taken] == ids[:1]
     with session_factory(engine)() as session, session.begin():
         assert move(session, ids, S.PENDING, S.CANCELLED) == 3
-        assert counts(session, release_id) == {
+        assert counts(session, key) == {
             "pending": 0,
             "claimed": 1,
             "sent": 0,
@@ -88,29 +91,29 @@ def test_a_move_is_guarded_by_the_old_status(engine: Engine) -> None:
 
 def test_claims_never_overlap_and_skip_what_is_held(engine: Engine) -> None:
     """Two claimants take disjoint rows, each marked claimed with its holder."""
-    release_id, *ids = _batch(engine, 10)
+    key, *ids = _batch(engine, 10)
     with engine.begin() as connection:
-        first = claim(connection, release_id, "a:1:x", 4, set(), utcnow())
-        second = claim(connection, release_id, "b:1:y", 10, set(), utcnow())
+        first = claim(connection, key, "a:1:x", 4, set(), utcnow())
+        second = claim(connection, key, "b:1:y", 10, set(), utcnow())
     assert [c.id for c in first] == ids[:4] and [c.id for c in second] == ids[4:]
     with session_factory(engine)() as session:
         holders = dict(session.execute(select(Delivery.id, Delivery.claimed_by)).all())
         assert {holders[i] for i in ids[:4]} == {"a:1:x"}
-        assert counts(session, release_id)["claimed"] == 10
+        assert counts(session, key)["claimed"] == 10
 
 
 def test_claims_of_the_dead_and_expired_are_taken_back(engine: Engine) -> None:
     """A claim by a process of this machine that is gone, or older than the lease, goes back
     to pending; a live local run keeps its claim."""
-    release_id, *_ids = _batch(engine, 6)
+    key, *_ids = _batch(engine, 6)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     host = socket.gethostname()
     now = utcnow()
     with engine.begin() as connection:
-        claim(connection, release_id, f"{host}:{gone.pid}:dead", 2, set(), now)
-        claim(connection, release_id, "elsewhere:1:old", 2, set(), now - LEASE - dt.timedelta(1))
-        claim(connection, release_id, f"{host}:{__import__('os').getpid()}:alive", 2, set(), now)
+        claim(connection, key, f"{host}:{gone.pid}:dead", 2, set(), now)
+        claim(connection, key, "elsewhere:1:old", 2, set(), now - LEASE - dt.timedelta(1))
+        claim(connection, key, f"{host}:{__import__('os').getpid()}:alive", 2, set(), now)
     with session_factory(engine)() as session, session.begin():
-        assert release_dead_claims(session, release_id, now) == 4
-        assert counts(session, release_id)["claimed"] == 2
+        assert release_dead_claims(session, key, now) == 4
+        assert counts(session, key)["claimed"] == 2
