@@ -189,7 +189,8 @@ class Assembler:
         self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
     ) -> tuple[bytes, str]:
         """The message bytes and its subject."""
-        if not self._language_is_fast(variant, reply_to):
+        # Notices are few and varied: they take the reference construction.
+        if variant.notice is not None or not self._language_is_fast(variant, reply_to):
             parts = self.renderer.render(variant, recipient)
             return build_message(variant, recipient, parts, reply_to), parts.subject
         data = self._build_fast(variant, recipient, reply_to)

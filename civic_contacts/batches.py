@@ -215,12 +215,7 @@ def plan_batch(
     """Route the release and plan one message per journalist who is not suppressed."""
     lock_release(session, slug)
     release = releases.get_release(session, slug)
-    if release.archived_at is not None:
-        raise BatchConflict(
-            f"release {release.slug} was removed on {release.archived_at:%Y-%m-%d} (kept for the"
-            " audit only); nothing was built or sent",
-            hint="add it again under a new slug to send it",
-        )
+    releases.check_open(release, "built or sent")
     if not release.translations:
         raise InputError(f"release {release.slug} has no text in any language")
     embargo, warnings = check_embargo(

@@ -142,9 +142,7 @@ def counts(session: Session, key: BatchKey) -> dict[str, int]:
     agree with each other while another run is sending)."""
     found = {status.value: 0 for status in DeliveryStatus}
     for status, number in session.execute(
-        select(Delivery.status, func.count())
-        .where(key.where())
-        .group_by(Delivery.status)
+        select(Delivery.status, func.count()).where(key.where()).group_by(Delivery.status)
     ):
         found[str(status)] = int(number)
     return found

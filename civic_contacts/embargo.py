@@ -28,6 +28,7 @@ class EmbargoText:
     banner: str  # label with the local time in brackets
     subject_prefix: str  # the label, for the subject line
     summary: str  # calendar entry summary prefix, "Embargo lifts" / "Levée de l'embargo"
+    when: str = ""  # the instant alone: "00:01 GMT, Wednesday 22 June 2022"
 
 
 def _base(language: str) -> str:
@@ -78,7 +79,7 @@ def embargo_text(instant: dt.datetime | None, language: str, zone: str) -> Embar
         summary = "Embargo lifts"
     local = _local(instant, zone, "fr" if french else "en")
     banner = f"{label} ({local})" if local else label
-    return EmbargoText(True, label, local, banner, label, summary)
+    return EmbargoText(True, label, local, banner, label, summary, when)
 
 
 def check_embargo(
@@ -109,3 +110,30 @@ def check_embargo(
             f"the embargo of {slug} lifts in {minutes} minute(s), at {instant:%H:%M} UTC"
         ]
     return instant, []
+
+
+def parse_moment(text: str, what: str = "--at") -> dt.datetime:
+    """A moment typed by a person: RFC 3339 with an offset ("2031-03-09T23:00:00Z") or
+    "YYYY-MM-DD HH:MM Zone/Name" ("2031-03-10 00:01 Africa/Niamey"); returned in UTC."""
+    from civic_contacts.errors import InputError
+
+    value = text.strip()
+    date, _sep, zone = value.rpartition(" ")
+    if "/" in zone or zone in ("UTC", "GMT"):
+        try:
+            local = dt.datetime.strptime(date.strip(), "%Y-%m-%d %H:%M")
+            return local.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+        except ValueError:
+            pass
+        except Exception:  # an unknown zone name
+            raise InputError(f'{what}: "{zone}" is not a time zone such as Africa/Niamey') from None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(
+            f'{what}: "{text}" is not a time with a zone; use 2031-03-09T23:00:00Z or'
+            ' "2031-03-10 00:01 Africa/Niamey"'
+        )
+    return moment.astimezone(dt.UTC)

@@ -109,6 +109,10 @@ def build_message(
     msg.set_raw("Subject", encode_unstructured("Subject", parts.subject))
     msg.set_raw("Date", format_datetime(recipient.date.astimezone(dt.UTC)))
     msg.set_raw("Message-ID", check_header_value(recipient.message_id, "Message-ID"))
+    if recipient.in_reply_to:
+        original = check_header_value(recipient.in_reply_to, "In-Reply-To")
+        msg.set_raw("In-Reply-To", original)
+        msg.set_raw("References", original)
     msg.set_raw("List-Unsubscribe", list_unsubscribe(recipient))
     if recipient.unsubscribe_url:
         msg.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -117,7 +121,11 @@ def build_message(
     msg.add_attachment(parts.vcard, subtype="vcard", filename="contacts.vcf")
     if parts.ics is not None:
         msg.add_attachment(
-            parts.ics, subtype="calendar", filename="embargo.ics", params={"method": "PUBLISH"}
+            parts.ics,
+            subtype="calendar",
+            filename="embargo.ics",
+            # The part's method matches the calendar's METHOD (RFC 6047).
+            params={"method": parts.ics_method},
         )
     set_boundaries(msg, recipient.message_id)
     # After the parts: set_content() drops any Content-* header set before it.
@@ -132,6 +140,8 @@ ALLOWED_HEADERS = {
     "subject",
     "date",
     "message-id",
+    "in-reply-to",
+    "references",
     "list-unsubscribe",
     "list-unsubscribe-post",
     "mime-version",

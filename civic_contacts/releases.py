@@ -1,16 +1,22 @@
 """Release files: one Markdown file per language with TOML front matter between `+++` lines.
 
-Files that share a slug make one release and must agree on office, concerns and embargo.
-The embargo is an RFC 3339 instant with an offset (`Z` or `+01:00`), or "none"; it is stored
-in UTC. Adding a release again updates it; when its embargo moves, `embargo_sequence` rises
-so that calendar entries already sent update in place.
+Files that share a slug make one release and must agree on office, concerns, embargo and
+link. The embargo is an RFC 3339 instant with an offset (`Z` or `+01:00`), or "none"; it is
+stored in UTC.
+
+A release changes only by `update_release`, which records a revision: its number, time, what
+changed (embargo, and per language title, dateline and paragraphs) and the text at that point,
+so a correction can later tell each journalist what changed since the text they were sent.
+When the embargo moves, `embargo_sequence` rises so calendar entries already sent move in place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +25,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from civic_contacts import registry
 from civic_contacts.codes import check_country, check_language
-from civic_contacts.errors import InputError, InvalidRelease, UnknownRelease
+from civic_contacts.db import utcnow
+from civic_contacts.errors import BatchConflict, InputError, InvalidRelease, UnknownRelease
 from civic_contacts.importing import check_code, check_text
-from civic_contacts.models import Release, ReleaseTranslation
+from civic_contacts.models import Release, ReleaseRevision, ReleaseTranslation
 from civic_contacts.routing import ReleaseInfo
 from civic_contacts.tables import decode
 
-_KNOWN_KEYS = {"slug", "lang", "office", "concerns", "embargo", "title", "dateline"}
+_KNOWN_KEYS = {"slug", "lang", "office", "concerns", "embargo", "title", "dateline", "link"}
 
 
 @dataclass
@@ -41,6 +48,7 @@ class ReleaseFile:
     title: str
     dateline: str
     body: str
+    link: str | None = None
 
 
 def parse_embargo(value: Any, where: str) -> dt.datetime | None:
@@ -131,7 +139,16 @@ def read_release_file(path: Path) -> ReleaseFile:
         )
         or "",
         body=body,
+        link=field("link", string(check_link), required=False) or None,
     )
+
+
+def check_link(value: str) -> str:
+    """The public address of a release: one http(s) URL, no spaces or control characters."""
+    link = value.strip()
+    if not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f<>\"]+", link, flags=re.IGNORECASE):
+        raise InputError(f'"{value[:80]}" is not a web address such as https://example.org/news/1')
+    return link
 
 
 def combine(files: list[ReleaseFile]) -> list[list[ReleaseFile]]:
@@ -148,7 +165,7 @@ def combine(files: list[ReleaseFile]) -> list[list[ReleaseFile]]:
                     f"{item.path.name}: a second {item.language} file for {slug} (the first is {seen[item.language].name})"
                 )
             seen[item.language] = item.path
-            for name in ("office", "concerns", "embargo"):
+            for name in ("office", "concerns", "embargo", "link"):
                 if getattr(item, name) != getattr(first, name):
                     raise InvalidRelease(
                         f"{item.path.name}, {name}: differs from {first.path.name} ({getattr(item, name)} vs {getattr(first, name)})"
@@ -157,53 +174,276 @@ def combine(files: list[ReleaseFile]) -> list[list[ReleaseFile]]:
 
 
 def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, str]:
-    """Create or update one release from its language files; returns it and the outcome."""
+    """Create one release from its language files; returns it and the outcome ("created", or
+    "unchanged" when the same files were added before). A release that exists with another
+    embargo or text is refused: changing it is `update_release`, which records a revision."""
     first = files[0]
     office = registry.get_office(session, first.office)
-    release = session.scalar(
-        select(Release)
-        .where(Release.slug == first.slug)
-        .options(selectinload(Release.translations))
+    release = _find(session, first.slug)
+    if release is not None:
+        if describe_changes(release, files) or _meta_changed(release, files, office.id):
+            raise BatchConflict(
+                f"release {release.slug} already exists (revision {release.revision}, embargo"
+                f" {_when(release.embargo)}) and these files change it; nothing was changed",
+                hint=f"to record a new revision run: civic-contacts release update {_names(files)}",
+            )
+        return release, "unchanged"
+    release = Release(
+        slug=first.slug,
+        office=office,
+        concerns=first.concerns,
+        embargo=first.embargo,
+        link=first.link,
     )
-    outcome = "updated"
-    if release is None:
-        release = Release(
-            slug=first.slug, office=office, concerns=first.concerns, embargo=first.embargo
-        )
-        session.add(release)
-        outcome = "created"
-    changed = outcome == "created"
-    if release.embargo != first.embargo and outcome == "updated":
-        release.embargo_sequence += 1
-        changed = True
-    release.office = office
-    release.concerns = first.concerns
-    release.embargo = first.embargo
-    by_language = {t.language: t for t in release.translations}
+    session.add(release)
     for position, item in enumerate(files):
-        translation = by_language.pop(item.language, None)
+        release.translations.append(
+            ReleaseTranslation(
+                language=item.language,
+                position=position,
+                title=item.title,
+                dateline=item.dateline,
+                body=item.body,
+            )
+        )
+    session.flush()
+    record_revision(session, release, Changes(summary=["created"]))
+    return release, "created"
+
+
+def _names(files: list[ReleaseFile]) -> str:
+    return " ".join(str(f.path) for f in files)
+
+
+def _when(instant: dt.datetime | None) -> str:
+    return f"{instant:%Y-%m-%d %H:%M} UTC" if instant else "none"
+
+
+def _find(session: Session, slug: str) -> Release | None:
+    return session.scalar(
+        select(Release).where(Release.slug == slug).options(selectinload(Release.translations))
+    )
+
+
+def _meta_changed(release: Release, files: list[ReleaseFile], office_id: int) -> bool:
+    first = files[0]
+    return (release.office_id, list(release.concerns), release.link) != (
+        office_id,
+        first.concerns,
+        first.link,
+    )
+
+
+@dataclass
+class Changes:
+    """What a new revision changes, for the record and for the notices it makes due."""
+
+    summary: list[str] = field(default_factory=list)
+    embargo_changed: bool = False
+    old_embargo: dt.datetime | None = None
+    text_changed: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.embargo_changed or self.text_changed or self.cancelled or self.summary)
+
+
+def describe_changes(release: Release, files: list[ReleaseFile]) -> Changes:
+    """What these files would change in the release: the embargo, and per language the title,
+    the dateline and the paragraphs of the body (languages not in the files are kept)."""
+    first = files[0]
+    changes = Changes()
+    if release.embargo != first.embargo:
+        changes.embargo_changed = True
+        changes.old_embargo = release.embargo
+        changes.summary.append(embargo_move(release.embargo, first.embargo))
+    known = {t.language: t for t in release.translations}
+    for item in files:
+        old = known.get(item.language)
+        if old is None:
+            changes.text_changed.append(item.language)
+            changes.summary.append(f"{item.language}: added")
+            continue
+        parts = []
+        if old.title != item.title:
+            parts.append("title")
+        if old.dateline != item.dateline:
+            parts.append("dateline")
+        paragraphs = paragraph_changes(old.body, item.body)
+        if paragraphs:
+            parts.append(_paragraph_summary(paragraphs))
+        if parts:
+            changes.text_changed.append(item.language)
+            changes.summary.append(f"{item.language}: {', '.join(parts)} changed")
+    return changes
+
+
+def embargo_move(old: dt.datetime | None, new: dt.datetime | None) -> str:
+    """ "embargo moved later by 2 days (2031-03-10 00:01 -> 2031-03-12 00:01 UTC)", etc."""
+    if old is None:
+        return f"embargo set: {_when(new)}"
+    if new is None:
+        return f"embargo removed (was {_when(old)}): the release is for immediate release"
+    delta = new - old
+    direction = "later" if delta > dt.timedelta(0) else "earlier"
+    return (
+        f"embargo moved {direction} by {_duration(abs(delta))}"
+        f" ({old:%Y-%m-%d %H:%M} -> {new:%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [
+        f"{n} {unit}{'s' if n != 1 else ''}"
+        for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
+        if n
+    ]
+    return " ".join(parts) or "less than a minute"
+
+
+def paragraphs(body: str) -> list[str]:
+    """A Markdown body's paragraphs (blocks between blank lines), whitespace-normalised."""
+    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", body.strip())]
+    return [b for b in blocks if b]
+
+
+@dataclass(frozen=True)
+class ParagraphChange:
+    """One paragraph that differs: "changed" or "added" (numbered in the new text), or
+    "removed" (numbered in the old one)."""
+
+    kind: str
+    number: int
+    text: str
+
+
+def paragraph_changes(old: str, new: str) -> list[ParagraphChange]:
+    """The paragraphs that differ between two bodies, in reading order."""
+    before, after = paragraphs(old), paragraphs(new)
+    found: list[ParagraphChange] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        common = min(a1 - a0, b1 - b0) if tag == "replace" else 0
+        for i in range(common):
+            found.append(ParagraphChange("changed", b0 + i + 1, after[b0 + i]))
+        for j in range(b0 + common, b1):
+            found.append(ParagraphChange("added", j + 1, after[j]))
+        for i in range(a0 + common, a1):
+            found.append(ParagraphChange("removed", i + 1, before[i]))
+    return found
+
+
+def _paragraph_summary(found: list[ParagraphChange]) -> str:
+    by_kind: dict[str, list[int]] = {}
+    for change in found:
+        by_kind.setdefault(change.kind, []).append(change.number)
+    words = []
+    for kind in ("changed", "added", "removed"):
+        numbers = by_kind.get(kind)
+        if numbers:
+            label = "paragraph" if len(numbers) == 1 else "paragraphs"
+            verb = "" if kind == "changed" else f" {kind}"
+            words.append(f"{label} {', '.join(map(str, numbers))}{verb}")
+    return "; ".join(words)
+
+
+def update_release(
+    session: Session, files: list[ReleaseFile], now: dt.datetime | None = None
+) -> tuple[Release, Changes]:
+    """Record a new revision of an existing release from some of its language files (the
+    languages not given are kept); returns it and what changed (empty: nothing changed)."""
+    first = files[0]
+    release = _find(session, first.slug)
+    if release is None:
+        raise UnknownRelease(
+            f'unknown release "{first.slug}"; nothing was changed',
+            hint=f"to create it run: civic-contacts release add {_names(files)}",
+        )
+    check_open(release, "changed")
+    office = registry.get_office(session, first.office)
+    if office.id != release.office_id or list(release.concerns) != first.concerns:
+        raise InvalidRelease(
+            f"{first.path.name}, office/concerns: differ from release {release.slug}"
+            f" ({release.office.code}, {' '.join(release.concerns) or '-'}); a revision changes"
+            " the embargo and the text only; nothing was changed"
+        )
+    changes = describe_changes(release, files)
+    if first.link != release.link:
+        release.link = first.link
+        changes.summary.append(f"public link: {first.link or 'none'}")
+    if not changes:
+        return release, changes
+    if changes.embargo_changed:
+        release.embargo = first.embargo
+        release.embargo_sequence += 1
+    by_language = {t.language: t for t in release.translations}
+    next_position = len(release.translations)
+    for item in files:
+        translation = by_language.get(item.language)
         if translation is None:
-            translation = ReleaseTranslation(language=item.language)
+            translation = ReleaseTranslation(language=item.language, position=next_position)
+            next_position += 1
             release.translations.append(translation)
-            changed = True
-        elif (translation.title, translation.dateline, translation.body) != (
-            item.title,
-            item.dateline,
-            item.body,
-        ):
-            changed = True
-        translation.position = position
         translation.title = item.title
         translation.dateline = item.dateline
         translation.body = item.body
-    if changed and outcome == "updated":
-        # Messages rendered from the previous text or embargo are now out of date.
-        release.revision += 1
-    elif not changed:
-        outcome = "unchanged"
-    # Languages not in these files are kept: adding a.fr.md alone must not drop English.
+    # Messages rendered from the previous text or embargo are now out of date.
+    release.revision += 1
     session.flush()
-    return release, outcome
+    record_revision(session, release, changes, now)
+    return release, changes
+
+
+def check_open(release: Release, doing: str) -> None:
+    """Refuse to change or send a release that was removed or cancelled."""
+    if release.archived_at is not None:
+        raise BatchConflict(
+            f"release {release.slug} was removed on {release.archived_at:%Y-%m-%d} (kept for the"
+            f" audit only); nothing was {doing}",
+            hint="add it again under a new slug to send it",
+        )
+    if release.cancelled_at is not None:
+        raise BatchConflict(
+            f"release {release.slug} was cancelled on {release.cancelled_at:%Y-%m-%d %H:%M} UTC"
+            f" (journalists were told not to publish); nothing was {doing}",
+            hint="add it again under a new slug to send it",
+        )
+
+
+def record_revision(
+    session: Session, release: Release, changes: Changes, now: dt.datetime | None = None
+) -> ReleaseRevision:
+    """Store the release as it is now as its current revision, with what changed."""
+    row = ReleaseRevision(
+        release_id=release.id,
+        number=release.revision,
+        created_at=now or utcnow(),
+        embargo=release.embargo,
+        embargo_changed=changes.embargo_changed,
+        text_changed=list(changes.text_changed),
+        summary=list(changes.summary),
+        texts={t.language: [t.title, t.dateline, t.body] for t in release.translations},
+        cancelled=changes.cancelled,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def revisions(session: Session, release: Release) -> list[ReleaseRevision]:
+    """The release's revisions, oldest first."""
+    return list(
+        session.scalars(
+            select(ReleaseRevision)
+            .where(ReleaseRevision.release_id == release.id)
+            .order_by(ReleaseRevision.number)
+        )
+    )
 
 
 def get_release(session: Session, slug: str) -> Release:
@@ -238,12 +478,3 @@ def release_info(release: Release) -> ReleaseInfo:
         languages=tuple(t.language for t in release.translations),
         concerns=tuple(release.concerns),
     )
-
-
-def set_embargo(session: Session, release: Release, embargo: dt.datetime | None) -> None:
-    """Move a release's embargo (the calendar entry keeps its UID and raises SEQUENCE)."""
-    if release.embargo != embargo:
-        release.embargo = embargo
-        release.embargo_sequence += 1
-        release.revision += 1
-        session.flush()

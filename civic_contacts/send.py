@@ -19,13 +19,14 @@ import getpass
 import hashlib
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts import batches
+from civic_contacts import batches, notices
 from civic_contacts.addresses import domain_of, normalise_email
 from civic_contacts.assemble import Assembler
 from civic_contacts.batches import Progress, SendPlan
@@ -123,6 +124,58 @@ def send_batch(
     plan = batches.prepare_send(
         session, release, settings, options.after_embargo, options.dry_run, now
     )
+    return _send(session, plan, transport, options, progress, confirm)
+
+
+def send_notice(
+    session: Session,
+    release: str,
+    kind: str,
+    transport: SmtpSettings,
+    options: SendOptions,
+    settings: Settings,
+    progress: Progress | None = None,
+    confirm: Confirm | None = None,
+) -> SendReport:
+    """Send the pending messages of the release's notice of this kind (built for its current
+    revision), each exactly once, as `send_batch` does for the release itself.
+
+    Who gets it is worked out again first: someone suppressed since the build is cancelled.
+    A reminder is rendered now, so it counts down from the moment it goes.
+    """
+    now = options.clock()
+    plan = notices.prepare_notice_send(
+        session, release, notices.parse_kind(kind), settings, options.dry_run, now
+    )
+    return _send(session, plan, transport, options, progress, confirm)
+
+
+def wait_until(
+    at: dt.datetime,
+    clock: Callable[[], dt.datetime] = utcnow,
+    show: Callable[[dt.timedelta], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Return at `at`, calling `show` with the time left about once a second."""
+    while True:
+        left = at - clock()
+        if left <= dt.timedelta(0):
+            return
+        if show is not None:
+            show(left)
+        sleep(min(left.total_seconds(), 1.0))
+
+
+def _send(
+    session: Session,
+    plan: SendPlan,
+    transport: SmtpSettings,
+    options: SendOptions,
+    progress: Progress | None,
+    confirm: Confirm | None,
+) -> SendReport:
+    """Run a prepared plan: preflight the server, confirm, then send with N workers."""
+    now = options.clock()
     report = SendReport(release=plan.slug, plan=plan, dry_run=options.dry_run)
     if options.dry_run:
         session.rollback()
@@ -183,6 +236,7 @@ class Sender:
     ) -> None:
         self.engine = engine
         self.key = plan.key
+        self.not_before = plan.not_before
         self.envelope_from = plan.from_address
         self.smtp = smtp
         self.options = options
@@ -295,6 +349,14 @@ class Sender:
             now = self.clock()
             if claimed.embargo is not None and now + EMBARGO_MARGIN >= claimed.embargo:
                 self._stop_for_embargo(claimed.embargo)
+                return
+            if self.not_before is not None and now < self.not_before:
+                with self.lock:
+                    self.report.stopped = (
+                        f"the embargo lifts at {self.not_before:%Y-%m-%d %H:%M:%S} UTC; this"
+                        " notice is never sent before it"
+                    )
+                self.stop.set()
                 return
             # Date says when the message went out, not when it was built; signed after that.
             signed = dkim_sign(stamp_date(data, now), self.smtp)

@@ -48,6 +48,24 @@ class ContactView:
 
 
 @dataclass(frozen=True)
+class NoticeContext:
+    """What a follow-up notice says beyond the release itself (see `notices.py`)."""
+
+    kind: str  # moved, cancelled, correction, reminder, lifted
+    lift: dt.datetime | None  # the lift now
+    previous_lift: dt.datetime | None  # the lift this journalist was last told
+    moment: dt.datetime  # when it is rendered (a reminder counts down from it)
+    link: str | None = None  # where the release is public, for `lifted`
+    title_changed: bool = False
+    dateline_changed: bool = False
+    changes: tuple[tuple[str, int, str], ...] = ()  # (changed|added|removed, paragraph, text)
+
+
+# The calendar METHOD a notice's entry carries: moved updates the event, cancelled removes it.
+NOTICE_CALENDAR = {"moved": "REQUEST", "cancelled": "CANCEL"}
+
+
+@dataclass(frozen=True)
 class Variant:
     """Everything that is the same for every journalist who gets this message variant."""
 
@@ -66,6 +84,7 @@ class Variant:
     from_name: str
     from_address: str
     test: bool = False
+    notice: NoticeContext | None = None
 
     @property
     def key(self) -> str:
@@ -97,6 +116,7 @@ class Parts:
     vcard: str
     ics: str | None
     embargo: EmbargoText
+    ics_method: str = "PUBLISH"
 
 
 def safe_link(url: str) -> bool:
@@ -121,6 +141,16 @@ def _base_language(language: str) -> str:
     return language.split("-")[0].lower()
 
 
+TEMPLATE_FILES = {
+    "subject": ("subject", "txt"),
+    "text": ("body", "txt"),
+    "html": ("body", "html"),
+    "notice-subject": ("notice-subject", "txt"),
+    "notice-text": ("notice", "txt"),
+    "notice-html": ("notice", "html"),
+}
+
+
 class Renderer:
     """Jinja2 templates: the user's folder first (if any), then the shipped ones."""
 
@@ -142,9 +172,9 @@ class Renderer:
 
     @functools.lru_cache(maxsize=64)  # noqa: B019  (one renderer per batch; bounded)
     def template(self, kind: str, language: str) -> jinja2.Template:
-        """`subject`/`body` template for a language, English when there is none."""
-        suffix = "html" if kind == "html" else "txt"
-        stem = "body" if kind in ("html", "text") else kind
+        """The template of one part (`subject`, `text`, `html`, and `notice-subject`,
+        `notice-text`, `notice-html`) for a language, English when there is none."""
+        stem, suffix = TEMPLATE_FILES[kind]
         for candidate in (language, _base_language(language), "en"):
             name = f"{stem}.{candidate}.{suffix}"
             try:
@@ -174,28 +204,81 @@ class Renderer:
             "body_html": Markup(markdown_to_html(variant.body_markdown)),
             "unsubscribe_link": unsubscribe,
         }
+        prefix = ""
+        if variant.notice is not None:
+            context["notice"] = notice_context(
+                variant.notice, variant.language, variant.outlet_timezone
+            )
+            prefix = "notice-"
         try:
-            subject = self.template("subject", variant.language).render(context).strip()
-            text = self.template("text", variant.language).render(context)
-            html = self.template("html", variant.language).render(context)
+            subject = self.template(prefix + "subject", variant.language).render(context).strip()
+            text = self.template(prefix + "text", variant.language).render(context)
+            html = self.template(prefix + "html", variant.language).render(context)
         except jinja2.TemplateError as exc:
             raise InputError(f"template error: {exc}") from None
         subject = " ".join(subject.split())
         if variant.test:
             subject = f"[TEST] {subject}"
-        ics = calendar_entry(variant, recipient.date, embargo) if embargo.embargoed else None
-        return Parts(subject, text, html, variant.vcard, ics, embargo)
+        method = "PUBLISH"
+        if variant.notice is not None:
+            method = NOTICE_CALENDAR.get(variant.notice.kind, "")
+        ics = (
+            calendar_entry(variant, recipient.date, embargo, method)
+            if embargo.embargoed and method
+            else None
+        )
+        return Parts(subject, text, html, variant.vcard, ics, embargo, method or "PUBLISH")
 
 
-def calendar_entry(variant: Variant, stamp: dt.datetime, embargo: EmbargoText) -> str:
-    """An iCalendar PUBLISH entry at the embargo lift (same UID when the embargo moves)."""
+def notice_context(notice: NoticeContext, language: str, zone: str) -> dict[str, object]:
+    """What the notice templates get as `notice`: the kind, the lift now and before in the
+    reader's language and zone, a countdown, the link and what changed."""
+    from babel.dates import format_timedelta
+
+    lift = embargo_text(notice.lift, language, zone)
+    previous = embargo_text(notice.previous_lift, language, zone)
+    countdown = ""
+    if notice.lift is not None and notice.lift > notice.moment:
+        countdown = format_timedelta(
+            notice.lift - notice.moment,
+            add_direction=True,
+            threshold=1.5,
+            locale=_base_language(language) if _base_language(language) in ("en", "fr") else "en",
+        )
+    later = (
+        notice.lift is not None
+        and notice.previous_lift is not None
+        and notice.lift > notice.previous_lift
+    )
+    return {
+        "kind": notice.kind,
+        "lift": lift,
+        "previous": previous,
+        "had_embargo": notice.previous_lift is not None,
+        "later": later,
+        "countdown": countdown,
+        "link": notice.link or "",
+        "title_changed": notice.title_changed,
+        "dateline_changed": notice.dateline_changed,
+        "changes": [
+            {"kind": kind, "number": number, "text": text} for kind, number, text in notice.changes
+        ],
+    }
+
+
+def calendar_entry(
+    variant: Variant, stamp: dt.datetime, embargo: EmbargoText, method: str = "PUBLISH"
+) -> str:
+    """An iCalendar entry at the embargo lift: PUBLISH with the release, REQUEST when the
+    embargo moves (same UID, higher SEQUENCE, so calendars move the event), CANCEL when the
+    release is withdrawn."""
     import icalendar  # only batches with an embargo need it
 
     assert variant.embargo is not None
     cal = icalendar.Calendar()
     cal.add("prodid", "-//civic-contacts//embargo//EN")
     cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     event = icalendar.Event()
     event.add("uid", f"embargo-{variant.release_slug}@{domain_of(variant.from_address)}")
     event.add("dtstamp", stamp.astimezone(dt.UTC))
@@ -205,5 +288,12 @@ def calendar_entry(variant: Variant, stamp: dt.datetime, embargo: EmbargoText) -
     event.add("transp", "TRANSPARENT")
     event.add("summary", f"{embargo.summary}: {variant.title}")
     event.add("description", f"{embargo.label}\n{variant.title}")
+    if method != "PUBLISH":
+        # RFC 5546: a REQUEST or CANCEL names its organizer.
+        organizer = icalendar.vCalAddress(f"mailto:{variant.from_address}")
+        organizer.params["cn"] = icalendar.vText(variant.from_name)
+        event.add("organizer", organizer)
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
     cal.add_component(event)
     return cal.to_ical().decode("utf-8")

@@ -83,6 +83,7 @@ def _register() -> None:
         database,
         demo,
         journalists,
+        notices,
         offices,
         outlets,
         phones,
@@ -102,6 +103,7 @@ def _register() -> None:
     app.add_typer(releases.app, name="release")
     app.add_typer(routes.app, name="route")
     app.add_typer(batches.app, name="batch")
+    app.add_typer(notices.app, name="notice")
     app.command("demo")(demo.demo)
     app.command("serve-unsubscribe")(suppressions.serve_unsubscribe)
 

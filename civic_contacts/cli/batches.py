@@ -36,7 +36,7 @@ from civic_contacts.tables import write_csv
 app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
 
 
-def print_build(report: batches.BuildReport) -> None:
+def print_build(report: batches.BuildReport, next_command: str | None = None) -> None:
     """The build summary, for people (stderr)."""
     common.warn(report.warnings)
     for line in report.changed_options:
@@ -71,9 +71,8 @@ def print_build(report: batches.BuildReport) -> None:
     common.say(f"outbox: {report.outbox}")
     common.say(f"preview: {report.preview}")
     if report.pending:
-        common.say(
-            f"next: civic-contacts batch send {report.release} --yes (after a look at the preview)"
-        )
+        command = next_command or f"batch send {report.release}"
+        common.say(f"next: civic-contacts {command} --yes (after a look at the preview)")
 
 
 class _RateColumn(ProgressColumn):
@@ -184,11 +183,12 @@ def _confirm_on_terminal(yes: bool, server: str) -> send.Confirm:
 
 
 def _summary(plan: batches.SendPlan, server: str) -> str:
+    name = plan.slug if plan.what == "release" else f"{plan.what} of {plan.slug}"
     head = (
-        f"{plan.slug}: {plan.recipients} recipients in {plan.outlets} outlets;"
+        f"{name}: {plan.recipients} recipients in {plan.outlets} outlets;"
         f" embargo {plan.embargo:%Y-%m-%d %H:%M} UTC"
         if plan.embargo
-        else f"{plan.slug}: {plan.recipients} recipients; immediate release"
+        else f"{name}: {plan.recipients} recipients; no embargo"
     )
     c = plan.counts
     return f"{head}; {c[S.PENDING]} pending, {c[S.SENT]} already sent; server {server}"
@@ -256,6 +256,12 @@ def send_command(
     confirm = _confirm_on_terminal(yes, server)
     with progress_bar("sending") as tick, common.transaction(ctx, commit=not dry_run) as session:
         report = send.send_batch(session, release, transport, options, settings, tick, confirm)
+    print_send(report, server)
+
+
+def print_send(report: send.SendReport, server: str) -> None:
+    """What a send did, for people (stderr; the dry run's listing on stdout); exits 1 when
+    something failed or is left that this run should have sent."""
     plan = report.plan
     assert plan is not None
     if report.dry_run:

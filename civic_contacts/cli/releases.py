@@ -7,8 +7,10 @@ from typing import Any
 
 import typer
 
-from civic_contacts import registry, releases
+from civic_contacts import batches, notices, registry, releases
 from civic_contacts.cli import common
+from civic_contacts.db import utcnow
+from civic_contacts.deliveries import DeliveryStatus as S
 
 app = typer.Typer(
     help="Releases: one Markdown file per language with TOML front matter.", no_args_is_help=True
@@ -24,7 +26,8 @@ def add(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(..., help="One file per language (a.en.md a.fr.md)."),
 ) -> None:
-    """Add a release, or update the one with this slug."""
+    """Add a new release (adding the same files again changes nothing; to change a release,
+    use `release update`)."""
     parsed = [releases.read_release_file(path) for path in files]
     groups = releases.combine(parsed)
     with common.transaction(ctx) as session:
@@ -32,16 +35,50 @@ def add(
         lines = [
             f"release {r.slug}: {outcome} (revision {r.revision};"
             f" {', '.join(t.language for t in r.translations)}; embargo {_embargo_text(r)})"
-            + (
-                f"; pending messages are re-rendered by the next: civic-contacts batch build {r.slug}"
-                " --out DIR"
-                if outcome == "updated"
-                else ""
-            )
             for r, outcome in results
         ]
     for line in lines:
         common.say(line)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(
+        ..., help="The changed files of one release (languages not given are kept)."
+    ),
+) -> None:
+    """Record a new revision of a release: a moved embargo or a changed text. Says which
+    notices are now due and to how many journalists."""
+    parsed = [releases.read_release_file(path) for path in files]
+    groups = releases.combine(parsed)
+    if len(groups) != 1:
+        raise typer.BadParameter(
+            f"these files belong to {len(groups)} releases ({', '.join(g[0].slug for g in groups)});"
+            " update one release at a time",
+            param_hint="FILES",
+        )
+    with common.transaction(ctx) as session:
+        release, changes = releases.update_release(session, groups[0])
+        due = notices.due_notices(session, release, utcnow()) if changes else []
+        slug, revision = release.slug, release.revision
+        pending = batches.batch_status(session, slug).counts[S.PENDING]
+    if not changes:
+        common.say(f"release {slug}: unchanged (revision {revision})")
+        return
+    common.say(f"release {slug}: revision {revision}")
+    for line in changes.summary:
+        common.say(f"  {line}")
+    if pending:
+        common.say(
+            f"{pending} unsent message(s) are re-rendered from this revision by the next:"
+            f" civic-contacts batch build {slug} --out DIR"
+        )
+    for item in due:
+        common.say(
+            f"{item.kind} notice due: {item.journalists:,} journalist(s) were sent the release"
+            f" and {item.reason}; run: {item.command}"
+        )
 
 
 @app.command("list")
@@ -96,9 +133,20 @@ def show(
             "embargo": release.embargo.isoformat() if release.embargo else None,
             "embargo_sequence": release.embargo_sequence,
             "revision": release.revision,
+            "link": release.link,
+            "cancelled_at": release.cancelled_at.isoformat() if release.cancelled_at else None,
             "translations": [
                 {"language": t.language, "title": t.title, "dateline": t.dateline, "body": t.body}
                 for t in release.translations
+            ],
+            "revisions": [
+                {
+                    "number": r.number,
+                    "at": r.created_at.isoformat(),
+                    "embargo": r.embargo.isoformat() if r.embargo else None,
+                    "changes": list(r.summary),
+                }
+                for r in releases.revisions(session, release)
             ],
         }
     if json:
@@ -110,12 +158,24 @@ def show(
         markup=False,
     )
     console.print(f"embargo: {data['embargo'] or 'none'}", markup=False)
+    if data["cancelled_at"]:
+        console.print(f"cancelled: {data['cancelled_at']}", markup=False)
+    if data["link"]:
+        console.print(f"public link: {data['link']}", markup=False)
     for t in data["translations"]:
         console.print(f"\n[{t['language']}] {t['title']}", markup=False)
         if t["dateline"]:
             console.print(f"     {t['dateline']}", markup=False)
         first = t["body"].strip().splitlines()[0] if t["body"].strip() else ""
         console.print(f"     {first[:100]}…", markup=False)
+
+    if data["revisions"]:
+        console.print("\nrevisions:", markup=False)
+        for r in data["revisions"]:
+            console.print(
+                f"  {r['number']}  {r['at'][:16].replace('T', ' ')} UTC  {'; '.join(r['changes'])}",
+                markup=False,
+            )
 
 
 @app.command("remove")

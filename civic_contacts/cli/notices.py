@@ -1,0 +1,193 @@
+"""`civic-contacts notice`: follow-ups to exactly the journalists who were sent a release.
+
+Each command parses its options, opens one session, calls one function of the core
+(`notices.build_notice`, `send.send_notice`, `notices.notices_overview`) and prints what it
+returned. Sending shares its SMTP options and output with `batch send`.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from civic_contacts import notices, send
+from civic_contacts.batches import BuildOptions
+from civic_contacts.cli import common
+from civic_contacts.cli.batches import (
+    STATUS_COLUMNS,
+    STATUS_ORDER,
+    Security,
+    _confirm_on_terminal,
+    _transport,
+    print_build,
+    print_send,
+    progress_bar,
+)
+from civic_contacts.config import ENV_SMTP_PASSWORD
+from civic_contacts.db import utcnow
+from civic_contacts.embargo import parse_moment
+
+app = typer.Typer(
+    help="Notices: embargo moved or cancelled, corrections, reminders and the lift, sent to"
+    " exactly those who were sent the release, threaded with it.",
+    no_args_is_help=True,
+)
+
+
+class Kind(StrEnum):
+    moved = "moved"
+    cancelled = "cancelled"
+    correction = "correction"
+    reminder = "reminder"
+    lifted = "lifted"
+
+
+KIND = typer.Option(..., "--kind", help="moved, cancelled, correction, reminder or lifted.")
+
+
+@app.command("build")
+def build(
+    ctx: typer.Context,
+    release: str = typer.Argument(..., help="Release slug."),
+    kind: Kind = KIND,
+    out: Path = typer.Option(..., "--out", help="Outbox folder to write (with preview.html)."),
+    templates: Path | None = typer.Option(
+        None, "--templates", help="Your templates (default: those the release was built with)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say who would get it; record and write nothing."
+    ),
+    yes: bool = common.YES,
+) -> None:
+    """Render the notice for the release's current revision: one message per journalist who
+    was sent the release and needs it. Building `cancelled` withdraws the release."""
+    if kind == Kind.cancelled and not dry_run:
+        common.confirm(
+            yes,
+            f"Cancel {release}? Its unsent messages are cancelled and journalists who were sent"
+            " it are told not to publish.",
+        )
+    settings = common.settings(ctx)
+    options = BuildOptions(templates=templates, dry_run=dry_run)
+    with progress_bar("building") as tick, common.transaction(ctx, commit=not dry_run) as session:
+        report = notices.build_notice(session, release, kind.value, out, options, settings, tick)
+    if report.withdrawn:
+        common.say(
+            f"release {report.release} is cancelled (revision {report.revision}): its unsent"
+            " messages were cancelled and nothing but this notice can be sent any more"
+        )
+    common.say(f"{kind.value} notice of {report.release}, revision {report.revision}:")
+    print_build(report, next_command=f"notice send {report.release} --kind {kind.value}")
+
+
+@app.command("send")
+def send_command(
+    ctx: typer.Context,
+    release: str = typer.Argument(..., help="Release slug."),
+    kind: Kind = KIND,
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help='Wait and send at this time: 2031-03-09T23:00:00Z or "2031-03-10 00:01 Africa/Niamey".',
+    ),
+    smtp_host: str | None = typer.Option(None, "--smtp-host", help="SMTP server."),
+    smtp_port: int | None = typer.Option(None, "--smtp-port", help="SMTP port."),
+    security: Security | None = typer.Option(
+        None, "--security", help="starttls (default), ssl or none."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help=f"SMTP login; password from {ENV_SMTP_PASSWORD}."
+    ),
+    cafile: Path | None = typer.Option(None, "--cafile", help="CA certificates."),
+    rate: float | None = typer.Option(None, "--rate", min=0.1, help="Messages per second."),
+    connections: int = typer.Option(1, "--connections", min=1, max=32),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most this many now."),
+    max_attempts: int = typer.Option(3, "--max-attempts", min=1),
+    retry_wait: float = typer.Option(1.0, "--retry-wait", min=0.0),
+    connect_timeout: float | None = typer.Option(None, "--connect-timeout", min=1.0),
+    dkim_key: Path | None = typer.Option(None, "--dkim-key", help="PEM private key to sign with."),
+    dkim_selector: str | None = typer.Option(None, "--dkim-selector", help="DKIM selector."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show who would get it; send nothing."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
+) -> None:
+    """Send the notice over SMTP: each message exactly once, resumable, rate-limited."""
+    transport = _transport(
+        ctx, smtp_host, smtp_port, security, user, cafile, dkim_key, dkim_selector, connect_timeout
+    )
+    settings = common.settings(ctx)
+    options = send.SendOptions(
+        rate=rate or settings.smtp.get("rate"),
+        connections=connections,
+        limit=limit,
+        max_attempts=max_attempts,
+        backoff=retry_wait,
+        dry_run=dry_run,
+    )
+    if at is not None:
+        moment = parse_moment(at)
+        with common.transaction(ctx, commit=False) as session:
+            notices.check_scheduled(session, release, kind.value, moment, settings)
+        if not dry_run:
+            _wait(moment, f"{kind.value} notice of {release}")
+    server = f"{transport.host}:{transport.port} ({transport.security}{', as ' + transport.user if transport.user else ''})"
+    confirm = _confirm_on_terminal(yes, server)
+    with progress_bar("sending") as tick, common.transaction(ctx, commit=not dry_run) as session:
+        report = send.send_notice(
+            session, release, kind.value, transport, options, settings, tick, confirm
+        )
+    print_send(report, server)
+
+
+def _wait(moment, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `moment`, with a countdown on a terminal (one line when piped)."""
+    common.say(f"{what}: waiting until {moment:%Y-%m-%d %H:%M:%S} UTC (Ctrl-C to stop)")
+    if not sys.stderr.isatty():
+        send.wait_until(moment)
+        return
+
+    def show(left) -> None:  # type: ignore[no-untyped-def]
+        seconds = int(left.total_seconds())
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        sys.stderr.write(f"\rsending in {hours:d}:{minutes:02d}:{secs:02d} ")
+        sys.stderr.flush()
+
+    send.wait_until(moment, show=show)
+    sys.stderr.write("\n")
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    release: str = typer.Argument(..., help="Release slug."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """The release's notices, with their messages by status, and the notices now due."""
+    with common.transaction(ctx) as session:
+        overview = notices.notices_overview(session, release, utcnow())
+    if json:
+        common.print_json(overview.as_json())
+        return
+    common.print_table(
+        f"Notices of {overview.release} (revision {overview.revision},"
+        f" {overview.sent} journalists sent the release"
+        + (", cancelled)" if overview.cancelled else ")"),
+        ["kind", "revision", *STATUS_COLUMNS],
+        [
+            [
+                n.kind,
+                f"{n.revision}" + ("" if n.current else " (replaced)"),
+                sum(n.counts.values()),
+                *(n.counts[s] for s in STATUS_ORDER),
+            ]
+            for n in overview.notices
+        ],
+    )
+    for item in overview.due:
+        common.say(
+            f"due: {item.kind} notice for {item.journalists:,} journalist(s) ({item.reason});"
+            f" run: {item.command}"
+        )

@@ -1,0 +1,867 @@
+"""Follow-ups to a release, sent from the delivery record: embargo moved, release cancelled,
+text corrected, a reminder before the lift, and the lift itself.
+
+A notice goes to exactly the journalists who were sent the release (its sent deliveries),
+minus those suppressed or opted out since, each in the language and time zone of their
+original, with the contacts of their original (not routed again), threaded to it
+(`In-Reply-To` and `References`). It is a batch of its own: its deliveries live in the same
+ledger (`deliveries.BatchKey` with the notice's id), so claiming, resuming after a kill, two
+senders and rate limits work as for the release.
+
+A notice is for one revision of the release; building one for a newer revision cancels what
+was still pending of the same kind for older ones, and sending a notice built for an older
+revision is refused. Who needs what is worked out from what each journalist was last told:
+
+- `moved`: those whose last message (the original, or an earlier `moved`) gave another lift;
+- `correction`: those whose last text (the original, or an earlier correction) differs, in
+  their language, from the text now; the message says what changed, paragraph by paragraph;
+- `cancelled`, `reminder`, `lifted`: everyone who was sent the release.
+
+Building `cancelled` withdraws the release (a revision of its own): its unsent messages and
+other notices are cancelled and nothing but the cancellation can be sent any more, so nobody
+ever gets a `moved` after a `cancelled`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civic_contacts import registry, releases
+from civic_contacts.addresses import domain_of
+from civic_contacts.assemble import Assembler
+from civic_contacts.batches import (
+    BatchPlan,
+    BuildOptions,
+    BuildReport,
+    Identity,
+    MessageSource,
+    OutletSummary,
+    PlannedMessage,
+    Progress,
+    Reconciler,
+    SendPlan,
+    _contact_views,
+    built_with,
+    check_identity,
+    file_name,
+    lock_release,
+    message_id,
+    render_message,
+    render_preview,
+)
+from civic_contacts.config import Settings
+from civic_contacts.db import utcnow
+from civic_contacts.deliveries import BatchKey, DeliveryStatus, counts, move
+from civic_contacts.errors import BatchConflict, EmbargoLifted, InputError
+from civic_contacts.models import Delivery, Journalist, Notice, Release, ReleaseRevision
+from civic_contacts.outbox import Outbox
+from civic_contacts.templates import NoticeContext, Recipient, Renderer, Variant
+from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
+
+S = DeliveryStatus
+
+
+class NoticeKind(StrEnum):
+    """What a notice tells the journalists who were sent the release."""
+
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+    CORRECTION = "correction"
+    REMINDER = "reminder"
+    LIFTED = "lifted"
+
+
+K = NoticeKind
+
+
+def parse_kind(value: str) -> NoticeKind:
+    """A kind from the command line or a script."""
+    try:
+        return NoticeKind(value.strip().lower())
+    except ValueError:
+        raise InputError(
+            f'unknown notice kind "{value}" (known: {", ".join(k.value for k in NoticeKind)})'
+        ) from None
+
+
+@dataclass
+class Original:
+    """One journalist's sent message of the release, and what they have been told since."""
+
+    delivery_id: int
+    journalist_id: int | None
+    email: str
+    outlet: str
+    language: str
+    contacts: list[str]
+    message_id: str
+    revision: int
+    embargo: dt.datetime | None
+    told_embargo: dt.datetime | None = None
+    seen_revision: int = 0
+
+
+def originals(session: Session, release: Release, but_not: int | None = None) -> list[Original]:
+    """The journalists who were sent the release, not suppressed or opted out since, with the
+    lift and the text revision they were last told (by the original or a notice other than
+    `but_not`)."""
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.journalist_id,
+            Delivery.email,
+            Delivery.outlet_slug,
+            Delivery.language,
+            Delivery.contacts,
+            Delivery.message_id,
+            Delivery.revision,
+            Delivery.embargo,
+        )
+        .where(BatchKey(release.id).where(), Delivery.status == S.SENT.value)
+        .order_by(Delivery.id)
+    ).all()
+    suppressed = registry.suppressed_emails(session)
+    opted_out = set(
+        session.scalars(select(Journalist.email).where(Journalist.opted_out.is_(True))).all()
+    )
+    found: dict[str, Original] = {}
+    for row in rows:
+        if row.email in suppressed or row.email in opted_out:
+            continue
+        found[row.email] = Original(
+            delivery_id=row.id,
+            journalist_id=row.journalist_id,
+            email=row.email,
+            outlet=row.outlet_slug,
+            language=row.language,
+            contacts=list(row.contacts),
+            message_id=row.message_id,
+            revision=row.revision,
+            embargo=row.embargo,
+            told_embargo=row.embargo,
+            seen_revision=row.revision,
+        )
+    later = session.execute(
+        select(Notice.kind, Notice.revision, Delivery.email, Delivery.embargo)
+        .join(Notice, Notice.id == Delivery.notice_id)
+        .where(
+            Notice.release_id == release.id,
+            Notice.kind.in_([K.MOVED.value, K.CORRECTION.value]),
+            Delivery.status == S.SENT.value,
+            Notice.id != (but_not or 0),
+        )
+        .order_by(Notice.revision)
+    ).all()
+    for kind, revision, email, embargo in later:
+        told = found.get(email)
+        if told is None:
+            continue
+        if kind == K.MOVED:
+            told.told_embargo = embargo
+        else:
+            told.seen_revision = max(told.seen_revision, revision)
+    return list(found.values())
+
+
+def _texts(session: Session, release: Release) -> dict[int, dict[str, list[str]]]:
+    """The text of every recorded revision: {revision: {language: [title, dateline, body]}}."""
+    return {
+        number: dict(texts)
+        for number, texts in session.execute(
+            select(ReleaseRevision.number, ReleaseRevision.texts).where(
+                ReleaseRevision.release_id == release.id
+            )
+        )
+    }
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """What changed in one language between the text a journalist saw and the text now."""
+
+    title: bool
+    dateline: bool
+    paragraphs: tuple[releases.ParagraphChange, ...]
+
+    def __bool__(self) -> bool:
+        return self.title or self.dateline or bool(self.paragraphs)
+
+
+def text_change(
+    texts: dict[int, dict[str, list[str]]], seen: int, release: Release, language: str
+) -> TextChange:
+    """What changed in `language` since revision `seen` (all of it when that text is unknown)."""
+    now = next((t for t in release.translations if t.language == language), None)
+    if now is None:
+        return TextChange(False, False, ())
+    before = texts.get(seen, {}).get(language)
+    if before is None:
+        before = ["", "", ""]
+    title, dateline, body = before
+    return TextChange(
+        title != now.title,
+        dateline != now.dateline,
+        tuple(releases.paragraph_changes(body, now.body)),
+    )
+
+
+def audience(
+    session: Session,
+    release: Release,
+    kind: NoticeKind,
+    but_not: int | None = None,
+) -> list[tuple[Original, TextChange | None]]:
+    """Who a notice of this kind goes to now, with (for a correction) what changed for them."""
+    found = originals(session, release, but_not)
+    if kind == K.MOVED:
+        return [(o, None) for o in found if o.told_embargo != release.embargo]
+    if kind == K.CORRECTION:
+        texts = _texts(session, release)
+        out: list[tuple[Original, TextChange | None]] = []
+        for o in found:
+            change = text_change(texts, o.seen_revision, release, o.language)
+            if change:
+                out.append((o, change))
+        return out
+    return [(o, None) for o in found]
+
+
+# When each kind may be built and sent -----------------------------------------------------
+
+
+def check_allowed(release: Release, kind: NoticeKind, now: dt.datetime, sending: bool) -> None:
+    """Refuse a notice that makes no sense now (see the table in the README)."""
+    if release.archived_at is not None:
+        releases.check_open(release, "sent")
+    if release.cancelled_at is not None and kind != K.CANCELLED:
+        raise BatchConflict(
+            f"release {release.slug} was cancelled (journalists were told not to publish);"
+            f" no {kind} notice can follow a cancellation; nothing was done",
+            hint=f"run: civic-contacts notice status {release.slug}",
+        )
+    lift = release.embargo
+    if kind in (K.MOVED, K.CANCELLED, K.REMINDER):
+        if lift is None:
+            what = {
+                K.MOVED: "a moved notice needs a new lift time",
+                K.CANCELLED: "a release without an embargo is public already and cannot be"
+                " cancelled by a notice",
+                K.REMINDER: "there is no lift to remind of",
+            }[kind]
+            raise BatchConflict(
+                f"release {release.slug} has no embargo: {what}; nothing was done",
+                hint="a lifted notice says the release is now public" if kind == K.MOVED else None,
+            )
+        if lift <= now:
+            raise EmbargoLifted(
+                f"the embargo of {release.slug} lifted at {lift:%Y-%m-%d %H:%M} UTC; a {kind}"
+                " notice is only sent before the lift; nothing was done",
+                hint=f"run: civic-contacts notice build {release.slug} --kind lifted --out DIR"
+                if kind != K.CANCELLED
+                else None,
+            )
+    if kind == K.LIFTED and sending and lift is not None and now < lift:
+        raise BatchConflict(
+            f"the embargo of {release.slug} lifts at {lift:%Y-%m-%d %H:%M} UTC; the lifted"
+            " notice is never sent before it; nothing was sent",
+            hint=f"schedule it: civic-contacts notice send {release.slug} --kind lifted"
+            f" --at {lift:%Y-%m-%dT%H:%M:%SZ}",
+        )
+
+
+def check_schedule(release: Release, kind: NoticeKind, at: dt.datetime) -> None:
+    """Refuse a send time that the kind does not allow (a reminder after the lift, a lift
+    notice before it)."""
+    lift = release.embargo
+    if lift is None:
+        return
+    if kind in (K.MOVED, K.CANCELLED, K.REMINDER) and at >= lift:
+        raise BatchConflict(
+            f"{at:%Y-%m-%d %H:%M} UTC is at or after the lift ({lift:%Y-%m-%d %H:%M} UTC); a"
+            f" {kind} notice is only sent before it; nothing was scheduled"
+        )
+    if kind == K.LIFTED and at < lift:
+        raise BatchConflict(
+            f"{at:%Y-%m-%d %H:%M} UTC is before the lift ({lift:%Y-%m-%d %H:%M} UTC); the"
+            " lifted notice is never sent before it; nothing was scheduled",
+            hint=f"use --at {lift:%Y-%m-%dT%H:%M:%SZ} or later",
+        )
+
+
+def check_scheduled(
+    session: Session, release: str, kind: NoticeKind | str, at: dt.datetime, settings: Settings
+) -> None:
+    """Refuse, before waiting, a scheduled send that could not go at `at`: a time the kind
+    does not allow, or a notice not built for the release's current revision."""
+    kind = parse_kind(kind) if isinstance(kind, str) else kind
+    check_identity(session, settings, "scheduled")
+    found = releases.get_release(session, release)
+    check_allowed(found, kind, utcnow(), sending=False)
+    check_schedule(found, kind, at)
+    if _current(session, found, kind) is None:
+        raise BatchConflict(
+            f"no {kind} notice of {found.slug} was built for revision {found.revision};"
+            " nothing was scheduled",
+            hint=f"run: civic-contacts notice build {found.slug} --kind {kind} --out DIR",
+        )
+
+
+# Planning -----------------------------------------------------------------------------------
+
+
+def _current(session: Session, release: Release, kind: NoticeKind) -> Notice | None:
+    return session.scalar(
+        select(Notice).where(
+            Notice.release_id == release.id,
+            Notice.kind == kind.value,
+            Notice.revision == release.revision,
+        )
+    )
+
+
+def _latest(session: Session, release: Release, kind: NoticeKind) -> Notice | None:
+    return session.scalar(
+        select(Notice)
+        .where(Notice.release_id == release.id, Notice.kind == kind.value)
+        .order_by(Notice.revision.desc())
+        .limit(1)
+    )
+
+
+def withdraw(session: Session, release: Release, now: dt.datetime) -> None:
+    """Cancel the release: a revision of its own; its unsent messages and the unsent messages
+    of its other notices are cancelled; the calendar entry's SEQUENCE rises."""
+    release.cancelled_at = now
+    release.embargo_sequence += 1
+    release.revision += 1
+    session.flush()
+    releases.record_revision(
+        session,
+        release,
+        releases.Changes(summary=["cancelled: journalists told not to publish"], cancelled=True),
+        now,
+    )
+    pending = session.scalars(
+        select(Delivery.id).where(
+            Delivery.release_id == release.id, Delivery.status == S.PENDING.value
+        )
+    ).all()
+    move(session, pending, S.PENDING, S.CANCELLED)
+
+
+def plan_notice(
+    session: Session,
+    release: Release,
+    notice: Notice,
+    kind: NoticeKind,
+    identity: Identity,
+    now: dt.datetime,
+) -> BatchPlan:
+    """One planned message per journalist in the notice's audience."""
+    people = audience(session, release, kind, but_not=notice.id)
+    outlets = {o.slug: o for o in registry.list_outlets(session)}
+    views, cards = _contact_views(session, identity.organisation)
+    by_name = {view.name: (contact_id, view) for contact_id, view in views.items()}
+    names = {
+        j.id: j.name
+        for j in session.scalars(
+            select(Journalist).where(
+                Journalist.id.in_([o.journalist_id for o, _c in people if o.journalist_id])
+            )
+        )
+    }
+    texts = {t.language: (t.title, t.dateline, t.body) for t in release.translations}
+    existing = {
+        email: built_at
+        for email, built_at in session.execute(
+            select(Delivery.email, Delivery.built_at).where(BatchKey(release.id, notice.id).where())
+        )
+    }
+    lift = release.embargo
+    if kind == K.LIFTED or (kind == K.CORRECTION and (lift is None or lift <= now)):
+        shown: dt.datetime | None = None
+    else:
+        shown = lift
+    secret = signing_secret()
+    domain = identity.message_id_domain or domain_of(identity.from_address)
+    plan = BatchPlan(release=release, embargo=shown)
+    summaries: dict[tuple[str, str], OutletSummary] = {}
+    for original, _change in people:
+        outlet = outlets.get(original.outlet)
+        key = (original.outlet, original.language)
+        summary = summaries.get(key)
+        if summary is None:
+            summary = OutletSummary(
+                original.outlet,
+                outlet.name if outlet else original.outlet,
+                outlet.country if outlet else "",
+                original.language,
+                False,
+                0,
+                tuple(original.contacts),
+            )
+            summaries[key] = summary
+        summary.recipients += 1
+    plan.outlets = list(summaries.values())
+    plan.count = len(people)
+    slug, sequence, revision = release.slug, release.embargo_sequence, release.revision
+    link = release.link
+
+    def make() -> Iterator[PlannedMessage]:
+        variants: dict[Any, Variant] = {}
+        for original, change in people:
+            outlet = outlets.get(original.outlet)
+            zone = outlet.timezone if outlet else "UTC"
+            outlet_name = outlet.name if outlet else original.outlet
+            language = original.language if original.language in texts else next(iter(texts))
+            chosen = [by_name[n] for n in original.contacts if n in by_name]
+            key = (
+                language,
+                original.outlet,
+                tuple(c for c, _v in chosen),
+                original.embargo,
+                change,
+            )
+            variant = variants.get(key)
+            if variant is None:
+                title, dateline, body = texts[language]
+                variant = Variant(
+                    release_slug=slug,
+                    language=language,
+                    title=title,
+                    dateline=dateline,
+                    body_markdown=body,
+                    embargo=shown,
+                    embargo_sequence=sequence,
+                    outlet_name=outlet_name,
+                    outlet_timezone=zone,
+                    contacts=tuple(v for _c, v in chosen),
+                    vcard="".join(cards[c] for c, _v in chosen),
+                    organisation=identity.organisation,
+                    from_name=identity.from_name,
+                    from_address=identity.from_address,
+                    notice=NoticeContext(
+                        kind=kind.value,
+                        lift=lift,
+                        previous_lift=original.told_embargo,
+                        moment=now,
+                        link=link,
+                        title_changed=bool(change and change.title),
+                        dateline_changed=bool(change and change.dateline),
+                        changes=tuple(
+                            (c.kind, c.number, c.text)
+                            for c in (change.paragraphs if change else ())
+                        ),
+                    ),
+                )
+                variants[key] = variant
+            token = make_token(secret, original.email)
+            recipient = Recipient(
+                name=names.get(original.journalist_id or 0, ""),
+                email=original.email,
+                message_id=message_id(f"{slug}.{kind.value}.{revision}", original.email, domain),
+                date=existing.get(original.email) or now,
+                unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
+                unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
+                if token and identity.unsubscribe_base_url
+                else None,
+                in_reply_to=original.message_id,
+            )
+            yield PlannedMessage(
+                journalist_id=original.journalist_id or 0,
+                revision=revision,
+                outlet=original.outlet,
+                variant=variant,
+                recipient=recipient,
+                reply_to=variant.contacts[0] if variant.contacts else None,
+                contact_names=tuple(v.name for _c, v in chosen),
+                fallback=False,
+                path=f"{original.outlet}/{file_name(original.email)}",
+            )
+
+    plan.make = make
+    return plan
+
+
+def _open_notice(
+    session: Session,
+    release: Release,
+    kind: NoticeKind,
+    identity: Identity,
+    options: BuildOptions,
+    outbox: Path | None,
+    now: dt.datetime,
+) -> Notice:
+    """The notice of this kind for the release's current revision, created when new; pending
+    messages of the same kind for older revisions are cancelled."""
+    notice = _current(session, release, kind)
+    if notice is None:
+        notice = Notice(
+            release_id=release.id,
+            kind=kind.value,
+            revision=release.revision,
+            sequence=release.embargo_sequence,
+            from_name=identity.from_name,
+            from_address=identity.from_address,
+            created_at=now,
+            built_at=now,
+        )
+        session.add(notice)
+    notice.templates = str(options.templates.resolve()) if options.templates else None
+    notice.outbox = str(outbox) if outbox is not None else notice.outbox
+    notice.from_name = identity.from_name
+    notice.from_address = identity.from_address
+    notice.built_at = now
+    session.flush()
+    older = session.scalars(
+        select(Delivery.id)
+        .join(Notice, Notice.id == Delivery.notice_id)
+        .where(
+            Notice.release_id == release.id,
+            Notice.kind == kind.value,
+            Notice.revision < release.revision,
+            Delivery.status == S.PENDING.value,
+        )
+    ).all()
+    move(session, older, S.PENDING, S.CANCELLED)
+    return notice
+
+
+def _release(session: Session, slug: str) -> Release:
+    lock_release(session, slug)
+    return releases.get_release(session, slug)
+
+
+@dataclass
+class NoticeReport(BuildReport):
+    """What `build_notice` did (or would do)."""
+
+    kind: str = ""
+    revision: int = 0
+    withdrawn: bool = False
+
+
+def build_notice(
+    session: Session,
+    release: str,
+    kind: NoticeKind | str,
+    outbox: Path | None,
+    options: BuildOptions,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> NoticeReport:
+    """Plan, render and record a notice of the release for its current revision and write
+    its outbox (with preview.html), in the session's transaction (the caller commits).
+
+    Building `cancelled` withdraws the release (see the module's notes). With
+    `options.dry_run` nothing is written, and the session is rolled back at the end.
+    """
+    kind = parse_kind(kind) if isinstance(kind, str) else kind
+    now = options.now or utcnow()
+    check_identity(session, settings, "built" if not options.dry_run else "checked")
+    found = _release(session, release)
+    check_allowed(found, kind, now, sending=False)
+    identity = Identity.from_settings(settings)
+    withdrawn = False
+    if kind == K.CANCELLED and found.cancelled_at is None:
+        if not originals(session, found):
+            raise BatchConflict(
+                f"nobody was sent {found.slug} yet, so there is nobody to tell; nothing was done",
+                hint=f"to stop it, remove it: civic-contacts release remove {found.slug}",
+            )
+        withdrawn = True
+        withdraw(session, found, now)
+    if options.templates is None:
+        # The release's own templates, so the notice looks like what the journalist got.
+        options = replace(options, templates=built_with(session, found, settings)[0].templates)
+    notice = _open_notice(session, found, kind, identity, options, outbox, now)
+    renderer = Renderer(options.templates or settings.templates)
+    plan = plan_notice(session, found, notice, kind, identity, now)
+    assembler = Assembler(renderer)
+    book = Reconciler(session, found, dry_run=options.dry_run, key=BatchKey(found.id, notice.id))
+    tick = progress or (lambda done, total: None)
+    box = None if options.dry_run or outbox is None else Outbox(outbox)
+    written = 0
+    try:
+        for planned in plan.messages():
+            built = render_message(planned, assembler)
+            book.record(built)
+            if box is not None:
+                box.add(
+                    built,
+                    False,
+                    functools.partial(assembler.html_for, planned.variant, planned.recipient),
+                )
+            written += 1
+            if written % 50 == 0:
+                tick(written, plan.count)
+        tick(written, plan.count)
+        recorded = book.finish()
+        if box is not None:
+            box.commit(render_preview(renderer, plan, box))
+    except BaseException:
+        if box is not None:
+            box.abandon()
+        raise
+    key = BatchKey(found.id, notice.id)
+    if options.dry_run:
+        pending = recorded.added + recorded.rerendered + recorded.unchanged
+        session.rollback()  # the notice row and the withdrawal were only for planning
+    else:
+        pending = counts(session, key)[S.PENDING]
+    return NoticeReport(
+        release=found.slug,
+        outbox=box.folder if box else None,
+        messages=written,
+        outlets=len({o.slug for o in plan.outlets}),
+        recorded=recorded,
+        pending=pending,
+        dry_run=options.dry_run,
+        kind=kind.value,
+        revision=found.revision,
+        withdrawn=withdrawn,
+    )
+
+
+def prepare_notice_send(
+    session: Session,
+    release: str,
+    kind: NoticeKind,
+    settings: Settings,
+    dry_run: bool,
+    now: dt.datetime,
+) -> SendPlan:
+    """Get the notice for the release's current revision ready to send: its audience is worked
+    out again (someone suppressed since is cancelled) and every unsent message rendered now."""
+    check_identity(session, settings, "sent")
+    found = _release(session, release)
+    check_allowed(found, kind, now, sending=True)
+    notice = _current(session, found, kind)
+    if notice is None:
+        latest = _latest(session, found, kind)
+        problem = (
+            f"the {kind} notice of {found.slug} was built for revision {latest.revision}, and"
+            f" the release is now at revision {found.revision}"
+            if latest is not None
+            else f"no {kind} notice of {found.slug} was built for revision {found.revision}"
+        )
+        raise BatchConflict(
+            f"{problem}; nothing was sent",
+            hint=f"run: civic-contacts notice build {found.slug} --kind {kind} --out DIR"
+            " (then check the preview)",
+        )
+    configured = Identity.from_settings(settings)
+    if (notice.from_name, notice.from_address) != (configured.from_name, configured.from_address):
+        raise BatchConflict(
+            f"the {kind} notice of {found.slug} was built From {notice.from_name}"
+            f" <{notice.from_address}>, and the config now says {configured.from_name}"
+            f" <{configured.from_address}>; nothing was sent",
+            hint=f"run: civic-contacts notice build {found.slug} --kind {kind} --out DIR",
+        )
+    identity = replace(configured, from_name=notice.from_name, from_address=notice.from_address)
+    renderer = Renderer(Path(notice.templates) if notice.templates else settings.templates)
+    plan = plan_notice(session, found, notice, kind, identity, now)
+    assembler = Assembler(renderer)
+    key = BatchKey(found.id, notice.id)
+    book = Reconciler(session, found, dry_run=dry_run, key=key)
+    listing: list[tuple[str, str, str, str]] = []
+    for planned in plan.messages():
+        email = planned.recipient.email
+        status = book.existing.get(email, (0, S.PENDING))[1]
+        if status in (S.PENDING, S.CANCELLED):
+            # Rendered now: a reminder counts down from this moment.
+            book.record(render_message(planned, assembler))
+            if dry_run:
+                listing.append(
+                    (planned.outlet, email, planned.variant.language, planned.recipient.message_id)
+                )
+        else:
+            book.knows(email)
+    recorded = book.finish()
+    found_counts = counts(session, key)
+    if dry_run:
+        found_counts[S.PENDING] = len(listing)
+    return SendPlan(
+        key=key,
+        slug=found.slug,
+        embargo=plan.embargo,
+        recipients=plan.count,
+        outlets=len({o.slug for o in plan.outlets}),
+        counts=found_counts,
+        from_address=identity.from_address,
+        warnings=[],
+        source=MessageSource(plan, assembler),
+        recorded=recorded,
+        listing=listing,
+        not_before=found.embargo if kind == K.LIFTED else None,
+        what=f"{kind} notice",
+    )
+
+
+# Where the notices stand, and which are due -------------------------------------------------
+
+
+@dataclass
+class NoticeStatus:
+    """One notice: its kind, revision, counts by status, and whether a newer one replaced it."""
+
+    kind: str
+    revision: int
+    counts: dict[str, int]
+    built_at: dt.datetime
+    outbox: str | None
+    current: bool
+
+    def as_json(self) -> dict[str, Any]:
+        """{kind, revision, current, built_at, outbox, total, pending, ..., in_progress}."""
+        return {
+            "kind": self.kind,
+            "revision": self.revision,
+            "current": self.current,
+            "built_at": self.built_at.isoformat(),
+            "outbox": self.outbox,
+            "total": sum(self.counts.values()),
+            **self.counts,
+            "in_progress": self.counts[S.CLAIMED],
+        }
+
+
+@dataclass
+class Due:
+    """A notice the release needs now, and how many journalists it would reach."""
+
+    kind: str
+    journalists: int
+    reason: str
+    command: str
+
+
+@dataclass
+class NoticesOverview:
+    """The release's notices and what is due."""
+
+    release: str
+    revision: int
+    sent: int
+    cancelled: bool
+    notices: list[NoticeStatus] = field(default_factory=list)
+    due: list[Due] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """{release, revision, sent, cancelled, notices: [...], due: [...]}."""
+        return {
+            "release": self.release,
+            "revision": self.revision,
+            "sent": self.sent,
+            "cancelled": self.cancelled,
+            "notices": [n.as_json() for n in self.notices],
+            "due": [d.__dict__ for d in self.due],
+        }
+
+
+def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Due]:
+    """What the journalists who were sent the release still need to be told."""
+    if release.cancelled_at is not None or release.archived_at is not None:
+        return []
+    due: list[Due] = []
+
+    def add(kind: NoticeKind, reason: str, people: int) -> None:
+        notice = _current(session, release, kind)
+        if notice is not None:
+            left = counts(session, BatchKey(release.id, notice.id))
+            if not left[S.PENDING] and not left[S.CANCELLED]:
+                return
+        due.append(
+            Due(
+                kind.value,
+                people,
+                reason,
+                f"civic-contacts notice build {release.slug} --kind {kind} --out DIR",
+            )
+        )
+
+    lift = release.embargo
+    moved = audience(session, release, K.MOVED, but_not=_id(_current(session, release, K.MOVED)))
+    if moved:
+        if lift is not None and lift > now:
+            add(
+                K.MOVED,
+                f"they were given another lift time than {lift:%Y-%m-%d %H:%M} UTC",
+                len(moved),
+            )
+        else:
+            add(K.LIFTED, "their embargo was lifted or removed early", len(moved))
+    corrected = audience(
+        session, release, K.CORRECTION, but_not=_id(_current(session, release, K.CORRECTION))
+    )
+    if corrected:
+        add(
+            K.CORRECTION,
+            "the text in their language changed since they were sent it",
+            len(corrected),
+        )
+    return due
+
+
+def _id(notice: Notice | None) -> int | None:
+    return notice.id if notice is not None else None
+
+
+def notices_overview(
+    session: Session, release: str, now: dt.datetime | None = None
+) -> NoticesOverview:
+    """The release's notices with counts, and the notices now due."""
+    found = releases.get_release(session, release)
+    sent = counts(session, BatchKey(found.id))[S.SENT]
+    overview = NoticesOverview(found.slug, found.revision, sent, found.cancelled_at is not None)
+    latest: dict[str, int] = {}
+    rows = list(
+        session.scalars(
+            select(Notice).where(Notice.release_id == found.id).order_by(Notice.revision, Notice.id)
+        )
+    )
+    for notice in rows:
+        latest[notice.kind] = max(latest.get(notice.kind, 0), notice.revision)
+    for notice in rows:
+        overview.notices.append(
+            NoticeStatus(
+                kind=notice.kind,
+                revision=notice.revision,
+                counts=counts(session, BatchKey(found.id, notice.id)),
+                built_at=notice.built_at,
+                outbox=notice.outbox,
+                current=notice.revision == latest[notice.kind],
+            )
+        )
+    overview.due = due_notices(session, found, now or utcnow())
+    return overview
+
+
+def audit_rows(session: Session, release: str, kind: NoticeKind) -> list[dict[str, Any]]:
+    """One row per recipient of the current notice of this kind (for scripts and tests)."""
+    found = releases.get_release(session, release)
+    notice = _latest(session, found, kind)
+    if notice is None:
+        return []
+    return [
+        {
+            "email": d.email,
+            "status": d.status,
+            "message_id": d.message_id,
+            "in_reply_to": d.in_reply_to,
+            "revision": d.revision,
+            "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+        }
+        for d in session.scalars(
+            select(Delivery).where(BatchKey(found.id, notice.id).where()).order_by(Delivery.email)
+        )
+    ]
