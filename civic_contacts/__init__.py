@@ -8,6 +8,13 @@ A release's batch lives through four calls, each taking a session first:
     send_batch(session, release, smtp, SendOptions(), settings)       # each message exactly once
     batch_status(session, release)                                   # where it stands
 
+When the release changes after the send, follow-ups go to exactly those who were sent it:
+
+    update_release(session, read files...)                            # a new revision
+    build_notice(session, release, "moved", outbox, BuildOptions(), settings)
+    send_notice(session, release, "moved", smtp, SendOptions(), settings)
+    notices_overview(session, release)                                # notices and what is due
+
 See README.md, "Use as a library".
 """
 
@@ -28,8 +35,17 @@ if TYPE_CHECKING:
     from civic_contacts.demo import load_demo_data
     from civic_contacts.errors import CivicContactsError
     from civic_contacts.migrations import ensure_schema, upgrade
+    from civic_contacts.notices import NoticeKind, NoticeReport, build_notice, notices_overview
     from civic_contacts.phones import ParsedPhone, parse_phone, parse_phones
-    from civic_contacts.send import SendOptions, SendReport, TestSent, send_batch, send_test
+    from civic_contacts.releases import add_release, read_release_file, update_release
+    from civic_contacts.send import (
+        SendOptions,
+        SendReport,
+        TestSent,
+        send_batch,
+        send_notice,
+        send_test,
+    )
     from civic_contacts.smtp import SmtpSettings
 
 # Loaded on first use, so that `import civic_contacts` (and `civic-contacts --help`) stays quick.
@@ -49,6 +65,13 @@ _HOME = {
     "CivicContactsError": "errors",
     "ensure_schema": "migrations",
     "upgrade": "migrations",
+    "NoticeKind": "notices",
+    "NoticeReport": "notices",
+    "build_notice": "notices",
+    "notices_overview": "notices",
+    "add_release": "releases",
+    "read_release_file": "releases",
+    "update_release": "releases",
     "ParsedPhone": "phones",
     "parse_phone": "phones",
     "parse_phones": "phones",
@@ -56,6 +79,7 @@ _HOME = {
     "SendReport": "send",
     "TestSent": "send",
     "send_batch": "send",
+    "send_notice": "send",
     "send_test": "send",
     "SmtpSettings": "smtp",
 }
@@ -76,24 +100,32 @@ __all__ = [
     "BuildReport",
     "CivicContactsError",
     "DeliveryStatus",
+    "NoticeKind",
+    "NoticeReport",
     "ParsedPhone",
     "SendOptions",
     "SendReport",
     "Settings",
     "SmtpSettings",
     "TestSent",
+    "add_release",
     "batch_status",
     "build_batch",
+    "build_notice",
     "ensure_schema",
     "load_demo_data",
     "load_settings",
     "make_engine",
     "normalise_email",
+    "notices_overview",
     "parse_phone",
     "parse_phones",
+    "read_release_file",
     "send_batch",
+    "send_notice",
     "send_test",
     "session_factory",
+    "update_release",
     "upgrade",
 ]
 __version__ = "0.1.0"

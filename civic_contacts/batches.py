@@ -679,11 +679,12 @@ def build_batch(
     )
 
 
-def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox) -> str:
+def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox, what: str = "") -> str:
     """The self-contained preview page: warnings, outlets, and each message variant."""
     release = plan.release
     template = renderer.env.get_template("preview.html")
     return template.render(
+        what=what,
         release=release,
         titles=[(t.language, t.title) for t in release.translations],
         embargo=plan.embargo,

@@ -607,7 +607,7 @@ def build_notice(
         tick(written, plan.count)
         recorded = book.finish()
         if box is not None:
-            box.commit(render_preview(renderer, plan, box))
+            box.commit(render_preview(renderer, plan, box, f"the {kind} notice of {found.slug}"))
     except BaseException:
         if box is not None:
             box.abandon()

@@ -124,7 +124,7 @@ def send_batch(
     plan = batches.prepare_send(
         session, release, settings, options.after_embargo, options.dry_run, now
     )
-    return _send(session, plan, transport, options, progress, confirm)
+    return _send(session, plan, now, transport, options, progress, confirm)
 
 
 def send_notice(
@@ -147,7 +147,7 @@ def send_notice(
     plan = notices.prepare_notice_send(
         session, release, notices.parse_kind(kind), settings, options.dry_run, now
     )
-    return _send(session, plan, transport, options, progress, confirm)
+    return _send(session, plan, now, transport, options, progress, confirm)
 
 
 def wait_until(
@@ -169,13 +169,13 @@ def wait_until(
 def _send(
     session: Session,
     plan: SendPlan,
+    now: dt.datetime,
     transport: SmtpSettings,
     options: SendOptions,
     progress: Progress | None,
     confirm: Confirm | None,
 ) -> SendReport:
     """Run a prepared plan: preflight the server, confirm, then send with N workers."""
-    now = options.clock()
     report = SendReport(release=plan.slug, plan=plan, dry_run=options.dry_run)
     if options.dry_run:
         session.rollback()

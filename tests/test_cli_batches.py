@@ -459,7 +459,7 @@ def test_a_release_edited_after_building_is_rebuilt_before_it_is_sent(
     with the command that gets out; `batch build` re-renders them and the send goes."""
     sink, port = smtp_server
     edited = release_with(tmp_path, demo, "Sahel: corrected figures")
-    assert "updated (revision 2;" in demo("release", "add", str(edited)).stderr
+    assert "revision 2" in demo("release", "update", str(edited)).stderr
     refused = demo("batch", "send", "sahel-civilians", *smtp(port), "--yes", expect=2)
     assert "rendered from an older revision" in refused.stderr
     assert "hint: run: civic-contacts batch build sahel-civilians --out DIR" in refused.stderr

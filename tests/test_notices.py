@@ -458,3 +458,76 @@ def test_khal_moves_the_event_instead_of_adding_one(demo, smtp_server, tmp_path:
     lines = [line for line in listed.splitlines() if "Embargo" in line or "embargo" in line]
     assert len(lines) == 1, listed
     assert lines[0].startswith(new_lift.strftime("%Y-%m-%d %H:%M")), listed
+
+
+def test_a_notice_for_an_older_revision_is_refused(demo, smtp_server, tmp_path: Path) -> None:
+    """Built for revision 2, then the embargo moves again: sending the old notice is refused
+    with the command that builds the current one; building it cancels the old one's messages."""
+    sink, port = smtp_server
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--limit", "4", "--yes", expect=1)
+    lift = embargo_of(demo)
+    for days in (1, 2):
+        stamp = (lift + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        demo("release", "update", str(release_file(tmp_path, demo, "en", stamp)))
+        if days == 1:
+            demo(
+                "notice",
+                "build",
+                "sahel-civilians",
+                "--kind",
+                "moved",
+                "--out",
+                str(tmp_path / "m"),
+            )
+    refused = demo(
+        "notice", "send", "sahel-civilians", "--kind", "moved", *smtp(port), "--yes", expect=2
+    )
+    said = " ".join(refused.stderr.split())
+    assert "was built for revision 2, and the release is now at revision 3" in said
+    assert "hint: run: civic-contacts notice build sahel-civilians --kind moved" in said
+    status = json.loads(demo("notice", "status", "sahel-civilians", "--json").stdout)
+    assert [d["kind"] for d in status["due"]] == ["moved"] and status["due"][0]["journalists"] == 4
+    demo("notice", "build", "sahel-civilians", "--kind", "moved", "--out", str(tmp_path / "m"))
+    status = json.loads(demo("notice", "status", "sahel-civilians", "--json").stdout)
+    assert [
+        (n["revision"], n["current"], n["pending"], n["cancelled"]) for n in status["notices"]
+    ] == [
+        (2, False, 0, 4),
+        (3, True, 4, 0),
+    ]
+    sink.received.clear()
+    demo("notice", "send", "sahel-civilians", "--kind", "moved", *smtp(port), "--yes")
+    assert len(sink.received) == 4
+    assert all(".moved.3." in m["message_id"] for m in sink.received)
+
+
+def test_notices_need_a_sent_release_and_a_known_kind(demo, tmp_path: Path) -> None:
+    """Nothing sent yet: a cancellation has nobody to tell; an unknown kind is refused."""
+    nobody = demo(
+        "notice",
+        "build",
+        "sahel-civilians",
+        "--kind",
+        "cancelled",
+        "--out",
+        str(tmp_path / "x"),
+        "--yes",
+        expect=2,
+    )
+    assert "nobody was sent sahel-civilians yet" in nobody.stderr
+    assert not (tmp_path / "x").exists()
+    unknown = demo(
+        "notice",
+        "build",
+        "sahel-civilians",
+        "--kind",
+        "postponed",
+        "--out",
+        str(tmp_path / "x"),
+        expect=2,
+    )
+    assert "postponed" in unknown.stderr
+    built = demo(
+        "notice", "build", "sahel-civilians", "--kind", "reminder", "--out", str(tmp_path / "r")
+    )
+    assert "built 0 messages" in built.stderr

@@ -96,7 +96,8 @@ def test_files_must_agree(tmp_path: Path) -> None:
 
 
 def test_add_list_show_and_update(cli, data_dir: Path, tmp_path: Path) -> None:
-    """A release is added from its files, listed, shown, and updated when added again."""
+    """A release is added from its files, listed and shown; adding changed files is refused,
+    `release update` records a revision with what changed."""
     cli("office", "import", str(data_dir / "offices.csv"))
     en = release_file(tmp_path, "f.en.md")
     fr = release_file(tmp_path, "f.fr.md", lang='"fr"', title='"Inondations"')
@@ -108,13 +109,27 @@ def test_add_list_show_and_update(cli, data_dir: Path, tmp_path: Path) -> None:
     assert [(r["slug"], r["languages"]) for r in listed] == [("floods", ["en", "fr"])]
     moved_en = release_file(tmp_path, "g.en.md", embargo='"2031-03-11T00:01:00+02:00"')
     moved_fr = release_file(tmp_path, "g.fr.md", lang='"fr"', embargo='"2031-03-11T00:01:00+02:00"')
-    assert "updated" in cli("release", "add", str(moved_en), str(moved_fr)).stderr
+    refused = cli("release", "add", str(moved_en), str(moved_fr), expect=2).stderr
+    assert "already exists (revision 1, embargo 2031-03-10 00:01 UTC)" in refused
+    assert (
+        f"hint: to record a new revision run: civic-contacts release update {moved_en}" in refused
+    )
+    updated = cli("release", "update", str(moved_en), str(moved_fr)).stderr
+    assert "release floods: revision 2" in updated
+    assert "embargo moved later by 22 hours (2031-03-10 00:01 -> 2031-03-10 22:01 UTC)" in updated
+    assert "fr: title changed" in updated and "en:" not in updated
     shown = json.loads(cli("release", "show", "floods", "--json").stdout)
     assert shown["embargo"].startswith("2031-03-10T22:01:00")
     assert shown["embargo_sequence"] == 1 and shown["revision"] == 2
+    assert [(r["number"], r["changes"][0]) for r in shown["revisions"]] == [
+        (1, "created"),
+        (2, "embargo moved later by 22 hours (2031-03-10 00:01 -> 2031-03-10 22:01 UTC)"),
+    ]
     again = cli("release", "add", str(moved_en), str(moved_fr)).stderr
     assert "unchanged (revision 2;" in again
+    assert "unchanged (revision 2)" in cli("release", "update", str(moved_en)).stderr
     assert [t["title"] for t in shown["translations"]] == ["Floods", "Floods"]
+    assert "revisions:" in cli("release", "show", "floods").stdout
 
 
 def test_unknown_office_is_refused(cli, tmp_path: Path) -> None:
