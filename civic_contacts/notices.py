@@ -737,7 +737,8 @@ class NoticeStatus:
 
 @dataclass
 class Due:
-    """A notice the release needs now, and how many journalists it would reach."""
+    """A notice the release needs now, how many journalists it would reach, and why (the end
+    of "N journalists were sent the release ...")."""
 
     kind: str
     journalists: int
@@ -793,20 +794,16 @@ def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Du
     moved = audience(session, release, K.MOVED, but_not=_id(_current(session, release, K.MOVED)))
     if moved:
         if lift is not None and lift > now:
-            add(
-                K.MOVED,
-                f"they were given another lift time than {lift:%Y-%m-%d %H:%M} UTC",
-                len(moved),
-            )
+            add(K.MOVED, "with another lift time", len(moved))
         else:
-            add(K.LIFTED, "their embargo was lifted or removed early", len(moved))
+            add(K.LIFTED, "under an embargo since lifted or removed", len(moved))
     corrected = audience(
         session, release, K.CORRECTION, but_not=_id(_current(session, release, K.CORRECTION))
     )
     if corrected:
         add(
             K.CORRECTION,
-            "the text in their language changed since they were sent it",
+            "in a text that has changed since",
             len(corrected),
         )
     return due

@@ -108,7 +108,7 @@ def test_moved_correction_and_cancelled_reach_exactly_those_sent(
     updated = demo("release", "update", *map(str, files))
     said = " ".join(updated.stderr.split())
     assert "revision 2" in said and "embargo moved later by 2 days" in said
-    assert "moved notice due: 29 journalist(s) were sent the release" in said
+    assert "moved notice due: 29 journalist(s) were sent the release with another lift time" in said
     assert "notice build sahel-civilians --kind moved --out DIR" in said
 
     # A notice for nobody yet: send before build is refused with the command.

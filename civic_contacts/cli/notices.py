@@ -171,6 +171,21 @@ def status(
     if json:
         common.print_json(overview.as_json())
         return
+    if not overview.notices:
+        common.say(
+            f"no notices of {overview.release} yet (revision {overview.revision},"
+            f" {overview.sent} journalist(s) sent the release)"
+        )
+    else:
+        _notice_table(overview)
+    for item in overview.due:
+        common.say(
+            f"due: {item.kind} notice for {item.journalists:,} journalist(s) who were sent the"
+            f" release {item.reason}; run: {item.command}"
+        )
+
+
+def _notice_table(overview: notices.NoticesOverview) -> None:
     common.print_table(
         f"Notices of {overview.release} (revision {overview.revision},"
         f" {overview.sent} journalists sent the release"
@@ -186,8 +201,3 @@ def status(
             for n in overview.notices
         ],
     )
-    for item in overview.due:
-        common.say(
-            f"due: {item.kind} notice for {item.journalists:,} journalist(s) ({item.reason});"
-            f" run: {item.command}"
-        )

@@ -77,7 +77,7 @@ def update(
     for item in due:
         common.say(
             f"{item.kind} notice due: {item.journalists:,} journalist(s) were sent the release"
-            f" and {item.reason}; run: {item.command}"
+            f" {item.reason}; run: {item.command}"
         )
 
 
