@@ -145,7 +145,7 @@ class BatchPlan:
     @property
     def outlet_count(self) -> int:
         """Outlets that get at least one message."""
-        return sum(1 for o in self.outlets if o.recipients)
+        return len({o.slug for o in self.outlets if o.recipients})
 
 
 def message_id(slug: str, email: str, domain: str) -> str:

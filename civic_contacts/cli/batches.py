@@ -282,7 +282,7 @@ def print_send(report: send.SendReport, server: str) -> None:
         common.say(f"stopped: {report.stopped}")
     busy = f" ({final[S.CLAIMED]} being sent by another run)" if final[S.CLAIMED] else ""
     common.say(
-        f"sent {report.sent} now; release totals: {final[S.SENT]} sent, {final[S.FAILED]} failed,"
+        f"sent {report.sent} now; {plan.what} totals: {final[S.SENT]} sent, {final[S.FAILED]} failed,"
         f" {final[S.PENDING]} pending of {sum(final.values()) - final[S.CANCELLED]}{busy}"
     )
     # Messages another run holds are its to finish; anything else left over is a failure here.
