@@ -121,12 +121,16 @@ def parse_moment(text: str, what: str = "--at") -> dt.datetime:
     date, _sep, zone = value.rpartition(" ")
     if "/" in zone or zone in ("UTC", "GMT"):
         try:
-            local = dt.datetime.strptime(date.strip(), "%Y-%m-%d %H:%M")
-            return local.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
-        except ValueError:
-            pass
+            tz = ZoneInfo(zone)
         except Exception:  # an unknown zone name
             raise InputError(f'{what}: "{zone}" is not a time zone such as Africa/Niamey') from None
+        try:
+            local = dt.datetime.strptime(date.strip(), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise InputError(
+                f'{what}: "{date.strip()}" is not a date and time such as 2031-03-10 00:01'
+            ) from None
+        return local.replace(tzinfo=tz).astimezone(dt.UTC)
     try:
         moment = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
