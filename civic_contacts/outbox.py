@@ -145,17 +145,54 @@ def _body_of(html: str) -> str:
     return match.group(1) if match else html
 
 
+# Written into every outbox this tool makes. Only a folder holding it is ever replaced, and
+# only when it holds nothing but what the tool wrote there.
+MARKER = ".civic-contacts-outbox"
+MARKER_TEXT = "This folder is an outbox written by civic-contacts; a new build replaces it whole.\n"
+
+
 def _prepare(folder: Path) -> Path:
     folder = folder.expanduser().resolve()
-    if folder.exists() and (
-        not folder.is_dir() or (any(folder.iterdir()) and not (folder / "manifest.jsonl").exists())
-    ):
-        raise InputError(
-            f"{folder} exists and is not an outbox; nothing was written",
-            hint="choose an empty or new folder for --out",
-        )
+    if folder.exists():
+        if not folder.is_dir():
+            raise InputError(
+                f"{folder} exists and is not a folder; nothing was written",
+                hint="choose an empty or new folder for --out",
+            )
+        if any(folder.iterdir()):
+            _check_ours(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _check_ours(folder: Path) -> None:
+    """Refuse to replace a folder this tool did not make, or one holding files it did not write."""
+    if not (folder / MARKER).is_file():
+        raise InputError(
+            f"{folder} is not empty and was not made by civic-contacts; nothing was written",
+            hint="choose an empty or new folder for --out (an outbox is replaced whole)",
+        )
+    ours = {MARKER, "manifest.jsonl", "preview.html"}
+    try:
+        with open(folder / "manifest.jsonl", encoding="utf-8") as manifest:
+            for line in manifest:
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    ours.add(str(json.loads(line)["path"]))
+    except OSError:
+        pass
+    foreign = sorted(
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if not path.is_dir() and str(path.relative_to(folder)) not in ours
+    )
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise InputError(
+            f"{folder} holds files civic-contacts did not write ({shown}); nothing was written",
+            hint="move them out of the outbox, or choose another folder for --out",
+        )
 
 
 class Outbox:
@@ -177,6 +214,7 @@ class Outbox:
         self.max_preview_variants = max_preview_variants
         self.messages = 0
         self.variants: dict[int, PreviewVariant] = {}
+        (self.building / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self.writer = FileWriter(self.building)
         self.manifest = open(self.building / "manifest.jsonl", "w", encoding="utf-8")  # noqa: SIM115
 
@@ -240,7 +278,7 @@ def _remove_leftovers(folder: Path) -> None:
         return
     for path in folder.parent.glob(f".{glob.escape(folder.name)}.*-*"):
         match = _LEFTOVER.fullmatch(path.name)
-        if match is None or match["name"] != folder.name or not path.is_dir():
+        if match is None or match["name"] != folder.name or not (path / MARKER).is_file():
             continue
         pid = int(match["pid"])
         try:

@@ -55,7 +55,7 @@ def parse_embargo(value: Any, where: str) -> dt.datetime | None:
     """An embargo instant in UTC, or None for "none"; naive times are refused."""
     if isinstance(value, str):
         text = value.strip()
-        if text.lower() in ("none", ""):
+        if text.lower() == "none":
             return None
         try:
             instant = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
@@ -74,6 +74,19 @@ def parse_embargo(value: Any, where: str) -> dt.datetime | None:
             f'{where}, embargo: "{value}" has no offset; say Z or +01:00 so the instant is exact'
         )
     return instant.astimezone(dt.UTC)
+
+
+def _required_embargo(meta: dict[str, Any], where: str) -> dt.datetime | None:
+    """The embargo must be said in every file: a forgotten line must never mean "publish now"."""
+    if "embargo" not in meta:
+        raise InvalidRelease(
+            f'{where}, embargo: missing; give the lift (embargo = "2031-03-10T00:01:00Z") or'
+            ' say embargo = "none" for a release that is not under embargo'
+        )
+    value = meta["embargo"]
+    if isinstance(value, str) and not value.strip():
+        raise InvalidRelease(f'{where}, embargo: empty; give the lift or "none"')
+    return parse_embargo(value, where)
 
 
 def read_release_file(path: Path) -> ReleaseFile:
@@ -132,7 +145,7 @@ def read_release_file(path: Path) -> ReleaseFile:
         language=field("lang", string(check_language)),
         office=field("office", string(check_code)),
         concerns=field("concerns", countries, required=False) or [],
-        embargo=parse_embargo(meta.get("embargo", "none"), where),
+        embargo=_required_embargo(meta, where),
         title=field("title", string(lambda v: check_text(v, "title", max_length=300))),
         dateline=field(
             "dateline", string(lambda v: check_text(v, "dateline", False, 200)), required=False

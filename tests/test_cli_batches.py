@@ -305,8 +305,28 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_outbox(demo, tmp_path: Pat
     other.mkdir()
     (other / "thesis.txt").write_text("precious", encoding="utf-8")
     result = demo("batch", "build", "sahel-civilians", "--out", str(other), expect=2)
-    assert "is not an outbox" in result.stderr
+    assert "was not made by civic-contacts; nothing was written" in result.stderr
     assert (other / "thesis.txt").read_text() == "precious"
+
+
+def test_a_folder_is_replaced_only_when_the_tool_made_it(demo, tmp_path: Path) -> None:
+    """A folder holding a `manifest.jsonl` of someone else's is not an outbox; an outbox into
+    which a person put a file of their own is not replaced; the files are all kept."""
+    lookalike = tmp_path / "source"
+    (lookalike / "src").mkdir(parents=True)
+    (lookalike / "manifest.jsonl").write_text('{"path": "src/main.c"}\n', encoding="utf-8")
+    (lookalike / "src" / "main.c").write_text("int main;", encoding="utf-8")
+    refused = demo("batch", "build", "sahel-civilians", "--out", str(lookalike), expect=2)
+    assert "was not made by civic-contacts" in refused.stderr
+    assert (lookalike / "src" / "main.c").read_text() == "int main;"
+    out = tmp_path / "out"  # the demo's own outbox
+    assert (out / ".civic-contacts-outbox").is_file()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    kept = demo("batch", "build", "sahel-civilians", "--out", str(out), expect=2)
+    assert "holds files civic-contacts did not write (notes.txt)" in kept.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+    (out / "notes.txt").unlink()
+    demo("batch", "build", "sahel-civilians", "--out", str(out))
 
 
 def test_a_build_removes_what_a_killed_build_left_beside_the_outbox(demo, tmp_path: Path) -> None:
@@ -325,9 +345,14 @@ def test_a_build_removes_what_a_killed_build_left_beside_the_outbox(demo, tmp_pa
     for name in names.values():
         (tmp_path / name).mkdir()
         (tmp_path / name / "a.eml").write_bytes(b"x")
+        (tmp_path / name / ".civic-contacts-outbox").write_text("x")
+    unmarked = tmp_path / f".out.building-{dead}-zz"  # the name of ours, but no marker: kept
+    unmarked.mkdir()
+    (unmarked / "a.txt").write_bytes(b"x")
     demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
     left = {key for key, name in names.items() if (tmp_path / name).exists()}
     assert left == {"alive_building", "other_outbox", "not_ours"}
+    assert (unmarked / "a.txt").exists()
     assert (tmp_path / "out" / "manifest.jsonl").exists()
 
 

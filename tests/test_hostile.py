@@ -83,7 +83,7 @@ def test_release_title_with_newline_is_refused(demo, tmp_path: Path) -> None:
     """A title with a line break (possible in TOML) is refused with the file and key."""
     release = tmp_path / "bad.en.md"
     release.write_text(
-        '+++\nslug = "bad"\nlang = "en"\noffice = "the-hague"\n'
+        '+++\nslug = "bad"\nlang = "en"\noffice = "the-hague"\nembargo = "none"\n'
         'title = "Hi\\r\\nBcc: spy@example.net"\n+++\nBody.\n',
         encoding="utf-8",
     )

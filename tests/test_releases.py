@@ -58,6 +58,11 @@ def test_toml_datetime_literal_is_read(tmp_path: Path) -> None:
         ({"lang": '"xx"'}, 'a.md, lang: "xx" is not a known language code'),
         ({"concerns": '["ZZ"]'}, 'a.md, concerns: "ZZ" is not an ISO 3166'),
         ({"embargo": '"tomorrow"'}, 'a.md, embargo: "tomorrow" is not an RFC 3339 time'),
+        (
+            {"embargo": "DROP"},
+            'a.md, embargo: missing; give the lift (embargo = "2031-03-10T00:01:00Z")',
+        ),
+        ({"embargo": '""'}, 'a.md, embargo: empty; give the lift or "none"'),
         ({"colour": '"red"'}, "a.md, colour: unknown key"),
     ],
 )
