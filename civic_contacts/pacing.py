@@ -1,4 +1,5 @@
-"""The send rate: at most N messages reach the server in any one-second window."""
+"""The send rate: at most N messages reach the server in any one-second window (below one
+per second: at most one in any 1/N seconds)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ class RateLimiter:
 
     def __init__(self, rate: float | None, margin: float = 0.05) -> None:
         self.rate = rate
-        self.window = 1.0 + margin
+        # Below one per second, one message per 1/rate seconds (0.2: one every 5 seconds).
+        self.window = (1.0 if not rate or rate >= 1 else 1.0 / rate) + margin
         self.capacity = max(1, int(rate)) if rate else 0
         self.ended: deque[float] = deque()
         self.in_flight = 0

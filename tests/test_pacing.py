@@ -47,3 +47,15 @@ def test_rate_limiter_holds_at_the_server_whatever_the_delay() -> None:
     landed.sort()
     assert len(landed) == 40
     assert max(sum(1 for t in landed[i:] if t - s < 1.0) for i, s in enumerate(landed)) <= 10
+
+
+def test_rates_below_one_per_second_are_honoured() -> None:
+    """0.8 per second: each message starts at least 1.25 s after the previous one ended."""
+    limiter = RateLimiter(0.8)
+    stamps = []
+    for _ in range(3):
+        limiter.acquire()
+        stamps.append(time.monotonic())
+        limiter.release()
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert min(gaps) >= 1.25
