@@ -7,6 +7,7 @@ a `ConnectFailed`, so a run can stop at once instead of trying every message aga
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import smtplib
@@ -35,6 +36,8 @@ class SmtpSettings:
     dkim_key: bytes | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    # A password over an unencrypted connection must be asked for by name.
+    allow_plaintext_auth: bool = False
 
     def __repr__(self) -> str:  # the password never appears in logs or tracebacks
         return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
@@ -73,6 +76,7 @@ class SmtpConnection:
         """Connect, secure and authenticate: `Unreachable` when the server cannot be reached,
         `SendError` when TLS or the login fails."""
         s = self.settings
+        check_plaintext_auth(s)
         try:
             if s.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -212,16 +216,40 @@ def _cause(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
+def check_plaintext_auth(settings: SmtpSettings) -> None:
+    """Refuse to send a password over a connection without TLS unless asked by name."""
+    if settings.security == "none" and settings.user and not settings.allow_plaintext_auth:
+        raise ConfigError(
+            f"refusing to send the password of {settings.user} over an unencrypted connection"
+            f" to {settings.host}:{settings.port} (--security none); nothing was sent",
+            hint="use --security starttls or ssl; on a trusted local relay only,"
+            " pass --allow-plaintext-auth",
+        )
+
+
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
-    """AUTH with one mechanism: a 535 means wrong credentials, and trying the next mechanism
-    only makes some servers wait for an answer that never comes."""
-    smtp.user, smtp.password = user, password
+    """AUTH with one mechanism, the credentials in UTF-8 (RFC 4616): a 535 means wrong
+    credentials, and trying the next mechanism only makes some servers wait for an answer
+    that never comes."""
+    if not smtp.has_extn("auth"):
+        raise SendError(
+            f"the server does not offer AUTH, so --user {user} cannot log in",
+            hint="leave out --user for a server that needs no login, or use the submission"
+            " port (587) of your mail provider",
+        )
     advertised = smtp.esmtp_features.get("auth", "").upper().split()
-    for mechanism in ("PLAIN", "LOGIN"):
-        if mechanism in advertised:
-            smtp.auth(mechanism, getattr(smtp, f"auth_{mechanism.lower()}"))
-            return
-    smtp.login(user, password)
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    if "PLAIN" in advertised or "LOGIN" not in advertised:
+        code, reply = smtp.docmd("AUTH", "PLAIN " + b64(f"\0{user}\0{password}"))
+    else:
+        code, reply = smtp.docmd("AUTH", "LOGIN " + b64(user))
+        if code == 334:
+            code, reply = smtp.docmd(b64(password))
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def dkim_sign(data: bytes, settings: SmtpSettings) -> bytes:
@@ -268,9 +296,10 @@ def transport_from(
     dkim_key: Path | None = None,
     dkim_selector: str | None = None,
     timeout: float | None = None,
+    allow_plaintext_auth: bool = False,
 ) -> SmtpSettings:
     """Where and how to connect: the given values, then the config file's [smtp] table; the
-    password from the environment only."""
+    password from the environment only (never sent without TLS unless asked by name)."""
     conf = settings.smtp
     host = host or conf.get("host")
     if not host:
@@ -297,7 +326,7 @@ def transport_from(
         if not (dkim_selector or conf.get("dkim_selector")):
             raise ConfigError("--dkim-key needs --dkim-selector")
     ca = cafile or (Path(conf["cafile"]) if conf.get("cafile") else None)
-    return SmtpSettings(
+    transport = SmtpSettings(
         host=host,
         port=int(port or conf.get("port") or default_port),
         security=chosen,
@@ -308,4 +337,7 @@ def transport_from(
         dkim_key=key,
         dkim_selector=dkim_selector or conf.get("dkim_selector"),
         dkim_domain=domain_of(settings.press_address),
+        allow_plaintext_auth=allow_plaintext_auth,
     )
+    check_plaintext_auth(transport)
+    return transport

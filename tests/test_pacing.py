@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -57,5 +58,5 @@ def test_rates_below_one_per_second_are_honoured() -> None:
         limiter.acquire()
         stamps.append(time.monotonic())
         limiter.release()
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 1.25

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from tests.conftest import Sink, free_port
 from tests.test_send import make_registry, send_args
 
-PASSWORD = "s3cret-Pa55word-for-tests"
+PASSWORD = "s3cret-pässwörd-ü"  # not ASCII: sent as UTF-8 (RFC 4616)
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -185,3 +185,55 @@ def test_dkim_signature_covers_list_unsubscribe_post(
         signed = signature.split(b"h=", 1)[1].split(b";", 1)[0].lower().split(b":")
         assert b"list-unsubscribe" in signed and b"list-unsubscribe-post" in signed
         assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in data
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_password_never_goes_without_tls_unless_asked(
+    cli, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--security none` with `--user` is refused before connecting; with
+    `--allow-plaintext-auth` the login goes (a trusted local relay)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
+        logins.append(ok)
+        return AuthResult(success=ok, handled=False)
+
+    sink, port = Sink(), free_port()
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        auth_required=True,
+        auth_require_tls=False,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", PASSWORD)
+        make_registry(db_url, outlets=1, per_outlet=2)
+        refused = cli(*send_args(port), "--user", "press", expect=2)
+        assert "refusing to send the password of press over an unencrypted" in refused.stderr
+        assert logins == [] and sink.ids() == []
+        cli(*send_args(port), "--user", "press", "--allow-plaintext-auth")
+        assert logins == [True] and len(sink.ids()) == 2
+    finally:
+        controller.stop()
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_server_without_auth_is_named_as_such(
+    cli, db_url: str, smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login to a server that offers no AUTH says that, not "does not offer STARTTLS"."""
+    _sink, port = smtp_server
+    monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", PASSWORD)
+    make_registry(db_url, outlets=1, per_outlet=1)
+    result = cli(*send_args(port), "--user", "press", "--allow-plaintext-auth", expect=2)
+    assert "does not offer AUTH" in result.stderr and "STARTTLS" not in result.stderr

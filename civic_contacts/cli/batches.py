@@ -154,6 +154,7 @@ def _transport(
     dkim_key: Path | None = None,
     dkim_selector: str | None = None,
     connect_timeout: float | None = None,
+    allow_plaintext_auth: bool = False,
 ) -> SmtpSettings:
     return transport_from(
         common.settings(ctx),
@@ -165,7 +166,15 @@ def _transport(
         dkim_key,
         dkim_selector,
         connect_timeout,
+        allow_plaintext_auth,
     )
+
+
+PLAINTEXT_AUTH = typer.Option(
+    False,
+    "--allow-plaintext-auth",
+    help="Send the SMTP password even with --security none (a trusted local relay only).",
+)
 
 
 def _confirm_on_terminal(yes: bool, server: str) -> send.Confirm:
@@ -236,11 +245,21 @@ def send_command(
         False, "--dry-run", help="Show what would go out; send and record nothing."
     ),
     yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
+    allow_plaintext_auth: bool = PLAINTEXT_AUTH,
 ) -> None:
     """Send the release's messages over SMTP: each exactly once, resumable, rate-limited, with
     the options the batch was built with."""
     transport = _transport(
-        ctx, smtp_host, smtp_port, security, user, cafile, dkim_key, dkim_selector, connect_timeout
+        ctx,
+        smtp_host,
+        smtp_port,
+        security,
+        user,
+        cafile,
+        dkim_key,
+        dkim_selector,
+        connect_timeout,
+        allow_plaintext_auth,
     )
     settings = common.settings(ctx)
     options = send.SendOptions(
@@ -375,10 +394,18 @@ def test(
     user: str | None = typer.Option(None, "--user"),
     cafile: Path | None = typer.Option(None, "--cafile"),
     connect_timeout: float | None = typer.Option(None, "--connect-timeout", min=1.0),
+    allow_plaintext_auth: bool = PLAINTEXT_AUTH,
 ) -> None:
     """Send one journalist's message to test addresses, "[TEST]" in the subject; nothing recorded."""
     transport = _transport(
-        ctx, smtp_host, smtp_port, security, user, cafile, connect_timeout=connect_timeout
+        ctx,
+        smtp_host,
+        smtp_port,
+        security,
+        user,
+        cafile,
+        connect_timeout=connect_timeout,
+        allow_plaintext_auth=allow_plaintext_auth,
     )
     settings = common.settings(ctx)
     with common.transaction(ctx, commit=False) as session:

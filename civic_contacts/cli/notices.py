@@ -17,6 +17,7 @@ from civic_contacts import notices, send
 from civic_contacts.batches import BuildOptions
 from civic_contacts.cli import common
 from civic_contacts.cli.batches import (
+    PLAINTEXT_AUTH,
     STATUS_COLUMNS,
     STATUS_ORDER,
     Security,
@@ -112,10 +113,20 @@ def send_command(
     dkim_selector: str | None = typer.Option(None, "--dkim-selector", help="DKIM selector."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show who would get it; send nothing."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
+    allow_plaintext_auth: bool = PLAINTEXT_AUTH,
 ) -> None:
     """Send the notice over SMTP: each message exactly once, resumable, rate-limited."""
     transport = _transport(
-        ctx, smtp_host, smtp_port, security, user, cafile, dkim_key, dkim_selector, connect_timeout
+        ctx,
+        smtp_host,
+        smtp_port,
+        security,
+        user,
+        cafile,
+        dkim_key,
+        dkim_selector,
+        connect_timeout,
+        allow_plaintext_auth,
     )
     settings = common.settings(ctx)
     options = send.SendOptions(
