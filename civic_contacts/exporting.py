@@ -118,12 +118,14 @@ def _csv_row(data: dict[str, Any], columns: list[str]) -> dict[str, str]:
     return row
 
 
-def offices_csv(offices: Iterable[Office]) -> str:
+def offices_csv(offices: Iterable[Office], raw: bool = False) -> str:
     """Offices as an import-ready CSV."""
-    return write_csv([_csv_row(office_json(o), OFFICE_COLUMNS) for o in offices], OFFICE_COLUMNS)
+    return write_csv(
+        [_csv_row(office_json(o), OFFICE_COLUMNS) for o in offices], OFFICE_COLUMNS, raw
+    )
 
 
-def contacts_csv(contacts: Iterable[PressContact]) -> str:
+def contacts_csv(contacts: Iterable[PressContact], raw: bool = False) -> str:
     """Press contacts as an import-ready CSV (with the `active` column)."""
     columns = [*CONTACT_COLUMNS, "active"]
     rows = []
@@ -131,16 +133,20 @@ def contacts_csv(contacts: Iterable[PressContact]) -> str:
         data = contact_json(contact)
         data["active"] = "yes" if contact.active else "no"
         rows.append(_csv_row(data, columns))
-    return write_csv(rows, columns)
+    return write_csv(rows, columns, raw)
 
 
-def outlets_csv(outlets: Iterable[Outlet]) -> str:
+def outlets_csv(outlets: Iterable[Outlet], raw: bool = False) -> str:
     """Outlets as an import-ready CSV."""
-    return write_csv([_csv_row(outlet_json(o), OUTLET_COLUMNS) for o in outlets], OUTLET_COLUMNS)
+    return write_csv(
+        [_csv_row(outlet_json(o), OUTLET_COLUMNS) for o in outlets], OUTLET_COLUMNS, raw
+    )
 
 
-def journalists_csv(journalists: Iterable[Journalist]) -> str:
+def journalists_csv(journalists: Iterable[Journalist], raw: bool = False) -> str:
     """Journalists as an import-ready CSV."""
     return write_csv(
-        [_csv_row(journalist_json(j), JOURNALIST_COLUMNS) for j in journalists], JOURNALIST_COLUMNS
+        [_csv_row(journalist_json(j), JOURNALIST_COLUMNS) for j in journalists],
+        JOURNALIST_COLUMNS,
+        raw,
     )

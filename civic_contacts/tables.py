@@ -38,8 +38,12 @@ class Row:
     cells: dict[str, str]
 
     def get(self, name: str) -> str:
-        """A cell, stripped; empty when the column is absent."""
-        return (self.cells.get(name) or "").strip()
+        """A cell, stripped; empty when the column is absent. The `'` our exports put before a
+        cell that a spreadsheet would run as a formula is taken off again."""
+        value = (self.cells.get(name) or "").strip()
+        if value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+            return value[1:]
+        return value
 
 
 @dataclass
@@ -257,11 +261,21 @@ def check_cell(name: str, check: Callable[[str], T], value: str) -> T:
         return cast(T, None)
 
 
-def write_csv(rows: list[dict[str, str]], columns: list[str]) -> str:
-    """CSV text with a header row; lists already joined with `;`."""
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading `'` when it would start a formula."""
+    return "'" + cell if cell[:1] in FORMULA_STARTS else cell
+
+
+def write_csv(rows: list[dict[str, str]], columns: list[str], raw: bool = False) -> str:
+    """CSV text with a header row; lists already joined with `;`. Unless `raw`, cells that a
+    spreadsheet would run as formulas get a leading `'` (our imports take it off again)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(row if raw else {k: neutralise(v) for k, v in row.items()})
     return out.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import email
 import json
 import urllib.error
@@ -390,3 +391,41 @@ def test_a_secret_is_generated_once_kept_private_and_rotated(demo, tmp_path: Pat
     applied = demo("suppress", "apply", first)
     assert "adama.kone@example.com: suppressed" in applied.stderr
     assert os.environ.get("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET") is None
+
+
+def test_exported_cells_never_run_as_spreadsheet_formulas(demo, tmp_path: Path) -> None:
+    """A name that is a formula is exported with a leading ' (OWASP), `--raw` keeps it as
+    stored, and importing the exported file gives back exactly what was stored."""
+    formula = '=HYPERLINK("http://evil.example.net","x")'
+    demo(
+        "journalist",
+        "add",
+        "--outlet",
+        "world-desk-london",
+        "--name",
+        formula,
+        "--email",
+        "formula@example.org",
+    )
+    safe = demo("journalist", "export").stdout
+    line = next(x for x in safe.splitlines() if "formula@example.org" in x)
+    assert "'=HYPERLINK" in line
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in next(csv.reader([line])))
+    raw = demo("journalist", "export", "--raw").stdout
+    assert '"=HYPERLINK' in raw
+    contacts = demo("contact", "export").stdout
+    assert ",'+" in contacts  # phone numbers in E.164 start with +
+    exported = tmp_path / "journalists.csv"
+    exported.write_text(safe, encoding="utf-8")
+    again = demo("journalist", "import", str(exported))
+    assert "0 created" in again.stderr
+    listed = json.loads(demo("journalist", "list", "--json").stdout)
+    assert next(j for j in listed if j["email"] == "formula@example.org")["name"] == formula
+    back = tmp_path / "contacts.csv"
+    back.write_text(contacts, encoding="utf-8")
+    assert "0 created" in demo("contact", "import", str(back)).stderr
+    audit = tmp_path / "audit.csv"
+    demo("batch", "audit", "sahel-civilians", "--csv", str(audit))
+    assert all(
+        not c.startswith(("=", "+", "-", "@")) for row in csv.reader(audit.open()) for c in row
+    )

@@ -344,6 +344,9 @@ def audit(
     release: str = typer.Argument(..., help="Release slug."),
     csv: Path | None = typer.Option(None, "--csv", help="Write the audit as CSV to this file."),
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+    raw: bool = typer.Option(
+        False, "--raw", help="Cells as stored, even ones a spreadsheet would run as formulas."
+    ),
 ) -> None:
     """One row per recipient: outlet, contacts, Message-ID, hash, embargo, status, reply, time, sender."""
     with common.transaction(ctx) as session:
@@ -356,7 +359,7 @@ def audit(
             }
             for r in rows
         ]
-        common.write_output(write_csv(flat, batches.AUDIT_COLUMNS), csv)
+        common.write_output(write_csv(flat, batches.AUDIT_COLUMNS, raw), csv)
         return
     if json:
         common.print_json(rows)

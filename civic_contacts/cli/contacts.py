@@ -271,12 +271,16 @@ def export(
     ),
     office: str | None = typer.Option(None, help="Only this office."),
     vcard_version: str = typer.Option("3.0", "--vcard-version", help="3.0 (default) or 4.0."),
+    raw: bool = typer.Option(
+        False, "--raw", help="Cells as stored, even ones a spreadsheet would run as formulas."
+    ),
 ) -> None:
-    """Export press contacts as CSV, JSON or vCard."""
+    """Export press contacts as CSV, JSON or vCard (CSV cells a spreadsheet would run as
+    formulas start with ', unless --raw)."""
     with common.transaction(ctx) as session:
         contacts = registry.list_contacts(session, office)
         if format is ExportFormat.csv:
-            text = contacts_csv(contacts)
+            text = contacts_csv(contacts, raw)
         elif format is ExportFormat.json:
             import json as json_module
 

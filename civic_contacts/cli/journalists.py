@@ -105,10 +105,14 @@ def export(
         None, "--output", "-o", help="File to write (default: stdout)."
     ),
     outlet: str | None = typer.Option(None, help="Only this outlet."),
+    raw: bool = typer.Option(
+        False, "--raw", help="Cells as stored, even ones a spreadsheet would run as formulas."
+    ),
 ) -> None:
-    """Export journalists as an import-ready CSV."""
+    """Export journalists as an import-ready CSV (cells a spreadsheet would run as formulas
+    start with ', unless --raw)."""
     with common.transaction(ctx) as session:
-        text = journalists_csv(registry.list_journalists(session, outlet))
+        text = journalists_csv(registry.list_journalists(session, outlet), raw)
     common.write_output(text, output)
 
 

@@ -104,10 +104,14 @@ def export(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="File to write (default: stdout)."
     ),
+    raw: bool = typer.Option(
+        False, "--raw", help="Cells as stored, even ones a spreadsheet would run as formulas."
+    ),
 ) -> None:
-    """Export outlets as an import-ready CSV."""
+    """Export outlets as an import-ready CSV (cells a spreadsheet would run as formulas start
+    with ', unless --raw)."""
     with common.transaction(ctx) as session:
-        text = outlets_csv(registry.list_outlets(session))
+        text = outlets_csv(registry.list_outlets(session), raw)
     common.write_output(text, output)
 
 
