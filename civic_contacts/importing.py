@@ -47,7 +47,9 @@ JOURNALIST_COLUMNS = ["outlet", "name", "email", "language", "role", "phones"]
 OUTLET_KINDS = ("wire", "broadcaster", "print", "online", "agency", "radio", "tv")
 
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+# Line breaks and other control characters (C0, DEL, C1), direction overrides and isolates
+# (which can make "moc.elpmaxe@" read as an address) and byte-order marks.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass
@@ -80,8 +82,13 @@ def check_text(
 ) -> str:
     """One line of text: stripped, no line breaks or control characters, not too long."""
     text = value.strip()
-    if _CONTROL_RE.search(text):
-        raise InputError(f"{what} holds a line break or control character, which is refused")
+    found = _CONTROL_RE.search(text)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise InputError(
+            f"{what} holds a line break, control, direction-override or byte-order character"
+            f" ({code}), which is refused"
+        )
     if required and not text:
         raise InputError(f"{what} is empty")
     if len(text) > max_length:
@@ -107,7 +114,12 @@ def check_rank(value: str) -> int:
         raise InputError(f'"{value}" is not a whole number') from None
     if rank < 0:
         raise InputError(f"rank {rank} is negative")
+    if rank > MAX_RANK:
+        raise InputError(f"rank {value.strip()[:30]} is larger than {MAX_RANK:,}")
     return rank
+
+
+MAX_RANK = 1_000_000
 
 
 def check_flag(value: str) -> bool:

@@ -34,7 +34,7 @@ def test_name_with_crlf_bcc_is_refused_at_import(demo, tmp_path: Path) -> None:
         b'outlet,name,email\r\nouaga-matin,"Eve\r\nBcc: spy@example.net",eve@example.org\r\n'
     )
     result = demo("journalist", "import", str(path), expect=2)
-    assert "j.csv row 2, name: name holds a line break or control character" in result.stderr
+    assert "j.csv row 2, name: name holds a line break, control" in result.stderr
     assert "eve@example.org" not in demo("journalist", "list", "--json").stdout
 
 
@@ -428,4 +428,46 @@ def test_exported_cells_never_run_as_spreadsheet_formulas(demo, tmp_path: Path) 
     demo("batch", "audit", "sahel-civilians", "--csv", str(audit))
     assert all(
         not c.startswith(("=", "+", "-", "@")) for row in csv.reader(audit.open()) for c in row
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Eve\u202etxt.exe", "U+202E"),  # right-to-left override
+        ("Eve\u2066x\u2069", "U+2066"),  # left-to-right isolate
+        ("\ufeffEve", "U+FEFF"),  # byte-order mark inside a cell
+        ("Eve\x85Bcc", "U+0085"),  # C1 next line
+        ("Eve\x9bMallory", "U+009B"),  # C1 control sequence introducer
+    ],
+)
+def test_direction_overrides_and_c1_controls_are_refused(
+    demo, tmp_path: Path, name: str, code: str
+) -> None:
+    """Names and roles with bidi overrides, isolates, BOMs or C1 controls are refused with
+    the row, the field and the character; nothing is imported."""
+    path = tmp_path / "j.csv"
+    path.write_text(
+        f"outlet,name,email,role\nouaga-matin,Ann,ann@example.org,Editor\n"
+        f"ouaga-matin,{name},eve@example.org,Editor\nouaga-matin,Bob,bob@example.org,A{name}\n",
+        encoding="utf-8",
+    )
+    result = demo("journalist", "import", str(path), expect=2)
+    said = " ".join(result.stderr.split())
+    assert "j.csv row 3, name: name holds" in said and f"({code})" in said
+    assert "j.csv row 4, role:" in said
+    assert "ann@example.org" not in demo("journalist", "list", "--json").stdout
+
+
+def test_a_rank_too_large_for_the_database_is_one_line(demo, tmp_path: Path) -> None:
+    """A rank of 10^23 is refused with the row and field, not a database traceback."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "name,office,role,languages,email,phones,rank\n"
+        f"Big Rank,niamey,Press,fr,big@example.org,,{10**23}\n",
+        encoding="utf-8",
+    )
+    result = demo("contact", "import", str(path), expect=2)
+    assert (
+        "c.csv row 2, rank: rank 100000000000000000000000 is larger than 1,000,000" in result.stderr
     )
