@@ -4,6 +4,7 @@
      │   ▲               │   └──the server refuses (5xx)──▶ failed
      │   └──released─────┘   (4xx beyond the tries, run ended, claimant died, lease expired)
      ├──cancelled (journalist removed, suppressed, opted out, no longer routed)──▶ cancelled
+    claimed ──the address was suppressed while the send ran──▶ cancelled
      └──re-rendered (content changed before it was sent): stays pending
     cancelled ──back on the list──▶ pending
 
@@ -42,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from civic_contacts.db import UTCDateTime, utcnow
-from civic_contacts.models import Delivery
+from civic_contacts.models import Delivery, Suppression
 
 LEASE = dt.timedelta(minutes=10)
 
@@ -60,7 +61,7 @@ class DeliveryStatus(StrEnum):
 S = DeliveryStatus
 TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     S.PENDING: frozenset({S.CLAIMED, S.CANCELLED, S.PENDING}),
-    S.CLAIMED: frozenset({S.SENT, S.FAILED, S.PENDING, S.CLAIMED}),
+    S.CLAIMED: frozenset({S.SENT, S.FAILED, S.PENDING, S.CLAIMED, S.CANCELLED}),
     S.CANCELLED: frozenset({S.PENDING}),
     S.SENT: frozenset(),
     S.FAILED: frozenset(),
@@ -212,7 +213,17 @@ class Claimed:
 def claim(
     connection: Connection, key: BatchKey, me: str, size: int, skip: set[int], now: dt.datetime
 ) -> list[Claimed]:
-    """Atomically take up to `size` pending deliveries nobody else holds."""
+    """Atomically take up to `size` pending deliveries nobody else holds; those whose address
+    was suppressed meanwhile are cancelled instead. Empty only when nothing is left."""
+    while True:
+        found, taken = _claim_once(connection, key, me, size, skip, now)
+        if taken or not found:
+            return taken
+
+
+def _claim_once(
+    connection: Connection, key: BatchKey, me: str, size: int, skip: set[int], now: dt.datetime
+) -> tuple[int, list[Claimed]]:
     candidates = (
         select(Delivery.id)
         .where(key.where(), Delivery.status == S.PENDING.value)
@@ -227,7 +238,7 @@ def claim(
         # more than once inside an UPDATE and so take more rows than asked for.
         ids = list(connection.scalars(candidates).all())
         if not ids:
-            return []
+            return 0, []
         target = Delivery.id.in_(ids)
     else:
         # SQLite: one UPDATE statement runs under the database's write lock, so it is atomic.
@@ -245,7 +256,21 @@ def claim(
             Delivery.embargo,
         )
     ).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+    taken = [Claimed(*row) for row in rows]
+    # An address suppressed after the run started is checked here, as each message is taken:
+    # a message claimed after the suppression is never sent.
+    blocked = set(
+        connection.scalars(
+            select(Suppression.email).where(Suppression.email.in_([c.email for c in taken]))
+        )
+    )
+    if blocked:
+        connection.execute(
+            guarded(S.CLAIMED, S.CANCELLED)
+            .where(Delivery.id.in_([c.id for c in taken if c.email in blocked]))
+            .values(claimed_by=None, claimed_at=None, last_error="suppressed during the send")
+        )
+    return len(rows), sorted((c for c in taken if c.email not in blocked), key=lambda c: c.id)
 
 
 def _mark(new: DeliveryStatus) -> Update:

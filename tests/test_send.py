@@ -502,3 +502,23 @@ def test_a_test_send_is_the_journalists_message_for_the_tester_only(
     token = unquote(link.split("subject=", 1)[1].split(">", 1)[0]).removeprefix("unsubscribe ")
     assert verify_token(b"secret-for-the-test-send", token) == "officer@example.org"
     assert json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout) == before
+
+
+@pytest.mark.smtp
+def test_address_suppressed_while_the_send_runs_is_never_sent(
+    cli, db_url: str, smtp_server, tmp_path: Path
+) -> None:
+    """Suppressed while a run is sending: checked as each message is claimed, so the address
+    claimed after the suppression gets nothing, its delivery is cancelled, the run ends well."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=40)
+    cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    last = "outlet-00000.39@example.com"
+    process = _spawn(db_url, port, "--rate", "10")
+    assert sink.wait_for(3), "the send never got going"
+    cli("suppress", "add", last)
+    assert process.wait(timeout=120) == 0, process.stderr.read().decode() if process.stderr else ""
+    received = {m["to"] for m in sink.received}
+    assert last not in received and len(received) == 39
+    row = deliveries(db_url)[last]
+    assert (row.status, row.last_error) == ("cancelled", "suppressed during the send")
