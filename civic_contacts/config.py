@@ -183,8 +183,10 @@ def _check_value(key: Key, value: Any) -> str | None:
         return f"{key.name} must be {expected}, not {shown}"
     if key.kind == "email" and (value.count("@") != 1 or any(c in value for c in ' <>,;"()[]')):
         return f"{key.name} must be exactly one email address (no name, no brackets), not {shown}"
-    if key.kind == "url" and not value.startswith(("https://", "http://")):
-        return f"{key.name} must be {expected}, not {shown}"
+    if key.kind == "url" and (
+        not value.startswith(("https://", "http://")) or any(c in value for c in ' <>,"\\`{}|^')
+    ):
+        return f"{key.name} must be {expected} (one address, no spaces, brackets or commas), not {shown}"
     return None
 
 

@@ -147,8 +147,10 @@ ALLOWED_HEADERS = {
     "mime-version",
     "content-type",
     "content-language",
-    "dkim-signature",
 }
+# Headers that must hold exactly one mailbox, and the shape of each List-Unsubscribe entry.
+_ONE_MAILBOX_HEADERS = ("from", "reply-to")
+_UNSUBSCRIBE_ENTRY = re.compile(r"<(?:mailto:[^\s<>,\"]+|https?://[^\s<>,\"]+)>")
 
 
 # One mailbox and nothing else, in the shapes `encode_address` writes: a phrase of atoms (encoded
@@ -182,16 +184,35 @@ def check_headers(data: bytes, recipient: str) -> None:
         seen[current] = value
     if "to" not in seen or "from" not in seen:
         raise InputError(f"refusing a message to {recipient}: From or To missing")
-    single = _ONE_MAILBOX.fullmatch(seen["to"])
-    if single is not None:
-        address = single.group(1) or single.group(2)
-    else:
-        addresses = getaddresses([seen["to"]])
-        address = addresses[0][1] if len(addresses) == 1 else ""
+    for name in _ONE_MAILBOX_HEADERS:
+        if name in seen and _mailbox(seen[name]) is None:
+            raise InputError(
+                f"refusing a message to {recipient}: {name.title()} must be exactly one mailbox"
+            )
+    if "list-unsubscribe" in seen:
+        entries = [e.strip() for e in seen["list-unsubscribe"].split(",")]
+        kinds = [e[1:5] for e in entries if _UNSUBSCRIBE_ENTRY.fullmatch(e)]
+        if len(kinds) != len(entries) or kinds not in (["mail"], ["mail", "http"]):
+            raise InputError(
+                f"refusing a message to {recipient}: List-Unsubscribe must be one <mailto:> and"
+                " at most one <https:> address"
+            )
+    address = _mailbox(seen["to"]) or ""
     if address.lower() != recipient.lower():
         raise InputError(
             f"refusing a message to {recipient}: To must name exactly that one recipient"
         )
+
+
+def _mailbox(value: str) -> str | None:
+    """The one address of a header holding exactly one mailbox; None otherwise."""
+    single = _ONE_MAILBOX.fullmatch(value)
+    if single is not None:
+        return single.group(1) or single.group(2)
+    addresses = getaddresses([value])
+    if len(addresses) == 1 and addresses[0][1] and "@" in addresses[0][1]:
+        return addresses[0][1]
+    return None
 
 
 def boundary_for(message_id: str, index: int) -> str:

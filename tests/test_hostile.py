@@ -471,3 +471,45 @@ def test_a_rank_too_large_for_the_database_is_one_line(demo, tmp_path: Path) -> 
     assert (
         "c.csv row 2, rank: rank 100000000000000000000000 is larger than 1,000,000" in result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"press_address": "press@example.org>, evil@example.net"},
+        {"unsubscribe_mailto": "u@example.org\r\nDKIM-Signature: forged"},
+        {"unsubscribe_base_url": "https://example.org/u>, <https://evil.example.net/"},
+        {"press_name": "Press\r\nBcc: spy@example.net"},
+    ],
+)
+def test_settings_that_would_forge_headers_never_reach_a_message(
+    demo, db_url: str, tmp_path: Path, bad: dict
+) -> None:
+    """Settings made in code (no config file check) still cannot add a mailbox to From, a
+    header, or a second address to List-Unsubscribe: the outbound check refuses the build."""
+    from civic_contacts import BuildOptions, Settings, build_batch
+    from civic_contacts.db import make_engine, session_factory
+
+    engine = make_engine(db_url)
+    settings = Settings(db_url=db_url, **bad)
+    with session_factory(engine)() as session, pytest.raises(CivicContactsError) as caught:
+        build_batch(session, "sahel-civilians", tmp_path / "o", BuildOptions(), settings)
+    assert "refusing a message" in caught.value.message or "line break" in caught.value.message
+    assert not (tmp_path / "o").exists()
+    engine.dispose()
+
+
+def test_config_urls_and_addresses_are_one_each(tmp_path: Path) -> None:
+    """`config check` refuses a From with two mailboxes and an unsubscribe URL with two."""
+    from civic_contacts.config import check_config
+
+    problems = check_config(
+        {
+            "press": {
+                "address": "press@example.org>, evil@example.net",
+                "unsubscribe_base_url": "https://example.org/u>, <https://evil.example.net/",
+            }
+        }
+    )
+    assert any(p.startswith("press.address must be exactly one email address") for p in problems)
+    assert any(p.startswith("press.unsubscribe_base_url must be") for p in problems)
