@@ -13,10 +13,12 @@ from civic_contacts.errors import InvalidEmail
 
 
 def normalise_email(value: str, check_deliverability: bool = False) -> str:
-    """The normalised address (domain in IDNA-decoded lower case, local part lower-cased).
+    """The normalised address: local part lower-cased, domain in its ASCII (IDNA) form, so
+    `ann@bücher.de` and `ann@xn--bcher-kva.de` are one person and SMTP can carry the domain.
 
     Local parts are lower-cased too: people are matched by address, and no mail system our
-    recipients use treats `JDoe@` and `jdoe@` as two people.
+    recipients use treats `JDoe@` and `jdoe@` as two people. A local part that is not ASCII
+    is kept (it needs SMTPUTF8 when sent). `display_email` gives the Unicode form for people.
     """
     text = value.strip()
     if not text:
@@ -27,7 +29,19 @@ def normalise_email(value: str, check_deliverability: bool = False) -> str:
         result = validate_email(text, check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
         raise InvalidEmail(f'"{value}" is not a valid email address: {exc}') from None
-    return result.normalized.lower()
+    local = result.normalized.rsplit("@", 1)[0]
+    return f"{local}@{result.ascii_domain or result.domain}".lower()
+
+
+def display_email(address: str) -> str:
+    """An address as people read it: an IDNA domain (`xn--bcher-kva.de`) in Unicode."""
+    local, at, domain = address.rpartition("@")
+    if "xn--" not in domain:
+        return address
+    try:
+        return f"{local}{at}{domain.encode('ascii').decode('idna')}"
+    except UnicodeError:
+        return address
 
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"

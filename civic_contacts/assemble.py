@@ -239,7 +239,7 @@ class Assembler:
         pieces = [
             from_header,
             b"To: ",
-            encode_address("To", recipient.name, recipient.email).encode("ascii"),
+            encode_address("To", recipient.name, recipient.email).encode("utf-8"),
             b"\r\n",
             shared.reply_to,
             shared.subject_header,

@@ -71,6 +71,14 @@ def encode_address(name: str, display: str, address: str) -> str:
     """`Display Name <address>`, the name encoded, never concatenated raw; folded under 78."""
     check_header_value(display, name)
     check_header_value(address, name)
+    if not address.isascii():
+        # An internationalised name part stays UTF-8 (RFC 6532; sent with SMTPUTF8).
+        words = (
+            [formataddr((display, "x@x")).rsplit(" <", 1)[0]]
+            if display.isascii() and "=?" not in display
+            else encoded_words(display)
+        )
+        return "\r\n ".join(w for w in words if w) + f" <{address}>"
     if display.isascii() and "=?" not in display:
         text = formataddr((display, address))
     else:
@@ -168,7 +176,7 @@ def check_headers(data: bytes, recipient: str) -> None:
     Each header appears once and is one we write; there is exactly one To, holding exactly the
     one recipient. Cheap enough to run on every message, fast path or not.
     """
-    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
     seen: dict[str, str] = {}
     current = ""
     for line in head.split("\r\n"):

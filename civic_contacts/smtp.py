@@ -135,10 +135,18 @@ class SmtpConnection:
         Raises `Transient` for 4xx and dropped connections, `Permanent` for 5xx.
         """
         smtp = self.smtp or self.open()
+        international = not (sender + recipient).isascii()
+        if international and not smtp.has_extn("smtputf8"):
+            raise Permanent(
+                f"{self.settings.host} does not offer SMTPUTF8, which the address {recipient}"
+                " needs (its name part is not ASCII); this message was not sent"
+            )
         try:
             if smtp.has_extn("pipelining"):
-                return self._send_pipelined(smtp, sender, recipient, data, before_data)
-            code, message = smtp.mail(sender)
+                return self._send_pipelined(
+                    smtp, sender, recipient, data, before_data, international
+                )
+            code, message = smtp.mail(sender, ["SMTPUTF8"] if international else [])
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, message, sender)
             code, message = smtp.rcpt(recipient)
@@ -169,13 +177,16 @@ class SmtpConnection:
         recipient: str,
         data: bytes,
         before_data: Callable[[], None],
+        international: bool = False,
     ) -> str:
-        """MAIL, RCPT and DATA in one write (RFC 2920), then the message: two round trips."""
+        """MAIL, RCPT and DATA in one write (RFC 2920), then the message: two round trips.
+        An address with a non-ASCII name part goes in UTF-8 with SMTPUTF8 (RFC 6531)."""
         if any(char in sender + recipient for char in "\r\n<> \x00"):
             raise Permanent(
                 f"refusing to send: an address holds characters no address may hold: {recipient!r}"
             )
-        smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode("ascii"))
+        option = " SMTPUTF8" if international else ""
+        smtp.send(f"MAIL FROM:<{sender}>{option}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
         mail = smtp.getreply()
         rcpt = smtp.getreply()
         data_reply = smtp.getreply()

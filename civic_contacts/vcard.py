@@ -22,6 +22,7 @@ from civic_contacts import registry
 from civic_contacts.addresses import normalise_email
 from civic_contacts.codes import check_language, check_languages
 from civic_contacts.errors import InputError
+from civic_contacts.importing import check_rank, check_text
 from civic_contacts.models import Phone, PressContact
 from civic_contacts.phones import ParsedPhone, parse_phones
 from civic_contacts.registry import ContactRecord, JournalistRecord
@@ -271,9 +272,7 @@ def _records(path: Path, make: Callable[[Any, str, str, str], R]) -> Parsed[R]:
     for number, card in enumerate(read_cards(path), start=1):
         where = f"{path.name} card {number}"
         try:
-            name = _first(card, "fn")
-            if not name:
-                raise _CardError("FN", "no name")
+            name = _card_field("FN", lambda v: check_text(v, "name"), _first(card, "fn"))
             emails = [str(e.value) for e in _values(card, "email")]
             if not emails:
                 raise _CardError("EMAIL", "no email address")
@@ -321,11 +320,11 @@ def contacts_from_vcards(
         return ContactRecord(
             name=name,
             office=office.code,
-            role=_first(card, "title"),
+            role=_card_field("TITLE", _role, _first(card, "title")),
             languages=languages,
             email=email,
             phones=phones,
-            rank=int(rank_text) if rank_text.isdigit() else 100,
+            rank=_card_field("X-CIVIC-RANK", check_rank, rank_text),
         )
 
     return _records(path, make)
@@ -355,11 +354,15 @@ def journalists_from_vcards(
             name=name,
             email=email,
             language=language,
-            role=_first(card, "title"),
+            role=_card_field("TITLE", _role, _first(card, "title")),
             phones=phones,
         )
 
     return _records(path, make)
+
+
+def _role(value: str) -> str:
+    return check_text(value, "role", required=False)
 
 
 class _CardError(Exception):

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from civic_contacts import importing, registry
-from civic_contacts.addresses import normalise_email
+from civic_contacts.addresses import display_email, normalise_email
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import option
 from civic_contacts.codes import check_language
@@ -66,7 +66,7 @@ def list_(
             [
                 j["outlet"],
                 j["name"],
-                j["email"],
+                display_email(j["email"]),
                 j["language"] or "",
                 j["role"],
                 "\n".join(j["phones"]),
