@@ -73,7 +73,16 @@ def parse_embargo(value: Any, where: str) -> dt.datetime | None:
         raise InvalidRelease(
             f'{where}, embargo: "{value}" has no offset; say Z or +01:00 so the instant is exact'
         )
+    if not EMBARGO_YEARS[0] <= instant.year <= EMBARGO_YEARS[1]:
+        raise InvalidRelease(
+            f'{where}, embargo: "{value}" is not a year between {EMBARGO_YEARS[0]} and'
+            f" {EMBARGO_YEARS[1]}"
+        )
     return instant.astimezone(dt.UTC)
+
+
+# Embargoes outside these years are typing mistakes (and 0001 or 9999 overflow in time zones).
+EMBARGO_YEARS = (1970, 2999)
 
 
 def _required_embargo(meta: dict[str, Any], where: str) -> dt.datetime | None:

@@ -63,6 +63,8 @@ def test_toml_datetime_literal_is_read(tmp_path: Path) -> None:
             'a.md, embargo: missing; give the lift (embargo = "2031-03-10T00:01:00Z")',
         ),
         ({"embargo": '""'}, 'a.md, embargo: empty; give the lift or "none"'),
+        ({"embargo": '"0001-01-01T00:00:00+01:00"'}, "is not a year between 1970 and 2999"),
+        ({"embargo": '"9999-12-31T23:59:00Z"'}, "is not a year between 1970 and 2999"),
         ({"colour": '"red"'}, "a.md, colour: unknown key"),
     ],
 )
