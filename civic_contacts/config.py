@@ -114,7 +114,7 @@ KEYS: tuple[Key, ...] = (
     Key("press.address", "email", "the press office's From address"),
     Key(
         "press.message_id_domain",
-        "text",
+        "domain",
         "domain of Message-IDs and calendar UIDs (default: the From domain)",
     ),
     Key(
@@ -143,6 +143,7 @@ KEY_NAMES = {key.name: key for key in KEYS}
 _KINDS = {
     "text": "text",
     "email": "an email address",
+    "domain": "a domain name",
     "url": "an https:// or http:// URL",
     "path": "a file or folder path",
     "integer": "a whole number",
@@ -183,6 +184,13 @@ def _check_value(key: Key, value: Any) -> str | None:
         return f"{key.name} must be {expected}, not {shown}"
     if key.kind == "email" and (value.count("@") != 1 or any(c in value for c in ' <>,;"()[]')):
         return f"{key.name} must be exactly one email address (no name, no brackets), not {shown}"
+    if key.kind in ("email", "domain", "url") and not value.isascii():
+        return (
+            f"{key.name} must be ASCII (write an international domain in its xn-- form),"
+            f" not {shown}"
+        )
+    if key.kind == "domain" and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
+        return f"{key.name} must be {_KINDS['domain']} such as press.example.org, not {shown}"
     if key.kind == "url" and (
         not value.startswith(("https://", "http://")) or any(c in value for c in ' <>,"\\`{}|^')
     ):
