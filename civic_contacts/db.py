@@ -110,3 +110,36 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {reason}"
         ) from None
+
+
+def file_identity(engine: Engine) -> tuple[str, int, int] | None:
+    """For an SQLite file, its path, device and inode (None for other databases)."""
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    path = Path(database).expanduser()
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return str(path), info.st_dev, info.st_ino
+
+
+def check_same_file(identity: tuple[str, int, int] | None, doing: str) -> None:
+    """Refuse to report success when the SQLite file written to is no longer the one at its
+    path (deleted or replaced while a long job ran): what was recorded is lost."""
+    if identity is None:
+        return
+    path, device, inode = identity
+    try:
+        info = Path(path).stat()
+    except OSError:
+        info = None
+    if info is None or (info.st_dev, info.st_ino) != (device, inode):
+        raise DatabaseError(
+            f"the database file {path} was deleted or replaced while {doing}: what this run"
+            " recorded is not in it, so nothing here can be trusted as recorded",
+            hint="restore the database from a backup; the server's log says what was delivered",
+        )

@@ -27,6 +27,10 @@ class DatabaseError(CivicContactsError):
     """The registry database cannot be opened or is at the wrong schema version."""
 
 
+class OutboxError(CivicContactsError):
+    """The outbox folder cannot be written (read-only, full disk, no such place)."""
+
+
 class InputError(CivicContactsError):
     """A value a user gave is not acceptable (a field on the command line or in a file)."""
 

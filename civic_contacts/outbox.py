@@ -9,6 +9,7 @@ renders; what a killed build left beside the outbox is removed by the next build
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from civic_contacts import outbox_writer
-from civic_contacts.errors import InputError
+from civic_contacts.errors import InputError, OutboxError
 from civic_contacts.outbox_writer import HEADER
 
 _PIPE_BUFFER = 1 << 20
@@ -204,19 +205,27 @@ class Outbox:
     """
 
     def __init__(self, folder: Path, max_preview_variants: int = 60) -> None:
-        self.folder = _prepare(folder)
-        _remove_leftovers(self.folder)
-        self.building = Path(
-            tempfile.mkdtemp(
-                prefix=f".{self.folder.name}.building-{os.getpid()}-", dir=self.folder.parent
+        try:
+            self.folder = _prepare(folder)
+            _remove_leftovers(self.folder)
+            self.building = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.folder.name}.building-{os.getpid()}-",
+                    dir=self.folder.parent,
+                )
             )
-        )
+        except OSError as exc:
+            raise _unwritable(folder, exc) from None
         self.max_preview_variants = max_preview_variants
         self.messages = 0
         self.variants: dict[int, PreviewVariant] = {}
-        (self.building / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-        self.writer = FileWriter(self.building)
-        self.manifest = open(self.building / "manifest.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            (self.building / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            self.writer = FileWriter(self.building)
+            self.manifest = open(self.building / "manifest.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            shutil.rmtree(self.building, ignore_errors=True)
+            raise _unwritable(self.folder, exc) from None
 
     @property
     def more_variants(self) -> bool:
@@ -225,6 +234,12 @@ class Outbox:
 
     def add(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
         """Write one message and its manifest line; `html` gives its HTML for the preview."""
+        try:
+            self._add(built, fallback, html)
+        except OSError as exc:
+            raise _unwritable(self.folder, exc) from None
+
+    def _add(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
         planned = built.planned
         self.writer.put(planned.path, built.data)
         line = {
@@ -256,6 +271,9 @@ class Outbox:
             self.writer.finish()
             (self.building / "preview.html").write_text(preview, encoding="utf-8")
             _swap_in(self.building, self.folder)
+        except OSError as exc:
+            self.abandon()
+            raise _unwritable(self.folder, exc) from None
         except BaseException:
             self.abandon()
             raise
@@ -266,6 +284,19 @@ class Outbox:
         self.manifest.close()
         self.writer.abandon()
         shutil.rmtree(self.building, ignore_errors=True)
+
+
+def _unwritable(folder: Path, exc: OSError) -> OutboxError:
+    """A one-line reason why the outbox could not be written (nothing half-written is left)."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = f"{reason} (read-only or not yours)"
+    return OutboxError(
+        f"cannot write the outbox {folder}: {reason}; nothing was written",
+        hint="free some space or choose another folder for --out",
+    )
 
 
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)(?:-.*)?")

@@ -31,7 +31,7 @@ from civic_contacts.addresses import domain_of, normalise_email
 from civic_contacts.assemble import Assembler
 from civic_contacts.batches import Progress, SendPlan
 from civic_contacts.config import Settings
-from civic_contacts.db import utcnow
+from civic_contacts.db import check_same_file, file_identity, utcnow
 from civic_contacts.deliveries import (
     Claimed,
     DeliveryStatus,
@@ -199,6 +199,7 @@ def _send(
         return report
     engine = session.get_bind()
     assert isinstance(engine, Engine)
+    database = file_identity(engine)
     total = min(plan.pending, options.limit) if options.limit else plan.pending
     tick = progress or (lambda done, total: None)
     done = 0
@@ -209,6 +210,7 @@ def _send(
         tick(done, total)
 
     Sender(engine, plan, transport, options, advance, report).run(first)
+    check_same_file(database, f"sending ({report.sent} messages were handed to the server)")
     session.expire_all()
     report.final = counts(session, plan.key)
     session.commit()

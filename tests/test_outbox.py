@@ -80,3 +80,11 @@ def test_abandon_stops_the_writer(tmp_path: Path) -> None:
     writer.put("a/1.eml", b"x")
     writer.abandon()
     assert writer.process is not None and writer.process.returncode is not None
+
+
+def test_an_outbox_that_cannot_be_written_is_one_line(demo, tmp_path: Path) -> None:
+    """An outbox in a place no one may write (here /proc, read-only even for root) gives one
+    line naming the folder, exit 2, and nothing recorded or left behind."""
+    result = demo("batch", "build", "sahel-civilians", "--out", "/proc/civic-outbox", expect=2)
+    assert result.stderr.startswith("error: cannot write the outbox /proc/civic-outbox")
+    assert "nothing was written" in result.stderr and "Traceback" not in result.output

@@ -522,3 +522,24 @@ def test_address_suppressed_while_the_send_runs_is_never_sent(
     assert last not in received and len(received) == 39
     row = deliveries(db_url)[last]
     assert (row.status, row.last_error) == ("cancelled", "suppressed during the send")
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_deleted_during_the_send_is_never_reported_as_success(
+    cli, db_url: str, smtp_server, tmp_path: Path
+) -> None:
+    """The SQLite file is deleted while the run sends: the run does not say "sent" and exit 0;
+    it names the file and says the record is lost."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=1, per_outlet=40)
+    cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    process = _spawn(db_url, port, "--rate", "20")
+    assert sink.wait_for(3), "the send never got going"
+    database = Path(db_url.removeprefix("sqlite:///"))
+    for path in [database, *database.parent.glob(database.name + "-*")]:
+        path.unlink()
+    assert process.wait(timeout=120) == 2
+    said = process.stderr.read().decode() if process.stderr else ""
+    assert f"the database file {database} was deleted or replaced while sending" in said
+    assert "Traceback" not in said

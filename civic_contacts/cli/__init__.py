@@ -1,7 +1,7 @@
 """The `civic-contacts` command line: thin adapters over the core, one module per noun.
 
-Errors from the core (`CivicContactsError`) are caught here, once, and become one line on
-stderr and exit code 2. Anything else is a bug and keeps its traceback.
+Errors from the core (`CivicContactsError`) and the database driver are caught here, once, and
+become one line on stderr and exit code 2. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -22,9 +22,31 @@ class _Group(TyperGroup):
         except CivicContactsError as exc:
             report_error(exc)
             raise typer.Exit(2) from None
+        except Exception as exc:
+            # The database failing under a run (locked past the wait, gone, full) is not a bug
+            # of ours: one line, and never a report of success.
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            report_error(database_failure(exc))
+            raise typer.Exit(2) from None
 
 
 SHOWN_PROBLEMS = 50
+
+
+def database_failure(exc: Exception) -> CivicContactsError:
+    """A driver's error as one line (its first line, which never holds the password)."""
+    from civic_contacts.errors import DatabaseError
+
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return DatabaseError(
+        f"the database failed: {first}; this run stopped, and what it did last may not be recorded",
+        hint="run civic-contacts batch status RELEASE once the database is back; a send"
+        " resumes where the record ends",
+    )
 
 
 def report_error(exc: CivicContactsError) -> None:
