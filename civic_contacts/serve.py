@@ -1,21 +1,37 @@
-"""The small web endpoint behind unsubscribe links.
+"""The web endpoint behind unsubscribe links: a small WSGI application served by waitress.
 
 GET shows a confirmation page (link checkers and mail scanners fetch links; nothing is
 applied on GET). POST applies: RFC 8058 one-click (`List-Unsubscribe=One-Click` in the body,
 sent by the recipient's mail program) or the confirmation form. Tokens are HMAC-signed
 (`unsubscribe.py`); a forged one gets 400 and changes nothing; a replayed one is harmless.
+
+Why waitress: it is a production WSGI server in pure Python (no compiler, runs wherever this
+tool does), maintained by the Pylons project, and it reads each request whole on its own I/O
+loop before a worker thread sees it. So slow or idle clients hold a socket, never a worker;
+requests are bounded (header and body sizes, an idle timeout, a connection limit, a fixed
+number of workers), and a malformed request is answered by the server, never by a traceback.
+
+A confirmed unsubscribe is never lost: a busy database is retried for a few seconds; if it
+still cannot be recorded the answer is 503 with `Retry-After`, so the mailbox provider asks
+again (RFC 8058 expects a retry on failure). Concurrent duplicates are the same unsubscribe.
 """
 
 from __future__ import annotations
 
 import html
+import random
+import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from civic_contacts import registry
 from civic_contacts.db import session_factory
@@ -23,6 +39,13 @@ from civic_contacts.errors import TokenError
 from civic_contacts.unsubscribe import verify_token
 
 MAX_BODY = 4096
+MAX_HEADERS = 8192
+PATHS = ("", "/unsubscribe")
+# How long a confirmed unsubscribe keeps trying a busy database before answering 503.
+RECORD_FOR = 5.0
+RETRY_AFTER = 60
+
+StartResponse = Callable[..., Any]
 
 
 def mask(address: str) -> str:
@@ -41,118 +64,176 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-def make_handler(
-    engine: Engine, secret: bytes | Sequence[bytes], organisation: str
-) -> type[BaseHTTPRequestHandler]:
-    """A request handler bound to one registry and one secret."""
-    factory = session_factory(engine)
+INVALID = _page(
+    "This link is not valid",
+    "<p>The unsubscribe link is incomplete or was changed. "
+    "Please use the link from the message itself, or reply to the message.</p>",
+)
+BUSY = _page(
+    "Please try again",
+    "<p>We could not record your unsubscribe just now. Please try again in a minute.</p>",
+)
 
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "civic-contacts"
-        sys_version = ""
 
-        def log_message(self, format: str, *args: object) -> None:
-            # Query strings hold tokens; keep them out of logs.
-            pass
+class UnsubscribeApp:
+    """The WSGI application: one registry, the secrets that verify tokens, the organisation."""
 
-        def _send(self, status: HTTPStatus, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Referrer-Policy", "no-referrer")
-            self.send_header(
+    def __init__(self, engine: Engine, secret: bytes | Sequence[bytes], organisation: str) -> None:
+        self.factory = session_factory(engine)
+        self.sqlite = engine.url.get_backend_name() == "sqlite"
+        self.secret = secret
+        self.organisation = organisation
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            status, body, extra = self.handle(environ)
+        except Exception as exc:  # never a traceback to the client; one line for the operator
+            print(f"unsubscribe: {type(exc).__name__}: {exc}"[:300], file=sys.stderr)
+            status, body, extra = HTTPStatus.INTERNAL_SERVER_ERROR, BUSY, [("Retry-After", "60")]
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Referrer-Policy", "no-referrer"),
+            (
                 "Content-Security-Policy",
                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-            )
-            self.end_headers()
-            self.wfile.write(body)
+            ),
+            *extra,
+        ]
+        start_response(f"{status.value} {status.phrase}", headers)
+        return [body] if environ.get("REQUEST_METHOD") != "HEAD" else [b""]
 
-        def _token(self, extra: dict[str, list[str]] | None = None) -> str | None:
-            query = parse_qs(urlsplit(self.path).query)
-            if extra:
-                query = {**query, **extra}
-            values = query.get("token") or []
-            return values[0] if values else None
+    def handle(self, environ: dict[str, Any]) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
+        """Status, page and extra headers for one request."""
+        path = str(environ.get("PATH_INFO") or "").rstrip("/")
+        if path not in PATHS:
+            return HTTPStatus.NOT_FOUND, _page("Not found", ""), []
+        method = environ.get("REQUEST_METHOD")
+        query = parse_qs(str(environ.get("QUERY_STRING") or ""))
+        if method in ("GET", "HEAD"):
+            return self._confirm(_first(query, "token"))
+        if method != "POST":
+            return HTTPStatus.METHOD_NOT_ALLOWED, _page("Not allowed", ""), [("Allow", "GET, POST")]
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HTTPStatus.BAD_REQUEST, INVALID, []
+        if length < 0 or length > MAX_BODY:
+            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _page("Too large", ""), []
+        data = environ["wsgi.input"].read(length) if length else b""
+        form = parse_qs(data.decode("utf-8", "replace"))
+        token = _first(form, "token") or _first(query, "token")
+        return self._apply(token)
 
-        def _address(self, token: str | None) -> str | None:
-            if not token:
-                return None
+    def _address(self, token: str | None) -> str | None:
+        if not token:
+            return None
+        try:
+            return verify_token(self.secret, token)
+        except TokenError:
+            return None
+
+    def _confirm(self, token: str | None) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
+        address = self._address(token)
+        if address is None:
+            return HTTPStatus.BAD_REQUEST, INVALID, []
+        form = (
+            f"<p>Stop sending press releases from {html.escape(self.organisation)} to "
+            f"<strong>{html.escape(mask(address))}</strong>?</p>"
+            '<form method="post"><input type="hidden" name="token" '
+            f'value="{html.escape(token or "", quote=True)}">'
+            '<button type="submit">Unsubscribe</button></form>'
+        )
+        return HTTPStatus.OK, _page("Unsubscribe", form), []
+
+    def _apply(self, token: str | None) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
+        address = self._address(token)
+        if address is None:
+            return HTTPStatus.BAD_REQUEST, INVALID, []
+        if not self.record(address):
+            return HTTPStatus.SERVICE_UNAVAILABLE, BUSY, [("Retry-After", str(RETRY_AFTER))]
+        done = _page(
+            "You are unsubscribed",
+            f"<p>{html.escape(mask(address))} will not receive our press releases any more.</p>",
+        )
+        return HTTPStatus.OK, done, []
+
+    def record(self, address: str) -> bool:
+        """Suppress the address; True once it is on the list (by this request or a concurrent
+        one), False when the database stayed busy for RECORD_FOR seconds."""
+        deadline = time.monotonic() + RECORD_FOR
+        pause = 0.05
+        while True:
             try:
-                return verify_token(secret, token)
-            except TokenError:
-                return None
+                with self.factory() as session, session.begin():
+                    if self.sqlite:
+                        # Wait briefly for SQLite's write lock, and retry here instead, so the
+                        # whole attempt stays within RECORD_FOR.
+                        session.execute(text("PRAGMA busy_timeout = 250"))
+                    registry.suppress(session, address, "unsubscribe link")
+                return True
+            except IntegrityError:
+                return True  # a concurrent request recorded the same address first
+            except DBAPIError:
+                if time.monotonic() + pause > deadline:
+                    return False
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 1.0)
 
-        def _refuse(self) -> None:
-            self._send(
-                HTTPStatus.BAD_REQUEST,
-                _page(
-                    "This link is not valid",
-                    "<p>The unsubscribe link is incomplete or was changed. "
-                    "Please use the link from the message itself, or reply to the message.</p>",
-                ),
-            )
 
-        def do_GET(self) -> None:
-            if urlsplit(self.path).path.rstrip("/") not in ("", "/unsubscribe"):
-                self._send(HTTPStatus.NOT_FOUND, _page("Not found", ""))
-                return
-            token = self._token()
-            address = self._address(token)
-            if address is None:
-                self._refuse()
-                return
-            form = (
-                f"<p>Stop sending press releases from {html.escape(organisation)} to "
-                f"<strong>{html.escape(mask(address))}</strong>?</p>"
-                '<form method="post"><input type="hidden" name="token" '
-                f'value="{html.escape(token or "", quote=True)}">'
-                '<button type="submit">Unsubscribe</button></form>'
-            )
-            self._send(HTTPStatus.OK, _page("Unsubscribe", form))
+def _first(values: dict[str, list[str]], name: str) -> str | None:
+    found = values.get(name) or []
+    return found[0] if found else None
 
-        def do_POST(self) -> None:
-            if urlsplit(self.path).path.rstrip("/") not in ("", "/unsubscribe"):
-                self._send(HTTPStatus.NOT_FOUND, _page("Not found", ""))
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _page("Too large", ""))
-                return
-            form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
-            address = self._address(self._token(form if "token" in form else None))
-            if address is None:
-                self._refuse()
-                return
-            with factory() as session, session.begin():
-                registry.suppress(session, address, "unsubscribe link")
-            self._send(
-                HTTPStatus.OK,
-                _page(
-                    "You are unsubscribed",
-                    f"<p>{html.escape(mask(address))} will not receive our press "
-                    "releases any more.</p>",
-                ),
-            )
 
-    return Handler
+@dataclass
+class ServerLimits:
+    """What one client can hold: see the module's notes."""
+
+    threads: int = 8
+    channel_timeout: int = 15  # seconds a connection may stay idle or half-sent
+    connection_limit: int = 1000
+    max_body: int = MAX_BODY
+    max_headers: int = MAX_HEADERS
 
 
 def make_server(
-    engine: Engine, secret: bytes | Sequence[bytes], organisation: str, host: str, port: int
-) -> ThreadingHTTPServer:
-    """The server, bound and ready; `serve_forever()` runs it."""
-    return ThreadingHTTPServer((host, port), make_handler(engine, secret, organisation))
+    engine: Engine,
+    secret: bytes | Sequence[bytes],
+    organisation: str,
+    host: str,
+    port: int,
+    limits: ServerLimits | None = None,
+) -> Any:
+    """The waitress server, bound and ready; `run()` serves until `close()`."""
+    from waitress.server import create_server
+
+    chosen = limits or ServerLimits()
+    return create_server(
+        UnsubscribeApp(engine, secret, organisation),
+        host=host,
+        port=port,
+        threads=chosen.threads,
+        channel_timeout=chosen.channel_timeout,
+        cleanup_interval=min(5, chosen.channel_timeout),
+        connection_limit=chosen.connection_limit,
+        max_request_body_size=chosen.max_body,
+        max_request_header_size=chosen.max_headers,
+        expose_tracebacks=False,
+        ident="civic-contacts",
+        asyncore_use_poll=True,
+    )
 
 
-def serve_in_thread(server: ThreadingHTTPServer) -> Callable[[], None]:
+def serve_in_thread(server: Any) -> Callable[[], None]:
     """Run a server on a background thread; returns the function that stops it."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
 
     def stop() -> None:
-        server.shutdown()
-        server.server_close()
+        server.close()
+        server.task_dispatcher.shutdown()
         thread.join(5)
 
     return stop

@@ -100,10 +100,13 @@ def serve_unsubscribe(
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    common.say(f"serving unsubscribe links on http://{host}:{port}/unsubscribe (Ctrl-C to stop)")
+    common.say(
+        f"serving unsubscribe links on http://{host}:{port}/unsubscribe with waitress"
+        " (Ctrl-C to stop; put it behind your https reverse proxy)"
+    )
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         common.say("stopped")
     finally:
-        server.server_close()
+        server.close()

@@ -1,0 +1,201 @@
+"""The unsubscribe endpoint as a real server (`serve-unsubscribe`, waitress) under hostile
+clients: bodies it must not read, clients that never finish, a busy database, duplicates,
+garbage; a confirmed unsubscribe is never lost and nothing prints a traceback."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from civic_contacts.unsubscribe import make_token
+from tests.conftest import free_port
+
+SECRET = "server-secret-for-tests-41c2"
+ONE_CLICK = b"List-Unsubscribe=One-Click"
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int) -> None:
+        self.process, self.port = process, port
+
+    def post(
+        self, token: str, body: bytes = ONE_CLICK, timeout: float = 20
+    ) -> tuple[int, dict, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(
+                "POST",
+                f"/unsubscribe?token={token}",
+                body=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def raw(self, data: bytes, timeout: float = 10) -> bytes:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(data)
+            chunks = []
+            try:
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+            except (TimeoutError, ConnectionResetError):
+                pass
+            return b"".join(chunks)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            _out, err = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _out, err = self.process.communicate()
+        return err.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def server(demo, db_url: str) -> Iterator[Server]:
+    """`civic-contacts serve-unsubscribe` on the demo registry, in its own process."""
+    port = free_port()
+    env = {**os.environ, "CIVIC_CONTACTS_DB": db_url, "CIVIC_CONTACTS_UNSUBSCRIBE_SECRET": SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "civic_contacts", "serve-unsubscribe", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise AssertionError("the server did not start") from None
+            time.sleep(0.1)
+    running = Server(process, port)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def suppressed(demo) -> list[str]:
+    import json
+
+    return [r["email"] for r in json.loads(demo("suppress", "list", "--json").stdout)]
+
+
+def token(address: str) -> str:
+    return make_token(SECRET.encode(), address)
+
+
+def test_bodies_it_must_not_read_are_refused_and_change_nothing(server: Server, demo) -> None:
+    """A negative Content-Length, a body past 4 KiB and a 300 MiB announcement are refused
+    without reading them; nothing is applied."""
+    good = token("adama.kone@example.com")
+    negative = server.raw(
+        f"POST /unsubscribe?token={good} HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".encode()
+        + ONE_CLICK * 100
+    )
+    assert negative.split(b" ", 2)[1] in (b"400", b"413"), negative[:80]
+    huge = server.raw(
+        f"POST /unsubscribe?token={good} HTTP/1.1\r\nHost: x\r\nContent-Length: 314572800\r\n\r\n".encode()
+        + b"x" * 65536
+    )
+    assert huge.split(b" ", 2)[1] == b"413", huge[:80]
+    status, _headers, _body = server.post(good, ONE_CLICK + b"&pad=" + b"x" * 5000)
+    assert status == 413
+    assert suppressed(demo) == []
+    assert "Traceback" not in server.stop()
+
+
+def test_slow_and_idle_clients_never_starve_real_requests(server: Server, demo) -> None:
+    """300 clients that send half a request and 100 that send nothing: a real one-click POST
+    is still answered at once, and the slow ones are cut off after the idle timeout."""
+    holders = []
+    for i in range(400):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        if i < 300:
+            sock.sendall(b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Le")
+        holders.append(sock)
+    started = time.monotonic()
+    status, _headers, body = server.post(token("adama.kone@example.com"), timeout=10)
+    assert status == 200 and b"unsubscribed" in body
+    assert time.monotonic() - started < 5
+    assert suppressed(demo) == ["adama.kone@example.com"]
+    for sock in holders:
+        sock.close()
+    assert "Traceback" not in server.stop()
+
+
+def test_concurrent_duplicates_are_one_unsubscribe(server: Server, demo) -> None:
+    """20 identical one-click POSTs at once all succeed; the address is on the list once."""
+    good = token("moussa.keita@example.com")
+    results: list[int] = []
+    barrier = threading.Barrier(20)
+
+    def click() -> None:
+        barrier.wait()
+        results.append(server.post(good)[0])
+
+    threads = [threading.Thread(target=click) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [200] * 20
+    assert suppressed(demo) == ["moussa.keita@example.com"]
+    assert "Traceback" not in server.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_busy_database_gets_503_with_retry_after_and_the_retry_lands(
+    server: Server, demo, db_url: str
+) -> None:
+    """While another process holds the write lock the answer is 503 with Retry-After (the
+    provider retries, RFC 8058), never a lost unsubscribe; the retry after the lock records it."""
+    database = db_url.removeprefix("sqlite:///")
+    locker = sqlite3.connect(database, timeout=5)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        status, headers, _body = server.post(token("adama.kone@example.com"))
+    finally:
+        locker.rollback()
+        locker.close()
+    assert status == 503 and int(headers["Retry-After"]) > 0
+    status, _headers, _body = server.post(token("adama.kone@example.com"))
+    assert status == 200
+    assert suppressed(demo) == ["adama.kone@example.com"]
+    assert "Traceback" not in server.stop()
+
+
+def test_garbage_and_disconnects_never_print_a_traceback(server: Server, demo) -> None:
+    """Malformed request lines and headers, bad methods, and clients that vanish mid-body get
+    an answer or a closed socket, never a traceback; the server keeps serving."""
+    garbage = [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64),  # a TLS hello
+        b"GET /unsubscribe?token=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET / HTTP/1.1\r\nBad Header Without Colon\r\n\r\n",
+        b"DELETE /unsubscribe HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nList-Unsub",
+    ]
+    for data in garbage:
+        answer = server.raw(data, timeout=3)
+        assert answer == b"" or answer.startswith(b"HTTP/1."), answer[:60]
+    status, _headers, _body = server.post(token("adama.kone@example.com"))
+    assert status == 200
+    log = server.stop()
+    assert "Traceback" not in log, log[-2000:]
