@@ -26,8 +26,13 @@ def test_invalid_addresses_say_why(bad: str) -> None:
 
 
 def test_international_domain() -> None:
-    """Internationalised domains are accepted."""
-    assert normalise_email("presse@exämple.org") == "presse@exämple.org"
+    """Internationalised domains are accepted, stored in the ASCII form SMTP carries (so
+    either spelling is one person) and shown to people in Unicode."""
+    from civic_contacts.addresses import display_email
+
+    assert normalise_email("presse@exämple.org") == "presse@xn--exmple-cua.org"
+    assert normalise_email("Presse@XN--EXMPLE-CUA.org") == "presse@xn--exmple-cua.org"
+    assert display_email("presse@xn--exmple-cua.org") == "presse@exämple.org"
 
 
 @settings(max_examples=300, deadline=None)
