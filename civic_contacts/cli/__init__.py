@@ -104,6 +104,7 @@ def _register() -> None:
         contacts,
         database,
         demo,
+        doctor,
         journalists,
         notices,
         offices,
@@ -127,6 +128,7 @@ def _register() -> None:
     app.add_typer(batches.app, name="batch")
     app.add_typer(notices.app, name="notice")
     app.command("demo")(demo.demo)
+    app.command("doctor")(doctor.doctor)
     app.command("serve-unsubscribe")(suppressions.serve_unsubscribe)
 
 

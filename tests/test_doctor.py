@@ -1,0 +1,196 @@
+"""`doctor` through the command line against a real DNS server on loopback (dnslib) serving a
+correct domain and one for each kind of mistake, and a real SMTP relay."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.conftest import free_port, need
+
+pytestmark = pytest.mark.smtp
+
+
+def _key(folder: Path, name: str) -> tuple[Path, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    path = folder / f"{name}.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return path, base64.b64encode(public).decode("ascii")
+
+
+def _zone(public: str, other: str) -> str:
+    lines = [
+        # A correct domain: relay authorised through an include, key published, DMARC, MX.
+        'good.example.org. 60 IN TXT "v=spf1 include:_spf.relay.example.net -all"',
+        '_spf.relay.example.net. 60 IN TXT "v=spf1 ip4:127.0.0.0/8 ~all"',
+        f'sel._domainkey.good.example.org. 60 IN TXT "v=DKIM1; k=rsa; p={public}"',
+        '_dmarc.good.example.org. 60 IN TXT "v=DMARC1; p=quarantine; rua=mailto:d@good.example.org"',
+        "good.example.org. 60 IN MX 10 mx.good.example.org.",
+        "mx.good.example.org. 60 IN A 127.0.0.1",
+        "press.good.example.org. 60 IN A 127.0.0.1",
+        # Each kind of mistake.
+        'nodmarc.example.net. 60 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+        f'sel._domainkey.nodmarc.example.net. 60 IN TXT "v=DKIM1; k=rsa; p={public}"',
+        "nodmarc.example.net. 60 IN MX 10 mx.good.example.org.",
+        f'sel._domainkey.nospf.example.org. 60 IN TXT "v=DKIM1; k=rsa; p={public}"',
+        '_dmarc.nospf.example.org. 60 IN TXT "v=DMARC1; p=none"',
+        'wrongspf.example.org. 60 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
+        # A chain of includes twelve deep: more than the 10 look-ups SPF allows.
+        'loops.example.org. 60 IN TXT "v=spf1 include:s0.loops.example.org -all"',
+        *(
+            f's{i}.loops.example.org. 60 IN TXT "v=spf1 include:s{i + 1}.loops.example.org -all"'
+            for i in range(11)
+        ),
+        's11.loops.example.org. 60 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
+        'badkey.example.org. 60 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+        f'sel._domainkey.badkey.example.org. 60 IN TXT "v=DKIM1; k=rsa; p={other}"',
+        '_dmarc.example.org. 60 IN TXT "v=DMARC1; p=reject"',
+        'open.example.org. 60 IN TXT "v=spf1 ip4:127.0.0.1 +all"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def dns_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A DNS server on loopback answering from the zone above; yields HOST:PORT and the key."""
+    try:
+        from dnslib.server import DNSLogger, DNSServer
+        from dnslib.zoneresolver import ZoneResolver
+    except ImportError:
+        need("dnslib", "install the test extras")
+    key, public = _key(tmp_path, "dkim")
+    _other_key, other = _key(tmp_path, "other")
+    port = free_port()
+    server = DNSServer(
+        ZoneResolver(_zone(public, other), glob=False),
+        port=port,
+        address="127.0.0.1",
+        logger=DNSLogger("-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False),
+    )
+    server.start_thread()
+    try:
+        yield f"127.0.0.1:{port}", key
+    finally:
+        server.stop()
+
+
+def run(cli, monkeypatch, tmp_path: Path, dns: str, key: Path, domain: str, port: int):
+    config = tmp_path / f"{domain}.toml"
+    config.write_text(
+        f'[press]\nname = "Press Office"\naddress = "press@{domain}"\n'
+        f'unsubscribe_base_url = "https://press.good.example.org/unsubscribe"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    return cli(
+        "doctor",
+        "--json",
+        "--dns-server",
+        dns,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "none",
+        "--dkim-key",
+        str(key),
+        "--dkim-selector",
+        "sel",
+        expect=None,
+    )
+
+
+def checks(result) -> dict[str, tuple[str, str]]:
+    data = json.loads(result.stdout)
+    return {
+        c["name"].split()[0]: (c["status"], c["detail"] + " | " + c["fix"]) for c in data["checks"]
+    }
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("domain", "kind", "status", "words"),
+    [
+        ("good.example.org", "SPF", "ok", "authorises 127.0.0.1"),
+        ("good.example.org", "DKIM", "ok", "matches the configured private key"),
+        ("good.example.org", "DMARC", "ok", "p=quarantine"),
+        ("good.example.org", "MX", "ok", "mx.good.example.org"),
+        ("good.example.org", "One-click", "ok", "resolves"),
+        ("nodmarc.example.net", "DMARC", "fail", "no DMARC record at _dmarc.nodmarc.example.net"),
+        ("nospf.example.org", "SPF", "fail", "has no SPF record"),
+        ("wrongspf.example.org", "SPF", "fail", "does not authorise 127.0.0.1"),
+        ("loops.example.org", "SPF", "fail", "more than 10 DNS look-ups"),
+        ("badkey.example.org", "DKIM", "fail", "not the configured key"),
+        ("badkey.example.org", "DMARC", "ok", "_dmarc.example.org: p=reject"),
+        ("open.example.org", "SPF", "warn", "ends without ~all or -all"),
+        ("nospf.example.org", "MX", "warn", "no MX record"),
+    ],
+)
+def test_doctor_names_each_mistake(
+    cli,
+    smtp_server,
+    dns_server,
+    monkeypatch,
+    tmp_path: Path,
+    domain: str,
+    kind: str,
+    status: str,
+    words: str,
+) -> None:
+    _sink, port = smtp_server
+    dns, key = dns_server
+    result = run(cli, monkeypatch, tmp_path, dns, key, domain, port)
+    found = checks(result)
+    assert found[kind][0] == status and words in found[kind][1], found
+    failed = any(s == "fail" for s, _ in found.values())
+    assert result.exit_code == (1 if failed else 0)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_doctor_output_for_people_and_a_relay_that_is_down(
+    cli, smtp_server, dns_server, monkeypatch, tmp_path: Path
+) -> None:
+    """People get one line per check with the fix; a relay that is not there fails."""
+    _sink, port = smtp_server
+    dns, key = dns_server
+    config = tmp_path / "c.toml"
+    config.write_text('[press]\nname = "P"\naddress = "press@nodmarc.example.net"\n', "utf-8")
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    args = ["doctor", "--dns-server", dns, "--dkim-key", str(key), "--dkim-selector", "sel"]
+    text = cli(
+        *args, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none", expect=1
+    )
+    lines = text.stdout.splitlines()
+    assert any(
+        line.startswith("FAIL  DMARC nodmarc.example.net: no DMARC record") for line in lines
+    )
+    assert any("fix: publish _dmarc.example.net TXT" in line for line in lines)
+    assert any(line.startswith("WARN  One-click unsubscribe") for line in lines)
+    assert any(line.startswith("WARN  Relay 127.0.0.1") for line in lines)
+    down = cli(
+        *args,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(free_port()),
+        "--security",
+        "none",
+        expect=1,
+    )
+    assert "FAIL  Relay 127.0.0.1" in down.stdout
