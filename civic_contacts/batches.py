@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from markupsafe import Markup
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from civic_contacts import registry, releases, routing
@@ -859,6 +859,16 @@ class BatchStatus:
     outbox: str | None
     built_revision: int | None
     rows: list[dict[str, Any]] = field(default_factory=list)
+    sent_last_minute: int = 0
+
+    def eta_seconds(self, rate: float | None = None) -> float | None:
+        """Seconds left at the rate of the last minute's sending (else at `rate`, the
+        configured one); None when nothing is left or no rate is known."""
+        left = self.counts[S.PENDING] + self.counts[S.CLAIMED]
+        speed = self.sent_last_minute / 60 if self.sent_last_minute else rate
+        if not left or not speed:
+            return None
+        return left / speed
 
     @property
     def total(self) -> int:
@@ -881,6 +891,16 @@ def batch_status(session: Session, release: str, with_rows: bool = False) -> Bat
         built_at=batch.built_at if batch else None,
         outbox=batch.outbox if batch else None,
         built_revision=batch.revision if batch else None,
+    )
+    status.sent_last_minute = int(
+        session.scalar(
+            select(func.count()).where(
+                BatchKey(found.id).where(),
+                Delivery.status == S.SENT.value,
+                Delivery.sent_at >= utcnow() - dt.timedelta(minutes=1),
+            )
+        )
+        or 0
     )
     if with_rows:
         status.rows = _audit_rows(session, found)

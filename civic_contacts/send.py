@@ -150,6 +150,47 @@ def send_notice(
     return _send(session, plan, now, transport, options, progress, confirm)
 
 
+SCHEDULE_MARGIN = dt.timedelta(minutes=30)
+
+
+def check_batch_schedule(
+    session: Session,
+    release: str,
+    at: dt.datetime,
+    rate: float | None,
+    margin: dt.timedelta = SCHEDULE_MARGIN,
+) -> int:
+    """Refuse a scheduled send that could not finish before the lift (minus `margin`) at
+    `rate`, naming the rate that would; returns how many messages are left to send."""
+    found = batches.releases.get_release(session, release)
+    left = batches.batch_status(session, release).counts[S.PENDING]
+    lift = found.embargo
+    if lift is None or not left:
+        return left
+    deadline = lift - margin
+    if at >= deadline:
+        raise InputError(
+            f"--at {at:%Y-%m-%d %H:%M} UTC is less than {_minutes(margin)} before the lift of"
+            f" {found.slug} ({lift:%Y-%m-%d %H:%M} UTC); nothing was scheduled"
+        )
+    if rate:
+        needs = dt.timedelta(seconds=left / rate)
+        if at + needs > deadline:
+            enough = left / (deadline - at).total_seconds()
+            raise InputError(
+                f"{left} messages at {rate:g} per second take {_minutes(needs)}: started at"
+                f" {at:%H:%M} UTC they would not finish {_minutes(margin)} before the lift"
+                f" ({lift:%Y-%m-%d %H:%M} UTC); nothing was scheduled",
+                hint=f"start earlier, or use --rate {enough:.1f} or more",
+            )
+    return left
+
+
+def _minutes(delta: dt.timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def wait_until(
     at: dt.datetime,
     clock: Callable[[], dt.datetime] = utcnow,

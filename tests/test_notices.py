@@ -531,3 +531,58 @@ def test_notices_need_a_sent_release_and_a_known_kind(demo, tmp_path: Path) -> N
         "notice", "build", "sahel-civilians", "--kind", "reminder", "--out", str(tmp_path / "r")
     )
     assert "built 0 messages" in built.stderr
+
+
+def test_batch_send_at_waits_and_refuses_what_cannot_finish_before_the_lift(
+    demo, smtp_server, tmp_path: Path
+) -> None:
+    """`batch send --at` refuses a start the rate cannot finish before the lift (naming the
+    rate that would) or one too close to the lift, then waits and sends at the time given."""
+    sink, port = smtp_server
+    lift = embargo_of(demo)
+    now = dt.datetime.now(dt.UTC)
+    slow = demo(
+        "batch",
+        "send",
+        "sahel-civilians",
+        *smtp(port),
+        "--yes",
+        "--at",
+        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--rate",
+        "0.1",
+        "--margin",
+        str(int((lift - now).total_seconds() // 60) - 5),
+        expect=2,
+    )
+    said = " ".join(slow.stderr.split())
+    assert (
+        "41 messages at 0.1 per second take" in said
+        and "hint: start earlier, or use --rate" in said
+    )
+    late = demo(
+        "batch",
+        "send",
+        "sahel-civilians",
+        *smtp(port),
+        "--yes",
+        "--at",
+        (lift - dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        expect=2,
+    )
+    assert "less than 30 minutes before the lift" in late.stderr
+    assert sink.received == []
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).replace(microsecond=0)
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--yes", "--at", start.isoformat())
+    assert len(sink.received) == 41 and dt.datetime.now(dt.UTC) >= start
+    status = demo("batch", "status", "sahel-civilians")
+    assert "left at" not in status.stderr
+
+
+def test_batch_status_estimates_the_time_left(demo, smtp_server) -> None:
+    """After part of a send, `batch status` says how long the rest takes at the last minute's
+    pace."""
+    _sink, port = smtp_server
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--limit", "20", "--yes", expect=1)
+    said = " ".join(demo("batch", "status", "sahel-civilians").stderr.split())
+    assert "left at 0.3 per second (the last minute)" in said

@@ -7,6 +7,7 @@ prints what it returned.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,10 +26,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from civic_contacts import batches, send
+from civic_contacts import batches, registry, send
 from civic_contacts.cli import common
 from civic_contacts.config import ENV_SMTP_PASSWORD
 from civic_contacts.deliveries import DeliveryStatus as S
+from civic_contacts.embargo import parse_moment
 from civic_contacts.errors import ConfigError
 from civic_contacts.smtp import SmtpSettings, transport_from
 from civic_contacts.tables import write_csv
@@ -136,6 +138,51 @@ def build(
         after_embargo=after_embargo, max_contacts=max_contacts, templates=templates, dry_run=dry_run
     )
     build_and_print(ctx, release, out, options)
+
+
+SKIP_DOCTOR = typer.Option(
+    False,
+    "--skip-doctor",
+    help="Send even when the DNS checks of `doctor` fail (SPF, DKIM, DMARC, unsubscribe link).",
+)
+
+
+def preflight(ctx: typer.Context, transport: SmtpSettings, skip: bool) -> None:
+    """The fast part of `doctor` (DNS only) before a send; a failure stops it unless skipped.
+    The demo's own registry, whose addresses are all invented, is not checked."""
+    if skip:
+        return
+    with common.transaction(ctx, commit=False) as session:
+        if registry.is_demo(session):
+            return
+    from civic_contacts.doctor import run_doctor
+
+    report = run_doctor(common.settings(ctx), transport, relay=False)
+    if report.failed:
+        raise ConfigError(
+            "mailbox providers would refuse or hide this mail: "
+            + "; ".join(f"{c.name}: {c.detail}" for c in report.failed)
+            + "; nothing was sent",
+            hint="civic-contacts doctor says how to fix each; --skip-doctor sends anyway",
+        )
+
+
+def wait_with_countdown(moment: dt.datetime, what: str) -> None:
+    """Wait until `moment`, with a countdown on a terminal (one line when piped)."""
+    common.say(f"{what}: waiting until {moment:%Y-%m-%d %H:%M:%S} UTC (Ctrl-C to stop)")
+    if not sys.stderr.isatty():
+        send.wait_until(moment)
+        return
+
+    def show(left: dt.timedelta) -> None:
+        seconds = int(left.total_seconds())
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        sys.stderr.write(f"\rstarting in {hours:d}:{minutes:02d}:{secs:02d} ")
+        sys.stderr.flush()
+
+    send.wait_until(moment, show=show)
+    sys.stderr.write("\n")
 
 
 class Security(StrEnum):
@@ -246,6 +293,15 @@ def send_command(
     ),
     yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
     allow_plaintext_auth: bool = PLAINTEXT_AUTH,
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help='Wait and start at this time: 2031-03-09T22:00:00Z or "2031-03-09 23:00 Africa/Niamey".',
+    ),
+    margin: int = typer.Option(
+        30, "--margin", min=0, help="With --at: finish at least this many minutes before the lift."
+    ),
+    skip_doctor: bool = SKIP_DOCTOR,
 ) -> None:
     """Send the release's messages over SMTP: each exactly once, resumable, rate-limited, with
     the options the batch was built with."""
@@ -271,6 +327,17 @@ def send_command(
         after_embargo=after_embargo,
         dry_run=dry_run,
     )
+    if at is not None:
+        moment = parse_moment(at)
+        with common.transaction(ctx, commit=False) as session:
+            left = send.check_batch_schedule(
+                session, release, moment, options.rate, dt.timedelta(minutes=margin)
+            )
+        if not dry_run:
+            preflight(ctx, transport, skip_doctor)
+            wait_with_countdown(moment, f"{release}: {left} message(s)")
+    if not dry_run:
+        preflight(ctx, transport, skip_doctor)
     server = f"{transport.host}:{transport.port} ({transport.security}{', as ' + transport.user if transport.user else ''})"
     confirm = _confirm_on_terminal(yes, server)
     with progress_bar("sending") as tick, common.transaction(ctx, commit=not dry_run) as session:
@@ -309,6 +376,14 @@ def print_send(report: send.SendReport, server: str) -> None:
         raise typer.Exit(1)
 
 
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "less than a minute"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
 STATUS_ORDER = [S.PENDING, S.CLAIMED, S.SENT, S.FAILED, S.CANCELLED]
 STATUS_COLUMNS = ["total", "pending", "in progress", "sent", "failed", "cancelled"]
 
@@ -336,6 +411,15 @@ def status(
             f"last built {found.built_at:%Y-%m-%d %H:%M} UTC from revision {found.built_revision}"
             + (f" into {found.outbox}" if found.outbox else "")
         )
+    rate = common.settings(ctx).smtp.get("rate")
+    eta = found.eta_seconds(float(rate) if rate else None)
+    if eta is not None:
+        speed = (
+            f"{found.sent_last_minute / 60:.1f} per second (the last minute)"
+            if found.sent_last_minute
+            else f"the configured {float(rate or 0):g} per second"
+        )
+        common.say(f"about {_duration(eta)} left at {speed}")
 
 
 @app.command("audit")

@@ -7,7 +7,6 @@ returned. Sending shares its SMTP options and output with `batch send`.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,14 +17,17 @@ from civic_contacts.batches import BuildOptions
 from civic_contacts.cli import common
 from civic_contacts.cli.batches import (
     PLAINTEXT_AUTH,
+    SKIP_DOCTOR,
     STATUS_COLUMNS,
     STATUS_ORDER,
     Security,
     _confirm_on_terminal,
     _transport,
+    preflight,
     print_build,
     print_send,
     progress_bar,
+    wait_with_countdown,
 )
 from civic_contacts.config import ENV_SMTP_PASSWORD
 from civic_contacts.db import utcnow
@@ -114,6 +116,7 @@ def send_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show who would get it; send nothing."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
     allow_plaintext_auth: bool = PLAINTEXT_AUTH,
+    skip_doctor: bool = SKIP_DOCTOR,
 ) -> None:
     """Send the notice over SMTP: each message exactly once, resumable, rate-limited."""
     transport = _transport(
@@ -142,7 +145,10 @@ def send_command(
         with common.transaction(ctx, commit=False) as session:
             notices.check_scheduled(session, release, kind.value, moment, settings)
         if not dry_run:
-            _wait(moment, f"{kind.value} notice of {release}")
+            preflight(ctx, transport, skip_doctor)
+            wait_with_countdown(moment, f"{kind.value} notice of {release}")
+    if not dry_run:
+        preflight(ctx, transport, skip_doctor)
     server = f"{transport.host}:{transport.port} ({transport.security}{', as ' + transport.user if transport.user else ''})"
     confirm = _confirm_on_terminal(yes, server)
     with progress_bar("sending") as tick, common.transaction(ctx, commit=not dry_run) as session:
@@ -150,24 +156,6 @@ def send_command(
             session, release, kind.value, transport, options, settings, tick, confirm
         )
     print_send(report, server)
-
-
-def _wait(moment, what: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait until `moment`, with a countdown on a terminal (one line when piped)."""
-    common.say(f"{what}: waiting until {moment:%Y-%m-%d %H:%M:%S} UTC (Ctrl-C to stop)")
-    if not sys.stderr.isatty():
-        send.wait_until(moment)
-        return
-
-    def show(left) -> None:  # type: ignore[no-untyped-def]
-        seconds = int(left.total_seconds())
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        sys.stderr.write(f"\rsending in {hours:d}:{minutes:02d}:{secs:02d} ")
-        sys.stderr.flush()
-
-    send.wait_until(moment, show=show)
-    sys.stderr.write("\n")
 
 
 @app.command("status")
