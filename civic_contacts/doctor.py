@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ from civic_contacts.errors import CivicContactsError
 from civic_contacts.smtp import SmtpConnection, SmtpSettings, Unreachable
 
 SPF_LOOKUP_LIMIT = 10
+# A DNS server (HOST:PORT) to ask instead of the system's, for `doctor` and the check before a
+# send (a split-horizon DNS, or a test).
+ENV_DNS_SERVER = "CIVIC_CONTACTS_DNS_SERVER"
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -280,7 +284,7 @@ def run_doctor(
     """Every check (`relay=False`: the DNS checks only, the fast subset a send runs first)."""
     report = DoctorReport()
     domain = domain_of(settings.press_address)
-    dns = Dns(dns_server)
+    dns = Dns(dns_server or os.environ.get(ENV_DNS_SERVER) or None)
     relay_ips = _relay_ips(dns, transport, report)
     try:
         _spf(dns, domain, relay_ips, report)

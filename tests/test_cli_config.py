@@ -120,14 +120,26 @@ def test_message_ids_follow_the_identity_until_sent(
     sink, port = smtp_server
     write_config(IDENTITY)
     office("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
-    office("batch", "send", "sahel-civilians", *smtp(port), "--limit", "3", "--yes", expect=1)
+    office(
+        "batch",
+        "send",
+        "sahel-civilians",
+        *smtp(port),
+        "--limit",
+        "3",
+        "--yes",
+        "--skip-doctor",
+        expect=1,
+    )
     assert all(m["message_id"].endswith("@press-office.test>") for m in sink.received)
     write_config('[press]\nname = "Sahel Relief Newsroom"\naddress = "news@newsroom.test"\n')
-    refused = office("batch", "send", "sahel-civilians", *smtp(port), "--yes", expect=2)
+    refused = office(
+        "batch", "send", "sahel-civilians", *smtp(port), "--yes", "--skip-doctor", expect=2
+    )
     assert "the config now says Sahel Relief Newsroom <news@newsroom.test>" in refused.stderr
     assert "batch build sahel-civilians" in refused.stderr and len(sink.received) == 3
     office("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
-    office("batch", "send", "sahel-civilians", *smtp(port), "--yes")
+    office("batch", "send", "sahel-civilians", *smtp(port), "--yes", "--skip-doctor")
     later = sink.received[3:]
     assert len(later) == 38
     assert all(m["message_id"].endswith("@newsroom.test>") for m in later)

@@ -45,6 +45,8 @@ def _zone(public: str, other: str) -> str:
         "press.good.example.org. 60 IN A 127.0.0.1",
         # Each kind of mistake.
         'nodmarc.example.net. 60 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+        'nodmarc.newsroom.test. 60 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+        f'sel._domainkey.nodmarc.newsroom.test. 60 IN TXT "v=DKIM1; k=rsa; p={public}"',
         f'sel._domainkey.nodmarc.example.net. 60 IN TXT "v=DKIM1; k=rsa; p={public}"',
         "nodmarc.example.net. 60 IN MX 10 mx.good.example.org.",
         f'sel._domainkey.nospf.example.org. 60 IN TXT "v=DKIM1; k=rsa; p={public}"',
@@ -194,3 +196,44 @@ def test_doctor_output_for_people_and_a_relay_that_is_down(
         expect=1,
     )
     assert "FAIL  Relay 127.0.0.1" in down.stdout
+
+
+def test_a_send_stops_on_what_doctor_fails_unless_skipped(
+    cli, data_dir: Path, smtp_server, dns_server, monkeypatch, tmp_path: Path
+) -> None:
+    """Outside the demo, `batch send` runs the DNS checks first: a domain without DMARC stops
+    it with the failing checks named; `--skip-doctor` sends anyway."""
+    sink, port = smtp_server
+    dns, key = dns_server
+    for noun, name in [
+        ("office", "offices"),
+        ("contact", "contacts"),
+        ("outlet", "outlets"),
+        ("journalist", "journalists"),
+    ]:
+        cli(noun, "import", str(data_dir / f"{name}.csv"))
+    cli("release", "add", *map(str, sorted((data_dir / "releases").glob("*.md"))))
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[press]\nname = "Press Office"\naddress = "press@nodmarc.newsroom.test"\n'
+        f'[smtp]\ndkim_key = "{key}"\ndkim_selector = "sel"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    monkeypatch.setenv("CIVIC_CONTACTS_DNS_SERVER", dns)
+    cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    args = [
+        "batch",
+        "send",
+        "sahel-civilians",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+    ]
+    refused = cli(*args, "--security", "none", "--yes", expect=2)
+    said = " ".join(refused.stderr.split())
+    assert "mailbox providers would refuse or hide this mail: DMARC nodmarc.newsroom.test" in said
+    assert "--skip-doctor" in said and sink.received == []
+    cli(*args, "--security", "none", "--yes", "--skip-doctor")
+    assert len(sink.received) == 41

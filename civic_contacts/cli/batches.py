@@ -155,6 +155,7 @@ def preflight(ctx: typer.Context, transport: SmtpSettings, skip: bool) -> None:
     with common.transaction(ctx, commit=False) as session:
         if registry.is_demo(session):
             return
+        batches.check_identity(session, common.settings(ctx), "sent")
     from civic_contacts.doctor import run_doctor
 
     report = run_doctor(common.settings(ctx), transport, relay=False)
