@@ -25,6 +25,7 @@ ENV_DB = "CIVIC_CONTACTS_DB"
 ENV_CONFIG = "CIVIC_CONTACTS_CONFIG"
 ENV_SMTP_PASSWORD = "CIVIC_CONTACTS_SMTP_PASSWORD"
 ENV_UNSUBSCRIBE_SECRET = "CIVIC_CONTACTS_UNSUBSCRIBE_SECRET"
+ENV_PER_DOMAIN_RATE = "CIVIC_CONTACTS_PER_DOMAIN_RATE"
 
 
 def package_dir() -> Path:
@@ -138,6 +139,21 @@ KEYS: tuple[Key, ...] = (
     Key("smtp.dkim_key", "path", "PEM private key for DKIM signing"),
     Key("smtp.dkim_selector", "text", "DKIM selector"),
     Key("smtp.connect_timeout", "number", "seconds to wait for the relay", 30, minimum=1),
+    Key(
+        "send.rate",
+        "number",
+        "the organisation's rate: messages per second over every sender and release"
+        " (--rate can only lower it)",
+        minimum=0.01,
+    ),
+    Key(
+        "send.per_domain_rate",
+        "number",
+        "messages per second to any one recipient domain (0: no limit)",
+        10,
+        env=ENV_PER_DOMAIN_RATE,
+        minimum=0,
+    ),
 )
 KEY_NAMES = {key.name: key for key in KEYS}
 _KINDS = {
@@ -241,6 +257,8 @@ class Settings:
     templates: Path | None = None
     embargo_warning_minutes: int = 15
     smtp: dict[str, Any] = field(default_factory=dict)
+    send_rate: float | None = None  # the organisation's, shared by every sender
+    per_domain_rate: float | None = 10.0  # None or 0: no limit per recipient domain
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -308,9 +326,22 @@ def load_settings(db: str | None = None, config_file: Path | None = None) -> Set
         templates=Path(templates) if templates else None,
         embargo_warning_minutes=int(pick("embargo_warning_minutes")),
         smtp=dict(conf.get("smtp", {})),
+        send_rate=_number(pick("send.rate")) or _number(_lookup(conf, "smtp.rate")),
+        per_domain_rate=_number(pick("send.per_domain_rate")),
         config_file=path,
         sources=sources,
     )
+
+
+def _number(value: Any) -> float | None:
+    """A rate from the file (a number) or the environment (text); None when unset or 0."""
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f'"{value}" is not a number of messages per second') from None
+    return number if number > 0 else None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -343,3 +344,13 @@ class RegistryMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SendPace(Base):
+    """When the next message of a pace may start: "org" (the organisation's rate) or
+    "domain:<name>" (one recipient domain), in Unix seconds, shared by every sender."""
+
+    __tablename__ = "send_pace"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)

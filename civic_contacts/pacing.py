@@ -6,6 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from typing import cast
+
+from sqlalchemy import Float, Table, bindparam, func, select
+from sqlalchemy.engine import Engine
 
 
 class RateLimiter:
@@ -53,3 +57,64 @@ class RateLimiter:
             self.in_flight -= 1
             self.ended.append(time.monotonic())
             self.changed.notify_all()
+
+
+class SharedPace:
+    """Start slots kept in the database, so a rate holds over every sender of every release,
+    on one machine or several, and across restarts.
+
+    `reserve(key, interval)` takes the next free slot of a pace in one statement (the row's
+    lock, or SQLite's write lock, orders concurrent senders) and returns the Unix time it
+    starts: starts are at least `interval` apart, so no one-second window holds more than
+    one more message than the rate. A sender killed and started again finds the slots its
+    previous run took.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        from civic_contacts.models import SendPace
+
+        self.engine = engine
+        table = cast(Table, SendPace.__table__)
+        now = bindparam("now", type_=Float())
+        interval = bindparam("interval", type_=Float())
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+
+            later = func.greatest(table.c.next_at, now) + interval
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+
+            later = func.max(table.c.next_at, now) + interval
+        statement = insert(table).values(key=bindparam("key"), next_at=now + interval)
+        self.statement = statement.on_conflict_do_update(
+            index_elements=[table.c.key], set_={"next_at": later}
+        ).returning(table.c.next_at)
+        self.lock = threading.Lock()
+
+    def reserve(self, key: str, interval: float) -> float:
+        """The start time (Unix seconds) of the slot taken for one message of this pace."""
+        with self.lock, self.engine.begin() as connection:
+            taken = connection.execute(
+                self.statement, {"key": key, "now": time.time(), "interval": interval}
+            ).scalar_one()
+        return float(taken) - interval
+
+    def free_at(self, key: str) -> float:
+        """When the pace's next slot is free (Unix seconds; 0 when it was never used), without
+        taking it."""
+        from civic_contacts.models import SendPace
+
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(SendPace.next_at).where(SendPace.key == key)
+            ).scalar_one_or_none()
+        return float(found or 0.0)
+
+    def wait(self, key: str, interval: float, stop: threading.Event | None = None) -> None:
+        """Reserve a slot and sleep until it starts (returns early if `stop` is set)."""
+        left = self.reserve(key, interval) - time.time()
+        if left > 0:
+            if stop is not None:
+                stop.wait(left)
+            else:
+                time.sleep(left)

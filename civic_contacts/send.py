@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import heapq
+import itertools
 import random
 import threading
 import time
@@ -44,7 +46,7 @@ from civic_contacts.deliveries import (
 )
 from civic_contacts.errors import InputError, SendError
 from civic_contacts.mime import check_headers, stamp_date
-from civic_contacts.pacing import RateLimiter
+from civic_contacts.pacing import RateLimiter, SharedPace
 from civic_contacts.smtp import (
     Permanent,
     SmtpConnection,
@@ -76,6 +78,9 @@ class SendOptions:
     after_embargo: bool = False
     dry_run: bool = False
     clock: Callable[[], dt.datetime] = utcnow
+    # Messages per second to any one recipient domain; None: no limit. Shared, like `rate`,
+    # by every sender on the database (see pacing.SharedPace).
+    per_domain_rate: float | None = None
 
 
 @dataclass
@@ -289,6 +294,12 @@ class Sender:
         self.me = run_id()
         self.user = getpass.getuser()
         self.limiter = RateLimiter(options.rate)
+        # The rate and the per-domain pace are kept in the database, so that they hold over
+        # every sender and across restarts; the in-process limiter above keeps the exact
+        # per-second window at the server for this run's own connections.
+        self.pace = SharedPace(engine) if options.rate or options.per_domain_rate else None
+        self.rate_interval = 1.0 / options.rate if options.rate else None
+        self.domain_interval = 1.0 / options.per_domain_rate if options.per_domain_rate else None
         self.report = report
         self.lock = threading.Lock()
         self.db_lock = threading.Lock()
@@ -352,24 +363,64 @@ class Sender:
 
     def _work(self, worker: str, connection: SmtpConnection) -> None:
         ledger = Ledger(self.engine, worker, self.user, self.db_lock, self.marker)
+        # Messages whose domain's next slot is later: kept (still claimed) while messages to
+        # other domains go on, so one busy domain never holds up the rest.
+        later: list[tuple[float, int, Claimed]] = []
+        order = itertools.count()
+        planned: dict[str, float] = {}  # per domain: when this worker expects its next slot
+
+        def send_one(claimed: Claimed) -> bool:
+            if self.stop.is_set():
+                return False
+            if not self._take_budget():
+                self.stop.set()
+                return False
+            self._deliver(connection, claimed, ledger)
+            return True
+
+        def send_ready() -> bool:
+            while later and later[0][0] <= time.monotonic():
+                if not send_one(heapq.heappop(later)[2]):
+                    return False
+            return True
+
         try:
             while not self.stop.is_set():
                 batch = self._claim(ledger)
                 if not batch:
-                    return
+                    if not later:
+                        return
+                    if self.stop.wait(max(0.0, later[0][0] - time.monotonic())):
+                        return
+                    if not send_ready():
+                        return
+                    continue
                 for claimed in batch:
-                    if self.stop.is_set():
+                    wait = self._domain_wait(claimed, planned)
+                    if wait > 0.01:
+                        heapq.heappush(later, (time.monotonic() + wait, next(order), claimed))
+                    elif not send_one(claimed):
                         return
-                    if not self._take_budget():
-                        self.stop.set()
+                    if not send_ready():
                         return
-                    self._deliver(connection, claimed, ledger)
         except BaseException as exc:  # a bug or a SendError: stop every worker and report it
             self.fatal = exc
             self.stop.set()
         finally:
             connection.close()
             ledger.close()
+
+    def _domain_wait(self, claimed: Claimed, planned: dict[str, float]) -> float:
+        """Seconds until the message's domain should have a free slot: the shared pace's next
+        free slot, after the ones this worker has already planned for that domain. Nothing is
+        taken here; the slot is taken just before the body goes (see `_deliver`)."""
+        if self.pace is None or self.domain_interval is None:
+            return 0.0
+        key = "domain:" + domain_of(claimed.email)
+        now = time.time()
+        ready = max(self.pace.free_at(key), planned.get(key, 0.0), now)
+        planned[key] = ready + self.domain_interval
+        return ready - now
 
     def _stop_for_embargo(self, embargo: dt.datetime) -> None:
         with self.lock:
@@ -408,6 +459,11 @@ class Sender:
 
             def start_body() -> None:
                 nonlocal held
+                if self.pace is not None and self.domain_interval is not None:
+                    domain = "domain:" + domain_of(claimed.email)
+                    self.pace.wait(domain, self.domain_interval, self.stop)
+                if self.pace is not None and self.rate_interval is not None:
+                    self.pace.wait("org", self.rate_interval, self.stop)
                 self.limiter.acquire()
                 held = True
 

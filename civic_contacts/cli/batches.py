@@ -147,6 +147,12 @@ SKIP_DOCTOR = typer.Option(
 )
 
 
+def effective_rate(organisation: float | None, asked: float | None) -> float | None:
+    """The organisation's rate ([send] rate), which --rate can only lower."""
+    rates = [r for r in (organisation, asked) if r]
+    return min(rates) if rates else None
+
+
 def preflight(ctx: typer.Context, transport: SmtpSettings, skip: bool) -> None:
     """The fast part of `doctor` (DNS only) before a send; a failure stops it unless skipped.
     The demo's own registry, whose addresses are all invented, is not checked."""
@@ -320,7 +326,8 @@ def send_command(
     )
     settings = common.settings(ctx)
     options = send.SendOptions(
-        rate=rate or settings.smtp.get("rate"),
+        rate=effective_rate(settings.send_rate, rate),
+        per_domain_rate=settings.per_domain_rate,
         connections=connections,
         limit=limit,
         max_attempts=max_attempts,
@@ -412,8 +419,8 @@ def status(
             f"last built {found.built_at:%Y-%m-%d %H:%M} UTC from revision {found.built_revision}"
             + (f" into {found.outbox}" if found.outbox else "")
         )
-    rate = common.settings(ctx).smtp.get("rate")
-    eta = found.eta_seconds(float(rate) if rate else None)
+    rate = common.settings(ctx).send_rate
+    eta = found.eta_seconds(rate)
     if eta is not None:
         speed = (
             f"{found.sent_last_minute / 60:.1f} per second (the last minute)"

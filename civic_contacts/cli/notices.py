@@ -23,6 +23,7 @@ from civic_contacts.cli.batches import (
     Security,
     _confirm_on_terminal,
     _transport,
+    effective_rate,
     preflight,
     print_build,
     print_send,
@@ -133,7 +134,8 @@ def send_command(
     )
     settings = common.settings(ctx)
     options = send.SendOptions(
-        rate=rate or settings.smtp.get("rate"),
+        rate=effective_rate(settings.send_rate, rate),
+        per_domain_rate=settings.per_domain_rate,
         connections=connections,
         limit=limit,
         max_attempts=max_attempts,
