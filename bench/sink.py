@@ -18,6 +18,7 @@ class LeanSink:
     def __init__(self) -> None:
         self.count = 0
         self.ids: set[str] = set()
+        self.times: list[float] = []  # when each message was accepted (perf_counter)
         self.first = 0.0
         self.last = 0.0
         self.port = 0
@@ -63,6 +64,7 @@ class LeanSink:
                     self.last = now
                     self.count += 1
                     self.ids.add(message_id)
+                    self.times.append(now)
                     writer.write(b"250 2.0.0 queued\r\n")
                 elif verb == b"QUIT":
                     writer.write(b"221 bye\r\n")
