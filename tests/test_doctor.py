@@ -237,3 +237,51 @@ def test_a_send_stops_on_what_doctor_fails_unless_skipped(
     assert "--skip-doctor" in said and sink.received == []
     cli(*args, "--security", "none", "--yes", "--skip-doctor")
     assert len(sink.received) == 41
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_doctor_checks_the_relays_certificate_and_login(
+    cli,
+    tls_server,
+    dns_server,
+    monkeypatch,
+    tmp_path: Path,
+) -> None:
+    """Over STARTTLS the relay's certificate is verified and the login tried (nothing sent):
+    ok with the right CA and password, fail without the CA or with a wrong password."""
+    from tests.conftest import SMTP_PASSWORD as PASSWORD
+
+    sink, port, cert, logins = tls_server
+    dns, key = dns_server
+    config = tmp_path / "c.toml"
+    config.write_text('[press]\nname = "P"\naddress = "press@good.example.org"\n', "utf-8")
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", PASSWORD)
+    args = [
+        "doctor",
+        "--json",
+        "--dns-server",
+        dns,
+        "--dkim-key",
+        str(key),
+        "--dkim-selector",
+        "sel",
+    ]
+    relay = [
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "starttls",
+        "--user",
+        "press",
+    ]
+    good = checks(cli(*args, *relay, "--cafile", str(cert), expect=None))["Relay"]
+    assert good[0] == "ok" and "STARTTLS with a valid certificate, logged in as press" in good[1]
+    untrusted = checks(cli(*args, *relay, expect=None))["Relay"]
+    assert untrusted[0] == "fail" and "TLS failed" in untrusted[1]
+    monkeypatch.setenv("CIVIC_CONTACTS_SMTP_PASSWORD", "wrong")
+    refused = checks(cli(*args, *relay, "--cafile", str(cert), expect=None))["Relay"]
+    assert refused[0] == "fail" and "refused the login for press" in refused[1]
+    assert sink.ids() == [] and PASSWORD not in str(logins)
