@@ -284,6 +284,15 @@ def run_doctor(
     """Every check (`relay=False`: the DNS checks only, the fast subset a send runs first)."""
     report = DoctorReport()
     domain = domain_of(settings.press_address)
+    problems = settings.identity_problems()
+    if problems:
+        report.add(
+            "Identity",
+            "fail",
+            f"the press identity is not set up ({'; '.join(problems)}); the checks below are"
+            f" of {domain}",
+            "run civic-contacts config init (or edit the config file), then doctor again",
+        )
     dns = Dns(dns_server or os.environ.get(ENV_DNS_SERVER) or None)
     relay_ips = _relay_ips(dns, transport, report)
     try:

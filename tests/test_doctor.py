@@ -285,3 +285,14 @@ def test_doctor_checks_the_relays_certificate_and_login(
     refused = checks(cli(*args, *relay, "--cafile", str(cert), expect=None))["Relay"]
     assert refused[0] == "fail" and "refused the login for press" in refused[1]
     assert sink.ids() == [] and PASSWORD not in str(logins)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_doctor_says_first_when_the_identity_is_not_set_up(cli, dns_server) -> None:
+    """With no config file the checks run on the default example domain, and the first line
+    says so, with the command that sets the identity up."""
+    dns, _key_path = dns_server
+    result = cli("doctor", "--dns-server", dns, expect=1)
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("FAIL  Identity: the press identity is not set up (missing press.name")
+    assert "config init" in result.stdout
