@@ -860,12 +860,13 @@ class BatchStatus:
     built_revision: int | None
     rows: list[dict[str, Any]] = field(default_factory=list)
     sent_last_minute: int = 0
+    recent_pace: float | None = None  # messages per second over the last minute's sending
 
     def eta_seconds(self, rate: float | None = None) -> float | None:
-        """Seconds left at the rate of the last minute's sending (else at `rate`, the
+        """Seconds left at the pace of the last minute's sending (else at `rate`, the
         configured one); None when nothing is left or no rate is known."""
         left = self.counts[S.PENDING] + self.counts[S.CLAIMED]
-        speed = self.sent_last_minute / 60 if self.sent_last_minute else rate
+        speed = self.recent_pace or rate
         if not left or not speed:
             return None
         return left / speed
@@ -892,16 +893,20 @@ def batch_status(session: Session, release: str, with_rows: bool = False) -> Bat
         outbox=batch.outbox if batch else None,
         built_revision=batch.revision if batch else None,
     )
-    status.sent_last_minute = int(
-        session.scalar(
-            select(func.count()).where(
-                BatchKey(found.id).where(),
-                Delivery.status == S.SENT.value,
-                Delivery.sent_at >= utcnow() - dt.timedelta(minutes=1),
-            )
+    now = utcnow()
+    number, earliest = session.execute(
+        select(func.count(), func.min(Delivery.sent_at)).where(
+            BatchKey(found.id).where(),
+            Delivery.status == S.SENT.value,
+            Delivery.sent_at >= now - dt.timedelta(minutes=1),
         )
-        or 0
-    )
+    ).one()
+    status.sent_last_minute = int(number or 0)
+    if status.sent_last_minute and earliest is not None:
+        if earliest.tzinfo is None:  # a plain aggregate is not converted by UTCDateTime
+            earliest = earliest.replace(tzinfo=dt.UTC)
+        elapsed = max((now - earliest).total_seconds(), 1.0)
+        status.recent_pace = status.sent_last_minute / elapsed
     if with_rows:
         status.rows = _audit_rows(session, found)
     return status

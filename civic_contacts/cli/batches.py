@@ -366,7 +366,8 @@ def print_send(report: send.SendReport, server: str) -> None:
     final = report.final
     if plan.pending == 0 and not report.sent:
         common.say(_summary(plan, server))
-        common.say("nothing to send")
+        held = final.get(S.CLAIMED, 0)
+        common.say("nothing to send" + (f" ({held} being sent by another run)" if held else ""))
         raise typer.Exit(0 if final.get(S.FAILED, 0) == 0 else 1)
     for line in report.errors[:20]:
         common.warn([line])
@@ -423,8 +424,8 @@ def status(
     eta = found.eta_seconds(rate)
     if eta is not None:
         speed = (
-            f"{found.sent_last_minute / 60:.1f} per second (the last minute)"
-            if found.sent_last_minute
+            f"{found.recent_pace:.1f} per second (the last minute's pace)"
+            if found.recent_pace
             else f"the configured {float(rate or 0):g} per second"
         )
         common.say(f"about {_duration(eta)} left at {speed}")
