@@ -434,9 +434,11 @@ class Sender:
         data = self.message_for(claimed.email)
         if hashlib.sha256(data).hexdigest() != claimed.content_hash:
             raise SendError(
-                f"the message for {claimed.email} is not the one built (the registry changed"
-                " since the batch was built); nothing more was sent",
-                hint="run: civic-contacts batch build RELEASE --out DIR, check the preview, send again",
+                f"the message for {claimed.email} is not the one built: the registry, the"
+                " templates or the unsubscribe secret (kept beside the config file) changed"
+                " since the batch was built; nothing more was sent",
+                hint="run: civic-contacts batch build RELEASE --out DIR with the same config"
+                " file, check the preview, send again",
             )
         attempt = 0
         while True:
