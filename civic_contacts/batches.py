@@ -631,23 +631,9 @@ def build_batch(
     plan = plan_batch(session, release, identity, options, now)
     assembler = Assembler(renderer)
     book = Reconciler(session, plan.release, dry_run=options.dry_run)
-    tick = progress or (lambda done, total: None)
     box = None if options.dry_run or outbox is None else Outbox(outbox)
-    written = 0
     try:
-        for planned in plan.messages():
-            built = render_message(planned, assembler)
-            book.record(built)
-            if box is not None:
-                box.add(
-                    built,
-                    planned.fallback,
-                    functools.partial(assembler.html_for, planned.variant, planned.recipient),
-                )
-            written += 1
-            if written % 50 == 0:
-                tick(written, plan.count)
-        tick(written, plan.count)
+        written = write_messages(plan, assembler, book, box, progress)
         recorded = book.finish()
         changed: list[str] = []
         if not options.dry_run:
@@ -677,6 +663,33 @@ def build_batch(
         gaps=plan.gaps,
         changed_options=changed,
     )
+
+
+def write_messages(
+    plan: BatchPlan,
+    assembler: Assembler,
+    book: Reconciler,
+    box: Outbox | None,
+    progress: Progress | None = None,
+) -> int:
+    """Render every planned message, record it in `book` and add it to `box` (when there is
+    one); returns how many. Shared by batches and notices."""
+    tick = progress or (lambda done, total: None)
+    written = 0
+    for planned in plan.messages():
+        built = render_message(planned, assembler)
+        book.record(built)
+        if box is not None:
+            box.add(
+                built,
+                planned.fallback,
+                functools.partial(assembler.html_for, planned.variant, planned.recipient),
+            )
+        written += 1
+        if written % 50 == 0:
+            tick(written, plan.count)
+    tick(written, plan.count)
+    return written
 
 
 def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox, what: str = "") -> str:

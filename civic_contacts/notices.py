@@ -25,7 +25,6 @@ ever gets a `moved` after a `cancelled`.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -57,6 +56,7 @@ from civic_contacts.batches import (
     message_id,
     render_message,
     render_preview,
+    write_messages,
 )
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
@@ -588,23 +588,9 @@ def build_notice(
     plan = plan_notice(session, found, notice, kind, identity, now)
     assembler = Assembler(renderer)
     book = Reconciler(session, found, dry_run=options.dry_run, key=BatchKey(found.id, notice.id))
-    tick = progress or (lambda done, total: None)
     box = None if options.dry_run or outbox is None else Outbox(outbox)
-    written = 0
     try:
-        for planned in plan.messages():
-            built = render_message(planned, assembler)
-            book.record(built)
-            if box is not None:
-                box.add(
-                    built,
-                    False,
-                    functools.partial(assembler.html_for, planned.variant, planned.recipient),
-                )
-            written += 1
-            if written % 50 == 0:
-                tick(written, plan.count)
-        tick(written, plan.count)
+        written = write_messages(plan, assembler, book, box, progress)
         recorded = book.finish()
         if box is not None:
             box.commit(render_preview(renderer, plan, box, f"the {kind} notice of {found.slug}"))
