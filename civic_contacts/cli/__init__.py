@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from civic_contacts.cli import common
@@ -16,6 +18,23 @@ from civic_contacts.errors import CivicContactsError, InvalidRow
 
 
 class _Group(TyperGroup):
+    """The root command: lists every command from `COMMANDS` without importing it, and
+    imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        # What the help listing needs: the name and one line. Running it loads the real one.
+        return click.Command(cmd_name, help=entry[2], short_help=entry[2])
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, _listed, rest = super().resolve_command(ctx, args)
+        return name, load_command(name) if name is not None else None, rest
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -73,6 +92,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    # Plain help at the root: rich's help renderer alone costs more than the rest of `--help`.
+    rich_markup_mode=None,
 )
 
 
@@ -97,42 +118,72 @@ def _root(
     common.state(ctx).db = db
 
 
-def _register() -> None:
-    from civic_contacts.cli import (
-        batches,
-        config,
-        contacts,
-        database,
-        demo,
-        doctor,
-        journalists,
-        notices,
-        offices,
-        outlets,
-        phones,
-        releases,
-        routes,
-        suppressions,
-    )
-
-    app.add_typer(config.app, name="config")
-    app.add_typer(database.app, name="db")
-    app.add_typer(offices.app, name="office")
-    app.add_typer(contacts.app, name="contact")
-    app.add_typer(phones.app, name="phone")
-    app.add_typer(outlets.app, name="outlet")
-    app.add_typer(journalists.app, name="journalist")
-    app.add_typer(suppressions.app, name="suppress")
-    app.add_typer(releases.app, name="release")
-    app.add_typer(routes.app, name="route")
-    app.add_typer(batches.app, name="batch")
-    app.add_typer(notices.app, name="notice")
-    app.command("demo")(demo.demo)
-    app.command("doctor")(doctor.doctor)
-    app.command("serve-unsubscribe")(suppressions.serve_unsubscribe)
+def _sub_app(module: str) -> Any:
+    return _module(module).app
 
 
-_register()
+def _module(module: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"civic_contacts.cli.{module}")
+
+
+# Every command, its module and its one-line help. Modules are imported only when their command
+# runs, so `civic-contacts --help` lists them without loading SQLAlchemy, Jinja2 or the core
+# (tests/test_cli_help.py checks these lines against the modules' own help).
+COMMANDS: dict[str, tuple[str, str | None, str]] = {
+    "demo": (
+        "demo",
+        "demo",
+        "Load the demo offices, contacts, outlets, journalists and release into a registry of"
+        " the demo's own, then run the main job.",
+    ),
+    "doctor": (
+        "doctor",
+        "doctor",
+        "Check what mailbox providers check (SPF, DKIM, DMARC, MX, one-click unsubscribe) and"
+        " the relay.",
+    ),
+    "serve-unsubscribe": (
+        "suppressions",
+        "serve_unsubscribe",
+        "Serve unsubscribe links: a confirmation page on GET, RFC 8058 one-click on POST.",
+    ),
+    "config": ("config", None, "Settings: the config file, checked."),
+    "db": ("database", None, "The registry database."),
+    "office": ("offices", None, "Offices: where press contacts sit and what they cover."),
+    "contact": ("contacts", None, "Press contacts: our spokespeople."),
+    "phone": ("phones", None, "Phone numbers."),
+    "outlet": ("outlets", None, "Outlets: the media organisations on the list."),
+    "journalist": ("journalists", None, "Journalists: who receives releases."),
+    "suppress": ("suppressions", None, "Suppressed addresses: never mailed."),
+    "release": (
+        "releases",
+        None,
+        "Releases: one Markdown file per language with TOML front matter.",
+    ),
+    "route": ("routes", None, "Routing: the language and spokespeople for each outlet."),
+    "batch": ("batches", None, "Batches: one message per journalist for a release."),
+    "notice": (
+        "notices",
+        None,
+        "Notices: embargo moved or cancelled, corrections, reminders and the lift, sent to"
+        " exactly those who were sent the release, threaded with it.",
+    ),
+}
+
+
+def load_command(name: str) -> Any:
+    """The click command or group behind `name`, importing its module now."""
+    module, function, _help = COMMANDS[name]
+    if function is None:
+        command = typer.main.get_group(_sub_app(module))
+    else:
+        single = typer.Typer()
+        single.command(name)(getattr(_module(module), function))
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
 
 
 def main() -> None:

@@ -10,17 +10,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from civic_contacts.config import Settings, load_settings
-from civic_contacts.db import check_connection, make_engine, session_factory
-from civic_contacts.migrations import ensure_schema
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+    from civic_contacts.config import Settings
+
+# Heavy modules (SQLAlchemy, rich, the core) are imported inside the functions that use them,
+# so `--help` and the commands that need no database start quickly.
 
 
 @dataclass
@@ -43,6 +45,8 @@ def state(ctx: typer.Context) -> State:
 
 def settings(ctx: typer.Context) -> Settings:
     """The resolved settings for this run."""
+    from civic_contacts.config import load_settings
+
     st = state(ctx)
     if st.settings is None:
         st.settings = load_settings(db=st.db)
@@ -51,6 +55,9 @@ def settings(ctx: typer.Context) -> Settings:
 
 def engine(ctx: typer.Context, migrate: bool = True) -> Engine:
     """The engine for the configured database, checked and (when new) migrated."""
+    from civic_contacts.db import check_connection, make_engine
+    from civic_contacts.migrations import ensure_schema
+
     st = state(ctx)
     if st.engine is None:
         st.engine = make_engine(settings(ctx).db_url)
@@ -64,6 +71,8 @@ def engine(ctx: typer.Context, migrate: bool = True) -> Engine:
 def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
     """One session and one transaction: committed when the block ends (unless `commit` is
     False, as for a dry run), rolled back on error."""
+    from civic_contacts.db import session_factory
+
     factory = session_factory(engine(ctx))
     with factory() as session:
         # The session begins on first use; the core may commit along the way (a send commits
@@ -81,6 +90,8 @@ def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
 
 def out() -> Console:
     """The console for results (stdout)."""
+    from rich.console import Console
+
     if sys.stdout.isatty():
         return Console(highlight=False)
     # Piped: wide enough that tables keep one line per row for grep and less.
@@ -89,6 +100,8 @@ def out() -> Console:
 
 def err() -> Console:
     """The console for messages and warnings (stderr)."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -99,6 +112,8 @@ def print_json(data: Any) -> None:
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table of rows for people."""
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")

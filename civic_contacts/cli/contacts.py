@@ -5,19 +5,13 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from civic_contacts import importing, registry
-from civic_contacts.addresses import normalise_email
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import listed, option
-from civic_contacts.codes import check_language
 from civic_contacts.errors import InputError
-from civic_contacts.exporting import contact_json, contacts_csv, phone_text
-from civic_contacts.extract import extract_contacts, make_region_lookup
-from civic_contacts.registry import ContactRecord
-from civic_contacts.tables import decode, reading_as
 
 app = typer.Typer(help="Press contacts: our spokespeople.", no_args_is_help=True)
 
@@ -46,6 +40,10 @@ def add(
     rank: int = typer.Option(100, help="Lower is more senior."),
 ) -> None:
     """Add a press contact, or update the one with this email."""
+    from civic_contacts import importing, registry
+    from civic_contacts.addresses import normalise_email
+    from civic_contacts.registry import ContactRecord
+
     with common.transaction(ctx) as session:
         office_row = registry.get_office(session, office)
         phones, warnings = importing.read_phones(" / ".join(phone), office_row.country)
@@ -75,6 +73,10 @@ def list_(
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """List press contacts, filtered by office, language and role in any mix."""
+    from civic_contacts import registry
+    from civic_contacts.codes import check_language
+    from civic_contacts.exporting import contact_json
+
     wanted = option("--language", check_language, language) if language else None
     with common.transaction(ctx) as session:
         contacts = [
@@ -111,6 +113,9 @@ def show(
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """Show one press contact with every number in international format."""
+    from civic_contacts import registry
+    from civic_contacts.exporting import contact_json, phone_text
+
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
         data = contact_json(found)
@@ -147,6 +152,8 @@ def edit(
     active: bool | None = typer.Option(None, "--active/--inactive"),
 ) -> None:
     """Change some fields of a press contact."""
+    from civic_contacts import importing, registry
+
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
         if name is not None:
@@ -179,6 +186,8 @@ def remove(
     yes: bool = typer.Option(False, "--yes", help="Do not ask."),
 ) -> None:
     """Remove a press contact (asks on a terminal; needs --yes in scripts)."""
+    from civic_contacts import registry
+
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
         label = f"{found.name} <{found.email}>"
@@ -202,6 +211,9 @@ def import_(
     office: str | None = typer.Option(None, "--office", help="Office for vCards that name none."),
 ) -> None:
     """Import press contacts: all rows or none (matched by email, so twice changes nothing)."""
+    from civic_contacts import importing, registry
+    from civic_contacts.tables import reading_as
+
     with reading_as(encoding), common.transaction(ctx) as session:
         if office:
             office = registry.get_office(session, office).code
@@ -223,7 +235,19 @@ def extract(
     office: str | None = typer.Option(None, "--office", help="Office for imported people."),
 ) -> None:
     """Find the media-contact block of a release and read each person's details."""
+    from civic_contacts.extract import extract_contacts, make_region_lookup
+    from civic_contacts.office_places import read_office_places
+    from civic_contacts.tables import decode
+
     text = decode(file)
+    if not import_:
+        places = read_office_places(common.settings(ctx).db_url)
+        if places is not None:
+            people = extract_contacts(text, make_region_lookup(places), region=region)
+            _print_extracted(file, people, json)
+            return
+    from civic_contacts import importing, registry
+
     with common.transaction(ctx) as session:
         offices = registry.list_offices(session)
         lookup = make_region_lookup([(o.code, o.city, o.country) for o in offices])
@@ -236,6 +260,13 @@ def extract(
                     "Office for these contacts", default=offices[0].code if offices else None
                 )
             report = importing.import_extracted(session, people, office or "", source=file.name)
+    _print_extracted(file, people, json)
+    if import_:
+        common.warn(report.skipped + report.warnings)
+        common.say(report.summary("contacts"))
+
+
+def _print_extracted(file: Path, people: list[Any], json: bool) -> None:
     if json:
         common.print_json([p.to_json() for p in people])
     else:
@@ -257,9 +288,6 @@ def extract(
                 for p in people
             ],
         )
-    if import_:
-        common.warn(report.skipped + report.warnings)
-        common.say(report.summary("contacts"))
 
 
 @app.command("export")
@@ -277,6 +305,9 @@ def export(
 ) -> None:
     """Export press contacts as CSV, JSON or vCard (CSV cells a spreadsheet would run as
     formulas start with ', unless --raw)."""
+    from civic_contacts import registry
+    from civic_contacts.exporting import contact_json, contacts_csv
+
     with common.transaction(ctx) as session:
         contacts = registry.list_contacts(session, office)
         if format is ExportFormat.csv:
