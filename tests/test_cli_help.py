@@ -14,7 +14,6 @@ import pytest
 import typer.main
 
 from civic_contacts.cli import COMMANDS, _module, app, load_command
-
 from tests.conftest import Cli
 
 ROOT = Path(__file__).resolve().parent.parent
