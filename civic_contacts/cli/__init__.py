@@ -176,6 +176,7 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
 def load_command(name: str) -> Any:
     """The click command or group behind `name`, importing its module now."""
     module, function, _help = COMMANDS[name]
+    command: click.Command
     if function is None:
         command = typer.main.get_group(_sub_app(module))
     else:
