@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from civic_contacts.cli import common
 from civic_contacts.errors import CivicContactsError, InvalidRow
@@ -29,7 +28,7 @@ class _Group(TyperGroup):
         if entry is None:
             return None
         # What the help listing needs: the name and one line. Running it loads the real one.
-        return click.Command(cmd_name, help=entry[2], short_help=entry[2])
+        return TyperCommand(cmd_name, help=entry[2], short_help=entry[2])
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, _listed, rest = super().resolve_command(ctx, args)
@@ -176,7 +175,7 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
 def load_command(name: str) -> Any:
     """The click command or group behind `name`, importing its module now."""
     module, function, _help = COMMANDS[name]
-    command: click.Command
+    command: Any
     if function is None:
         command = typer.main.get_group(_sub_app(module))
     else:
