@@ -121,21 +121,21 @@ def bench_routing(url: str) -> tuple[int, float]:
 def bench_naive(url: str, sample: int) -> float:
     """The yardstick: every message rendered and built with one stdlib EmailMessage each."""
     engine = make_engine(url)
+    messages = []
     with session_factory(engine)() as session, session.begin():
-        plan = batches.plan_batch(
+        plan, _planner = batches.plan_batch(
             session,
             "sahel-civilians",
             batches.Identity.from_settings(load_settings(db=url)),
             batches.BuildOptions(),
             utcnow(),
         )
+        for planned in plan.messages():
+            messages.append(planned)
+            if len(messages) >= sample:
+                break
         session.rollback()
     renderer = Renderer()
-    messages = []
-    for planned in plan.messages():
-        messages.append(planned)
-        if len(messages) >= sample:
-            break
     start = time.perf_counter()
     for planned in messages:
         parts = renderer.render(planned.variant, planned.recipient)

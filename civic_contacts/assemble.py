@@ -20,6 +20,7 @@ import binascii
 import datetime as dt
 import email
 import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 from email import policy
 from email.utils import format_datetime
@@ -36,6 +37,7 @@ from civic_contacts.mime import (
 )
 from civic_contacts.templates import ContactView, Recipient, Renderer, Variant, calendar_entry
 
+KEEP_VARIANTS = 256
 NAME_MARK = "\ue000name\ue001"
 LINK_MARK = "\ue000link\ue001"
 PROBES = (
@@ -119,8 +121,10 @@ class Assembler:
 
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
-        self.shared: dict[int, Shared] = {}
-        self.keep: dict[int, Variant] = {}
+        # The shared parts of the variants met last, by id(variant); each entry keeps its
+        # variant alive, so an id stays valid while it is cached. Bounded: a batch of a million
+        # recipients meets its variants outlet after outlet and never needs the old ones.
+        self.shared: OrderedDict[int, tuple[Variant, Shared]] = OrderedDict()
         self.fast_languages: dict[str, bool] = {}
         self.from_headers: dict[tuple[str, str], bytes] = {}
 
@@ -197,24 +201,29 @@ class Assembler:
         return data, self._subject(variant)
 
     def _subject(self, variant: Variant) -> str:
-        return self.shared[id(variant)].subject
+        return self.shared[id(variant)][1].subject
 
     def html_for(self, variant: Variant, recipient: Recipient) -> str:
         """The HTML part of a recipient's message (for the preview)."""
-        shared = self.shared.get(id(variant))
-        if shared is None:
+        cached = self.shared.get(id(variant))
+        if cached is None:
             return self.renderer.render(variant, recipient).html
+        shared = cached[1]
         return _fill(shared.html_pieces, str(escape(recipient.name)), str(escape(_link(recipient))))
 
     def _build_fast(
         self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
     ) -> bytes:
         key = id(variant)
-        shared = self.shared.get(key)
-        if shared is None:
+        cached = self.shared.get(key)
+        if cached is None:
             shared = self._prepare(variant, reply_to)
-            self.shared[key] = shared
-            self.keep[key] = variant  # the id stays valid while the variant is alive
+            self.shared[key] = (variant, shared)
+            if len(self.shared) > KEEP_VARIANTS:
+                self.shared.popitem(last=False)
+        else:
+            shared = cached[1]
+            self.shared.move_to_end(key)
         link = _link(recipient)
         check_header_value(recipient.name, "To")
         text = encode_body(shared.text, recipient.name, link)

@@ -14,15 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
 from markupsafe import Markup
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from civic_contacts import registry, releases, routing
@@ -30,11 +33,11 @@ from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
-from civic_contacts.deliveries import BatchKey, DeliveryStatus, counts, guarded, move
+from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
 from civic_contacts.errors import BatchConflict, ConfigError, InputError
 from civic_contacts.mime import check_headers
-from civic_contacts.models import Batch, Delivery, Release
+from civic_contacts.models import Batch, Delivery, Journalist, Outlet, Release, Suppression
 from civic_contacts.outbox import Outbox
 from civic_contacts.phones import format_international, tel_uri, whatsapp_url
 from civic_contacts.templates import ContactView, PhoneView, Recipient, Renderer, Variant
@@ -209,10 +212,170 @@ def lock_release(session: Session, slug: str) -> None:
     )
 
 
+Person = tuple[routing.JournalistInfo, dt.datetime | None]
+"""A journalist to mail, and the Date their message had at an earlier build (None: new)."""
+
+PAGE = 2000  # rows fetched at a time when the list is streamed from the database
+
+
+def _people(
+    session: Session, release_id: int, outlet: str | None = None
+) -> Iterator[tuple[str, list[tuple[Person, bool]]]]:
+    """The journalists a release goes to, outlet by outlet (by slug, then name), each with the
+    Date of their earlier message and whether their address is suppressed.
+
+    Streamed from the database a page at a time: the list is never held whole.
+    """
+    query = (
+        select(
+            Journalist.id,
+            Journalist.name,
+            Journalist.email,
+            Outlet.slug,
+            Journalist.language,
+            Suppression.email,
+            Delivery.built_at,
+        )
+        .join(Journalist.outlet)
+        .outerjoin(Suppression, Suppression.email == Journalist.email)
+        .outerjoin(Delivery, and_(BatchKey(release_id).where(), Delivery.email == Journalist.email))
+        .where(*_MAILED)
+        .order_by(Outlet.slug, Journalist.name, Journalist.id)
+    )
+    if outlet is not None:
+        query = query.where(Outlet.slug == outlet)
+    rows = session.execute(query.execution_options(yield_per=PAGE))
+    for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
+        yield (
+            slug,
+            [
+                ((routing.JournalistInfo(r[0], r[1], r[2], r[3], r[4]), r[6]), r[5] is not None)
+                for r in group
+            ],
+        )
+
+
+_MAILED = (Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
+_NOT_SUPPRESSED = ~exists().where(Suppression.email == Journalist.email)
+
+
+def audience_clause() -> ColumnElement[bool]:
+    """True for a delivery whose address is still on the list: a journalist who has not
+    opted out, is not archived and is not suppressed (for cancelling the others in SQL)."""
+    return exists().where(Journalist.email == Delivery.email, *_MAILED, _NOT_SUPPRESSED)
+
+
+class Planner:
+    """What every message of a release's batch shares, read once: the texts, the contacts and
+    their cards, the identity and the routing rules. `outlet()` plans one outlet's messages
+    from its journalists, so a batch is planned outlet by outlet and never held whole.
+
+    Holds plain values only: it outlives the session that read it (a send plans outlets as
+    their messages are claimed).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        release: Release,
+        identity: Identity,
+        options: BuildOptions,
+        embargo: dt.datetime | None,
+        now: dt.datetime,
+    ) -> None:
+        self.release_id = release.id
+        self.slug = release.slug
+        self.sequence = release.embargo_sequence
+        self.revision = release.revision
+        self.texts = {t.language: (t.title, t.dateline, t.body) for t in release.translations}
+        self.identity = identity
+        self.embargo = embargo
+        self.now = now
+        self.info = releases.release_info(release)
+        self.outlets = {o.slug: o for o in registry.routing_outlets(session)}
+        self.zones = {
+            row[0]: (row[1], row[2])
+            for row in session.execute(select(Outlet.slug, Outlet.name, Outlet.timezone))
+        }
+        self.views, self.cards = _contact_views(session, identity.organisation)
+        self.contacts = registry.routing_contacts(session)
+        self.offices = registry.routing_offices(session)
+        self.router = routing.Router(self.info, self.contacts, self.offices, options.max_contacts)
+        self.secret = signing_secret()
+        self.domain = identity.message_id_domain or domain_of(identity.from_address)
+
+    def outlet(
+        self, slug: str, people: list[Person]
+    ) -> tuple[routing.OutletRouting, list[PlannedMessage]]:
+        """The outlet's routing and one planned message per journalist given."""
+        by_id = {person[0].id: person[1] for person in people}
+        outlet_routing = self.router.route_outlet(self.outlets[slug], [p[0] for p in people])
+        outlet_name, outlet_zone = self.zones[slug]
+        identity = self.identity
+        variants: dict[tuple[str, tuple[int, ...]], Variant] = {}
+        messages = []
+        for journalist_routing in outlet_routing.journalists:
+            journalist = journalist_routing.journalist
+            choice = journalist_routing.choice
+            ids = tuple(c.id for c in journalist_routing.contacts)
+            variant = variants.get((choice.language, ids))
+            if variant is None:
+                title, dateline, body = self.texts[choice.language]
+                variant = Variant(
+                    release_slug=self.slug,
+                    language=choice.language,
+                    title=title,
+                    dateline=dateline,
+                    body_markdown=body,
+                    embargo=self.embargo,
+                    embargo_sequence=self.sequence,
+                    outlet_name=outlet_name,
+                    outlet_timezone=outlet_zone,
+                    contacts=tuple(self.views[i] for i in ids),
+                    vcard="".join(self.cards[i] for i in ids),
+                    organisation=identity.organisation,
+                    from_name=identity.from_name,
+                    from_address=identity.from_address,
+                )
+                variants[(choice.language, ids)] = variant
+            token = make_token(self.secret, journalist.email)
+            built_at = by_id[journalist.id]
+            recipient = Recipient(
+                name=journalist.name,
+                email=journalist.email,
+                # The same for every build of this release to this person, and following the
+                # sender's domain until the message is sent.
+                message_id=message_id(self.slug, journalist.email, self.domain),
+                date=built_at if built_at is not None else self.now,
+                unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
+                unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
+                if token and identity.unsubscribe_base_url
+                else None,
+            )
+            messages.append(
+                PlannedMessage(
+                    journalist_id=journalist.id,
+                    revision=self.revision,
+                    outlet=slug,
+                    variant=variant,
+                    recipient=recipient,
+                    reply_to=variant.contacts[0] if variant.contacts else None,
+                    contact_names=tuple(c.name for c in variant.contacts),
+                    fallback=choice.fallback,
+                    path=f"{slug}/{file_name(journalist.email)}",
+                )
+            )
+        return outlet_routing, messages
+
+
 def plan_batch(
     session: Session, slug: str, identity: Identity, options: BuildOptions, now: dt.datetime
-) -> BatchPlan:
-    """Route the release and plan one message per journalist who is not suppressed."""
+) -> tuple[BatchPlan, Planner]:
+    """Route the release and plan one message per journalist who is not suppressed.
+
+    What is known before any message is made (how many, who is suppressed, coverage gaps) is
+    counted in SQL; the messages, the outlet lines and the fallbacks come as `messages()` runs.
+    """
     lock_release(session, slug)
     release = releases.get_release(session, slug)
     releases.check_open(release, "built or sent")
@@ -222,123 +385,66 @@ def plan_batch(
         release.embargo, now, options.after_embargo, release.slug, identity.embargo_warning_minutes
     )
     plan = BatchPlan(release=release, embargo=embargo, warnings=warnings)
-    info = releases.release_info(release)
-    # Plain values only below: messages are made lazily, possibly after the session is gone.
-    texts = {t.language: (t.title, t.dateline, t.body) for t in release.translations}
-    release_slug, sequence, revision = release.slug, release.embargo_sequence, release.revision
-    outlets = {o.slug: o for o in registry.list_outlets(session)}
-    zones = {o.slug: (o.name, o.timezone) for o in outlets.values()}
-    views, contact_cards = _contact_views(session, identity.organisation)
-    suppressed = registry.suppressed_emails(session)
-    existing = {
-        row[0]: (row[1], row[2])
-        for row in session.execute(
-            select(Delivery.email, Delivery.message_id, Delivery.built_at).where(
-                BatchKey(release.id).where()
-            )
-        )
-    }
-    secret = signing_secret()
-    domain = identity.message_id_domain or domain_of(identity.from_address)
-    contacts = registry.routing_contacts(session)
-    offices = registry.routing_offices(session)
-    routings = routing.route_release(
-        info,
-        registry.routing_outlets(session),
-        registry.routing_journalists(session),
-        contacts,
-        offices,
-        options.max_contacts,
+    planner = Planner(session, release, identity, options, embargo, now)
+    listed = select(Journalist.email).join(Journalist.outlet).where(*_MAILED)
+    plan.count = int(
+        session.scalar(select(func.count()).select_from(listed.where(_NOT_SUPPRESSED).subquery()))
+        or 0
     )
+    plan.suppressed = list(
+        session.scalars(
+            listed.where(~_NOT_SUPPRESSED).order_by(Outlet.slug, Journalist.name, Journalist.id)
+        )
+    )
+    with_people = session.scalars(
+        select(Outlet.slug).where(exists().where(Journalist.outlet_id == Outlet.id, *_MAILED))
+    ).all()
     for gap in routing.coverage_gaps(
-        [r.outlet for r in routings if r.journalists], contacts, offices, info
+        [planner.outlets[s] for s in sorted(with_people)],
+        planner.contacts,
+        planner.offices,
+        planner.info,
     ):
         plan.gaps.append(f"{gap.outlet.slug}: {gap.problem}")
-    for outlet_routing in routings:
-        recipients = 0
-        for journalist_routing in outlet_routing.journalists:
-            email = journalist_routing.journalist.email
-            if email in suppressed:
-                plan.suppressed.append(email)
-                continue
-            recipients += 1
-            if journalist_routing.choice.fallback:
-                plan.fallbacks.append(
-                    f"{email} ({outlet_routing.outlet.slug}): {journalist_routing.choice.reason}"
-                )
-        plan.count += recipients
-        outlet = outlets[outlet_routing.outlet.slug]
-        plan.outlets.append(
-            OutletSummary(
-                outlet.slug,
-                outlet.name,
-                outlet.country,
-                outlet_routing.choice.language,
-                outlet_routing.choice.fallback,
-                recipients,
-                tuple(c.name for c in outlet_routing.contacts),
-            )
-        )
 
     def make() -> Iterator[PlannedMessage]:
-        for outlet_routing in routings:
-            slug = outlet_routing.outlet.slug
-            outlet_name, outlet_zone = zones[slug]
-            variants: dict[tuple[str, tuple[int, ...]], Variant] = {}
+        plan.outlets.clear()
+        plan.fallbacks.clear()
+        seen: set[str] = set()
+        for outlet_slug, people in _people(session, release.id):
+            mailed = [person for person, suppressed in people if not suppressed]
+            outlet_routing, messages = planner.outlet(outlet_slug, mailed)
+            seen.add(outlet_slug)
+            plan.outlets.append(_summary(planner, outlet_routing, len(mailed)))
             for journalist_routing in outlet_routing.journalists:
-                journalist = journalist_routing.journalist
-                if journalist.email in suppressed:
-                    continue
-                choice = journalist_routing.choice
-                ids = tuple(c.id for c in journalist_routing.contacts)
-                variant = variants.get((choice.language, ids))
-                if variant is None:
-                    title, dateline, body = texts[choice.language]
-                    variant = Variant(
-                        release_slug=release_slug,
-                        language=choice.language,
-                        title=title,
-                        dateline=dateline,
-                        body_markdown=body,
-                        embargo=embargo,
-                        embargo_sequence=sequence,
-                        outlet_name=outlet_name,
-                        outlet_timezone=outlet_zone,
-                        contacts=tuple(views[i] for i in ids),
-                        vcard="".join(contact_cards[i] for i in ids),
-                        organisation=identity.organisation,
-                        from_name=identity.from_name,
-                        from_address=identity.from_address,
+                if journalist_routing.choice.fallback:
+                    plan.fallbacks.append(
+                        f"{journalist_routing.journalist.email} ({outlet_slug}):"
+                        f" {journalist_routing.choice.reason}"
                     )
-                    variants[(choice.language, ids)] = variant
-                token = make_token(secret, journalist.email)
-                previous = existing.get(journalist.email)
-                recipient = Recipient(
-                    name=journalist.name,
-                    email=journalist.email,
-                    # The same for every build of this release to this person, and following
-                    # the sender's domain until the message is sent.
-                    message_id=message_id(release_slug, journalist.email, domain),
-                    date=previous[1] if previous else now,
-                    unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                    unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
-                    if token and identity.unsubscribe_base_url
-                    else None,
-                )
-                yield PlannedMessage(
-                    journalist_id=journalist.id,
-                    revision=revision,
-                    outlet=slug,
-                    variant=variant,
-                    recipient=recipient,
-                    reply_to=variant.contacts[0] if variant.contacts else None,
-                    contact_names=tuple(c.name for c in variant.contacts),
-                    fallback=choice.fallback,
-                    path=f"{slug}/{file_name(journalist.email)}",
-                )
+            yield from messages
+        for outlet_slug, outlet in planner.outlets.items():
+            if outlet_slug not in seen:
+                plan.outlets.append(_summary(planner, planner.router.route_outlet(outlet), 0))
+        plan.outlets.sort(key=lambda o: o.slug)
 
     plan.make = make
-    return plan
+    return plan, planner
+
+
+def _summary(
+    planner: Planner, outlet_routing: routing.OutletRouting, recipients: int
+) -> OutletSummary:
+    outlet = outlet_routing.outlet
+    return OutletSummary(
+        outlet.slug,
+        planner.zones[outlet.slug][0],
+        outlet.country,
+        outlet_routing.choice.language,
+        outlet_routing.choice.fallback,
+        recipients,
+        tuple(c.name for c in outlet_routing.contacts),
+    )
 
 
 @dataclass
@@ -371,6 +477,10 @@ class Reconciled:
     in_progress: int = 0
 
 
+Known = tuple[int, str, str, int]
+"""A delivery already recorded: (id, status, content hash, revision)."""
+
+
 class Reconciler:
     """Brings a batch's deliveries in line with what is planned now; sent ones are never touched.
 
@@ -382,8 +492,11 @@ class Reconciler:
       no longer routed) is cancelled and never sent (`cancelled`);
     - sent and failed deliveries, and those another run is sending right now, stay as they are.
 
-    New deliveries are inserted in chunks and changed ones updated in bulk, so recording 20,000
-    messages costs a few statements, not 20,000 ORM objects. In a dry run nothing is written.
+    Recipients are looked up a chunk at a time (`lookup`), new deliveries inserted in chunks
+    and changed ones updated in bulk: recording a million messages holds one chunk, not the
+    batch. Who is no longer planned is found in SQL when an `audience` clause is given (a
+    release's list), else from the deliveries looked up (a notice's few). In a dry run
+    nothing is written.
     """
 
     CHUNK = 1000
@@ -394,42 +507,48 @@ class Reconciler:
         release: Release,
         dry_run: bool = False,
         key: BatchKey | None = None,
+        audience: ColumnElement[bool] | None = None,
     ) -> None:
         self.session = session
         self.release = release
         self.key = key or BatchKey(release.id)
         self.dry_run = dry_run
-        self.existing: dict[str, tuple[int, str, str, int]] = {
-            row[0]: (row[1], row[2], row[3], row[4])
-            for row in session.execute(
+        self.audience = audience
+        self.seen: set[int] = set()
+        # Deliveries recorded before this run (those it inserts come after): only they can be
+        # no longer planned.
+        self.before = (
+            session.scalar(select(func.max(Delivery.id)).where(self.key.where())) or 0
+            if audience is None
+            else 0
+        )
+        self.result = Reconciled()
+        self.new_rows: list[dict[str, Any]] = []
+        self.changed: dict[S, list[dict[str, Any]]] = {S.PENDING: [], S.CANCELLED: []}
+
+    def lookup(self, emails: list[str]) -> dict[str, Known]:
+        """The deliveries these recipients already have, in one query per 500."""
+        found: dict[str, Known] = {}
+        for start in range(0, len(emails), 500):
+            for row in self.session.execute(
                 select(
                     Delivery.email,
                     Delivery.id,
                     Delivery.status,
                     Delivery.content_hash,
                     Delivery.revision,
-                ).where(self.key.where())
-            )
-        }
-        self.seen: set[str] = set()
-        self.result = Reconciled()
-        self.new_rows: list[dict[str, Any]] = []
-        self.changed: dict[S, list[dict[str, Any]]] = {S.PENDING: [], S.CANCELLED: []}
+                ).where(self.key.where(), Delivery.email.in_(emails[start : start + 500]))
+            ):
+                found[row[0]] = (row[1], row[2], row[3], row[4])
+                if self.audience is None:
+                    self.seen.add(row[1])
+        return found
 
-    def knows(self, email: str) -> bool:
-        """Whether the recipient already has a delivery that needs no rendering to keep.
-
-        Pending, sent, failed and in-flight ones are kept as they are (the sender checks a
-        pending message's bytes against the recorded hash before it goes); only new and
-        cancelled ones need rendering.
-        """
-        known = self.existing.get(email)
-        if known is None or known[1] == S.CANCELLED:
-            return False
-        self.seen.add(email)
+    def keep(self, known: Known) -> None:
+        """Count a delivery kept as it is without rendering (pending, sent, failed or in flight:
+        the sender checks a pending message's bytes against the recorded hash before it goes)."""
         if not self._kept(known[1]):
             self.result.unchanged += 1
-        return True
 
     def _kept(self, status: str) -> bool:
         """Count a delivery that stays as it is because it was sent, failed or is in flight."""
@@ -443,11 +562,9 @@ class Reconciler:
             return False
         return True
 
-    def record(self, built: BuiltMessage) -> None:
+    def record(self, built: BuiltMessage, known: Known | None) -> None:
         """Record one built message: a new or changed pending delivery, or nothing to do."""
         planned = built.planned
-        email = planned.recipient.email
-        self.seen.add(email)
         values = {
             "outlet_slug": planned.outlet,
             "journalist_id": planned.journalist_id,
@@ -459,13 +576,12 @@ class Reconciler:
             "message_id": planned.recipient.message_id,
             "in_reply_to": planned.recipient.in_reply_to,
         }
-        known = self.existing.get(email)
         if known is None:
             self.new_rows.append(
                 {
                     "release_id": self.release.id,
                     "notice_id": self.key.notice_id,
-                    "email": email,
+                    "email": planned.recipient.email,
                     "built_at": planned.recipient.date,
                     "status": S.PENDING.value,
                     "attempts": 0,
@@ -490,10 +606,14 @@ class Reconciler:
                 self.result.unchanged += 1
         else:
             self.result.unchanged += 1
+        if sum(len(rows) for rows in self.changed.values()) >= self.CHUNK:
+            self._flush()
 
     def _flush(self) -> None:
         if self.dry_run:
             self.new_rows = []
+            for rows in self.changed.values():
+                rows.clear()
             return
         if self.new_rows:
             # Core, not ORM bulk: the rows are plain values and nothing needs them as objects.
@@ -513,11 +633,12 @@ class Reconciler:
     def finish(self) -> Reconciled:
         """Write what is left and cancel the pending deliveries no longer planned."""
         self._flush()
-        gone = [
-            delivery_id
-            for email, (delivery_id, status, _hash, _rev) in self.existing.items()
-            if email not in self.seen and status == S.PENDING
-        ]
+        pending = select(Delivery.id).where(self.key.where(), Delivery.status == S.PENDING.value)
+        if self.audience is not None:
+            gone = list(self.session.scalars(pending.where(~self.audience)))
+        else:
+            earlier = pending.where(Delivery.id <= self.before)
+            gone = [i for i in self.session.scalars(earlier) if i not in self.seen]
         if gone and not self.dry_run:
             self.result.cancelled = move(self.session, gone, S.PENDING, S.CANCELLED)
         else:
@@ -525,6 +646,27 @@ class Reconciler:
         if not self.dry_run:
             self.session.flush()
         return self.result
+
+
+def with_known(
+    messages: Iterable[PlannedMessage], book: Reconciler
+) -> Iterator[tuple[PlannedMessage, Known | None]]:
+    """Each planned message with the delivery its recipient already has, looked up a chunk at a
+    time."""
+    chunk: list[PlannedMessage] = []
+
+    def flush() -> Iterator[tuple[PlannedMessage, Known | None]]:
+        known = book.lookup([m.recipient.email for m in chunk])
+        for planned in chunk:
+            yield planned, known.get(planned.recipient.email)
+        chunk.clear()
+
+    for planned in messages:
+        chunk.append(planned)
+        if len(chunk) >= book.CHUNK:
+            yield from flush()
+    if chunk:
+        yield from flush()
 
 
 def _stored(session: Session, release: Release) -> Batch | None:
@@ -628,18 +770,20 @@ def build_batch(
     check_identity(session, settings, "built" if not options.dry_run else "checked")
     identity = Identity.from_settings(settings)
     renderer = Renderer(options.templates or settings.templates)
-    plan = plan_batch(session, release, identity, options, now)
+    version = registry.registry_version(session)
+    plan, _planner = plan_batch(session, release, identity, options, now)
     assembler = Assembler(renderer)
-    book = Reconciler(session, plan.release, dry_run=options.dry_run)
+    book = Reconciler(session, plan.release, dry_run=options.dry_run, audience=audience_clause())
     box = None if options.dry_run or outbox is None else Outbox(outbox)
     try:
         written = write_messages(plan, assembler, book, box, progress)
         recorded = book.finish()
         changed: list[str] = []
         if not options.dry_run:
-            _batch, changed = _store(
+            stored, changed = _store(
                 session, plan.release, options, identity, box.folder if box else None, now
             )
+            _remember_registry(stored, version, plan.count, plan.outlet_count)
         pending = 0 if options.dry_run else counts(session, BatchKey(plan.release.id))[S.PENDING]
         if box is not None:
             box.commit(render_preview(renderer, plan, box))
@@ -676,9 +820,9 @@ def write_messages(
     one); returns how many. Shared by batches and notices."""
     tick = progress or (lambda done, total: None)
     written = 0
-    for planned in plan.messages():
+    for planned, known in with_known(plan.messages(), book):
         built = render_message(planned, assembler)
-        book.record(built)
+        book.record(built, known)
         if box is not None:
             box.add(
                 built,
@@ -727,7 +871,7 @@ class SendPlan:
     counts: dict[str, int]
     from_address: str
     warnings: list[str]
-    source: MessageSource
+    source: Callable[[Claimed], bytes]
     recorded: Reconciled
     listing: list[tuple[str, str, str, str]] = field(default_factory=list)
     # Messages that must not go before this instant (the lift, for a `lifted` notice).
@@ -750,14 +894,16 @@ def prepare_send(
 ) -> SendPlan:
     """Get a batch ready to send with the options it was built with.
 
-    A batch never built is recorded now with the default options. New recipients get a
-    delivery, ones no longer on the list are cancelled; messages rendered from an older
-    revision of the release are refused (building again re-renders them, for a look at the
-    preview first).
+    A batch never built is recorded now with the default options. When the registry changed
+    since the batch was last brought in line with it, new recipients get a delivery and ones
+    no longer on the list are cancelled; when it did not, nothing is routed again and the send
+    starts at once, whatever the list's size. Messages rendered from an older revision of the
+    release are refused (building again re-renders them, for a look at the preview first).
     """
     lock_release(session, release)
     check_identity(session, settings, "sent")
     found = releases.get_release(session, release)
+    releases.check_open(found, "built or sent")
     batch = _stored(session, found)
     options, identity = built_with(session, found, settings)
     configured = Identity.from_settings(settings)
@@ -796,57 +942,106 @@ def prepare_send(
             f" (it is now at revision {found.revision}); nothing was sent",
             hint=f"run: civic-contacts batch build {found.slug} --out DIR (then check the preview)",
         )
-    plan = plan_batch(session, release, identity, options, now)
+    version = registry.registry_version(session)
     renderer = Renderer(options.templates or settings.templates)
     assembler = Assembler(renderer)
-    book = Reconciler(session, plan.release, dry_run=dry_run)
+    key = BatchKey(found.id)
     listing: list[tuple[str, str, str, str]] = []
-    for planned in plan.messages():
-        email = planned.recipient.email
-        if not book.knows(email):
-            book.record(render_message(planned, assembler))
-        if dry_run and book.existing.get(email, (0, S.PENDING))[1] in (S.PENDING, S.CANCELLED):
-            listing.append(
-                (planned.outlet, email, planned.variant.language, planned.recipient.message_id)
+    current = (
+        batch is not None
+        and version is not None
+        and batch.registry_version == version
+        and batch.recipients is not None
+        and batch.outlets is not None
+    )
+    if current:
+        assert batch is not None and batch.recipients is not None and batch.outlets is not None
+        # The deliveries already match the registry: nothing to route, nothing to render.
+        embargo, warnings = check_embargo(
+            found.embargo,
+            now,
+            options.after_embargo,
+            found.slug,
+            identity.embargo_warning_minutes,
+        )
+        planner = Planner(session, found, identity, options, embargo, now)
+        recorded = Reconciled(unchanged=batch.recipients)
+        recipients, outlets = batch.recipients, batch.outlets
+    else:
+        plan, planner = plan_batch(session, release, identity, options, now)
+        embargo, warnings = plan.embargo, plan.warnings
+        book = Reconciler(session, plan.release, dry_run=dry_run, audience=audience_clause())
+        for planned, known in with_known(plan.messages(), book):
+            if known is None or known[1] == S.CANCELLED:
+                book.record(render_message(planned, assembler), known)
+            else:
+                book.keep(known)
+            if dry_run and (known is None or known[1] in (S.PENDING, S.CANCELLED)):
+                listing.append(
+                    (
+                        planned.outlet,
+                        planned.recipient.email,
+                        planned.variant.language,
+                        planned.recipient.message_id,
+                    )
+                )
+        recorded = book.finish()
+        recipients, outlets = plan.count, plan.outlet_count
+        if not dry_run and batch is not None:
+            _remember_registry(batch, version, recipients, outlets)
+    if dry_run and current:
+        listing = [
+            (row[0], row[1], row[2], row[3])
+            for row in session.execute(
+                select(Delivery.outlet_slug, Delivery.email, Delivery.language, Delivery.message_id)
+                .where(key.where(), Delivery.status == S.PENDING.value)
+                .order_by(Delivery.id)
             )
-    recorded = book.finish()
-    found_counts = counts(session, BatchKey(found.id))
+        ]
+    found_counts = counts(session, key)
     if dry_run:
         found_counts[S.PENDING] = len(listing)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
     return SendPlan(
-        key=BatchKey(found.id),
+        key=key,
         slug=found.slug,
-        embargo=plan.embargo,
-        recipients=plan.count,
-        outlets=plan.outlet_count,
+        embargo=embargo,
+        recipients=recipients,
+        outlets=outlets,
         counts=found_counts,
         from_address=identity.from_address,
-        warnings=plan.warnings,
-        source=MessageSource(plan, assembler),
+        warnings=warnings,
+        source=OutletSource(engine, planner, assembler),
         recorded=recorded,
         listing=listing,
     )
 
 
-class MessageSource:
-    """Renders the message of a planned recipient on demand (thread-safe)."""
+def _remember_registry(batch: Batch, version: str | None, recipients: int, outlets: int) -> None:
+    """Note that the batch's deliveries now match this version of the registry."""
+    batch.registry_version = version
+    batch.recipients = recipients
+    batch.outlets = outlets
+
+
+MessageSource = Callable[[Claimed], bytes]
+"""The bytes of a claimed delivery's message, rendered on demand (called from send threads)."""
+
+
+class PlannedSource:
+    """Renders the messages of a plan held in memory (a notice's, which goes to those who were
+    sent the release), on demand and thread-safe."""
 
     def __init__(self, plan: BatchPlan, assembler: Assembler) -> None:
         self.by_email = {m.recipient.email: m for m in plan.messages()}
         self.assembler = assembler
         self.lock = threading.Lock()
 
-    def planned(self, email: str) -> PlannedMessage | None:
-        """The planned message of a recipient, if they are on the list."""
-        return self.by_email.get(email)
-
-    def __call__(self, email: str) -> bytes:
-        planned = self.by_email.get(email)
+    def __call__(self, claimed: Claimed) -> bytes:
+        planned = self.by_email.get(claimed.email)
         if planned is None:
-            raise BatchConflict(
-                f"{email} has a pending delivery but is no longer on the list; nothing more was sent",
-                hint="run the send again: it cancels deliveries of people no longer on the list",
-            )
+            raise _gone(claimed.email)
         # The assembler caches shared parts; one builder at a time keeps that simple.
         with self.lock:
             data, _subject = self.assembler.build(
@@ -854,6 +1049,57 @@ class MessageSource:
             )
         # No header check here: the sender compares these bytes' hash with the one recorded
         # when the message was built, and those bytes were checked then.
+        return data
+
+
+def _gone(email: str) -> BatchConflict:
+    return BatchConflict(
+        f"{email} has a pending delivery but is no longer on the list; nothing more was sent",
+        hint="run the send again: it cancels deliveries of people no longer on the list",
+    )
+
+
+class OutletSource:
+    """Renders a claimed delivery's message on demand (thread-safe), planning only its outlet.
+
+    Deliveries are claimed in the order they were built, outlet after outlet, so keeping the
+    last few outlets' plans is enough: a send of a million messages holds a handful of
+    outlets, and its first message goes as soon as its outlet is planned.
+    """
+
+    KEEP = 16
+
+    def __init__(self, engine: Engine, planner: Planner, assembler: Assembler) -> None:
+        self.engine = engine
+        self.planner = planner
+        self.assembler = assembler
+        self.outlets: OrderedDict[str, dict[str, PlannedMessage]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def _outlet(self, slug: str) -> dict[str, PlannedMessage]:
+        known = self.outlets.get(slug)
+        if known is not None:
+            self.outlets.move_to_end(slug)
+            return known
+        planned: dict[str, PlannedMessage] = {}
+        with Session(self.engine) as session:
+            for outlet_slug, people in _people(session, self.planner.release_id, slug):
+                mailed = [person for person, suppressed in people if not suppressed]
+                _routing, messages = self.planner.outlet(outlet_slug, mailed)
+                planned.update((m.recipient.email, m) for m in messages)
+        self.outlets[slug] = planned
+        if len(self.outlets) > self.KEEP:
+            self.outlets.popitem(last=False)
+        return planned
+
+    def __call__(self, claimed: Claimed) -> bytes:
+        with self.lock:
+            planned = self._outlet(claimed.outlet).get(claimed.email)
+            if planned is None:
+                raise _gone(claimed.email)
+            data, _subject = self.assembler.build(
+                planned.variant, planned.recipient, planned.reply_to
+            )
         return data
 
 

@@ -208,6 +208,7 @@ class Claimed:
     message_id: str
     content_hash: str
     embargo: dt.datetime | None
+    outlet: str = ""
 
 
 def claim(
@@ -254,6 +255,7 @@ def _claim_once(
             Delivery.message_id,
             Delivery.content_hash,
             Delivery.embargo,
+            Delivery.outlet_slug,
         )
     ).all()
     taken = [Claimed(*row) for row in rows]

@@ -333,6 +333,11 @@ class Batch(Base):
     from_address: Mapped[str] = mapped_column(String(320))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The registry's version the deliveries were last brought in line with, and the batch's
+    # size then: a send of a batch that still matches starts without routing the list again.
+    registry_version: Mapped[str | None] = mapped_column(String(64), default=None)
+    recipients: Mapped[int | None] = mapped_column(Integer, default=None)
+    outlets: Mapped[int | None] = mapped_column(Integer, default=None)
 
     release: Mapped[Release] = relationship()
 

@@ -42,9 +42,9 @@ from civic_contacts.batches import (
     BuildOptions,
     BuildReport,
     Identity,
-    MessageSource,
     OutletSummary,
     PlannedMessage,
+    PlannedSource,
     Progress,
     Reconciler,
     SendPlan,
@@ -56,6 +56,7 @@ from civic_contacts.batches import (
     message_id,
     render_message,
     render_preview,
+    with_known,
     write_messages,
 )
 from civic_contacts.config import Settings
@@ -660,18 +661,19 @@ def prepare_notice_send(
     key = BatchKey(found.id, notice.id)
     book = Reconciler(session, found, dry_run=dry_run, key=key)
     listing: list[tuple[str, str, str, str]] = []
-    for planned in plan.messages():
+    for planned, known in with_known(plan.messages(), book):
         email = planned.recipient.email
-        status = book.existing.get(email, (0, S.PENDING))[1]
+        status = known[1] if known is not None else S.PENDING
         if status in (S.PENDING, S.CANCELLED):
             # Rendered now: a reminder counts down from this moment.
-            book.record(render_message(planned, assembler))
+            book.record(render_message(planned, assembler), known)
             if dry_run:
                 listing.append(
                     (planned.outlet, email, planned.variant.language, planned.recipient.message_id)
                 )
         else:
-            book.knows(email)
+            assert known is not None
+            book.keep(known)
     recorded = book.finish()
     found_counts = counts(session, key)
     if dry_run:
@@ -685,7 +687,7 @@ def prepare_notice_send(
         counts=found_counts,
         from_address=identity.from_address,
         warnings=[],
-        source=MessageSource(plan, assembler),
+        source=PlannedSource(plan, assembler),
         recorded=recorded,
         listing=listing,
         not_before=found.embargo if kind == K.LIFTED else None,

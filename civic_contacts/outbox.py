@@ -218,7 +218,7 @@ class Outbox:
             raise _unwritable(folder, exc) from None
         self.max_preview_variants = max_preview_variants
         self.messages = 0
-        self.variants: dict[int, PreviewVariant] = {}
+        self.variants: dict[tuple[str, str, tuple[str, ...]], PreviewVariant] = {}
         try:
             (self.building / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
             self.writer = FileWriter(self.building)
@@ -256,7 +256,9 @@ class Outbox:
         }
         self.manifest.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.messages += 1
-        key = id(planned.variant)
+        # What makes a variant: the outlet, the language and the contacts (not the object's id,
+        # which a variant made later may reuse once an earlier one is gone).
+        key = (planned.outlet, planned.variant.language, planned.contact_names)
         if key in self.variants:
             self.variants[key].recipients += 1
         elif len(self.variants) < self.max_preview_variants:

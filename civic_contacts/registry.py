@@ -7,12 +7,13 @@ which is how imports prove they are idempotent.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
 from civic_contacts.db import utcnow
@@ -561,6 +562,68 @@ def mark_demo(session: Session) -> None:
 def is_demo(session: Session) -> bool:
     """Whether this registry is the demo's own."""
     return session.get(RegistryMeta, DEMO_MARK) is not None
+
+
+# The registry's version -----------------------------------------------------------------------
+#
+# Every commit that changes who is mailed or what their messages say (offices, contacts and
+# their phones, outlets, journalists, suppressions) writes a new random version. A batch keeps
+# the version its deliveries were last brought in line with; a send whose batch still matches
+# starts at once instead of routing the whole list again. The version is written by session
+# events, so no writer can forget it: ORM changes at flush, bulk statements as they run.
+
+VERSION_KEY = "registry_version"
+REGISTRY_TABLES = frozenset(
+    {"offices", "press_contacts", "phones", "outlets", "journalists", "suppressions"}
+)
+_CHANGED = "civic_contacts.registry_changed"
+
+
+def registry_version(session: Session) -> str | None:
+    """The registry's current version (None only in a database older than schema 0007)."""
+    return session.scalar(select(RegistryMeta.value).where(RegistryMeta.key == VERSION_KEY))
+
+
+def _touches_registry(objects: Any) -> bool:
+    return any(getattr(o, "__tablename__", None) in REGISTRY_TABLES for o in objects)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_flushed_changes(session: Session, _context: Any, _instances: Any) -> None:
+    if (
+        _touches_registry(session.new)
+        or _touches_registry(session.deleted)
+        or any(session.is_modified(o) for o in session.dirty if _touches_registry((o,)))
+    ):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in REGISTRY_TABLES:
+            state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _write_version(session: Session) -> None:
+    session.flush()  # the last changes are flushed inside commit, after this hook
+    if session.info.pop(_CHANGED, False):
+        done = session.execute(
+            update(RegistryMeta)
+            .where(RegistryMeta.key == VERSION_KEY)
+            .values(value=uuid.uuid4().hex)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(done, "rowcount", 1):
+            session.add(RegistryMeta(key=VERSION_KEY, value=uuid.uuid4().hex))
+            session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 # Removing -----------------------------------------------------------------------------------

@@ -431,7 +431,7 @@ class Sender:
         self.stop.set()
 
     def _deliver(self, connection: SmtpConnection, claimed: Claimed, ledger: Ledger) -> None:
-        data = self.message_for(claimed.email)
+        data = self.message_for(claimed)
         if hashlib.sha256(data).hexdigest() != claimed.content_hash:
             raise SendError(
                 f"the message for {claimed.email} is not the one built: the registry, the"
@@ -555,7 +555,7 @@ def send_test(
         )
     found = batches.releases.get_release(session, release)
     options, identity = batches.built_with(session, found, settings)
-    plan = batches.plan_batch(session, release, identity, options, moment)
+    plan, _planner = batches.plan_batch(session, release, identity, options, moment)
     wanted = normalise_email(as_email) if as_email else None
     sample = next(
         (

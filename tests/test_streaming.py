@@ -1,0 +1,131 @@
+"""A batch of any size is planned, recorded and sent a piece at a time: the deliveries are
+brought in line with the registry chunk by chunk, and a send whose batch still matches the
+registry starts without routing the list again. (How fast and how much memory is measured by
+bench/bench_scale.py, not asserted here.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from civic_contacts import batches, registry
+from civic_contacts.config import load_settings
+from civic_contacts.db import session_factory
+from civic_contacts.models import Delivery, Journalist
+from civic_contacts.send import SendOptions, send_batch
+from civic_contacts.smtp import SmtpSettings
+from tests.test_send import make_registry
+
+
+def version(engine: Engine) -> str | None:
+    with session_factory(engine)() as session:
+        return registry.registry_version(session)
+
+
+def test_registry_version_moves_with_every_registry_change_and_only_then(
+    cli, engine: Engine, data_dir: Path, tmp_path: Path
+) -> None:
+    """Each kind of change to who is mailed, or to what their messages say, gives the registry
+    a new version; reading, building and releases leave it as it is."""
+    seen = [version(engine)]
+
+    def changed(*args: str) -> None:
+        cli(*args)
+        now = version(engine)
+        assert now is not None and now not in seen, args
+        seen.append(now)
+
+    def unchanged(*args: str) -> None:
+        cli(*args)
+        assert version(engine) == seen[-1], args
+
+    changed("office", "import", str(data_dir / "offices.csv"))
+    changed("contact", "import", str(data_dir / "contacts.csv"))
+    changed("outlet", "import", str(data_dir / "outlets.csv"))
+    changed("journalist", "import", str(data_dir / "journalists.csv"))
+    unchanged("journalist", "list", "--json")
+    unchanged("release", "add", *map(str, sorted((data_dir / "releases").glob("*.md"))))
+    changed("suppress", "add", "adama.kone@example.com", "--reason", "asked")
+    changed("suppress", "remove", "adama.kone@example.com")
+    contact = cli("contact", "list", "--json").stdout
+    first = __import__("json").loads(contact)[0]["email"]
+    changed("contact", "edit", first, "--rank", "9")
+    unchanged("contact", "edit", first, "--rank", "9")
+
+
+def _emails(engine: Engine, status: str) -> set[str]:
+    with session_factory(engine)() as session:
+        return set(session.scalars(select(Delivery.email).where(Delivery.status == status)).all())
+
+
+def test_deliveries_are_reconciled_a_chunk_at_a_time(
+    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With chunks of 7, a rebuild after two journalists left and one arrived adds exactly the
+    newcomer, cancels exactly the two, and keeps every other message as it was."""
+    make_registry(db_url, outlets=6, per_outlet=9)
+    settings = load_settings(db=db_url)
+    monkeypatch.setattr(batches.Reconciler, "CHUNK", 7)
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        first = batches.build_batch(
+            session, "sahel-civilians", None, batches.BuildOptions(), settings
+        )
+    assert first.messages == 54 and first.recorded.added == 54 and first.pending == 54
+    with factory() as session:
+        hashes = dict(session.execute(select(Delivery.email, Delivery.content_hash)).all())
+    with factory() as session, session.begin():
+        gone = session.scalars(select(Journalist).order_by(Journalist.id).limit(2)).all()
+        left = {j.email for j in gone}
+        for journalist in gone:
+            registry.remove_journalist(session, journalist.email)
+        outlet = session.scalar(select(Journalist.outlet_id).limit(1))
+        session.add(
+            Journalist(outlet_id=outlet, name="Newcomer Person", email="newcomer@example.com")
+        )
+    monkeypatch.setattr(batches.Reconciler, "CHUNK", 3)
+    with factory() as session, session.begin():
+        again = batches.build_batch(
+            session, "sahel-civilians", None, batches.BuildOptions(), settings
+        )
+    assert (again.recorded.added, again.recorded.cancelled) == (1, 2)
+    assert again.recorded.unchanged == 52 and again.recorded.rerendered == 0
+    assert _emails(engine, "cancelled") == left
+    with factory() as session:
+        now = dict(session.execute(select(Delivery.email, Delivery.content_hash)).all())
+    assert {e: h for e, h in now.items() if e in hashes} == hashes
+    assert "newcomer@example.com" in _emails(engine, "pending")
+
+
+@pytest.mark.smtp
+def test_a_send_of_a_current_batch_plans_only_what_it_sends(
+    engine: Engine, db_url: str, smtp_server
+) -> None:
+    """After a build, a send of 4 plans the outlets of those 4 only; once the registry changes,
+    the next send brings the deliveries in line first (the newcomer is mailed, exactly once)."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=12, per_outlet=3)
+    settings = load_settings(db=db_url)
+    transport = SmtpSettings(host="127.0.0.1", port=port, security="none")
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        batches.build_batch(session, "sahel-civilians", None, batches.BuildOptions(), settings)
+    with factory() as session:
+        report = send_batch(session, "sahel-civilians", transport, SendOptions(limit=4), settings)
+    assert report.sent == 4 and len(sink.ids()) == 4
+    source = report.plan.source
+    assert isinstance(source, batches.OutletSource)
+    assert len(source.outlets) == 2  # 3 journalists an outlet: the 4 come from the first two
+    assert report.plan.recorded.added == 0 and report.plan.recipients == 36
+    with factory() as session, session.begin():
+        outlet = session.scalar(select(Journalist.outlet_id).limit(1))
+        session.add(Journalist(outlet_id=outlet, name="Late Comer", email="late@example.com"))
+    with factory() as session:
+        report = send_batch(session, "sahel-civilians", transport, SendOptions(), settings)
+    assert report.plan.recorded.added == 1 and report.plan.recipients == 37
+    assert report.sent == 33
+    received = [m["to"] for m in sink.received]
+    assert len(received) == 37 == len(set(received)) and "late@example.com" in received
