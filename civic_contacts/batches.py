@@ -1108,8 +1108,7 @@ class OutletSource:
 
 @dataclass
 class BatchStatus:
-    """Counts of a batch's deliveries by status, what it was built with, and (when asked) one
-    row per recipient for the audit."""
+    """Counts of a batch's deliveries by status, and what it was built with."""
 
     release: str
     revision: int
@@ -1117,7 +1116,6 @@ class BatchStatus:
     built_at: dt.datetime | None
     outbox: str | None
     built_revision: int | None
-    rows: list[dict[str, Any]] = field(default_factory=list)
     sent_last_minute: int = 0
     recent_pace: float | None = None  # messages per second over the last minute's sending
 
@@ -1140,8 +1138,8 @@ class BatchStatus:
         return {"total": self.total, **self.counts, "in_progress": self.counts[S.CLAIMED]}
 
 
-def batch_status(session: Session, release: str, with_rows: bool = False) -> BatchStatus:
-    """Where the release's batch stands; with `with_rows`, also one audit row per recipient."""
+def batch_status(session: Session, release: str) -> BatchStatus:
+    """Where the release's batch stands (`audit_rows` has one row per recipient)."""
     found = releases.get_release(session, release)
     batch = _stored(session, found)
     status = BatchStatus(
@@ -1166,8 +1164,6 @@ def batch_status(session: Session, release: str, with_rows: bool = False) -> Bat
             earliest = earliest.replace(tzinfo=dt.UTC)
         elapsed = max((now - earliest).total_seconds(), 1.0)
         status.recent_pace = status.sent_last_minute / elapsed
-    if with_rows:
-        status.rows = _audit_rows(session, found)
     return status
 
 
@@ -1189,30 +1185,36 @@ AUDIT_COLUMNS = [
 ]
 
 
-def _audit_rows(session: Session, release: Release) -> list[dict[str, Any]]:
-    """One row per recipient: who, what, when, by whom, and what the server said."""
-    rows: list[dict[str, Any]] = []
-    for d in session.scalars(
-        select(Delivery)
-        .where(BatchKey(release.id).where())
+def audit_rows(session: Session, release: str) -> Iterator[dict[str, Any]]:
+    """One row per recipient (who, what, when, by whom, and what the server said), by outlet
+    and address, streamed a page at a time (the session must stay open while they are read)."""
+    found = releases.get_release(session, release)
+    columns = (
+        Delivery.outlet_slug,
+        Delivery.email,
+        Delivery.language,
+        Delivery.contacts,
+        Delivery.message_id,
+        Delivery.content_hash,
+        Delivery.revision,
+        Delivery.embargo,
+        Delivery.status,
+        Delivery.attempts,
+        Delivery.server_reply,
+        Delivery.last_error,
+        Delivery.sent_at,
+        Delivery.sent_by,
+    )
+    rows = session.execute(
+        select(*columns)
+        .where(BatchKey(found.id).where())
         .order_by(Delivery.outlet_slug, Delivery.email)
-    ):
-        rows.append(
-            {
-                "outlet": d.outlet_slug,
-                "email": d.email,
-                "language": d.language,
-                "contacts": list(d.contacts),
-                "message_id": d.message_id,
-                "content_hash": d.content_hash,
-                "revision": d.revision,
-                "embargo": d.embargo.isoformat() if d.embargo else None,
-                "status": d.status,
-                "attempts": d.attempts,
-                "server_reply": d.server_reply,
-                "last_error": d.last_error,
-                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                "sent_by": d.sent_by,
-            }
-        )
-    return rows
+        .execution_options(yield_per=PAGE)
+    )
+    for row in rows:
+        values = dict(zip(AUDIT_COLUMNS, row, strict=True))
+        values["contacts"] = list(values["contacts"] or [])
+        for moment in ("embargo", "sent_at"):
+            if values[moment] is not None:
+                values[moment] = values[moment].isoformat()
+        yield values

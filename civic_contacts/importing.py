@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from civic_contacts.tables import (
     Row,
     check_cell,
     check_problems,
+    iter_records,
     parse_file,
     report,
 )
@@ -309,7 +310,11 @@ def import_outlets(session: Session, path: Path, skip_invalid: bool = False) -> 
 
 
 def journalist_from_row(
-    row: Row, outlets: dict[str, str], warnings: list[str], source: str
+    row: Row,
+    outlets: dict[str, str],
+    warnings: list[str],
+    source: str,
+    phones_of: Callable[[str, str], tuple[list[ParsedPhone], list[str]]] | None = None,
 ) -> JournalistRecord:
     """A journalist from a CSV row; phones are read with the outlet's country."""
     slug = check_cell("outlet", lambda v: check_code(v, "outlet"), row.get("outlet"))
@@ -319,7 +324,7 @@ def journalist_from_row(
         if slug is not None:
             report("outlet", f'unknown outlet "{row.get("outlet")}"')
     else:
-        phones, phone_warnings = read_phones(row.get("phones"), outlets[slug])
+        phones, phone_warnings = (phones_of or read_phones)(row.get("phones"), outlets[slug])
     warnings.extend(f"{source} row {row.number}, phones: {w}" for w in phone_warnings)
     language = row.get("language")
     return JournalistRecord(
@@ -344,23 +349,71 @@ def import_journalists(
         from civic_contacts.vcard import journalists_from_vcards
 
         parsed = journalists_from_vcards(session, path, warnings, default_outlet)
-    else:
-        outlets = {o.slug: o.country for o in registry.list_outlets(session)}
-        parsed = parse_file(
-            path,
-            ["outlet", "name", "email"],
-            ["language", "role", "phones"],
-            lambda row: journalist_from_row(row, outlets, warnings, path.name),
-            lambda r: r.email,
-            "email",
-        )
-    check_problems(parsed, skip_invalid)
-    report = ImportReport(skipped=list(parsed.problems), warnings=warnings)
-    for outcome in registry.upsert_journalists(
-        session, [record for _row, record in parsed.records]
+        check_problems(parsed, skip_invalid)
+        report = ImportReport(skipped=list(parsed.problems), warnings=warnings)
+        for outcome in registry.upsert_journalists(
+            session, [record for _row, record in parsed.records]
+        ):
+            report.count(outcome)
+        return report
+    # A CSV file streams: each chunk of good rows is applied as it is read, in the caller's
+    # one transaction; a bad row anywhere refuses the whole file (the caller rolls back), so
+    # the import stays all-or-nothing while holding one chunk, not the file.
+    outlets = {o.slug: o.country for o in registry.list_outlets(session)}
+    problems: list[str] = []
+    report = ImportReport(skipped=problems, warnings=warnings)
+    good = 0
+    chunk: list[JournalistRecord] = []
+    phones_of = PhoneCache()
+
+    def apply() -> None:
+        if problems and not skip_invalid:
+            chunk.clear()  # refused in the end: no need to write it
+            return
+        for outcome in registry.upsert_journalists(session, chunk):
+            report.count(outcome)
+        chunk.clear()
+
+    for _row, record in iter_records(
+        path,
+        ["outlet", "name", "email"],
+        ["language", "role", "phones"],
+        lambda row: journalist_from_row(row, outlets, warnings, path.name, phones_of),
+        lambda r: r.email,
+        "email",
+        problems,
     ):
-        report.count(outcome)
+        good += 1
+        chunk.append(record)
+        if len(chunk) >= IMPORT_CHUNK:
+            apply()
+    apply()
+    check_problems(Parsed(records=[], problems=problems), skip_invalid, good)
     return report
+
+
+IMPORT_CHUNK = 5000
+
+
+class PhoneCache:
+    """`read_phones` with the answers for the last few thousand (text, country) pairs kept: a
+    list repeats desk numbers and switchboards, and phonenumbers is the slowest part of a row."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str], tuple[list[ParsedPhone], list[str]]] = {}
+
+    def __call__(self, text: str, region: str) -> tuple[list[ParsedPhone], list[str]]:
+        key = (text, region)
+        found = self.known.get(key)
+        if found is None:
+            found = read_phones(text, region)
+            if len(self.known) >= self.SIZE:
+                self.known.pop(next(iter(self.known)))
+            self.known[key] = found
+        # Copies: a record may be changed after it is read.
+        return [replace(p) for p in found[0]], list(found[1])
 
 
 def _apply(parsed: Parsed[T], skip_invalid: bool, upsert: Callable[[T], str]) -> ImportReport:

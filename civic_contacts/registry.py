@@ -7,8 +7,9 @@ which is how imports prove they are idempotent.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -425,6 +426,24 @@ def routing_journalists(session: Session, outlet: str | None = None) -> list[Jou
     if outlet:
         query = query.where(Outlet.slug == outlet)
     return [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(query).all()]
+
+
+def journalists_by_outlet(
+    session: Session, outlet: str | None = None, page: int = 2000
+) -> Iterator[tuple[str, list[JournalistInfo]]]:
+    """`routing_journalists`, streamed a page at a time and grouped by outlet: a list of any
+    size is routed outlet by outlet, never held whole."""
+    query = (
+        select(Journalist.id, Journalist.name, Journalist.email, Outlet.slug, Journalist.language)
+        .join(Journalist.outlet)
+        .where(Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
+        .order_by(Outlet.slug, Journalist.name, Journalist.id)
+    )
+    if outlet:
+        query = query.where(Outlet.slug == outlet)
+    rows = session.execute(query.execution_options(yield_per=page))
+    for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
+        yield slug, [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in group]
 
 
 def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) -> list[Outcome]:

@@ -7,15 +7,18 @@ the nearest expected one; every bad cell of every bad row is reported. Rows are 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
+import hashlib
 import io
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar, cast
+from typing import Generic, TextIO, TypeVar, cast
 
 from civic_contacts.errors import CivicContactsError, InputError, InvalidRow
 
@@ -117,11 +120,47 @@ def _cp1252(path: Path, data: bytes) -> str:
 def read_rows(
     path: Path, required: list[str], optional: tuple[str, ...] | list[str] = ()
 ) -> Iterator[Row]:
-    """The data rows of a CSV file, after checking its header."""
-    text = decode(path)
-    header_line = text.splitlines()[0]
+    """The data rows of a CSV file, after checking its header; read as they are needed (a
+    file of a million rows is never held whole)."""
+    handle = _open_text(path)
+    with handle:
+        yield from _rows_of(path, handle, required, optional)
+
+
+def _open_text(path: Path) -> TextIO:
+    """The file opened as text in its encoding, after checking every byte decodes (block by
+    block); a bad file gets `decode`'s one-line error, which names the row."""
+    chosen = _ENCODING.get() or "utf-8"
+    try:
+        with open(path, "rb") as raw:
+            head = raw.read(_BLOCK)
+            if not head.removeprefix(b"\xef\xbb\xbf").strip() and not raw.read(1):
+                decode(path)  # says the file is empty
+            decoder = codecs.getincrementaldecoder(chosen)()
+            block = head
+            while block:
+                decoder.decode(block)
+                block = raw.read(_BLOCK)
+            decoder.decode(b"", final=True)
+    except (FileNotFoundError, IsADirectoryError):
+        decode(path)  # names what is wrong with the path
+        raise
+    except UnicodeDecodeError:
+        decode(path)  # reads it whole to name the row and the likely encoding
+        raise
+    encoding = "utf-8-sig" if chosen == "utf-8" else chosen
+    return open(path, encoding=encoding, newline="")
+
+
+_BLOCK = 1 << 20
+
+
+def _rows_of(
+    path: Path, handle: TextIO, required: list[str], optional: tuple[str, ...] | list[str]
+) -> Iterator[Row]:
+    header_line = handle.readline()
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(itertools.chain([header_line], handle), delimiter=delimiter)
     try:
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as exc:
@@ -178,16 +217,34 @@ def parse_file(
 ) -> Parsed[T]:
     """Read every row into a record; collect each bad row's problem with file, row and field."""
     parsed: Parsed[T] = Parsed()
-    first_row_of: dict[str, int] = {}
+    parsed.records.extend(
+        iter_records(path, required, optional, parse_row, key, key_field, parsed.problems)
+    )
+    return parsed
+
+
+def iter_records(
+    path: Path,
+    required: list[str],
+    optional: list[str],
+    parse_row: Callable[[Row], T],
+    key: Callable[[T], str],
+    key_field: str,
+    problems: list[str],
+) -> Iterator[tuple[int, T]]:
+    """`parse_file` as it reads: yields (row number, record) for each good row and appends each
+    bad row's problems to `problems`. Only a 64-bit digest and a row number of each key are
+    kept (to name the first row of a repeated key), so a file of any size streams."""
+    first_row_of: dict[int, int] = {}
     for row in read_rows(path, required, optional):
         if "__extra__" in row.cells:
-            parsed.problems.append(
+            problems.append(
                 f"{path.name} row {row.number}: {row.cells['__extra__']} more cells than columns"
                 " (a list not separated by ';'?)"
             )
             continue
         if "__short__" in row.cells:
-            parsed.problems.append(
+            problems.append(
                 f"{path.name} row {row.number}: {row.cells['__short__']} cells (a missing"
                 " separator, or a line broken inside a cell?)"
             )
@@ -200,7 +257,7 @@ def parse_file(
         except FieldError as exc:
             found.append(exc)
         except CivicContactsError as exc:
-            parsed.problems.append(f"{path.name} row {row.number}: {exc.message}")
+            problems.append(f"{path.name} row {row.number}: {exc.message}")
             continue
         finally:
             _ROW_PROBLEMS.reset(collecting)
@@ -210,27 +267,29 @@ def parse_file(
             for problem in found:
                 if problem.field not in named:
                     named.add(problem.field)
-                    parsed.problems.append(
+                    problems.append(
                         f"{path.name} row {row.number}, {problem.field}: {problem.message}"
                     )
             continue
         assert record is not None
         record_key = key(record)
-        if record_key in first_row_of:
-            parsed.problems.append(
+        digest = int.from_bytes(
+            hashlib.blake2b(record_key.encode("utf-8"), digest_size=8).digest(), "big"
+        )
+        if digest in first_row_of:
+            problems.append(
                 f"{path.name} row {row.number}, {key_field}: {record_key} is already on row"
-                f" {first_row_of[record_key]}"
+                f" {first_row_of[digest]}"
             )
             continue
-        first_row_of[record_key] = row.number
-        parsed.records.append((row.number, record))
-    return parsed
+        first_row_of[digest] = row.number
+        yield row.number, record
 
 
-def check_problems(parsed: Parsed[T], skip_invalid: bool) -> None:
+def check_problems(parsed: Parsed[T], skip_invalid: bool, good_rows: int | None = None) -> None:
     """Refuse the whole file when any row is bad, unless the caller skips bad rows."""
     if parsed.problems and not skip_invalid:
-        good = len(parsed.records)
+        good = len(parsed.records) if good_rows is None else good_rows
         hint = f"pass --skip-invalid to import the {good} good rows" if good else None
         raise InvalidRow(parsed.problems, good_rows=good, hint=hint)
 
@@ -274,8 +333,19 @@ def write_csv(rows: list[dict[str, str]], columns: list[str], raw: bool = False)
     """CSV text with a header row; lists already joined with `;`. Unless `raw`, cells that a
     spreadsheet would run as formulas get a leading `'` (our imports take it off again)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    write_csv_to(out, rows, columns, raw)
+    return out.getvalue()
+
+
+def write_csv_to(
+    handle: TextIO, rows: Iterable[dict[str, str]], columns: list[str], raw: bool = False
+) -> int:
+    """`write_csv`, row by row to an open file (for rows streamed from the database); returns
+    how many rows were written."""
+    writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
+    written = 0
     for row in rows:
         writer.writerow(row if raw else {k: neutralise(v) for k, v in row.items()})
-    return out.getvalue()
+        written += 1
+    return written

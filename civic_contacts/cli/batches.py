@@ -33,7 +33,7 @@ from civic_contacts.deliveries import DeliveryStatus as S
 from civic_contacts.embargo import parse_moment
 from civic_contacts.errors import ConfigError
 from civic_contacts.smtp import SmtpSettings, transport_from
-from civic_contacts.tables import write_csv
+from civic_contacts.tables import write_csv_to
 
 app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
 
@@ -443,24 +443,27 @@ def audit(
 ) -> None:
     """One row per recipient: outlet, contacts, Message-ID, hash, embargo, status, reply, time, sender."""
     with common.transaction(ctx) as session:
-        rows = batches.batch_status(session, release, with_rows=True).rows
-    if csv is not None:
-        flat = [
-            {
-                k: (";".join(v) if isinstance(v, list) else "" if v is None else str(v))
-                for k, v in r.items()
-            }
-            for r in rows
-        ]
-        common.write_output(write_csv(flat, batches.AUDIT_COLUMNS, raw), csv)
-        return
-    if json:
-        common.print_json(rows)
-        return
-    common.print_table(
-        f"Audit of {release}",
-        ["outlet", "email", "status", "attempts", "server reply", "sent at", "by"],
-        [
+        # Streamed from the database to the file or the screen: a million rows are never
+        # held at once (only the table for people is).
+        rows = batches.audit_rows(session, release)
+        if csv is not None:
+            from civic_contacts.outbox import open_text_atomic
+
+            flat = (
+                {
+                    k: (";".join(v) if isinstance(v, list) else "" if v is None else str(v))
+                    for k, v in r.items()
+                }
+                for r in rows
+            )
+            with open_text_atomic(csv) as handle:
+                write_csv_to(handle, flat, batches.AUDIT_COLUMNS, raw)
+            common.say(f"wrote {csv}")
+            return
+        if json:
+            common.print_json_stream(rows)
+            return
+        shown = [
             [
                 r["outlet"],
                 r["email"],
@@ -471,7 +474,11 @@ def audit(
                 r["sent_by"] or "",
             ]
             for r in rows
-        ],
+        ]
+    common.print_table(
+        f"Audit of {release}",
+        ["outlet", "email", "status", "attempts", "server reply", "sent at", "by"],
+        shown,
     )
 
 

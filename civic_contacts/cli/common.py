@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -108,6 +109,17 @@ def err() -> Console:
 def print_json(data: Any) -> None:
     """JSON for scripts, UTF-8 kept readable."""
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def print_json_stream(items: Iterable[Any]) -> None:
+    """`print_json` of a list, written item by item as the items come (the same text)."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2, default=str)
+        write(("[\n" if first else ",\n") + textwrap.indent(text, "  "))
+        first = False
+    write("[]\n" if first else "\n]\n")
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -29,24 +29,34 @@ def show(
         found = releases.get_release(session, release)
         info = releases.release_info(found)
         outlets = registry.routing_outlets(session, outlet)
-        routings = routing.route_release(
+        router = routing.Router(
             info,
-            outlets,
-            registry.routing_journalists(session, outlets[0].slug if outlet and outlets else None),
             registry.routing_contacts(session),
             registry.routing_offices(session),
             max_contacts,
         )
+        # Outlet by outlet, keeping of each only its count and its exceptions: the list is
+        # streamed, never held whole.
+        counted: dict[str, tuple[routing.OutletRouting, int]] = {}
+        wanted = {o.slug: o for o in outlets}
+        only = outlets[0].slug if outlet and outlets else None
+        for slug, people in registry.journalists_by_outlet(session, only):
+            if slug in wanted:
+                routed = router.route_outlet(wanted[slug], people)
+                count = len(routed.journalists)
+                routed.journalists = routed.exceptions
+                counted[slug] = (routed, count)
+        routings = [counted.get(o.slug) or (router.route_outlet(o), 0) for o in outlets]
     if json:
-        common.print_json([_routing_json(r) for r in routings])
+        common.print_json([_routing_json(r, count) for r, count in routings])
         return
     rows = []
-    for r in routings:
+    for r, count in routings:
         contacts = (
             "\n".join(f"{c.name} ({c.office}): {_short(c.reasons)}" for c in r.contacts) or "nobody"
         )
         language = r.choice.language + (" (fallback)" if r.choice.fallback else "")
-        rows.append([r.outlet.slug, r.outlet.country, language, str(len(r.journalists)), contacts])
+        rows.append([r.outlet.slug, r.outlet.country, language, str(count), contacts])
         for j in r.exceptions:
             names = ", ".join(c.name for c in j.contacts) or "nobody"
             rows.append(["", "", f"  {j.journalist.name}: {j.choice.language}", "", names])
@@ -57,7 +67,7 @@ def show(
     )
 
 
-def _routing_json(r: routing.OutletRouting) -> dict[str, object]:
+def _routing_json(r: routing.OutletRouting, count: int) -> dict[str, object]:
     return {
         "outlet": r.outlet.slug,
         "country": r.outlet.country,
@@ -67,7 +77,7 @@ def _routing_json(r: routing.OutletRouting) -> dict[str, object]:
         "contacts": [
             {"name": c.name, "office": c.office, "reasons": list(c.reasons)} for c in r.contacts
         ],
-        "journalists": len(r.journalists),
+        "journalists": count,
         "exceptions": [
             {
                 "name": j.journalist.name,
