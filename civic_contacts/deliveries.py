@@ -28,12 +28,13 @@ How "nothing lost, nothing sent twice" holds:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import queue
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -320,12 +321,21 @@ class Marker:
 
     def write(self, sql: str, args: Any) -> None:
         """Run one statement and return once it is committed (or raise its error)."""
+        self.write_later(sql, args)()
+
+    def write_later(self, sql: str, args: Any) -> Callable[[], None]:
+        """Queue one statement; returns a function that waits until it is committed (or
+        raises its error)."""
         done = threading.Event()
         errors: list[BaseException] = []
         self.queue.put((sql, args, done, errors))
-        done.wait()
-        if errors:
-            raise errors[0]
+
+        def wait() -> None:
+            done.wait()
+            if errors:
+                raise errors[0]
+
+        return wait
 
     def _run(self) -> None:
         raw = self.connection.connection.dbapi_connection
@@ -347,8 +357,10 @@ class Marker:
             with self.lock:
                 cursor = raw.cursor()
                 try:
-                    for sql, args, _done, _errors in batch:
-                        cursor.execute(sql, args)
+                    # Runs of the same statement (mostly "sent") go to the driver as one
+                    # executemany: its loop is in C.
+                    for sql, run in itertools.groupby(batch, key=lambda item: item[0]):
+                        cursor.executemany(sql, [item[1] for item in run])
                     raw.commit()
                 except BaseException as exc:
                     raw.rollback()
@@ -382,13 +394,21 @@ class Ledger:
         self.user = user
         self.lock = lock
         self.marker = marker
+        self.unconfirmed: Callable[[], None] | None = None
         dialect = self.connection.dialect
-        self.compiled = {
-            S.SENT: _SENT.compile(dialect=dialect),
-            S.FAILED: _FAILED.compile(dialect=dialect),
-            "attempt": _ATTEMPT.compile(dialect=dialect),
-            "released": _RELEASED.compile(dialect=dialect),
-        }
+        # Each mark's SQL and its parameters' order and fixed values, worked out once: a
+        # mark is then a dict merge and a list, not a pass through SQLAlchemy's compiler.
+        self.compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        for name, statement in (
+            (S.SENT, _SENT),
+            (S.FAILED, _FAILED),
+            ("attempt", _ATTEMPT),
+            ("released", _RELEASED),
+        ):
+            compiled = statement.compile(dialect=dialect)
+            fixed = dict(compiled.construct_params({"d_me": me}, _check=False))
+            order = tuple(compiled.positiontup) if compiled.positiontup else None
+            self.compiled[name] = (compiled.string, order, fixed)
 
     def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
         """Take pending deliveries for this worker."""
@@ -401,32 +421,46 @@ class Ledger:
                 raise
         return rows
 
-    def _write(self, name: str, values: dict[str, object]) -> None:
-        compiled = self.compiled[name]
-        params = compiled.construct_params({"d_me": self.me, **values})
-        args: Any = (
-            [params[key] for key in compiled.positiontup] if compiled.positiontup else params
-        )
-        self.marker.write(compiled.string, args)
+    def _write(self, name: str, values: dict[str, object]) -> Callable[[], None]:
+        sql, order, fixed = self.compiled[name]
+        params = {**fixed, **values}
+        args: Any = [params[key] for key in order] if order is not None else params
+        return self.marker.write_later(sql, args)
 
     def sent(self, delivery_id: int, reply: str) -> None:
-        """The server accepted the message: it is sent, for good."""
+        """The server accepted the message: it is sent, for good.
+
+        The mark is committed while the worker gets its next message ready; `confirm()` waits
+        for it and must be called before the next message's body goes (and before the worker
+        stops). So at most the message in flight, and none before it, can be unmarked when a
+        run is killed: at most one duplicate per connection, as without the overlap.
+        """
+        self.confirm()
         now = utcnow().replace(tzinfo=None)  # stored as naive UTC, as UTCDateTime does
-        self._write(
+        self.unconfirmed = self._write(
             S.SENT, {"d_id": delivery_id, "d_reply": reply, "d_now": now, "d_user": self.user}
         )
 
+    def confirm(self) -> None:
+        """Wait until the last `sent` mark is committed (raise its error if it failed)."""
+        waiting, self.unconfirmed = self.unconfirmed, None
+        if waiting is not None:
+            waiting()
+
     def failed(self, delivery_id: int, reply: str) -> None:
         """The server refused the message for good (5xx)."""
-        self._write(S.FAILED, {"d_id": delivery_id, "d_reply": reply, "d_error": reply})
+        self.confirm()
+        self._write(S.FAILED, {"d_id": delivery_id, "d_reply": reply, "d_error": reply})()
 
     def attempt(self, delivery_id: int, error: str) -> None:
         """A try that may be repeated (4xx, dropped connection); the claim is kept."""
-        self._write("attempt", {"d_id": delivery_id, "d_error": error})
+        self.confirm()
+        self._write("attempt", {"d_id": delivery_id, "d_error": error})()
 
     def release(self, delivery_id: int) -> None:
         """Give one claimed delivery back: it is pending again, for this run or a later one."""
-        self._write("released", {"d_id": delivery_id})
+        self.confirm()
+        self._write("released", {"d_id": delivery_id})()
 
     def close(self) -> None:
         """Give the connection back."""

@@ -241,9 +241,15 @@ def set_boundaries(msg: EmailMessage, message_id: str) -> None:
 def stamp_date(data: bytes, moment: dt.datetime) -> bytes:
     """The message with its Date header set to `moment` (the instant it is handed to the
     server), the rest byte for byte as built."""
+    stamp = b"Date: " + format_datetime(moment.astimezone(dt.UTC)).encode("ascii")
+    head_end = data.find(b"\r\n\r\n")
+    start = 0 if data.startswith(b"Date: ") else data.find(b"\r\nDate: ", 0, head_end) + 2
+    if start >= 2 or data.startswith(b"Date: "):
+        # The header as we build it: replaced in place, one copy of the message.
+        end = data.find(b"\r\n", start)
+        return data[:start] + stamp + data[end:]
     head, sep, body = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
-    stamp = b"Date: " + format_datetime(moment.astimezone(dt.UTC)).encode("ascii")
     for index, line in enumerate(lines):
         if line[:5].lower() == b"date:":
             lines[index] = stamp

@@ -20,6 +20,7 @@ import hashlib
 import heapq
 import itertools
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -61,7 +62,8 @@ from civic_contacts.unsubscribe import https_link, mailto_link, make_token, sign
 # Sending is stopped this long before a lift, so a message started just before it cannot
 # arrive after it.
 EMBARGO_MARGIN = dt.timedelta(seconds=5)
-CLAIM_SIZE = 25
+SWITCH_INTERVAL = 0.0005  # seconds a thread may hold Python's lock while others wait
+CLAIM_SIZE = 100  # deliveries a worker claims at a time (one statement, one commit)
 S = DeliveryStatus
 
 
@@ -337,6 +339,11 @@ class Sender:
         """Send until nothing is left, the limit is reached, or the embargo stops the run."""
         self.marker = Marker(self.engine, self.db_lock)
         self.workers = [f"{self.me}/{i}" for i in range(max(1, self.options.connections))]
+        # The workers mostly wait on sockets and the database, each holding Python's lock for
+        # a moment at a time; the default 5 ms turns would keep a woken worker (or the marker)
+        # waiting far longer than its work takes.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         connections = [first] + [SmtpConnection(self.smtp) for _ in range(len(self.workers) - 1)]
         workers = [
             threading.Thread(target=self._work, args=(name, conn), name=name, daemon=True)
@@ -354,6 +361,7 @@ class Sender:
                 worker.join()
             self.report.stopped = self.report.stopped or "interrupted"
         finally:
+            sys.setswitchinterval(switch)
             self.marker.close()
             for name in self.workers:
                 release_claims(self.engine, self.key, name)
@@ -407,6 +415,11 @@ class Sender:
             self.fatal = exc
             self.stop.set()
         finally:
+            try:
+                ledger.confirm()
+            except BaseException as exc:
+                self.fatal = self.fatal or exc
+                self.stop.set()
             connection.close()
             ledger.close()
 
@@ -461,6 +474,9 @@ class Sender:
 
             def start_body() -> None:
                 nonlocal held
+                # The previous message's mark is committed before this body goes (see
+                # Ledger.sent): it was written while this message was got ready.
+                ledger.confirm()
                 if self.pace is not None and self.domain_interval is not None:
                     domain = "domain:" + domain_of(claimed.email)
                     self.pace.wait(domain, self.domain_interval, self.stop)

@@ -1,0 +1,465 @@
+"""The whole job at scale, phase by phase, with the references measured in the same run.
+
+    python bench/bench_scale.py                            # 20,000 and 200,000, SQLite and PostgreSQL
+    python bench/bench_scale.py --n 1000000 --db sqlite    # the full run (about 15 GB of outbox)
+
+For each size and database: a synthetic media list (N journalists in N/100 outlets, one phone
+each) is imported from CSV, routed, built, sent with `--limit 1` and then whole to a loopback
+SMTP sink with 8 connections, and its status and audit read, each phase as a user runs it: the
+command line in its own process, timed, its peak RSS read by GNU time (`/usr/bin/time`), which
+forks the command from a small process, so the figure cannot carry the parent's memory.
+
+References in the same run, on the same machine and data:
+- a bare loader: the same CSV parsed and validated with the same libraries (phonenumbers,
+  email-validator), inserted with plain `executemany` (its own process, also under GNU time);
+- a naive renderer: every message built with one stdlib EmailMessage (messages per second);
+- a bare smtplib loop: the outbox's files sent to the same sink with the same connections.
+
+PostgreSQL runs use a scratch database created and dropped here (CIVIC_CONTACTS_BENCH_PG names
+the server, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+CLI = [sys.executable, "-m", "civic_contacts"]
+HERE = Path(__file__).resolve()
+RELEASE = "sahel-civilians"
+
+
+@dataclass
+class Phase:
+    """One process as a user runs it: wall seconds, peak RSS in MiB, CPU seconds."""
+
+    name: str
+    seconds: float
+    rss_mib: float
+    cpu: float
+    note: str = ""
+
+
+def timed(
+    name: str, args: list[str], env: dict[str, str], stdout: Path | None = None, ok: int = 0
+) -> Phase:
+    """Run a command under GNU time; fail loudly if it exits other than `ok`."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        command = ["/usr/bin/time", "-f", "%e %M %U %S", "-o", report.name, *args]
+        out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.PIPE)
+        finally:
+            if stdout:
+                out.close()  # type: ignore[union-attr]
+        if done.returncode != ok:
+            raise SystemExit(f"{name} failed ({' '.join(args)}):\n{done.stderr.decode()[-2000:]}")
+        fields = report.read().split()[-4:]
+    seconds, rss_kib, user, system = (
+        float(fields[0]),
+        int(fields[1]),
+        float(fields[2]),
+        float(fields[3]),
+    )
+    return Phase(name, seconds, rss_kib / 1024, user + system)
+
+
+# The data ---------------------------------------------------------------------------------------
+
+
+def write_csvs(folder: Path, n: int) -> tuple[Path, Path]:
+    """Outlets (one per 100 journalists) and journalists with one phone each, all invented."""
+    from civic_contacts import synthetic
+
+    outlets = max(1, n // 100)
+    outlet_csv = folder / "outlets.csv"
+    with open(outlet_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["slug", "name", "country", "languages", "timezone", "kind", "tags"])
+        for i in range(outlets):
+            country, zone, languages = synthetic.COUNTRIES[i % len(synthetic.COUNTRIES)]
+            writer.writerow(
+                [
+                    f"outlet-{i:06d}",
+                    f"Outlet {i} Média",
+                    country,
+                    ";".join(languages),
+                    zone,
+                    "online",
+                    "",
+                ]
+            )
+    journalist_csv = folder / "journalists.csv"
+    with open(journalist_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["outlet", "name", "email", "language", "role", "phones"])
+        for i in range(n):
+            outlet = i % outlets
+            # Numbers from the +1 202 555 01xx range set aside for fiction, one per journalist.
+            writer.writerow(
+                [
+                    f"outlet-{outlet:06d}",
+                    f"{synthetic.FIRST[i % len(synthetic.FIRST)]} {synthetic.LAST[(i // 7) % len(synthetic.LAST)]}",
+                    f"j{i}@example.com",
+                    "",
+                    "Reporter",
+                    f"+1 202 555 01{i % 100:02d} x{i}",
+                ]
+            )
+    return outlet_csv, journalist_csv
+
+
+def base_registry(url: str) -> None:
+    """The demo offices, press contacts and release, and the schema (small, not measured)."""
+    from civic_contacts import synthetic
+    from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.migrations import ensure_schema
+
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with session_factory(engine)() as session, session.begin():
+        synthetic.load_base(session, dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    engine.dispose()
+
+
+# The references ---------------------------------------------------------------------------------
+
+
+def bare_load(url: str, path: Path) -> None:
+    """The floor for `journalist import`: the same parsing and validation, plain executemany."""
+    import phonenumbers
+    from email_validator import validate_email
+    from sqlalchemy import column, create_engine, insert, table, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        outlets = dict(connection.execute(text("SELECT slug, id FROM outlets")).all())
+        countries = dict(connection.execute(text("SELECT slug, country FROM outlets")).all())
+        now = dt.datetime.now(dt.UTC)
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            people: list[dict[str, object]] = []
+            numbers: list[tuple[str, str, str | None]] = []
+
+            journalists = table(
+                "journalists",
+                *(column(c) for c in ("id", "outlet_id", "name", "email", "language", "role")),
+                *(column(c) for c in ("opted_out", "created_at", "updated_at")),
+            )
+            phones = table(
+                "phones",
+                *(column(c) for c in ("journalist_id", "position", "raw", "e164", "extension")),
+                *(column(c) for c in ("kind", "valid", "whatsapp", "label")),
+            )
+
+            def flush() -> None:
+                ids = connection.execute(
+                    insert(journalists).returning(journalists.c.id, journalists.c.email), people
+                ).all()
+                by_email = {email: journalist for journalist, email in ids}
+                connection.execute(
+                    insert(phones),
+                    [
+                        {
+                            "journalist_id": by_email[address],
+                            "position": 0,
+                            "raw": raw,
+                            "e164": e164,
+                            "extension": extension,
+                            "kind": "fixed_line_or_mobile",
+                            "valid": True,
+                            "whatsapp": False,
+                            "label": "",
+                        }
+                        for address, raw, (e164, extension) in numbers
+                    ],
+                )
+                people.clear()
+                numbers.clear()
+
+            for outlet, name, email, language, role, phone in reader:
+                address = validate_email(email, check_deliverability=False).normalized
+                parsed = phonenumbers.parse(phone, countries[outlet])
+                if not phonenumbers.is_valid_number(parsed):
+                    raise SystemExit(f"bad number {phone}")
+                e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                people.append(
+                    {
+                        "outlet_id": outlets[outlet],
+                        "name": name.strip(),
+                        "email": address,
+                        "language": language or None,
+                        "role": role,
+                        "opted_out": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                numbers.append((address, phone, (e164, parsed.extension)))  # type: ignore[arg-type]
+                if len(people) >= 5000:
+                    flush()
+            if people:
+                flush()
+    engine.dispose()
+
+
+def bare_smtp(port: int, folder: Path, connections: int) -> None:
+    """The floor for `batch send`: the outbox's files sent with plain smtplib, N connections."""
+    import smtplib
+
+    files = sorted(folder.glob("*/*.eml"))
+    shares = [files[i::connections] for i in range(connections)]
+
+    def run(share: list[Path]) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for path in share:
+                smtp.sendmail("press@example.org", [path.name[:-4]], path.read_bytes())
+
+    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def naive_rate(url: str, sample: int) -> float:
+    """Messages per second for the yardstick: each message one stdlib EmailMessage."""
+    from civic_contacts import batches
+    from civic_contacts.config import load_settings
+    from civic_contacts.db import make_engine, session_factory, utcnow
+    from civic_contacts.mime import build_message
+    from civic_contacts.templates import Renderer
+
+    engine = make_engine(url)
+    messages = []
+    with session_factory(engine)() as session, session.begin():
+        plan, _planner = batches.plan_batch(
+            session,
+            RELEASE,
+            batches.Identity.from_settings(load_settings(db=url)),
+            batches.BuildOptions(),
+            utcnow(),
+        )
+        for planned in plan.messages():
+            messages.append(planned)
+            if len(messages) >= sample:
+                break
+        session.rollback()
+    engine.dispose()
+    renderer = Renderer()
+    start = time.perf_counter()
+    for planned in messages:
+        parts = renderer.render(planned.variant, planned.recipient)
+        build_message(planned.variant, planned.recipient, parts, planned.reply_to)
+    return len(messages) / (time.perf_counter() - start)
+
+
+# One run ----------------------------------------------------------------------------------------
+
+
+def scratch_pg(server: str) -> tuple[str, object]:
+    """A fresh PostgreSQL database and a function that drops it."""
+    from sqlalchemy import create_engine, text
+
+    name = f"cc_scale_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def run_one(n: int, db: str, folder: Path, connections: int, skip_send: bool) -> list[Phase]:
+    from sink import LeanSink
+
+    work = folder / f"{db}-{n}"
+    work.mkdir()
+    outlet_csv, journalist_csv = write_csvs(work, n)
+    drops = []
+    if db == "sqlite":
+        url = f"sqlite:///{work / 'registry.sqlite3'}"
+        bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
+    else:
+        server = os.environ.get(
+            "CIVIC_CONTACTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        )
+        url, drop = scratch_pg(server)
+        bare_url, drop_bare = scratch_pg(server)
+        drops = [drop, drop_bare]
+    env = {
+        **os.environ,
+        "CIVIC_CONTACTS_DB": url,
+        "CIVIC_CONTACTS_CONFIG": str(work / "none.toml"),
+        # Every synthetic address is at one domain: a per-domain pace would measure itself.
+        "CIVIC_CONTACTS_PER_DOMAIN_RATE": "0",
+    }
+    env.pop("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", None)
+    phases: list[Phase] = []
+    try:
+        for target in (url, bare_url):
+            base_registry(target)
+            timed("outlet import", [*CLI, "--db", target, "outlet", "import", str(outlet_csv)], env)
+        phases.append(
+            timed("journalist import", [*CLI, "journalist", "import", str(journalist_csv)], env)
+        )
+        phases.append(
+            timed(
+                "  bare loader (reference)",
+                [sys.executable, str(HERE), "--bare-load", bare_url, str(journalist_csv)],
+                env,
+            )
+        )
+        phases.append(timed("route show --json", [*CLI, "route", "show", RELEASE, "--json"], env))
+        out = work / "outbox"
+        phases.append(
+            timed("batch build", [*CLI, "batch", "build", RELEASE, "--out", str(out)], env)
+        )
+        naive = naive_rate(url, 1000)
+        build = phases[-1]
+        build.note = f"{n / build.seconds:,.0f} msg/s; naive renderer {naive:,.0f} msg/s; ratio {n / build.seconds / naive:.1f}x"
+        if not skip_send:
+            sink = LeanSink()
+            port = sink.start()
+            smtp = [
+                "--smtp-host",
+                "127.0.0.1",
+                "--smtp-port",
+                str(port),
+                "--security",
+                "none",
+                "--yes",
+            ]
+            try:
+                start = time.perf_counter()
+                first = timed(
+                    "batch send --limit 1",
+                    [*CLI, "batch", "send", RELEASE, *smtp, "--limit", "1"],
+                    env,
+                    ok=1,  # stopped with messages left: exit code 1 by design
+                )
+                first.note = f"first message {sink.first - start:.2f} s after start"
+                phases.append(first)
+                whole = timed(
+                    f"batch send, {connections} connections",
+                    [*CLI, "batch", "send", RELEASE, *smtp, "--connections", str(connections)],
+                    env,
+                )
+                sent = sink.count
+                whole.note = f"{(n - 1) / whole.seconds:,.0f} msg/s; {sent:,} received, {len(sink.ids):,} distinct"
+                phases.append(whole)
+                before = sink.count
+                bare = timed(
+                    "  bare smtplib loop (reference)",
+                    [
+                        sys.executable,
+                        str(HERE),
+                        "--bare-smtp",
+                        str(port),
+                        str(out),
+                        str(connections),
+                    ],
+                    env,
+                )
+                bare.note = f"{(sink.count - before) / bare.seconds:,.0f} msg/s; ours is {((n - 1) / whole.seconds) / ((sink.count - before) / bare.seconds):.0%} of it"
+                phases.append(bare)
+            finally:
+                sink.stop()
+        phases.append(timed("batch status", [*CLI, "batch", "status", RELEASE, "--json"], env))
+        phases.append(
+            timed(
+                "batch audit --csv",
+                [*CLI, "batch", "audit", RELEASE, "--csv", str(work / "audit.csv")],
+                env,
+            )
+        )
+    finally:
+        for drop in drops:
+            drop()  # type: ignore[operator]
+    return phases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n", type=int, action="append", help="journalists (repeat for several sizes)"
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--skip-send", action="store_true")
+    parser.add_argument("--bare-load", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--bare-smtp", nargs=3, metavar=("PORT", "DIR", "N"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.bare_load:
+        bare_load(args.bare_load[0], Path(args.bare_load[1]))
+        return
+    if args.bare_smtp:
+        bare_smtp(int(args.bare_smtp[0]), Path(args.bare_smtp[1]), int(args.bare_smtp[2]))
+        return
+    sizes = args.n or [20_000, 200_000]
+    databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print("sink: lean asyncio SMTP sink on loopback (bench/sink.py); offers PIPELINING: yes")
+    print("peak RSS: GNU time (/usr/bin/time), per process")
+    results: dict[tuple[str, int], list[Phase]] = {}
+    with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
+        for db in databases:
+            for n in sizes:
+                print(f"\n== {db}, {n:,} journalists", flush=True)
+                phases = run_one(n, db, Path(tmp), args.connections, args.skip_send)
+                results[(db, n)] = phases
+                for phase in phases:
+                    print(
+                        f"{phase.name:34} {phase.seconds:8.2f} s {phase.rss_mib:8.1f} MiB  {phase.note}",
+                        flush=True,
+                    )
+                import shutil
+
+                shutil.rmtree(Path(tmp) / f"{db}-{n}", ignore_errors=True)
+    if len(sizes) > 1:
+        print("\n== growth (largest / smallest size)")
+        small, large = min(sizes), max(sizes)
+        for db in databases:
+            for a, b in zip(results[(db, small)], results[(db, large)], strict=True):
+                print(
+                    f"{db:10} {a.name:34} time {b.seconds / a.seconds:7.1f}x   RSS {b.rss_mib / a.rss_mib:5.2f}x"
+                )
+        for db in databases:
+            phases = {p.name: p for p in results[(db, large)]}
+            ours, bare = phases["journalist import"], phases["  bare loader (reference)"]
+            print(
+                f"{db:10} import at {large:,}: {ours.seconds / bare.seconds:.2f}x the bare loader's time"
+            )
+
+
+if __name__ == "__main__":
+    main()
