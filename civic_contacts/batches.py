@@ -136,7 +136,8 @@ class BatchPlan:
     embargo: dt.datetime | None
     warnings: list[str] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
-    fallbacks: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)  # the first SHOWN_FALLBACKS of them
+    fallback_count: int = 0
     gaps: list[str] = field(default_factory=list)
     outlets: list[OutletSummary] = field(default_factory=list)
     count: int = 0
@@ -212,6 +213,8 @@ def lock_release(session: Session, slug: str) -> None:
         .execution_options(synchronize_session=False)
     )
 
+
+SHOWN_FALLBACKS = 200  # fallback lines kept for the summary and the preview (all are counted)
 
 Person = tuple[routing.JournalistInfo, dt.datetime | None]
 """A journalist to mail, and the Date their message had at an earlier build (None: new)."""
@@ -411,6 +414,7 @@ def plan_batch(
     def make() -> Iterator[PlannedMessage]:
         plan.outlets.clear()
         plan.fallbacks.clear()
+        plan.fallback_count = 0
         seen: set[str] = set()
         for outlet_slug, people in _people(session, release.id):
             mailed = [person for person, suppressed in people if not suppressed]
@@ -419,10 +423,12 @@ def plan_batch(
             plan.outlets.append(_summary(planner, outlet_routing, len(mailed)))
             for journalist_routing in outlet_routing.journalists:
                 if journalist_routing.choice.fallback:
-                    plan.fallbacks.append(
-                        f"{journalist_routing.journalist.email} ({outlet_slug}):"
-                        f" {journalist_routing.choice.reason}"
-                    )
+                    plan.fallback_count += 1
+                    if len(plan.fallbacks) < SHOWN_FALLBACKS:
+                        plan.fallbacks.append(
+                            f"{journalist_routing.journalist.email} ({outlet_slug}):"
+                            f" {journalist_routing.choice.reason}"
+                        )
             yield from messages
         for outlet_slug, outlet in planner.outlets.items():
             if outlet_slug not in seen:
@@ -747,6 +753,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
+    fallback_count: int = 0
     gaps: list[str] = field(default_factory=list)
     changed_options: list[str] = field(default_factory=list)
 
@@ -805,6 +812,7 @@ def build_batch(
         warnings=plan.warnings,
         suppressed=plan.suppressed,
         fallbacks=plan.fallbacks,
+        fallback_count=plan.fallback_count,
         gaps=plan.gaps,
         changed_options=changed,
     )
@@ -849,6 +857,7 @@ def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox, what: str =
         warnings=plan.warnings,
         gaps=plan.gaps,
         fallbacks=plan.fallbacks,
+        fallback_count=plan.fallback_count,
         suppressed=plan.suppressed,
         outlets=plan.outlets,
         total=box.messages,

@@ -8,12 +8,17 @@ so importing the same file twice changes nothing.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from civic_contacts import registry
@@ -358,38 +363,114 @@ def import_journalists(
         return report
     # A CSV file streams: each chunk of good rows is applied as it is read, in the caller's
     # one transaction; a bad row anywhere refuses the whole file (the caller rolls back), so
-    # the import stays all-or-nothing while holding one chunk, not the file.
+    # the import stays all-or-nothing while holding one chunk, not the file. Repeated
+    # addresses are found through a temporary table of the same transaction.
     outlets = {o.slug: o.country for o in registry.list_outlets(session)}
     problems: list[str] = []
     report = ImportReport(skipped=problems, warnings=warnings)
     good = 0
-    chunk: list[JournalistRecord] = []
+    chunk: list[tuple[int, JournalistRecord]] = []
     phones_of = PhoneCache()
+    seen = SeenKeys(session)
 
     def apply() -> None:
-        if problems and not skip_invalid:
-            chunk.clear()  # refused in the end: no need to write it
-            return
-        for outcome in registry.upsert_journalists(session, chunk):
-            report.count(outcome)
+        nonlocal good
+        repeated = seen.check(
+            [(row, record.email) for row, record in chunk], path.name, "email", problems
+        )
+        records = [record for row, record in chunk if row not in repeated]
+        good += len(records)
         chunk.clear()
+        if problems and not skip_invalid:
+            return  # refused in the end: no need to write it
+        for outcome in registry.upsert_journalists(session, records):
+            report.count(outcome)
 
-    for _row, record in iter_records(
-        path,
-        ["outlet", "name", "email"],
-        ["language", "role", "phones"],
-        lambda row: journalist_from_row(row, outlets, warnings, path.name, phones_of),
-        lambda r: r.email,
-        "email",
-        problems,
-    ):
-        good += 1
-        chunk.append(record)
-        if len(chunk) >= IMPORT_CHUNK:
-            apply()
-    apply()
+    try:
+        for row, record in iter_records(
+            path,
+            ["outlet", "name", "email"],
+            ["language", "role", "phones"],
+            lambda row: journalist_from_row(row, outlets, warnings, path.name, phones_of),
+            lambda r: r.email,
+            "email",
+            problems,
+            check_keys=False,
+        ):
+            chunk.append((row, record))
+            if len(chunk) >= IMPORT_CHUNK:
+                apply()
+        apply()
+    finally:
+        seen.close()
+    problems.sort(key=_row_of)
     check_problems(Parsed(records=[], problems=problems), skip_invalid, good)
     return report
+
+
+def _row_of(problem: str) -> int:
+    found = re.search(r" row (\d+)", problem)
+    return int(found.group(1)) if found else 0
+
+
+class SeenKeys:
+    """The keys already read from a file, and on which row, kept in a temporary table of the
+    import's own transaction: a file of any size is checked for repeats without holding its
+    keys in memory (a 64-bit digest of each key is stored)."""
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.table = Table(
+            f"import_keys_{uuid.uuid4().hex[:12]}",
+            MetaData(),
+            Column("digest", BigInteger, primary_key=True),
+            Column("row", Integer, nullable=False),
+            prefixes=["TEMPORARY"],
+        )
+        self.table.create(self.connection)
+
+    def check(
+        self, keyed: list[tuple[int, str]], source: str, field_name: str, problems: list[str]
+    ) -> set[int]:
+        """Note these (row, key) pairs; returns the rows whose key came earlier, each named in
+        `problems` with the row it first appeared on."""
+        digests: dict[int, tuple[int, str]] = {}
+        repeated: set[int] = set()
+        for row, key in keyed:
+            digest = int.from_bytes(
+                hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True
+            )
+            first = digests.get(digest)
+            if first is not None:
+                problems.append(
+                    f"{source} row {row}, {field_name}: {key} is already on row {first[0]}"
+                )
+                repeated.add(row)
+                continue
+            digests[digest] = (row, key)
+        wanted = list(digests)
+        for start in range(0, len(wanted), 500):
+            for digest, first_row in self.connection.execute(
+                select(self.table.c.digest, self.table.c.row).where(
+                    self.table.c.digest.in_(wanted[start : start + 500])
+                )
+            ):
+                row, key = digests.pop(digest)
+                problems.append(
+                    f"{source} row {row}, {field_name}: {key} is already on row {first_row}"
+                )
+                repeated.add(row)
+        if digests:
+            self.connection.execute(
+                insert(self.table), [{"digest": d, "row": r} for d, (r, _k) in digests.items()]
+            )
+        return repeated
+
+    def close(self) -> None:
+        """Drop the table (it would otherwise live as long as the database connection)."""
+        # When the transaction failed, rolling it back takes the table with it.
+        with contextlib.suppress(DBAPIError):
+            self.table.drop(self.connection)
 
 
 IMPORT_CHUNK = 5000

@@ -231,10 +231,12 @@ def iter_records(
     key: Callable[[T], str],
     key_field: str,
     problems: list[str],
+    check_keys: bool = True,
 ) -> Iterator[tuple[int, T]]:
     """`parse_file` as it reads: yields (row number, record) for each good row and appends each
-    bad row's problems to `problems`. Only a 64-bit digest and a row number of each key are
-    kept (to name the first row of a repeated key), so a file of any size streams."""
+    bad row's problems to `problems`. A repeated key is a problem too, naming its first row
+    (a 64-bit digest and a row number are kept per key); with `check_keys` False the caller
+    checks keys itself (as a large import does, in the database)."""
     first_row_of: dict[int, int] = {}
     for row in read_rows(path, required, optional):
         if "__extra__" in row.cells:
@@ -272,6 +274,9 @@ def iter_records(
                     )
             continue
         assert record is not None
+        if not check_keys:
+            yield row.number, record
+            continue
         record_key = key(record)
         digest = int.from_bytes(
             hashlib.blake2b(record_key.encode("utf-8"), digest_size=8).digest(), "big"

@@ -129,3 +129,41 @@ def test_a_send_of_a_current_batch_plans_only_what_it_sends(
     assert report.sent == 33
     received = [m["to"] for m in sink.received]
     assert len(received) == 37 == len(set(received)) and "late@example.com" in received
+
+
+def test_a_large_import_streams_and_stays_all_or_nothing(
+    cli, engine: Engine, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In chunks of 3 rows: an address repeated two chunks later names its first row, a bad
+    row in the last chunk refuses the whole file (nothing of the earlier chunks stays), and
+    with --skip-invalid the good rows go in, each once."""
+    from civic_contacts import importing
+
+    monkeypatch.setattr(importing, "IMPORT_CHUNK", 3)
+    cli("office", "import", str(data_dir / "offices.csv"))
+    cli("outlet", "import", str(data_dir / "outlets.csv"))
+    rows = [f"radio-dallol,Person {i},p{i}@example.com,,,+227 93 12 34 {i:02d}" for i in range(9)]
+    rows.insert(7, "radio-dallol,Again Person,p1@example.com,,,")
+    rows.append("radio-dallol,,bad-address,,,")
+    path = tmp_path / "journalists.csv"
+    path.write_text(
+        "outlet,name,email,language,role,phones\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    refused = cli("journalist", "import", str(path), expect=2).stderr
+    lines = [line.strip() for line in refused.splitlines()]
+    assert "journalists.csv row 9, email: p1@example.com is already on row 3" in lines
+    assert any(line.startswith("journalists.csv row 12, name") for line in lines)
+    assert any(line.startswith("journalists.csv row 12, email") for line in lines)
+    assert lines.index(next(x for x in lines if "row 9," in x)) < lines.index(
+        next(x for x in lines if "row 12," in x)
+    )
+    with session_factory(engine)() as session:
+        assert (
+            session.scalar(select(Journalist.id).where(Journalist.email.like("p%@example.com")))
+            is None
+        )
+    done = cli("journalist", "import", str(path), "--skip-invalid")
+    assert "journalists: 9 created" in done.stderr
+    with session_factory(engine)() as session:
+        emails = session.scalars(select(Journalist.email).where(Journalist.email.like("p%"))).all()
+    assert sorted(emails) == sorted(f"p{i}@example.com" for i in range(9))

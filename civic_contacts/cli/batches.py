@@ -62,9 +62,12 @@ def print_build(report: batches.BuildReport, next_command: str | None = None) ->
     if report.suppressed:
         common.say(f"left out {len(report.suppressed)} suppressed address(es)")
     if report.fallbacks:
-        common.say(f"{len(report.fallbacks)} message(s) in a fallback language:")
+        count = max(report.fallback_count, len(report.fallbacks))
+        common.say(f"{count} message(s) in a fallback language:")
         for line in report.fallbacks:
             common.say(f"  {line}")
+        if count > len(report.fallbacks):
+            common.say(f"  ... and {count - len(report.fallbacks)} more (the manifest has each)")
     for gap in report.gaps:
         common.say(f"coverage gap: {gap}")
     if report.dry_run:
