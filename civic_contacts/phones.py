@@ -30,8 +30,9 @@ A number is WhatsApp when a WhatsApp label belongs to it, whatever its type: US 
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
@@ -85,6 +86,10 @@ _EXTENSION_ONLY_RE = re.compile(r"(?i)^\s*(?:ext\.?|extension|poste|post\.?|x|#)
 _CANDIDATE_RE = re.compile(
     r"(?:\+|\(\+)?\s*\d[\d\s.\-()\u00a0\u2010-\u2015xX]*[\dxX)]|(?:\+|\(\+)\s*\d"
 )
+_PLUS_SPLIT_RE = re.compile(r"(?<=[\d)xX])\s*(?=\(?\+)")
+_TRAILING_RE = re.compile(r"[\s().\-]*$")
+_DASHES_RE = re.compile(r"[\u2010-\u2015]")
+_LETTER_RE = re.compile(r"[A-Za-z]")
 _TRUNK_ZERO_RE = re.compile(r"^(\+\s*\(?\s*\d{1,3}\s*\)?)[\s.\-]*\(\s*0\s*\)")
 
 
@@ -94,15 +99,33 @@ class ParsedPhone:
 
     raw: str
     e164: str | None
-    international: str | None
     type: str
     valid: bool
     whatsapp: bool
     whatsapp_url: str | None
-    tel_uri: str | None = None
     extension: str | None = None
     labels: list[str] = field(default_factory=list)
     problem: str | None = None
+
+    # The display forms are worked out when asked for: an import of a long list stores the
+    # E.164 form only, and formatting is most of what phonenumbers costs after parsing.
+    @functools.cached_property
+    def international(self) -> str | None:
+        """International format for people ("+227 93 12 34 56 ext. 12"), None when invalid."""
+        return self._formatted(PhoneNumberFormat.INTERNATIONAL)
+
+    @functools.cached_property
+    def tel_uri(self) -> str | None:
+        """An RFC 3966 `tel:` URI, None when invalid."""
+        return self._formatted(PhoneNumberFormat.RFC3966)
+
+    def _formatted(self, style: int) -> str | None:
+        if not self.valid or self.e164 is None:
+            return None
+        number = phonenumbers.parse(self.e164, None)
+        if self.extension:
+            number.extension = self.extension
+        return phonenumbers.format_number(number, style)
 
     @property
     def label(self) -> str:
@@ -119,9 +142,19 @@ class ParsedPhone:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape promised by `phone parse --json`."""
-        data = asdict(self)
-        data["tel"] = data.pop("tel_uri")
-        return data
+        return {
+            "raw": self.raw,
+            "e164": self.e164,
+            "international": self.international,
+            "type": self.type,
+            "valid": self.valid,
+            "whatsapp": self.whatsapp,
+            "whatsapp_url": self.whatsapp_url,
+            "tel": self.tel_uri,
+            "extension": self.extension,
+            "labels": list(self.labels),
+            "problem": self.problem,
+        }
 
 
 @dataclass
@@ -165,12 +198,12 @@ def _pieces(segment: str) -> tuple[list[_Piece], list[str]]:
         text = match.group(0)
         # A '+' after digits starts another number ("+227 90 … +33 6 …").
         offset = match.start()
-        parts = re.split(r"(?<=[\d)xX])\s*(?=\(?\+)", text)
+        parts = _PLUS_SPLIT_RE.split(text)
         for part in parts:
             begin = text.index(part, offset - match.start()) + match.start()
             offset = begin + len(part)
             # Brackets emptied by taking a label out ("(WhatsApp)") are not part of the number.
-            trimmed = re.sub(r"[\s().\-]*$", "", part)
+            trimmed = _TRAILING_RE.sub("", part)
             if trimmed.count("(") > trimmed.count(")"):
                 trimmed += ")"
             spans.append((begin, begin + len(trimmed)))
@@ -254,7 +287,7 @@ def _parse_one(piece: _Piece, region: str | None) -> ParsedPhone:
         extension = ext_match.group("ext")
         text = text[: ext_match.start()]
     text = text.replace("(+", "+").replace("\u00a0", " ")
-    text = re.sub(r"[\u2010-\u2015]", "-", text)
+    text = _DASHES_RE.sub("-", text)
     text = _TRUNK_ZERO_RE.sub(r"\1 ", text)
     is_whatsapp = "whatsapp" in piece.labels and "fax" not in piece.labels
     labels = [label for label in piece.labels if label != "phone"]
@@ -263,7 +296,6 @@ def _parse_one(piece: _Piece, region: str | None) -> ParsedPhone:
         return ParsedPhone(
             raw=raw,
             e164=None,
-            international=None,
             type=kind,
             valid=False,
             whatsapp=is_whatsapp,
@@ -273,7 +305,7 @@ def _parse_one(piece: _Piece, region: str | None) -> ParsedPhone:
             problem=problem,
         )
 
-    if re.search(r"[A-Za-z]", text):
+    if _LETTER_RE.search(text):
         return invalid("has letters in place of digits (a placeholder?)")
     candidates: list[tuple[str, str | None]] = []
     stripped = text.strip()
@@ -334,18 +366,17 @@ def _valid(
 ) -> ParsedPhone:
     if extension:
         number.extension = extension
-    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    # E.164 straight from the parsed fields: what format_number does for it, without its
+    # general machinery.
+    e164 = f"+{number.country_code}{phonenumbers.national_significant_number(number)}"
     digits = e164.lstrip("+")
     return ParsedPhone(
         raw=raw,
         e164=e164,
-        international=international,
         type=_TYPE_NAMES.get(kind, "unknown"),
         valid=True,
         whatsapp=whatsapp,
         whatsapp_url=f"https://wa.me/{digits}" if whatsapp else None,
-        tel_uri=phonenumbers.format_number(number, PhoneNumberFormat.RFC3966),
         extension=extension,
         labels=labels,
     )

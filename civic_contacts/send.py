@@ -64,6 +64,9 @@ from civic_contacts.unsubscribe import https_link, mailto_link, make_token, sign
 EMBARGO_MARGIN = dt.timedelta(seconds=5)
 SWITCH_INTERVAL = 0.0005  # seconds a thread may hold Python's lock while others wait
 CLAIM_SIZE = 100  # deliveries a worker claims at a time (one statement, one commit)
+# With a rate, a claim holds about this many seconds of sending: an address suppressed while
+# a run goes is checked at the next claim, so what is already claimed is a short window.
+CLAIM_SECONDS = 1.0
 S = DeliveryStatus
 
 
@@ -313,7 +316,9 @@ class Sender:
         # A claim is held while its messages wait for the rate limit; keep that under a minute
         # so that a claim never outlives its lease on a slow rate.
         self.claim_size = (
-            CLAIM_SIZE if not options.rate else max(1, min(CLAIM_SIZE, int(options.rate * 60)))
+            CLAIM_SIZE
+            if not options.rate
+            else max(1, min(CLAIM_SIZE, int(options.rate * CLAIM_SECONDS)))
         )
 
     def _take_budget(self) -> bool:
