@@ -139,67 +139,70 @@ def base_registry(url: str) -> None:
 
 
 def bare_load(url: str, path: Path) -> None:
-    """The floor for `journalist import`: the same parsing and validation, plain executemany."""
-    import phonenumbers
-    from email_validator import validate_email
+    """The floor for `journalist import`: the same parsing and validation (civic-contacts'
+    own number reader and address check), then plain `executemany` in chunks of 5,000, with
+    nothing else: no streaming checks, no repeated-address check, no upsert."""
     from sqlalchemy import column, create_engine, insert, table, text
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    from civic_contacts.addresses import normalise_email
+    from civic_contacts.phones import parse_phones
+
+    engine = create_engine(url)
+    journalists = table(
+        "journalists",
+        *(column(c) for c in ("id", "outlet_id", "name", "email", "language", "role")),
+        *(column(c) for c in ("opted_out", "created_at", "updated_at")),
+    )
+    phones = table(
+        "phones",
+        *(column(c) for c in ("journalist_id", "position", "raw", "e164", "extension")),
+        *(column(c) for c in ("kind", "valid", "whatsapp", "label", "problem")),
+    )
     with engine.begin() as connection:
-        outlets = dict(connection.execute(text("SELECT slug, id FROM outlets")).all())
-        countries = dict(connection.execute(text("SELECT slug, country FROM outlets")).all())
+        outlets = {
+            slug: (oid, country)
+            for slug, oid, country in connection.execute(
+                text("SELECT slug, id, country FROM outlets")
+            )
+        }
         now = dt.datetime.now(dt.UTC)
+        people: list[dict[str, object]] = []
+        numbers: dict[str, list[object]] = {}
+
+        def flush() -> None:
+            ids = connection.execute(
+                insert(journalists).returning(journalists.c.id, journalists.c.email), people
+            ).all()
+            rows = [
+                {
+                    "journalist_id": journalist,
+                    "position": i,
+                    "raw": p.raw,
+                    "e164": p.e164,
+                    "extension": p.extension,
+                    "kind": p.kind,
+                    "valid": p.valid,
+                    "whatsapp": p.whatsapp,
+                    "label": p.label,
+                    "problem": p.problem,
+                }
+                for journalist, email in ids
+                for i, p in enumerate(numbers[email])
+            ]
+            if rows:
+                connection.execute(insert(phones), rows)
+            people.clear()
+            numbers.clear()
+
         with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             next(reader)
-            people: list[dict[str, object]] = []
-            numbers: list[tuple[str, str, str | None]] = []
-
-            journalists = table(
-                "journalists",
-                *(column(c) for c in ("id", "outlet_id", "name", "email", "language", "role")),
-                *(column(c) for c in ("opted_out", "created_at", "updated_at")),
-            )
-            phones = table(
-                "phones",
-                *(column(c) for c in ("journalist_id", "position", "raw", "e164", "extension")),
-                *(column(c) for c in ("kind", "valid", "whatsapp", "label")),
-            )
-
-            def flush() -> None:
-                ids = connection.execute(
-                    insert(journalists).returning(journalists.c.id, journalists.c.email), people
-                ).all()
-                by_email = {email: journalist for journalist, email in ids}
-                connection.execute(
-                    insert(phones),
-                    [
-                        {
-                            "journalist_id": by_email[address],
-                            "position": 0,
-                            "raw": raw,
-                            "e164": e164,
-                            "extension": extension,
-                            "kind": "fixed_line_or_mobile",
-                            "valid": True,
-                            "whatsapp": False,
-                            "label": "",
-                        }
-                        for address, raw, (e164, extension) in numbers
-                    ],
-                )
-                people.clear()
-                numbers.clear()
-
             for outlet, name, email, language, role, phone in reader:
-                address = validate_email(email, check_deliverability=False).normalized
-                parsed = phonenumbers.parse(phone, countries[outlet])
-                if not phonenumbers.is_valid_number(parsed):
-                    raise SystemExit(f"bad number {phone}")
-                e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                address = normalise_email(email)
+                outlet_id, country = outlets[outlet]
                 people.append(
                     {
-                        "outlet_id": outlets[outlet],
+                        "outlet_id": outlet_id,
                         "name": name.strip(),
                         "email": address,
                         "language": language or None,
@@ -209,7 +212,7 @@ def bare_load(url: str, path: Path) -> None:
                         "updated_at": now,
                     }
                 )
-                numbers.append((address, phone, (e164, parsed.extension)))  # type: ignore[arg-type]
+                numbers[address] = parse_phones(phone, country)  # type: ignore[assignment]
                 if len(people) >= 5000:
                     flush()
             if people:
@@ -217,11 +220,18 @@ def bare_load(url: str, path: Path) -> None:
     engine.dispose()
 
 
-def bare_smtp(port: int, folder: Path, connections: int) -> None:
-    """The floor for `batch send`: the outbox's files sent with plain smtplib, N connections."""
+def bare_smtp(port: int, folder: Path, connections: int, limit: int = 0) -> None:
+    """The floor for `batch send`: the outbox's files sent with plain smtplib, N connections
+    (the first `limit` files in the manifest's order, when a limit is given)."""
+    import json
     import smtplib
 
-    files = sorted(folder.glob("*/*.eml"))
+    files = []
+    with open(folder / "manifest.jsonl", encoding="utf-8") as manifest:
+        for line in manifest:
+            files.append(folder / json.loads(line)["path"])
+            if limit and len(files) >= limit:
+                break
     shares = [files[i::connections] for i in range(connections)]
 
     def run(share: list[Path]) -> None:
@@ -289,7 +299,9 @@ def scratch_pg(server: str) -> tuple[str, object]:
     return url, drop
 
 
-def run_one(n: int, db: str, folder: Path, connections: int, skip_send: bool) -> list[Phase]:
+def run_one(
+    n: int, db: str, folder: Path, connections: int, skip_send: bool, send_limit: int = 0
+) -> list[Phase]:
     from sink import LeanSink
 
     work = folder / f"{db}-{n}"
@@ -359,13 +371,26 @@ def run_one(n: int, db: str, folder: Path, connections: int, skip_send: bool) ->
                 )
                 first.note = f"first message {sink.first - start:.2f} s after start"
                 phases.append(first)
+                count = min(send_limit, n - 1) if send_limit else n - 1
+                limited = ["--limit", str(count)] if send_limit else []
                 whole = timed(
-                    f"batch send, {connections} connections",
-                    [*CLI, "batch", "send", RELEASE, *smtp, "--connections", str(connections)],
+                    f"batch send, {connections} connections"
+                    + (f", {count:,} of {n - 1:,}" if send_limit else ""),
+                    [
+                        *CLI,
+                        "batch",
+                        "send",
+                        RELEASE,
+                        *smtp,
+                        "--connections",
+                        str(connections),
+                        *limited,
+                    ],
                     env,
+                    ok=1 if send_limit and count < n - 1 else 0,
                 )
                 sent = sink.count
-                whole.note = f"{(n - 1) / whole.seconds:,.0f} msg/s; {sent:,} received, {len(sink.ids):,} distinct"
+                whole.note = f"{count / whole.seconds:,.0f} msg/s; {sent:,} received, {len(sink.ids):,} distinct"
                 phases.append(whole)
                 before = sink.count
                 bare = timed(
@@ -377,10 +402,11 @@ def run_one(n: int, db: str, folder: Path, connections: int, skip_send: bool) ->
                         str(port),
                         str(out),
                         str(connections),
+                        str(count),
                     ],
                     env,
                 )
-                bare.note = f"{(sink.count - before) / bare.seconds:,.0f} msg/s; ours is {((n - 1) / whole.seconds) / ((sink.count - before) / bare.seconds):.0%} of it"
+                bare.note = f"{(sink.count - before) / bare.seconds:,.0f} msg/s; ours is {(count / whole.seconds) / ((sink.count - before) / bare.seconds):.0%} of it"
                 phases.append(bare)
             finally:
                 sink.stop()
@@ -415,7 +441,8 @@ def main() -> None:
         bare_load(args.bare_load[0], Path(args.bare_load[1]))
         return
     if args.bare_smtp:
-        bare_smtp(int(args.bare_smtp[0]), Path(args.bare_smtp[1]), int(args.bare_smtp[2]))
+        port, folder, connections, limit = args.bare_smtp
+        bare_smtp(int(port), Path(folder), int(connections), int(limit))
         return
     sizes = args.n or [20_000, 200_000]
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
@@ -435,7 +462,9 @@ def main() -> None:
         for db in databases:
             for n in sizes:
                 print(f"\n== {db}, {n:,} journalists", flush=True)
-                phases = run_one(n, db, Path(tmp), args.connections, args.skip_send)
+                phases = run_one(
+                    n, db, Path(tmp), args.connections, args.skip_send, args.send_limit
+                )
                 results[(db, n)] = phases
                 for phase in phases:
                     print(

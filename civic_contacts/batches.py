@@ -33,7 +33,7 @@ from civic_contacts import registry, releases, routing
 from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
 from civic_contacts.config import Settings
-from civic_contacts.db import utcnow
+from civic_contacts.db import refresh_statistics, utcnow
 from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
 from civic_contacts.errors import BatchConflict, ConfigError, InputError
@@ -100,6 +100,10 @@ def check_identity(session: Session, settings: Settings, doing: str) -> None:
         )
 
 
+Known = tuple[int, str, str, int]
+"""A delivery already recorded: (id, status, content hash, revision)."""
+
+
 @dataclass
 class PlannedMessage:
     """One message to one journalist, ready to render."""
@@ -113,6 +117,10 @@ class PlannedMessage:
     contact_names: tuple[str, ...]
     fallback: bool
     path: str
+    # The delivery the recipient already has in this batch, when the plan read it with the
+    # list (a release's does; a notice's is looked up in chunks).
+    known: Known | None = None
+    looked_up: bool = False
 
 
 @dataclass
@@ -220,13 +228,16 @@ Person = tuple[routing.JournalistInfo, dt.datetime | None]
 """A journalist to mail, and the Date their message had at an earlier build (None: new)."""
 
 PAGE = 2000  # rows fetched at a time when the list is streamed from the database
+PLANNED_TABLES = ("journalists", "outlets", "suppressions", "deliveries")
 
 
 def _people(
     session: Session, release_id: int, outlet: str | None = None
-) -> Iterator[tuple[str, list[tuple[Person, bool]]]]:
+) -> Iterator[tuple[str, list[tuple[Person, bool, Known | None]]]]:
     """The journalists a release goes to, outlet by outlet (by slug, then name), each with the
-    Date of their earlier message and whether their address is suppressed.
+    Date of their earlier message, whether their address is suppressed, and the delivery they
+    already have (read here, in the same pass, so that bringing a batch up to date needs no
+    look-up per recipient).
 
     Streamed from the database a page at a time: the list is never held whole.
     """
@@ -239,6 +250,10 @@ def _people(
             Journalist.language,
             Suppression.email,
             Delivery.built_at,
+            Delivery.id,
+            Delivery.status,
+            Delivery.content_hash,
+            Delivery.revision,
         )
         .join(Journalist.outlet)
         .outerjoin(Suppression, Suppression.email == Journalist.email)
@@ -253,7 +268,11 @@ def _people(
         yield (
             slug,
             [
-                ((routing.JournalistInfo(r[0], r[1], r[2], r[3], r[4]), r[6]), r[5] is not None)
+                (
+                    (routing.JournalistInfo(r[0], r[1], r[2], r[3], r[4]), r[6]),
+                    r[5] is not None,
+                    (r[7], r[8], r[9], r[10]) if r[7] is not None else None,
+                )
                 for r in group
             ],
         )
@@ -389,6 +408,7 @@ def plan_batch(
         release.embargo, now, options.after_embargo, release.slug, identity.embargo_warning_minutes
     )
     plan = BatchPlan(release=release, embargo=embargo, warnings=warnings)
+    refresh_statistics(session, PLANNED_TABLES)
     planner = Planner(session, release, identity, options, embargo, now)
     listed = select(Journalist.email).join(Journalist.outlet).where(*_MAILED)
     plan.count = int(
@@ -417,8 +437,12 @@ def plan_batch(
         plan.fallback_count = 0
         seen: set[str] = set()
         for outlet_slug, people in _people(session, release.id):
-            mailed = [person for person, suppressed in people if not suppressed]
+            mailed = [person for person, suppressed, _known in people if not suppressed]
             outlet_routing, messages = planner.outlet(outlet_slug, mailed)
+            known = {person[0].id: found for person, _s, found in people}
+            for message in messages:
+                message.known = known[message.journalist_id]
+                message.looked_up = True
             seen.add(outlet_slug)
             plan.outlets.append(_summary(planner, outlet_routing, len(mailed)))
             for journalist_routing in outlet_routing.journalists:
@@ -484,10 +508,6 @@ class Reconciled:
     in_progress: int = 0
 
 
-Known = tuple[int, str, str, int]
-"""A delivery already recorded: (id, status, content hash, revision)."""
-
-
 class Reconciler:
     """Brings a batch's deliveries in line with what is planned now; sent ones are never touched.
 
@@ -536,6 +556,8 @@ class Reconciler:
     def lookup(self, emails: list[str]) -> dict[str, Known]:
         """The deliveries these recipients already have, in one query per 500."""
         found: dict[str, Known] = {}
+        if not emails or (self.audience is None and self.before == 0):
+            return found  # nothing was recorded before this run: every recipient is new
         for start in range(0, len(emails), 500):
             for row in self.session.execute(
                 select(
@@ -663,9 +685,12 @@ def with_known(
     chunk: list[PlannedMessage] = []
 
     def flush() -> Iterator[tuple[PlannedMessage, Known | None]]:
-        known = book.lookup([m.recipient.email for m in chunk])
+        known = book.lookup([m.recipient.email for m in chunk if not m.looked_up])
         for planned in chunk:
-            yield planned, known.get(planned.recipient.email)
+            yield (
+                planned,
+                planned.known if planned.looked_up else known.get(planned.recipient.email),
+            )
         chunk.clear()
 
     for planned in messages:
@@ -1102,7 +1127,7 @@ class OutletSource:
         planned: dict[str, PlannedMessage] = {}
         with Session(self.engine) as session:
             for outlet_slug, people in _people(session, self.planner.release_id, slug):
-                mailed = [person for person, suppressed in people if not suppressed]
+                mailed = [person for person, suppressed, _known in people if not suppressed]
                 _routing, messages = self.planner.outlet(outlet_slug, mailed)
                 planned.update((m.recipient.email, m) for m in messages)
         self.outlets[slug] = planned

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -143,3 +143,27 @@ def check_same_file(identity: tuple[str, int, int] | None, doing: str) -> None:
             " recorded is not in it, so nothing here can be trusted as recorded",
             hint="restore the database from a backup; the server's log says what was delivered",
         )
+
+
+def refresh_statistics(session: Session, tables: tuple[str, ...]) -> list[str]:
+    """On PostgreSQL, ANALYZE the tables whose planner statistics lag far behind their rows
+    (a fresh import or build of thousands), before a query that reads them whole; returns
+    the tables analysed. Without this, a list imported a minute ago is planned as a handful
+    of rows, and the nested loops chosen for that take minutes over a large one. SQLite
+    plans these queries from its indexes and needs nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    stale = [
+        str(name)
+        for name, live, changed in session.execute(
+            text(
+                "SELECT relname, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables"
+                " WHERE relname = ANY(:tables) AND schemaname = current_schema()"
+            ),
+            {"tables": list(tables)},
+        )
+        if changed > max(500, 0.1 * live)
+    ]
+    if stale:
+        session.execute(text("ANALYZE " + ", ".join(f'"{name}"' for name in stale)))
+    return stale

@@ -30,6 +30,7 @@ from civic_contacts.codes import (
     check_timezone,
     split_list,
 )
+from civic_contacts.db import refresh_statistics
 from civic_contacts.errors import InputError
 from civic_contacts.extract import ExtractedPerson
 from civic_contacts.phones import ParsedPhone, parse_phones
@@ -405,6 +406,7 @@ def import_journalists(
         seen.close()
     problems.sort(key=_row_of)
     check_problems(Parsed(records=[], problems=problems), skip_invalid, good)
+    refresh_statistics(session, ("journalists", "phones"))
     return report
 
 
