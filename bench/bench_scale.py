@@ -434,7 +434,13 @@ def main() -> None:
     parser.add_argument("--skip-send", action="store_true")
     parser.add_argument("--bare-load", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument(
-        "--bare-smtp", nargs=3, metavar=("PORT", "DIR", "N"), help=argparse.SUPPRESS
+        "--bare-smtp", nargs=4, metavar=("PORT", "DIR", "N", "LIMIT"), help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--send-limit",
+        type=int,
+        default=0,
+        help="send only this many (and as many in the bare loop); 0: all",
     )
     args = parser.parse_args()
     if args.bare_load:
