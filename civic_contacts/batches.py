@@ -33,7 +33,7 @@ from civic_contacts import registry, releases, routing
 from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
 from civic_contacts.config import Settings
-from civic_contacts.db import refresh_statistics, utcnow
+from civic_contacts.db import reading_whole, refresh_statistics, utcnow
 from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
 from civic_contacts.errors import BatchConflict, ConfigError, InputError
@@ -409,6 +409,7 @@ def plan_batch(
     )
     plan = BatchPlan(release=release, embargo=embargo, warnings=warnings)
     refresh_statistics(session, PLANNED_TABLES)
+    reading_whole(session)
     planner = Planner(session, release, identity, options, embargo, now)
     listed = select(Journalist.email).join(Journalist.outlet).where(*_MAILED)
     plan.count = int(
@@ -1244,6 +1245,7 @@ def audit_rows(session: Session, release: str) -> Iterator[dict[str, Any]]:
     """One row per recipient (who, what, when, by whom, and what the server said), by outlet
     and address, streamed a page at a time (the session must stay open while they are read)."""
     found = releases.get_release(session, release)
+    reading_whole(session)
     columns = (
         Delivery.outlet_slug,
         Delivery.email,

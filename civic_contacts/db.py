@@ -167,3 +167,19 @@ def refresh_statistics(session: Session, tables: tuple[str, ...]) -> list[str]:
     if stale:
         session.execute(text("ANALYZE " + ", ".join(f'"{name}"' for name in stale)))
     return stale
+
+
+def reading_whole(session: Session) -> None:
+    """Before a streamed read of a whole table: on PostgreSQL, plan the rest of the transaction
+    for reading every row, not for the first few (a server-side cursor is planned for a fast
+    first row by default, and the nested loops that gives take minutes over a large list)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+
+
+def analyze_now(session: Session, tables: tuple[str, ...]) -> None:
+    """On PostgreSQL, ANALYZE these tables now, inside the transaction (its own new rows are
+    counted): for a long import whose look-ups would otherwise be planned for the tables as
+    they were before it began."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(f'"{name}"' for name in tables)))

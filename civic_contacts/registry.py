@@ -17,7 +17,7 @@ from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
-from civic_contacts.db import utcnow
+from civic_contacts.db import reading_whole, utcnow
 from civic_contacts.errors import (
     InputError,
     UnknownContact,
@@ -441,6 +441,7 @@ def journalists_by_outlet(
     )
     if outlet:
         query = query.where(Outlet.slug == outlet)
+    reading_whole(session)
     rows = session.execute(query.execution_options(yield_per=page))
     for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
         yield slug, [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in group]
