@@ -37,6 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_batch import bench_naive
+
 CLI = [sys.executable, "-m", "civic_contacts"]
 HERE = Path(__file__).resolve()
 RELEASE = "sahel-civilians"
@@ -246,38 +248,6 @@ def bare_smtp(port: int, folder: Path, connections: int, limit: int = 0) -> None
         thread.join()
 
 
-def naive_rate(url: str, sample: int) -> float:
-    """Messages per second for the yardstick: each message one stdlib EmailMessage."""
-    from civic_contacts import batches
-    from civic_contacts.config import load_settings
-    from civic_contacts.db import make_engine, session_factory, utcnow
-    from civic_contacts.mime import build_message
-    from civic_contacts.templates import Renderer
-
-    engine = make_engine(url)
-    messages = []
-    with session_factory(engine)() as session, session.begin():
-        plan, _planner = batches.plan_batch(
-            session,
-            RELEASE,
-            batches.Identity.from_settings(load_settings(db=url)),
-            batches.BuildOptions(),
-            utcnow(),
-        )
-        for planned in plan.messages():
-            messages.append(planned)
-            if len(messages) >= sample:
-                break
-        session.rollback()
-    engine.dispose()
-    renderer = Renderer()
-    start = time.perf_counter()
-    for planned in messages:
-        parts = renderer.render(planned.variant, planned.recipient)
-        build_message(planned.variant, planned.recipient, parts, planned.reply_to)
-    return len(messages) / (time.perf_counter() - start)
-
-
 # One run ----------------------------------------------------------------------------------------
 
 
@@ -346,7 +316,7 @@ def run_one(
         phases.append(
             timed("batch build", [*CLI, "batch", "build", RELEASE, "--out", str(out)], env)
         )
-        naive = naive_rate(url, 1000)
+        naive = bench_naive(url, 1000)  # the yardstick bench_batch.py uses
         build = phases[-1]
         build.note = f"{n / build.seconds:,.0f} msg/s; naive renderer {naive:,.0f} msg/s; ratio {n / build.seconds / naive:.1f}x"
         if not skip_send:

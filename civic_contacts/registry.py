@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy import Select, delete, event, func, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
@@ -417,15 +417,18 @@ def routing_outlets(session: Session, slug: str | None = None) -> list[OutletInf
 
 def routing_journalists(session: Session, outlet: str | None = None) -> list[JournalistInfo]:
     """Journalists as routing sees them (opted-out ones left out), by outlet and name."""
+    rows = session.execute(_routing_journalists_query(outlet)).all()
+    return [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _routing_journalists_query(outlet: str | None) -> Select[int, str, str, str, str | None]:
     query = (
         select(Journalist.id, Journalist.name, Journalist.email, Outlet.slug, Journalist.language)
         .join(Journalist.outlet)
         .where(Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
         .order_by(Outlet.slug, Journalist.name, Journalist.id)
     )
-    if outlet:
-        query = query.where(Outlet.slug == outlet)
-    return [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(query).all()]
+    return query.where(Outlet.slug == outlet) if outlet else query
 
 
 def journalists_by_outlet(
@@ -433,15 +436,8 @@ def journalists_by_outlet(
 ) -> Iterator[tuple[str, list[JournalistInfo]]]:
     """`routing_journalists`, streamed a page at a time and grouped by outlet: a list of any
     size is routed outlet by outlet, never held whole."""
-    query = (
-        select(Journalist.id, Journalist.name, Journalist.email, Outlet.slug, Journalist.language)
-        .join(Journalist.outlet)
-        .where(Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
-        .order_by(Outlet.slug, Journalist.name, Journalist.id)
-    )
-    if outlet:
-        query = query.where(Outlet.slug == outlet)
     reading_whole(session)
+    query = _routing_journalists_query(outlet)
     rows = session.execute(query.execution_options(yield_per=page))
     for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
         yield slug, [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in group]
