@@ -302,6 +302,28 @@ _ATTEMPT = _mark(S.CLAIMED).values(attempts=Delivery.attempts + 1, last_error=bi
 _RELEASED = _mark(S.PENDING).values(claimed_by=None, claimed_at=None)
 
 
+# `_SENT` for many deliveries at once (PostgreSQL), each with its own worker, reply and time.
+_PG_SENT_MANY = """
+UPDATE deliveries SET status = 'sent', attempts = deliveries.attempts + 1,
+    server_reply = v.reply, last_error = NULL, sent_at = v.at, sent_by = v.by,
+    claimed_by = NULL, claimed_at = NULL
+FROM unnest(%(ids)s::integer[], %(replies)s::varchar[], %(ats)s::timestamp[],
+            %(mes)s::varchar[], %(bys)s::varchar[]) AS v(id, reply, at, me, by)
+WHERE deliveries.id = v.id AND deliveries.status = 'claimed' AND deliveries.claimed_by = v.me
+"""
+
+
+def _sent_arrays(batch: list[tuple[str, Any, threading.Event, list[Any]]]) -> dict[str, list[Any]]:
+    args = [item[1] for item in batch]
+    return {
+        "ids": [a["d_id"] for a in args],
+        "replies": [a["d_reply"] for a in args],
+        "ats": [a["d_now"] for a in args],
+        "mes": [a["d_me"] for a in args],
+        "bys": [a["d_user"] for a in args],
+    }
+
+
 class Marker:
     """Commits the marks of all workers together ("group commit").
 
@@ -312,6 +334,8 @@ class Marker:
 
     def __init__(self, engine: Engine, lock: threading.Lock) -> None:
         self.connection = engine.connect()
+        self.postgresql = engine.dialect.name == "postgresql"
+        self.sent_sql = _SENT.compile(dialect=engine.dialect).string
         self.lock = lock
         self.queue: queue.Queue[tuple[str, Any, threading.Event, list[BaseException]] | None] = (
             queue.Queue()
@@ -355,21 +379,43 @@ class Marker:
                     break
                 batch.append(more)
             with self.lock:
-                cursor = raw.cursor()
                 try:
-                    # Runs of the same statement (mostly "sent") go to the driver as one
-                    # executemany: its loop is in C.
-                    for sql, run in itertools.groupby(batch, key=lambda item: item[0]):
-                        cursor.executemany(sql, [item[1] for item in run])
-                    raw.commit()
+                    self._commit(raw, batch)
                 except BaseException as exc:
                     raw.rollback()
                     for _sql, _args, _done, errors in batch:
                         errors.append(exc)
-                finally:
-                    cursor.close()
             for _sql, _args, done, _errors in batch:
                 done.set()
+
+    def _commit(self, raw: Any, batch: list[tuple[str, Any, threading.Event, list[Any]]]) -> None:
+        if self.postgresql:
+            # One round trip and one implicit transaction, not the driver's executemany (a
+            # round trip per step, each waking a thread that must win the GIL back): the
+            # common case, a run of "sent" marks, is one prepared statement over arrays;
+            # anything else goes as one query of statements quoted by the driver.
+            raw.autocommit = True
+            try:
+                if all(sql == self.sent_sql for sql, _a, _d, _e in batch):
+                    raw.execute(_PG_SENT_MANY, _sent_arrays(batch), prepare=True)
+                else:
+                    from psycopg import ClientCursor
+
+                    with ClientCursor(raw) as cursor:
+                        text = ";".join(cursor.mogrify(sql, args) for sql, args, _d, _e in batch)
+                    raw.execute(text)
+            finally:
+                raw.autocommit = False
+            return
+        cursor = raw.cursor()
+        try:
+            # Runs of the same statement (mostly "sent") go to the driver as one
+            # executemany: its loop is in C.
+            for sql, run in itertools.groupby(batch, key=lambda item: item[0]):
+                cursor.executemany(sql, [item[1] for item in run])
+            raw.commit()
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         """Finish what is queued and give the connection back."""

@@ -11,9 +11,9 @@ import itertools
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Select, delete, event, func, insert, select, update
+from sqlalchemy import Select, Table, delete, event, func, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
@@ -528,9 +528,16 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             replace_phones[journalist_id] = record.phones
             changed = True
         outcomes.append("updated" if changed else "unchanged")
+    # Core statements on the session's connection: the ORM's bulk path costs as much as the
+    # rows themselves here, and nothing of these rows is held in the session.
+    connection = session.connection()
+    journalists = cast(Table, Journalist.__table__)
+    phones = cast(Table, Phone.__table__)
+    if new_rows or updates or replace_phones:
+        session.info[_CHANGED] = True
     if new_rows:
-        created = session.execute(
-            insert(Journalist).returning(Journalist.id, Journalist.email), new_rows
+        created = connection.execute(
+            insert(journalists).returning(journalists.c.id, journalists.c.email), new_rows
         )
         for journalist_id, email in created:
             if email in new_phones:
@@ -540,8 +547,8 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
     if replace_phones:
         stale = list(replace_phones)
         for start in range(0, len(stale), 900):
-            session.execute(
-                delete(Phone).where(Phone.journalist_id.in_(stale[start : start + 900]))
+            connection.execute(
+                delete(phones).where(phones.c.journalist_id.in_(stale[start : start + 900]))
             )
         phone_rows = [
             {
@@ -560,7 +567,7 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             for i, p in enumerate(phones)
         ]
         if phone_rows:
-            session.execute(insert(Phone), phone_rows)
+            connection.execute(insert(phones), phone_rows)
     session.expire_all()
     return outcomes
 
