@@ -278,7 +278,7 @@ class Delivery(Base):
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")", name="status"
         ),
         # Claiming walks a release's pending deliveries in id order, a few at a time.
-        Index("ix_deliveries_claim", "release_id", "status", "id"),
+        Index("ix_deliveries_claim", "release_id", "notice_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

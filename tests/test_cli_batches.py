@@ -666,3 +666,20 @@ def test_export_keeps_the_fields_that_import_back(demo, tmp_path: Path) -> None:
     path = tmp_path / "back.vcf"
     path.write_text(exported, encoding="utf-8")
     assert "6 unchanged" in demo("contact", "import", str(path)).stderr
+
+
+def test_coverage_gaps_are_summarised_per_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    """A list of thousands of outlets does not print a line per outlet: one line per problem,
+    naming the first few outlets and how many more, and where each is listed."""
+    from civic_contacts.cli.batches import SHOWN_GAP_OUTLETS, say_gaps
+
+    gaps = [f"outlet-{i:03d}: no active press contact speaks ar" for i in range(40)]
+    gaps.append("outlet-900: release r1 has no nl text")
+    say_gaps(gaps, "r1")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("coverage gap: no active press contact speaks ar: 40 outlets")
+    assert "outlet-000" in lines[0] and f"outlet-{SHOWN_GAP_OUTLETS:03d}" not in lines[0]
+    assert f"and {40 - SHOWN_GAP_OUTLETS} more" in lines[0]
+    assert "route coverage --release r1" in lines[0]
+    assert lines[1] == "coverage gap: outlet-900: release r1 has no nl text"

@@ -15,16 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from civic_contacts import batches, registry, send
 from civic_contacts.cli import common
@@ -68,8 +58,7 @@ def print_build(report: batches.BuildReport, next_command: str | None = None) ->
             common.say(f"  {line}")
         if count > len(report.fallbacks):
             common.say(f"  ... and {count - len(report.fallbacks)} more (the manifest has each)")
-    for gap in report.gaps:
-        common.say(f"coverage gap: {gap}")
+    say_gaps(report.gaps, report.release)
     if report.dry_run:
         common.say("dry run: nothing was recorded or written")
         return
@@ -80,12 +69,29 @@ def print_build(report: batches.BuildReport, next_command: str | None = None) ->
         common.say(f"next: civic-contacts {command} --yes (after a look at the preview)")
 
 
-class _RateColumn(ProgressColumn):
-    """Messages per second."""
+SHOWN_GAP_OUTLETS = 5  # outlets named per coverage problem (a list of 10,000 has hundreds)
 
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.0f} msg/s")
+
+def say_gaps(gaps: list[str], release: str) -> None:
+    """Coverage gaps ("outlet: problem"), one line per problem with the outlets it touches."""
+    by_problem: dict[str, list[str]] = {}
+    for gap in gaps:
+        outlet, _, problem = gap.partition(": ")
+        by_problem.setdefault(problem, []).append(outlet)
+    for problem, outlets in by_problem.items():
+        if len(outlets) == 1:
+            common.say(f"coverage gap: {outlets[0]}: {problem}")
+            continue
+        named = ", ".join(outlets[:SHOWN_GAP_OUTLETS])
+        more = len(outlets) - SHOWN_GAP_OUTLETS
+        common.say(
+            f"coverage gap: {problem}: {len(outlets)} outlets ({named}"
+            + (
+                f" and {more} more; civic-contacts route coverage --release {release} lists each)"
+                if more > 0
+                else ")"
+            )
+        )
 
 
 @contextmanager
@@ -94,6 +100,25 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    # Loaded here: a piped or scheduled run never draws a bar.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class _RateColumn(ProgressColumn):
+        """Messages per second."""
+
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:,.0f} msg/s")
+
     with Progress(
         TextColumn(label),
         BarColumn(),
