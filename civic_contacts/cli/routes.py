@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import typer
+from sqlalchemy.orm import Session
 
 from civic_contacts import registry, releases, routing
 from civic_contacts.cli import common
@@ -36,20 +39,12 @@ def show(
             max_contacts,
         )
         # Outlet by outlet, keeping of each only its count and its exceptions: the list is
-        # streamed, never held whole.
-        counted: dict[str, tuple[routing.OutletRouting, int]] = {}
-        wanted = {o.slug: o for o in outlets}
-        only = outlets[0].slug if outlet and outlets else None
-        for slug, people in registry.journalists_by_outlet(session, only):
-            if slug in wanted:
-                routed = router.route_outlet(wanted[slug], people)
-                count = len(routed.journalists)
-                routed.journalists = routed.exceptions
-                counted[slug] = (routed, count)
-        routings = [counted.get(o.slug) or (router.route_outlet(o), 0) for o in outlets]
-    if json:
-        common.print_json([_routing_json(r, count) for r, count in routings])
-        return
+        # streamed, never held whole, and JSON is written as each outlet is routed.
+        routed = _routed(session, router, outlets, outlets[0].slug if outlet and outlets else None)
+        if json:
+            common.print_json_stream(_routing_json(r, count) for r, count in routed)
+            return
+        routings = list(routed)
     rows = []
     for r, count in routings:
         contacts = (
@@ -65,6 +60,27 @@ def show(
         ["outlet", "country", "language", "journalists", "contacts (why)"],
         rows,
     )
+
+
+def _routed(
+    session: Session, router: routing.Router, outlets: list[routing.OutletInfo], only: str | None
+) -> Iterator[tuple[routing.OutletRouting, int]]:
+    """Each outlet's routing and its number of journalists, in the outlets' order (both
+    queries are ordered by slug, so the stream of journalists is merged in, not looked up)."""
+    wanted = {o.slug for o in outlets}
+    stream = registry.journalists_by_outlet(session, only)
+    pending = next(stream, None)
+    for info in outlets:
+        while pending is not None and pending[0] not in wanted:
+            pending = next(stream, None)  # journalists of an outlet routing leaves out
+        if pending is not None and pending[0] == info.slug:
+            routed = router.route_outlet(info, pending[1])
+            count = len(routed.journalists)
+            routed.journalists = routed.exceptions
+            pending = next(stream, None)
+            yield routed, count
+        else:
+            yield router.route_outlet(info), 0
 
 
 def _routing_json(r: routing.OutletRouting, count: int) -> dict[str, object]:
