@@ -138,6 +138,11 @@ KEYS: tuple[Key, ...] = (
     Key("smtp.cafile", "path", "CA certificates for a private relay"),
     Key("smtp.dkim_key", "path", "PEM private key for DKIM signing"),
     Key("smtp.dkim_selector", "text", "DKIM selector"),
+    Key(
+        "smtp.feedback_id",
+        "text",
+        "Feedback-ID header for providers' feedback loops (fields joined by ':')",
+    ),
     Key("smtp.connect_timeout", "number", "seconds to wait for the relay", 30, minimum=1),
     Key(
         "send.rate",

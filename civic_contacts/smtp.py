@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -36,6 +37,7 @@ class SmtpSettings:
     dkim_key: bytes | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    feedback_id: str | None = None  # Feedback-ID header for providers' feedback loops
     # A password over an unencrypted connection must be asked for by name.
     allow_plaintext_auth: bool = False
 
@@ -263,38 +265,52 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, reply)
 
 
+# Headers a signature must pin down: each is signed once more than it occurs ("over-signed"),
+# so a copy added in transit (a second Subject, a Cc, another List-Unsubscribe) breaks it.
+OVERSIGNED = (
+    b"from",
+    b"to",
+    b"cc",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"reply-to",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+)
+# Signed as they occur: how the body is to be read.
+SIGNED = (b"mime-version", b"content-type", b"content-language", b"feedback-id")
+
+
 def dkim_sign(data: bytes, settings: SmtpSettings) -> bytes:
-    """The message with a DKIM-Signature covering List-Unsubscribe and List-Unsubscribe-Post."""
+    """The message as it goes out: with the configured Feedback-ID, and a DKIM-Signature
+    (relaxed/relaxed) over-signing the headers that matter, List-Unsubscribe and
+    List-Unsubscribe-Post among them."""
+    if settings.feedback_id:
+        data = b"Feedback-ID: " + settings.feedback_id.encode("ascii") + b"\r\n" + data
     if not settings.dkim_key:
         return data
     import dkim
 
-    headers = [
-        b"from",
-        b"to",
-        b"subject",
-        b"date",
-        b"message-id",
-        b"reply-to",
-        b"mime-version",
-        b"content-type",
-        b"content-language",
-        b"list-unsubscribe",
-        b"list-unsubscribe-post",
-    ]
-    present = {
-        line.split(b":", 1)[0].strip().lower()
-        for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-        if line and not line[:1].isspace()
-    }
+    occurs: dict[bytes, int] = {}
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line and not line[:1].isspace():
+            name = line.split(b":", 1)[0].strip().lower()
+            occurs[name] = occurs.get(name, 0) + 1
+    include = [h for h in OVERSIGNED for _ in range(occurs.get(h, 0) + 1)]
+    include += [h for h in SIGNED for _ in range(occurs.get(h, 0))]
     signature = dkim.sign(
         data,
         (settings.dkim_selector or "").encode(),
         (settings.dkim_domain or "").encode(),
         settings.dkim_key,
-        include_headers=[h for h in headers if h in present],
+        canonicalize=(b"relaxed", b"relaxed"),
+        include_headers=include,
     )
     return signature + data
+
+
+_FEEDBACK_ID = re.compile(r"[A-Za-z0-9._-]{1,60}(?::[A-Za-z0-9._-]{1,60}){0,3}")
 
 
 def transport_from(
@@ -337,6 +353,12 @@ def transport_from(
         if not (dkim_selector or conf.get("dkim_selector")):
             raise ConfigError("--dkim-key needs --dkim-selector")
     ca = cafile or (Path(conf["cafile"]) if conf.get("cafile") else None)
+    feedback_id = conf.get("feedback_id") or None
+    if feedback_id is not None and not _FEEDBACK_ID.fullmatch(str(feedback_id)):
+        raise ConfigError(
+            f'[smtp] feedback_id "{feedback_id}" must be up to 4 fields of letters, digits,'
+            ' ".", "_" or "-" joined by ":" (for example "releases:press:civic-contacts")'
+        )
     transport = SmtpSettings(
         host=host,
         port=int(port or conf.get("port") or default_port),
@@ -348,6 +370,7 @@ def transport_from(
         dkim_key=key,
         dkim_selector=dkim_selector or conf.get("dkim_selector"),
         dkim_domain=domain_of(settings.press_address),
+        feedback_id=feedback_id,
         allow_plaintext_auth=allow_plaintext_auth,
     )
     check_plaintext_auth(transport)

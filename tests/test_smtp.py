@@ -82,7 +82,8 @@ def test_dkim_signature_covers_list_unsubscribe_post(
     sink, port = smtp_server
     config = tmp_path / "config.toml"
     config.write_text(
-        '[press]\nunsubscribe_base_url = "https://press.example.org/unsubscribe"\n',
+        '[press]\nunsubscribe_base_url = "https://press.example.org/unsubscribe"\n'
+        '[smtp]\nfeedback_id = "releases:press:civic-contacts"\n',
         encoding="utf-8",
     )
     monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
@@ -111,6 +112,23 @@ def test_dkim_signature_covers_list_unsubscribe_post(
         signed = signature.split(b"h=", 1)[1].split(b";", 1)[0].lower().split(b":")
         assert b"list-unsubscribe" in signed and b"list-unsubscribe-post" in signed
         assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in data
+        # relaxed/relaxed, and the headers that matter over-signed: each once more than it
+        # occurs, so a copy added in transit breaks the signature.
+        assert b"c=relaxed/relaxed" in signature
+        for name in (b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe"):
+            assert signed.count(name) == 2, name
+        assert b"cc" in signed and b"feedback-id" in signed
+        assert (
+            b"\r\nFeedback-ID: releases:press:civic-contacts\r\n" in data[: data.index(b"\r\n\r\n")]
+        )
+        dns = lambda name, timeout=5: b"v=DKIM1; k=rsa; p=" + public  # noqa: E731
+        header_end = data.index(b"\r\n\r\n")
+        for added in (b"Subject: Embargo lifted early", b"Cc: someone@example.net"):
+            tampered = data[:header_end] + b"\r\n" + added + data[header_end:]
+            assert not dkim.verify(tampered, dnsfunc=dns), added
+        # Relaxed: whitespace folded by a relay does not break it.
+        refolded = data.replace(b"Subject: ", b"Subject:   ", 1)
+        assert dkim.verify(refolded, dnsfunc=dns)
 
 
 @pytest.mark.smtp
@@ -163,3 +181,17 @@ def test_a_server_without_auth_is_named_as_such(
     make_registry(db_url, outlets=1, per_outlet=1)
     result = cli(*send_args(port), "--user", "press", "--allow-plaintext-auth", expect=2)
     assert "does not offer AUTH" in result.stderr and "STARTTLS" not in result.stderr
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_malformed_feedback_id_is_refused_before_sending(
+    cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Feedback-ID that is not colon-joined fields is a one-line config error, exit 2."""
+    config = tmp_path / "config.toml"
+    config.write_text('[smtp]\nfeedback_id = "press releases\\r\\nBcc: x"\n', encoding="utf-8")
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    make_registry(db_url, outlets=1, per_outlet=1)
+    result = cli(*send_args(9), expect=2)
+    assert "feedback_id" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
