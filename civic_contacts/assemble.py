@@ -294,7 +294,8 @@ class Assembler:
             b"--",
             outer,
             b"\r\n",
-            b'Content-Type: text/vcard; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+            b'Content-Type: text/vcard; charset="utf-8"; name="contacts.vcf"\r\n'
+            b"Content-Transfer-Encoding: quoted-printable\r\n"
             b'Content-Disposition: attachment; filename="contacts.vcf"\r\n\r\n',
             shared.vcard,
             b"\r\n",
@@ -304,7 +305,8 @@ class Assembler:
                 b"--",
                 outer,
                 b"\r\n",
-                b'Content-Type: text/calendar; charset="utf-8"; method="PUBLISH"\r\n'
+                b'Content-Type: text/calendar; charset="utf-8"; method="PUBLISH";'
+                b' name="embargo.ics"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n"
                 b'Content-Disposition: attachment; filename="embargo.ics"\r\n\r\n',
                 calendar,

@@ -126,14 +126,17 @@ def build_message(
         msg.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     msg.set_content(parts.text)
     msg.add_alternative(parts.html, subtype="html")
-    msg.add_attachment(parts.vcard, subtype="vcard", filename="contacts.vcf")
+    # `name=` on Content-Type as well as `filename=`: older clients read only the former.
+    msg.add_attachment(
+        parts.vcard, subtype="vcard", filename="contacts.vcf", params={"name": "contacts.vcf"}
+    )
     if parts.ics is not None:
         msg.add_attachment(
             parts.ics,
             subtype="calendar",
             filename="embargo.ics",
             # The part's method matches the calendar's METHOD (RFC 6047).
-            params={"method": parts.ics_method},
+            params={"method": parts.ics_method, "name": "embargo.ics"},
         )
     set_boundaries(msg, recipient.message_id)
     # After the parts: set_content() drops any Content-* header set before it.

@@ -63,6 +63,11 @@ def test_every_demo_message_is_well_formed(demo, tmp_path: Path) -> None:
         assert 1 <= len(cards) <= 2
         calendar = icalendar.Calendar.from_ical(part(msg, "text/calendar").get_content())
         assert str(calendar["METHOD"]) == "PUBLISH"
+        # Each attachment is named on Content-Type too (older clients read only `name=`).
+        for kind, name in (("text/vcard", "contacts.vcf"), ("text/calendar", "embargo.ics")):
+            attachment = part(msg, kind)
+            assert attachment.get_param("name") == name, (address, kind)
+            assert attachment.get_filename() == name
         for p in msg.walk():
             assert p.get("Content-Transfer-Encoding", "7bit") in (
                 "7bit",
