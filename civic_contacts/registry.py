@@ -7,13 +7,27 @@ which is how imports prove they are idempotent.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from sqlalchemy import Select, Table, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    TableClause,
+    column,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
@@ -529,13 +543,23 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             changed = True
         outcomes.append("updated" if changed else "unchanged")
     # Core statements on the session's connection: the ORM's bulk path costs as much as the
-    # rows themselves here, and nothing of these rows is held in the session.
+    # rows themselves here, and nothing of these rows is held in the session. The inserts go
+    # through untyped columns with their values already in stored form: the few typed values
+    # (times, flags) are the same for every row and are converted once, not once per row.
     connection = session.connection()
-    journalists = cast(Table, Journalist.__table__)
-    phones = cast(Table, Phone.__table__)
+    journalists = _untyped(cast(Table, Journalist.__table__))
+    phones = _untyped(cast(Table, Phone.__table__))
+    stored = _Stored(connection.dialect)
     if new_rows or updates or replace_phones:
         session.info[_CHANGED] = True
     if new_rows:
+        fixed = {
+            "opted_out": stored(Journalist.opted_out, False),
+            "created_at": stored(Journalist.created_at, now),
+            "updated_at": stored(Journalist.updated_at, now),
+        }
+        for new in new_rows:
+            new.update(fixed)
         created = connection.execute(
             insert(journalists).returning(journalists.c.id, journalists.c.email), new_rows
         )
@@ -550,6 +574,7 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             connection.execute(
                 delete(phones).where(phones.c.journalist_id.in_(stale[start : start + 900]))
             )
+        flag = {b: stored(Phone.valid, b) for b in (False, True)}
         phone_rows = [
             {
                 "journalist_id": journalist_id,
@@ -558,18 +583,35 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
                 "e164": p.e164,
                 "extension": p.extension,
                 "kind": p.kind,
-                "valid": p.valid,
-                "whatsapp": p.whatsapp,
+                "valid": flag[bool(p.valid)],
+                "whatsapp": flag[bool(p.whatsapp)],
                 "label": p.label,
                 "problem": p.problem,
             }
-            for journalist_id, phones in replace_phones.items()
-            for i, p in enumerate(phones)
+            for journalist_id, numbers in replace_phones.items()
+            for i, p in enumerate(numbers)
         ]
         if phone_rows:
             connection.execute(insert(phones), phone_rows)
     session.expire_all()
     return outcomes
+
+
+@functools.cache
+def _untyped(typed: Table) -> TableClause:
+    """The table's columns without their types: values given to it are sent as they are."""
+    return table(typed.name, *(column(c.name) for c in typed.columns))
+
+
+class _Stored:
+    """A value as its column stores it on this database (the type's own conversion)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    def __call__(self, attribute: Any, value: object) -> object:
+        convert = attribute.property.columns[0].type.bind_processor(self.dialect)
+        return convert(value) if convert is not None else value
 
 
 DEMO_MARK = "demo"
