@@ -1,8 +1,12 @@
 """Contact cards: writing vCard 3.0 (default) and 4.0, reading both (vobject).
 
 3.0 is the default because Android contacts apps reject 4.0 cards that they accept as 3.0.
-A WhatsApp number is marked the way WhatsApp's own shared cards do
-(`TEL;TYPE=CELL;TYPE=VOICE;waid=<digits>:+…`) with a `URL:https://wa.me/<digits>` beside it.
+Office lines are typed WORK, mobiles CELL, faxes FAX; an extension follows the number after a
+dialling pause (`+31101234567,12`; `;ext=12` in a 4.0 tel: URI), so a phone dials it. A WhatsApp
+number is marked the way WhatsApp's own shared cards do (`TEL;TYPE=CELL;TYPE=VOICE;waid=<digits>`;
+`waid` is WhatsApp's vendor parameter, the one thing a strict 3.0 validator objects to) and
+given a labelled link that Apple's and Google's address books show
+(`item1.URL:https://wa.me/<digits>` with `item1.X-ABLabel:WhatsApp`).
 Text is UTF-8; `,` `;` `\\` and newlines are escaped; lines are folded at 75 octets without
 splitting a character. Numbers that are not valid are left out of cards: a card is for
 dialling. The office, languages and rank travel in `X-CIVIC-*` properties so that a card
@@ -11,6 +15,7 @@ exported here imports back to the same contact.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -100,32 +105,42 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def _tel_line(phone: Phone, version: str) -> list[str]:
+    """A TEL line a phone can dial: office numbers WORK, mobiles CELL, faxes FAX; an
+    extension after a pause (`+31101234567,12` in 3.0, `;ext=12` in a 4.0 tel: URI)."""
     if not phone.valid or not phone.e164:
         return []
     digits = phone.e164.lstrip("+")
     labels = phone.label.split(", ") if phone.label else []
     if "fax" in labels:
-        types = ["FAX"]
+        types = ["WORK", "FAX"]
     elif phone.whatsapp or "mobile" in labels or phone.kind == "mobile":
         types = ["CELL", "VOICE"]
-    elif "office" in labels:
-        types = ["WORK", "VOICE"]
     else:
-        types = ["VOICE"]
+        # A press contact's number that is not a mobile is their office line.
+        types = ["WORK", "VOICE"]
+    # `waid` is WhatsApp's own parameter (its exports write it, its import reads it): a
+    # vendor extension, kept beside the labelled link that address books show.
     waid = f";waid={digits}" if phone.whatsapp else ""
-    value = phone.e164 + (f";ext={phone.extension}" if phone.extension else "")
     if version == "3.0":
         params = "".join(f";TYPE={t}" for t in types)
-        lines = [
-            f"TEL{params}{waid}:{phone.e164}"
-            if not phone.extension
-            else f"TEL{params}{waid}:{phone.e164} ext. {phone.extension}"
-        ]
-    else:
-        kinds = ",".join(t.lower() for t in types)
-        lines = [f'TEL;VALUE=uri;TYPE="{kinds}"{waid}:tel:{value}']
-    if phone.whatsapp:
-        lines.append(f"URL:https://wa.me/{digits}")
+        pause = f",{phone.extension}" if phone.extension else ""
+        return [f"TEL{params}{waid}:{phone.e164}{pause}"]
+    kinds = ",".join(t.lower() for t in types)
+    value = phone.e164 + (f";ext={phone.extension}" if phone.extension else "")
+    return [f'TEL;VALUE=uri;TYPE="{kinds}"{waid}:tel:{value}']
+
+
+def _whatsapp_links(phones: Iterable[Phone]) -> list[str]:
+    """Each WhatsApp number as a link labelled "WhatsApp" (Apple's and Google's address books
+    show a grouped URL with its X-ABLabel as a named, tappable field)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for phone in phones:
+        if phone.whatsapp and phone.valid and phone.e164 and phone.e164 not in seen:
+            seen.add(phone.e164)
+            item = f"item{len(seen)}"
+            lines.append(f"{item}.URL:https://wa.me/{phone.e164.lstrip('+')}")
+            lines.append(f"{item}.X-ABLabel:WhatsApp")
     return lines
 
 
@@ -172,6 +187,7 @@ def contact_card(
     )
     for phone in contact.phones:
         lines.extend(_tel_line(phone, version))
+    lines.extend(_whatsapp_links(contact.phones))
     if version == "4.0":
         lines.extend(f"LANG;PREF={i}:{lang}" for i, lang in enumerate(contact.languages, start=1))
     if internal:
@@ -208,6 +224,14 @@ def _first(card: Any, name: str) -> str:
     return str(value).strip()
 
 
+# A TEL value's unescaped commas are dialling pauses (phones write and read them so); vobject
+# reads every value as a comma-separated list and would keep only the number before the pause.
+_TEL_PAUSE = re.compile(
+    r"^((?:[A-Za-z0-9-]+\.)?TEL[^:\r\n]*:)([^\r\n]*,[^\r\n]*)(?=\r?\n|\Z)", re.I | re.M
+)
+_PAUSE = re.compile(r"[,;pw]+(\d{1,6})$", re.IGNORECASE)
+
+
 def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]]:
     whatsapp_urls = {
         str(u.value).rstrip("/").rsplit("/", 1)[-1]
@@ -220,6 +244,7 @@ def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]
         text = str(tel.value).strip()
         if text.lower().startswith("tel:"):
             text = text[4:].replace(";ext=", " ext. ")
+        text = _PAUSE.sub(r" ext. \1", text)  # "+31101234567,12": the extension after a pause
         types = {
             t.strip('"').lower() for value in tel.params.get("TYPE", []) for t in value.split(",")
         }
@@ -250,7 +275,7 @@ def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]
 
 def read_cards(path: Path) -> list[Any]:
     """The cards of a .vcf file; a clear error when it is not vCard."""
-    text = decode(path)
+    text = _TEL_PAUSE.sub(lambda m: m.group(1) + m.group(2).replace(",", "\\,"), decode(path))
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=True))
     except Exception as exc:  # vobject raises its own and plain errors alike on broken input

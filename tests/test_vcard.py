@@ -4,6 +4,9 @@ folded and escaped per the RFCs, and read back to the same contacts."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,8 +56,40 @@ def test_whatsapp_number_is_marked_like_whatsapp_cards(loaded, tmp_path: Path) -
     loaded("contact", "export", "--format", "vcf", "--output", str(out))
     text = out.read_bytes().decode("utf-8")
     assert "TEL;TYPE=CELL;TYPE=VOICE;waid=12025550147:+12025550147\r\n" in text
-    assert "URL:https://wa.me/12025550147\r\n" in text
+    # The link Apple's and Google's address books show as a labelled field.
+    assert "item1.URL:https://wa.me/12025550147\r\nitem1.X-ABLabel:WhatsApp\r\n" in text
     assert "VERSION:3.0\r\n" in text
+
+
+def test_cards_dial_extensions_and_type_office_lines(loaded, tmp_path: Path) -> None:
+    """An extension follows the number after a dialling pause, never as text; an office line
+    is WORK, a mobile CELL; the card passes a strict vCard 3.0 validator but for `waid`."""
+    out = tmp_path / "c.vcf"
+    loaded("contact", "export", "--format", "vcf", "--output", str(out))
+    text = out.read_bytes().decode("utf-8")
+    assert "TEL;TYPE=WORK;TYPE=VOICE:+22720201234,215\r\n" in text
+    assert "ext." not in text
+    tels = [line for line in text.split("\r\n") if line.startswith("TEL")]
+    assert tels and all(("TYPE=WORK" in t) != ("TYPE=CELL" in t) for t in tels)
+    # The validator (the `vcard` package) knows none of the three documented extensions:
+    # WhatsApp's `waid`, Apple's grouped `itemN.` link and label, the dialling pause. With
+    # them taken out nothing is left for it to object to; on the whole card, nothing else is.
+    data = out.read_bytes()
+    plain = tmp_path / "plain.vcf"
+    stripped = re.sub(rb";waid=\d+", b"", data)
+    stripped = re.sub(rb"item\d+\.[^\r]*\r\n", b"", stripped)
+    plain.write_bytes(re.sub(rb"(TEL[^:\r]*:\+\d+),\d+", rb"\1", stripped))
+    validator = Path(sys.executable).parent / "vcard"
+    checked = subprocess.run([str(validator), str(plain)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    whole = subprocess.run([str(validator), str(out)], capture_output=True, text=True)
+    assert whole.returncode != 0  # the validator does look
+    complaints = [line for line in whole.stdout.splitlines() if "(See RFC" in line]
+    assert complaints
+    for complaint in complaints:
+        assert any(known in complaint for known in ("WAID", "Group mismatch", "sub-value count")), (
+            complaint
+        )
 
 
 def test_cards_parse_with_vobject_and_keep_accents(loaded) -> None:
