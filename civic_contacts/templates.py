@@ -287,7 +287,8 @@ def calendar_entry(
     event.add("sequence", variant.embargo_sequence)
     event.add("transp", "TRANSPARENT")
     event.add("summary", f"{embargo.summary}: {variant.title}")
-    event.add("description", f"{embargo.label}\n{variant.title}")
+    # The lift in the outlet's own time as well as GMT (the banner carries both).
+    event.add("description", f"{embargo.banner}\n{variant.title}")
     if method != "PUBLISH":
         # RFC 5546: a REQUEST or CANCEL names its organizer.
         organizer = icalendar.vCalAddress(f"mailto:{variant.from_address}")

@@ -688,3 +688,25 @@ def test_coverage_gaps_are_summarised_per_problem(capsys: pytest.CaptureFixture[
     assert f"and {40 - SHOWN_GAP_OUTLETS} more" in lines[0]
     assert "route coverage --release r1" in lines[0]
     assert lines[1] == "coverage gap: outlet-900: release r1 has no nl text"
+
+
+def test_attachments_are_announced_and_the_calendar_gives_local_time(demo, tmp_path: Path) -> None:
+    """Each message says in its own language what is attached and why; the calendar entry's
+    description gives the lift as the banner does, GMT and the outlet's own time."""
+    with_local = 0
+    for address, msg in messages(tmp_path / "out").items():
+        html = part(msg, "text/html").get_content()
+        text = part(msg, "text/plain").get_content()
+        if msg["Content-Language"] == "fr":
+            assert "En pièces jointes : une carte de contact (contacts.vcf)" in html, address
+            assert "une entrée de calendrier (embargo.ics)" in html
+        else:
+            assert "Attached: a contact card (contacts.vcf)" in html, address
+            assert "a calendar entry (embargo.ics)" in html
+        calendar = icalendar.Calendar.from_ical(part(msg, "text/calendar").get_content())
+        (event,) = calendar.walk("VEVENT")
+        banner = text.splitlines()[0]
+        assert str(event["DESCRIPTION"]).splitlines()[0] == banner, address
+        assert "GMT" in banner
+        with_local += "(" in banner  # "(01:01 in Paris)" beside the GMT time
+    assert with_local > 0
