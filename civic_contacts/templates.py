@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -137,6 +139,128 @@ def markdown_to_html(text: str) -> str:
     return _markdown().render(text)
 
 
+TEXT_WIDTH = 76  # plain-text lines are wrapped here (RFC 5322 asks for 78 at most)
+
+
+@functools.lru_cache(maxsize=256)
+def markdown_to_text(text: str, width: int = TEXT_WIDTH) -> str:
+    """Markdown body as readable plain text: no Markdown syntax left, headings underlined,
+    lists with dashes or numbers, links as `text <url>`, paragraphs wrapped at `width`
+    (a URL or any word longer than a line stays whole)."""
+    return "\n\n".join(_text_blocks(_markdown().parse(text), width)).strip()
+
+
+def _text_blocks(tokens: list[Any], width: int) -> list[str]:
+    # (text, the outermost tight list it is a line of, if any)
+    blocks: list[tuple[str, int | None]] = []
+    lists = 0  # outermost lists seen so far
+    prefixes: list[str] = []  # the markers of the lists and quotes around the current block
+    numbers: list[int | None] = []  # per open list: the next number, None for bullets
+    fresh: list[bool] = []  # per open list item: whether its marker is still to be written
+    heading = ""
+    tight = False
+
+    def emit(text: str, underline: str = "") -> None:
+        rest = "".join("> " if p == "> " else " " * len(p) for p in prefixes)
+        lead = rest
+        if fresh and fresh[-1]:  # an item's first line: its marker, under its parents' indent
+            lead = rest[: len(rest) - len(prefixes[-1])] + prefixes[-1]
+        if fresh:
+            fresh[-1] = False
+        lines: list[str] = []
+        for hard_line in text.split("\n"):
+            lines.extend(
+                textwrap.wrap(
+                    hard_line,
+                    width=max(20, width - len(rest)),
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                or [""]
+            )
+        out = [(lead if i == 0 else rest) + line for i, line in enumerate(lines)]
+        if underline:
+            out.append(underline * max(len(line) for line in lines))
+        blocks.append(("\n".join(out), lists if tight else None))
+
+    for token in tokens:
+        kind = token.type
+        if kind == "heading_open":
+            heading = "=" if token.tag == "h1" else "-"
+        elif kind == "paragraph_open":
+            tight = bool(token.hidden)  # paragraphs of a tight list are hidden
+        elif kind == "inline":
+            content = _inline_text(token.children or [])
+            if heading:
+                emit(content.upper() if heading == "=" else content, heading)
+                heading = ""
+            else:
+                emit(content)
+            tight = False
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            start = token.attrGet("start") if kind == "ordered_list_open" else None
+            if not numbers:
+                lists += 1
+            numbers.append(None if kind == "bullet_list_open" else int(start or 1))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            numbers.pop()
+        elif kind == "list_item_open":
+            number = numbers[-1] if numbers else None
+            prefixes.append("- " if number is None else f"{number}. ")
+            if number is not None:
+                numbers[-1] = number + 1
+            fresh.append(True)
+        elif kind == "list_item_close":
+            prefixes.pop()
+            fresh.pop()
+        elif kind == "blockquote_open":
+            prefixes.append("> ")
+        elif kind == "blockquote_close":
+            prefixes.pop()
+        elif kind in ("fence", "code_block"):
+            lead = "".join(prefixes)
+            code = token.content.rstrip("\n").split("\n")
+            blocks.append(("\n".join(lead + "    " + line for line in code), None))
+        elif kind == "hr":
+            blocks.append(("".join(prefixes) + "-" * 20, None))
+    # The lines of a tight list follow one another; other blocks are a blank line apart.
+    joined: list[str] = []
+    previous: int | None = None
+    for text, in_list in blocks:
+        if joined and in_list is not None and in_list == previous:
+            joined[-1] += "\n" + text
+        else:
+            joined.append(text)
+        previous = in_list
+    return joined
+
+
+def _inline_text(children: list[Any]) -> str:
+    out: list[str] = []
+    links: list[str] = []
+    starts: list[int] = []
+    for child in children:
+        kind = child.type
+        if kind in ("text", "code_inline", "html_inline"):
+            out.append(child.content)
+        elif kind == "softbreak":
+            out.append(" ")
+        elif kind == "hardbreak":
+            out.append("\n")
+        elif kind == "link_open":
+            links.append(str(child.attrGet("href") or ""))
+            starts.append(len(out))
+        elif kind == "link_close" and links:
+            href, start = links.pop(), starts.pop()
+            label = "".join(out[start:])
+            target = href[len("mailto:") :] if href.startswith("mailto:") else href
+            if target and target != label:
+                out.append(f" <{target}>")
+        elif kind == "image":
+            out.append(child.content or "")
+    return "".join(out)
+
+
 def _base_language(language: str) -> str:
     return language.split("-")[0].lower()
 
@@ -200,7 +324,7 @@ class Renderer:
             "outlet_name": variant.outlet_name,
             "organisation": variant.organisation,
             "contacts": variant.contacts,
-            "body_text": variant.body_markdown.strip(),
+            "body_text": markdown_to_text(variant.body_markdown),
             "body_html": Markup(markdown_to_html(variant.body_markdown)),
             "unsubscribe_link": unsubscribe,
         }

@@ -100,7 +100,8 @@ def test_french_outlet_gets_french_with_french_date(demo, tmp_path: Path) -> Non
     text = part(msg, "text/plain").get_content()
     html = part(msg, "text/html").get_content()
     assert "Bonjour Adama Koné," in text
-    assert "à Bamako)" in text.splitlines()[0]
+    banner = text.replace("\r\n", "\n").split("\n\n")[0]
+    assert banner.endswith("\n(00 h 01 à Bamako)")  # the local time on its own line
     assert 'href="tel:+227-93-12-34-56"' in html
     assert 'href="https://wa.me/22793123456"' in html
     assert 'href="mailto:mdiallo@example.org"' in html
@@ -111,7 +112,8 @@ def test_english_outlet_and_calendar(demo, tmp_path: Path) -> None:
     """An English outlet gets English and a calendar entry at the lift, published, transparent."""
     msg = messages(tmp_path / "out")["rebecca.stone@example.org"]
     assert msg["Subject"].startswith("EMBARGOED UNTIL 00:01 GMT, ")
-    assert "in New York)" in part(msg, "text/plain").get_content().splitlines()[0]
+    banner = part(msg, "text/plain").get_content().replace("\r\n", "\n").split("\n\n")[0]
+    assert banner.endswith(" in New York)")
     cal_part = part(msg, "text/calendar")
     assert cal_part.get_param("charset") == "utf-8" and cal_part.get_param("method") == "PUBLISH"
     event = icalendar.Calendar.from_ical(cal_part.get_content()).walk("VEVENT")[0]
@@ -705,8 +707,24 @@ def test_attachments_are_announced_and_the_calendar_gives_local_time(demo, tmp_p
             assert "a calendar entry (embargo.ics)" in html
         calendar = icalendar.Calendar.from_ical(part(msg, "text/calendar").get_content())
         (event,) = calendar.walk("VEVENT")
-        banner = text.splitlines()[0]
+        first = text.replace("\r\n", "\n").split("\n\n", 1)[0]
+        banner = " ".join(first.split("\n"))  # the first paragraph
         assert str(event["DESCRIPTION"]).splitlines()[0] == banner, address
         assert "GMT" in banner
         with_local += "(" in banner  # "(01:01 in Paris)" beside the GMT time
     assert with_local > 0
+
+
+def test_the_text_part_is_plain_text_wrapped(demo, tmp_path: Path) -> None:
+    """No Markdown syntax in the text part, and no line past 76 characters but a lone link."""
+    for address, msg in messages(tmp_path / "out").items():
+        text = part(msg, "text/plain").get_content().replace("\r\n", "\n")
+        for mark in ("**", "## ", "]("):
+            assert mark not in text, (address, mark)
+        assert "What the report documents\n-------------------------" in text or (
+            msg["Content-Language"] != "en"
+        )
+        for line in text.splitlines():
+            assert len(line) <= 76 or (" " not in line and ":" in line), (address, line)
+        attached = "Attached:" if msg["Content-Language"] == "en" else "En pièces jointes\u00a0:"
+        assert attached in text.replace("\n", " ")  # French keeps its colon on its line

@@ -17,6 +17,7 @@ from civic_contacts.templates import (
     Renderer,
     Variant,
     markdown_to_html,
+    markdown_to_text,
 )
 
 EMBARGO = dt.datetime(2022, 6, 22, 0, 1, tzinfo=dt.UTC)
@@ -138,3 +139,29 @@ def test_no_tracking_pixels() -> None:
     msg = email.message_from_bytes(build(variant()), policy=policy.default)
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
     assert "<img" not in html and "src=" not in html
+
+
+def test_markdown_becomes_readable_plain_text() -> None:
+    """Headings underlined, emphasis unmarked, lists with dashes and numbers (nested ones
+    indented), links as `text <url>`, quotes kept, paragraphs wrapped at 76, URLs whole."""
+    long_url = "https://example.org/reports/2026/" + "a" * 80
+    text = markdown_to_text(
+        "# Civilians caught in fighting\n\n## What we saw\n\n"
+        "Our teams in **Niamey** and *Bamako* report that more than 12,000 people have fled"
+        " their homes since the start of the month, many of them women and children.\n\n"
+        "- Water points destroyed\n- Two clinics closed\n  1. one in Ménaka\n  2. one in Ansongo\n\n"
+        '> "We need safe access now," said a nurse.\n\n'
+        f"Read the [full report](https://example.org/r) or {long_url} or <press@example.org>."
+    )
+    lines = text.splitlines()
+    assert lines[:2] == ["CIVILIANS CAUGHT IN FIGHTING", "=" * 28]
+    assert lines[3:5] == ["What we saw", "-----------"]
+    assert "**" not in text and "*Bamako*" not in text and "Niamey and Bamako" in text
+    assert "- Water points destroyed\n- Two clinics closed\n  1. one in Ménaka\n  2. one" in text
+    assert '> "We need safe access now," said a nurse.' in text
+    assert "full report <https://example.org/r>" in text
+    assert "press@example.org." in text and "mailto:" not in text
+    assert long_url in lines  # a word longer than a line stays whole, on a line of its own
+    assert all(len(line) <= 76 for line in lines if line != long_url)
+    # French spacing survives, and a loose list keeps its items a paragraph apart.
+    assert markdown_to_text("1. un\n\n2. deux") == "1. un\n\n2. deux"
