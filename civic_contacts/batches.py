@@ -310,7 +310,14 @@ class Planner:
         self.slug = release.slug
         self.sequence = release.embargo_sequence
         self.revision = release.revision
-        self.texts = {t.language: (t.title, t.dateline, t.body) for t in release.translations}
+        self.texts = {
+            t.language: (
+                t.title,
+                t.dateline,
+                releases.message_body(t.body, release.keep_contact_block),
+            )
+            for t in release.translations
+        }
         self.identity = identity
         self.embargo = embargo
         self.now = now

@@ -187,6 +187,30 @@ def find_block(text: str) -> list[str]:
     return block
 
 
+def closing_block(text: str) -> tuple[int, int] | None:
+    """Where a release body's own closing media-contact block is, as (first, end) indices of
+    `text.splitlines()`: from its heading to the next section ("Notes to editors", "ENDS",
+    another heading) or the end. None when there is no heading, or its block names no email
+    address or number (then it is prose, not a contact block)."""
+    lines = [_clean(line) for line in text.splitlines()]
+    start = next(
+        (i for i in range(len(lines) - 1, -1, -1) if _HEADING_RE.match(fold(lines[i]))), None
+    )
+    if start is None:
+        return None
+    end = len(lines)
+    for i in range(start + 1, len(lines)):
+        if _STOP_RE.match(fold(lines[i])) or _HEADING_RE.match(fold(lines[i])):
+            end = i
+            break
+    block = " ".join(lines[start:end])
+    if not (_EMAIL_RE.search(block) or re.search(r"\d[\d .()/-]{6,}\d", block)):
+        return None
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return start, end
+
+
 # People ----------------------------------------------------------------------------------
 
 

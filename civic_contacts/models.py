@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -177,6 +178,8 @@ class Release(Base):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # Where the release is public once the embargo lifts (named in the `lifted` notice).
     link: Mapped[str | None] = mapped_column(Text, default=None)
+    # Whether messages keep the body's own closing contact block (else the routed one only).
+    keep_contact_block: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

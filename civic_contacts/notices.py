@@ -380,7 +380,14 @@ def plan_notice(
             )
         )
     }
-    texts = {t.language: (t.title, t.dateline, t.body) for t in release.translations}
+    texts = {
+        t.language: (
+            t.title,
+            t.dateline,
+            releases.message_body(t.body, release.keep_contact_block),
+        )
+        for t in release.translations
+    }
     existing = {
         email: built_at
         for email, built_at in session.execute(

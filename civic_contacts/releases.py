@@ -32,7 +32,17 @@ from civic_contacts.models import Release, ReleaseRevision, ReleaseTranslation
 from civic_contacts.routing import ReleaseInfo
 from civic_contacts.tables import decode
 
-_KNOWN_KEYS = {"slug", "lang", "office", "concerns", "embargo", "title", "dateline", "link"}
+_KNOWN_KEYS = {
+    "slug",
+    "lang",
+    "office",
+    "concerns",
+    "embargo",
+    "title",
+    "dateline",
+    "link",
+    "keep_contact_block",
+}
 
 
 @dataclass
@@ -49,6 +59,9 @@ class ReleaseFile:
     dateline: str
     body: str
     link: str | None = None
+    # The body's own closing media-contact block stays in messages (else the routed one
+    # replaces it).
+    keep_contact_block: bool = False
 
 
 def parse_embargo(value: Any, where: str) -> dt.datetime | None:
@@ -146,6 +159,11 @@ def read_release_file(path: Path) -> ReleaseFile:
             raise InputError('must be a list of country codes such as ["ML", "NE"]')
         return [check_country(v) for v in value]
 
+    def flag(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{value!r} is not true or false")
+        return value
+
     if not body.strip():
         raise InvalidRelease(f"{where}: the body after the front matter is empty")
     return ReleaseFile(
@@ -162,6 +180,7 @@ def read_release_file(path: Path) -> ReleaseFile:
         or "",
         body=body,
         link=field("link", string(check_link), required=False) or None,
+        keep_contact_block=bool(field("keep_contact_block", flag, required=False)),
     )
 
 
@@ -187,7 +206,7 @@ def combine(files: list[ReleaseFile]) -> list[list[ReleaseFile]]:
                     f"{item.path.name}: a second {item.language} file for {slug} (the first is {seen[item.language].name})"
                 )
             seen[item.language] = item.path
-            for name in ("office", "concerns", "embargo", "link"):
+            for name in ("office", "concerns", "embargo", "link", "keep_contact_block"):
                 if getattr(item, name) != getattr(first, name):
                     raise InvalidRelease(
                         f"{item.path.name}, {name}: differs from {first.path.name} ({getattr(item, name)} vs {getattr(first, name)})"
@@ -216,6 +235,7 @@ def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, st
         concerns=first.concerns,
         embargo=first.embargo,
         link=first.link,
+        keep_contact_block=first.keep_contact_block,
     )
     session.add(release)
     for position, item in enumerate(files):
@@ -249,11 +269,12 @@ def _find(session: Session, slug: str) -> Release | None:
 
 def _meta_changed(release: Release, files: list[ReleaseFile], office_id: int) -> bool:
     first = files[0]
-    return (release.office_id, list(release.concerns), release.link) != (
-        office_id,
-        first.concerns,
-        first.link,
-    )
+    return (
+        release.office_id,
+        list(release.concerns),
+        release.link,
+        release.keep_contact_block,
+    ) != (office_id, first.concerns, first.link, first.keep_contact_block)
 
 
 @dataclass
@@ -398,6 +419,12 @@ def update_release(
     if first.link != release.link:
         release.link = first.link
         changes.summary.append(f"public link: {first.link or 'none'}")
+    if first.keep_contact_block != release.keep_contact_block:
+        release.keep_contact_block = first.keep_contact_block
+        changes.summary.append(
+            "the body's own contact block: "
+            + ("kept in messages" if first.keep_contact_block else "left out of messages")
+        )
     if not changes:
         return release, changes
     if changes.embargo_changed:
@@ -500,3 +527,25 @@ def release_info(release: Release) -> ReleaseInfo:
         languages=tuple(t.language for t in release.translations),
         concerns=tuple(release.concerns),
     )
+
+
+def message_body(body: str, keep_contact_block: bool = False) -> str:
+    """A translation's body as messages show it. Its own closing media-contact block (found as
+    `contact extract` finds it) is left out: each message ends with the contacts routed to its
+    outlet, with their links, instead. Kept on request, its lines stay lines (in HTML too)."""
+    from civic_contacts.extract import closing_block
+
+    found = closing_block(body)
+    if found is None:
+        return body
+    lines = body.splitlines()
+    start, end = found
+    if keep_contact_block:
+        # A Markdown hard break (a trailing backslash) after each line but the last.
+        kept = [
+            line.rstrip() + ("\\" if i < end - 1 and line.strip() and lines[i + 1].strip() else "")
+            for i, line in enumerate(lines[start:end], start=start)
+        ]
+        return "\n".join(lines[:start] + kept + lines[end:]) + "\n"
+    rest = lines[:start] + lines[end:]
+    return "\n".join(rest).strip("\n") + "\n"

@@ -728,3 +728,47 @@ def test_the_text_part_is_plain_text_wrapped(demo, tmp_path: Path) -> None:
             assert len(line) <= 76 or (" " not in line and ":" in line), (address, line)
         attached = "Attached:" if msg["Content-Language"] == "en" else "En pièces jointes\u00a0:"
         assert attached in text.replace("\n", " ")  # French keeps its colon on its line
+
+
+BODY_BLOCK_LINE = "In Niamey: Mariam Diallo, Press Officer for the Sahel"
+
+
+def test_the_bodys_own_contact_block_gives_way_to_the_routed_one(demo, tmp_path: Path) -> None:
+    """A release body ending with its own media-contact block: messages leave it out (one
+    contact block, the routed one, with its links), and `release show` says so."""
+    for address, msg in messages(tmp_path / "out").items():
+        text = part(msg, "text/plain").get_content()
+        html = part(msg, "text/html").get_content()
+        assert BODY_BLOCK_LINE not in text and BODY_BLOCK_LINE not in html, address
+        if msg["Content-Language"] == "en":
+            assert text.count("For more information and media inquiries") == 1, address
+            assert html.count("For more information and media inquiries") == 1, address
+    shown = demo("release", "show", "sahel-civilians").stdout
+    assert "its own contact block (lines" in " ".join(shown.split())
+    assert "left out of messages" in shown
+    data = json.loads(demo("release", "show", "sahel-civilians", "--json").stdout)
+    blocks = [t["contact_block"] for t in data["translations"]]
+    assert all(b and not b["kept"] for b in blocks)
+    assert blocks[0]["heading"].startswith("For more information")
+
+
+def test_a_release_can_keep_its_contact_block_with_its_lines(
+    demo, data_dir: Path, tmp_path: Path
+) -> None:
+    """`keep_contact_block = true` keeps the body's block; its lines stay lines in HTML."""
+    files = []
+    for language in ("en", "fr"):
+        text = (data_dir / "releases" / f"sahel-civilians.{language}.md").read_text("utf-8")
+        path = tmp_path / f"keep.{language}.md"
+        path.write_text(text.replace("+++\n", "+++\nkeep_contact_block = true\n", 1), "utf-8")
+        files.append(str(path))
+    updated = demo("release", "update", *files).stderr
+    assert "the body's own contact block: kept in messages" in updated
+    demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+    msg = messages(tmp_path / "out")["rebecca.stone@example.org"]
+    text = part(msg, "text/plain").get_content()
+    html = part(msg, "text/html").get_content()
+    assert BODY_BLOCK_LINE in text
+    heading = html.index("please contact:")
+    assert "<br" in html[heading : html.index("In Niamey", heading)]
+    assert "kept in messages" in demo("release", "show", "sahel-civilians").stdout

@@ -66,6 +66,7 @@ def test_toml_datetime_literal_is_read(tmp_path: Path) -> None:
         ({"embargo": '"0001-01-01T00:00:00+01:00"'}, "is not a year between 1970 and 2999"),
         ({"embargo": '"9999-12-31T23:59:00Z"'}, "is not a year between 1970 and 2999"),
         ({"colour": '"red"'}, "a.md, colour: unknown key"),
+        ({"keep_contact_block": '"yes"'}, "a.md, keep_contact_block: 'yes' is not true or false"),
     ],
 )
 def test_bad_front_matter(tmp_path: Path, meta: dict, message: str) -> None:

@@ -32,11 +32,19 @@ def add(
     groups = releases.combine(parsed)
     with common.transaction(ctx) as session:
         results = [releases.add_release(session, group) for group in groups]
-        lines = [
-            f"release {r.slug}: {outcome} (revision {r.revision};"
-            f" {', '.join(t.language for t in r.translations)}; embargo {_embargo_text(r)})"
-            for r, outcome in results
-        ]
+        lines = []
+        for r, outcome in results:
+            lines.append(
+                f"release {r.slug}: {outcome} (revision {r.revision};"
+                f" {', '.join(t.language for t in r.translations)}; embargo {_embargo_text(r)})"
+            )
+            found = [t.language for t in r.translations if _contact_block(t.body, False)]
+            if found and not r.keep_contact_block:
+                lines.append(
+                    f"  the body's own contact block ({', '.join(found)}) is left out of"
+                    " messages: each ends with the contacts routed to its outlet"
+                    " (keep_contact_block = true in the front matter keeps it)"
+                )
     for line in lines:
         common.say(line)
 
@@ -135,8 +143,15 @@ def show(
             "revision": release.revision,
             "link": release.link,
             "cancelled_at": release.cancelled_at.isoformat() if release.cancelled_at else None,
+            "keep_contact_block": release.keep_contact_block,
             "translations": [
-                {"language": t.language, "title": t.title, "dateline": t.dateline, "body": t.body}
+                {
+                    "language": t.language,
+                    "title": t.title,
+                    "dateline": t.dateline,
+                    "body": t.body,
+                    "contact_block": _contact_block(t.body, release.keep_contact_block),
+                }
                 for t in release.translations
             ],
             "revisions": [
@@ -168,6 +183,19 @@ def show(
             console.print(f"     {t['dateline']}", markup=False)
         first = t["body"].strip().splitlines()[0] if t["body"].strip() else ""
         console.print(f"     {first[:100]}…", markup=False)
+        block = t["contact_block"]
+        if block:
+            lines = f"lines {block['lines'][0]}-{block['lines'][1]} of the body"
+            console.print(
+                f'     its own contact block ({lines}, "{block["heading"][:60]}"): '
+                + (
+                    "kept in messages (keep_contact_block = true)"
+                    if block["kept"]
+                    else "left out of messages; each ends with the contacts routed to its"
+                    " outlet (keep_contact_block = true keeps it)"
+                ),
+                markup=False,
+            )
 
     if data["revisions"]:
         console.print("\nrevisions:", markup=False)
@@ -176,6 +204,17 @@ def show(
                 f"  {r['number']}  {r['at'][:16].replace('T', ' ')} UTC  {'; '.join(r['changes'])}",
                 markup=False,
             )
+
+
+def _contact_block(body: str, kept: bool) -> dict[str, Any] | None:
+    """Where the body's own closing contact block is (1-based lines) and what messages do."""
+    from civic_contacts.extract import closing_block
+
+    found = closing_block(body)
+    if found is None:
+        return None
+    start, end = found
+    return {"lines": [start + 1, end], "heading": body.splitlines()[start].strip(), "kept": kept}
 
 
 @app.command("remove")
