@@ -33,7 +33,7 @@ from civic_contacts import registry, releases, routing
 from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
 from civic_contacts.config import Settings
-from civic_contacts.db import reading_whole, refresh_statistics, utcnow
+from civic_contacts.db import analyze_now, reading_whole, refresh_statistics, utcnow
 from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
 from civic_contacts.errors import BatchConflict, ConfigError, InputError
@@ -229,6 +229,7 @@ Person = tuple[routing.JournalistInfo, dt.datetime | None]
 
 PAGE = 2000  # rows fetched at a time when the list is streamed from the database
 PLANNED_TABLES = ("journalists", "outlets", "suppressions", "deliveries")
+ANALYZE_AFTER = 1000  # deliveries written by one build before their statistics are refreshed
 
 
 def _people(
@@ -820,6 +821,10 @@ def build_batch(
         written = write_messages(plan, assembler, book, box, progress)
         recorded = book.finish()
         changed: list[str] = []
+        if not options.dry_run and recorded.added + recorded.rerendered >= ANALYZE_AFTER:
+            # The sends that follow claim through the batch's index: planned for the table as
+            # it now is (PostgreSQL; the build's own rows are counted inside its transaction).
+            analyze_now(session, ("deliveries",))
         if not options.dry_run:
             stored, changed = _store(
                 session, plan.release, options, identity, box.folder if box else None, now

@@ -280,8 +280,16 @@ class Delivery(Base):
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")", name="status"
         ),
-        # Claiming walks a release's pending deliveries in id order, a few at a time.
-        Index("ix_deliveries_claim", "release_id", "notice_id", "status", "id"),
+        # Claiming walks a release's pending deliveries in id order, a few at a time; a
+        # batch's counts by status read this index alone (notices have their own).
+        Index(
+            "ix_deliveries_claim",
+            "release_id",
+            "status",
+            "id",
+            sqlite_where=text("notice_id IS NULL"),
+            postgresql_where=text("notice_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
