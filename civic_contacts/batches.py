@@ -191,13 +191,19 @@ def _contact_views(
     """Each press contact as messages show it, and as a vCard 3.0 card."""
     views: dict[int, ContactView] = {}
     cards: dict[int, str] = {}
-    for contact in registry.list_contacts(session):
+    contacts = registry.list_contacts(session)
+    # A number is on WhatsApp or it is not: one shared by two contacts (a desk line) and
+    # marked WhatsApp for one of them is shown as WhatsApp for both, in text and on cards.
+    on_whatsapp = frozenset(
+        p.e164 for c in contacts for p in c.phones if p.valid and p.e164 and p.whatsapp
+    )
+    for contact in contacts:
         phones = tuple(
             PhoneView(
                 display=format_international(p.e164)
                 + (f" ext. {p.extension}" if p.extension else ""),
                 tel=tel_uri(p.e164, p.extension),
-                whatsapp_url=whatsapp_url(p.e164) if p.whatsapp else None,
+                whatsapp_url=whatsapp_url(p.e164) if p.e164 in on_whatsapp else None,
             )
             for p in contact.phones
             if p.valid and p.e164
@@ -205,7 +211,9 @@ def _contact_views(
         views[contact.id] = ContactView(
             contact.name, contact.role, contact.office.city, contact.email, phones
         )
-        cards[contact.id] = contact_card(contact, version="3.0", organisation=organisation)
+        cards[contact.id] = contact_card(
+            contact, version="3.0", organisation=organisation, whatsapp=on_whatsapp
+        )
     return views, cards
 
 

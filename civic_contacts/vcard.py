@@ -104,23 +104,24 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(words[start:]), " ".join(words[:start])
 
 
-def _tel_line(phone: Phone, version: str) -> list[str]:
+def _tel_line(phone: Phone, version: str, whatsapp: frozenset[str] = frozenset()) -> list[str]:
     """A TEL line a phone can dial: office numbers WORK, mobiles CELL, faxes FAX; an
     extension after a pause (`+31101234567,12` in 3.0, `;ext=12` in a 4.0 tel: URI)."""
     if not phone.valid or not phone.e164:
         return []
     digits = phone.e164.lstrip("+")
     labels = phone.label.split(", ") if phone.label else []
+    on_whatsapp = phone.whatsapp or phone.e164 in whatsapp
     if "fax" in labels:
         types = ["WORK", "FAX"]
-    elif phone.whatsapp or "mobile" in labels or phone.kind == "mobile":
+    elif on_whatsapp or "mobile" in labels or phone.kind == "mobile":
         types = ["CELL", "VOICE"]
     else:
         # A press contact's number that is not a mobile is their office line.
         types = ["WORK", "VOICE"]
     # `waid` is WhatsApp's own parameter (its exports write it, its import reads it): a
     # vendor extension, kept beside the labelled link that address books show.
-    waid = f";waid={digits}" if phone.whatsapp else ""
+    waid = f";waid={digits}" if on_whatsapp else ""
     if version == "3.0":
         params = "".join(f";TYPE={t}" for t in types)
         pause = f",{phone.extension}" if phone.extension else ""
@@ -130,13 +131,14 @@ def _tel_line(phone: Phone, version: str) -> list[str]:
     return [f'TEL;VALUE=uri;TYPE="{kinds}"{waid}:tel:{value}']
 
 
-def _whatsapp_links(phones: Iterable[Phone]) -> list[str]:
+def _whatsapp_links(phones: Iterable[Phone], whatsapp: frozenset[str] = frozenset()) -> list[str]:
     """Each WhatsApp number as a link labelled "WhatsApp" (Apple's and Google's address books
     show a grouped URL with its X-ABLabel as a named, tappable field)."""
     lines: list[str] = []
     seen: set[str] = set()
     for phone in phones:
-        if phone.whatsapp and phone.valid and phone.e164 and phone.e164 not in seen:
+        on_whatsapp = phone.whatsapp or phone.e164 in whatsapp
+        if on_whatsapp and phone.valid and phone.e164 and phone.e164 not in seen:
             seen.add(phone.e164)
             item = f"item{len(seen)}"
             lines.append(f"{item}.URL:https://wa.me/{phone.e164.lstrip('+')}")
@@ -158,10 +160,12 @@ def contact_card(
     version: str = "3.0",
     organisation: str | None = None,
     internal: bool = False,
+    whatsapp: frozenset[str] = frozenset(),
 ) -> str:
     """One press contact as a vCard: `ORG` is the organisation and the office; the registry's
     own `X-CIVIC-*` fields (office code, languages, rank) only with `internal` (for export and
-    re-import), never on the cards journalists receive."""
+    re-import), never on the cards journalists receive. Numbers in `whatsapp` are marked as
+    WhatsApp numbers whatever this contact's own record says (a shared line is one line)."""
     if version not in VERSIONS:
         raise InputError(f'vCard version "{version}" is not supported (use 3.0 or 4.0)')
     family, given = split_name(contact.name)
@@ -186,8 +190,8 @@ def contact_card(
         else f"EMAIL;TYPE=work:{contact.email}"
     )
     for phone in contact.phones:
-        lines.extend(_tel_line(phone, version))
-    lines.extend(_whatsapp_links(contact.phones))
+        lines.extend(_tel_line(phone, version, whatsapp))
+    lines.extend(_whatsapp_links(contact.phones, whatsapp))
     if version == "4.0":
         lines.extend(f"LANG;PREF={i}:{lang}" for i, lang in enumerate(contact.languages, start=1))
     if internal:
