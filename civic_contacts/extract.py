@@ -167,42 +167,41 @@ def _clean(line: str) -> str:
     return line.rstrip()
 
 
-def find_block(text: str) -> list[str]:
-    """The lines of the media-contact block, cleaned of Markdown; the whole text if no heading."""
-    lines = [_clean(line) for line in text.splitlines()]
-    start = None
-    for i in range(len(lines) - 1, -1, -1):
-        if _HEADING_RE.match(fold(lines[i])):
-            start = i
-            break
-    if start is None:
-        return [line for line in lines if not _STOP_RE.match(fold(line))]
-    heading = lines[start]
-    rest = heading.split(":", 1)[1].strip() if ":" in heading else ""
-    block = [rest] if rest else []
-    for line in lines[start + 1 :]:
-        if _STOP_RE.match(fold(line)) or _HEADING_RE.match(fold(line)):
-            break
-        block.append(line)
-    return block
-
-
-def closing_block(text: str) -> tuple[int, int] | None:
-    """Where a release body's own closing media-contact block is, as (first, end) indices of
-    `text.splitlines()`: from its heading to the next section ("Notes to editors", "ENDS",
-    another heading) or the end. None when there is no heading, or its block names no email
-    address or number (then it is prose, not a contact block)."""
-    lines = [_clean(line) for line in text.splitlines()]
+def _block_span(lines: list[str]) -> tuple[int, int] | None:
+    """The cleaned lines' last contact heading and where its block ends (the next section,
+    "Notes to editors", "ENDS", another heading, or the end); None without a heading."""
     start = next(
         (i for i in range(len(lines) - 1, -1, -1) if _HEADING_RE.match(fold(lines[i]))), None
     )
     if start is None:
         return None
-    end = len(lines)
     for i in range(start + 1, len(lines)):
         if _STOP_RE.match(fold(lines[i])) or _HEADING_RE.match(fold(lines[i])):
-            end = i
-            break
+            return start, i
+    return start, len(lines)
+
+
+def find_block(text: str) -> list[str]:
+    """The lines of the media-contact block, cleaned of Markdown; the whole text if no heading."""
+    lines = [_clean(line) for line in text.splitlines()]
+    span = _block_span(lines)
+    if span is None:
+        return [line for line in lines if not _STOP_RE.match(fold(line))]
+    start, end = span
+    heading = lines[start]
+    rest = heading.split(":", 1)[1].strip() if ":" in heading else ""
+    return ([rest] if rest else []) + lines[start + 1 : end]
+
+
+def closing_block(text: str) -> tuple[int, int] | None:
+    """Where a release body's own closing media-contact block is, as (first, end) indices of
+    `text.splitlines()`: the block `find_block` reads, heading included. None when there is no
+    heading, or its block names no email address or number (then it is prose, not a block)."""
+    lines = [_clean(line) for line in text.splitlines()]
+    span = _block_span(lines)
+    if span is None:
+        return None
+    start, end = span
     block = " ".join(lines[start:end])
     if not (_EMAIL_RE.search(block) or re.search(r"\d[\d .()/-]{6,}\d", block)):
         return None

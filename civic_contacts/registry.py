@@ -549,14 +549,14 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
     connection = session.connection()
     journalists = _untyped(cast(Table, Journalist.__table__))
     phones = _untyped(cast(Table, Phone.__table__))
-    stored = _Stored(connection.dialect)
+    dialect = connection.dialect
     if new_rows or updates or replace_phones:
         session.info[_CHANGED] = True
     if new_rows:
         fixed = {
-            "opted_out": stored(Journalist.opted_out, False),
-            "created_at": stored(Journalist.created_at, now),
-            "updated_at": stored(Journalist.updated_at, now),
+            "opted_out": _stored(dialect, Journalist.opted_out, False),
+            "created_at": _stored(dialect, Journalist.created_at, now),
+            "updated_at": _stored(dialect, Journalist.updated_at, now),
         }
         for new in new_rows:
             new.update(fixed)
@@ -574,7 +574,7 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             connection.execute(
                 delete(phones).where(phones.c.journalist_id.in_(stale[start : start + 900]))
             )
-        flag = {b: stored(Phone.valid, b) for b in (False, True)}
+        flag = {b: _stored(dialect, Phone.valid, b) for b in (False, True)}
         phone_rows = [
             {
                 "journalist_id": journalist_id,
@@ -603,15 +603,10 @@ def _untyped(typed: Table) -> TableClause:
     return table(typed.name, *(column(c.name) for c in typed.columns))
 
 
-class _Stored:
+def _stored(dialect: Dialect, attribute: Any, value: object) -> object:
     """A value as its column stores it on this database (the type's own conversion)."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-
-    def __call__(self, attribute: Any, value: object) -> object:
-        convert = attribute.property.columns[0].type.bind_processor(self.dialect)
-        return convert(value) if convert is not None else value
+    convert = attribute.property.columns[0].type.bind_processor(dialect)
+    return convert(value) if convert is not None else value
 
 
 DEMO_MARK = "demo"
