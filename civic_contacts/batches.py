@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from civic_contacts import registry, releases, routing
 from civic_contacts.addresses import domain_of
 from civic_contacts.assemble import Assembler
+from civic_contacts.codes import in_language
 from civic_contacts.config import Settings
 from civic_contacts.db import analyze_now, reading_whole, refresh_statistics, utcnow
 from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
@@ -42,6 +43,7 @@ from civic_contacts.models import Batch, Delivery, Journalist, Outlet, Release, 
 from civic_contacts.outbox import Outbox
 from civic_contacts.phones import format_international, tel_uri, whatsapp_url
 from civic_contacts.templates import ContactView, PhoneView, Recipient, Renderer, Variant
+from civic_contacts.typography import is_french
 from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
 from civic_contacts.vcard import contact_card
 
@@ -185,36 +187,76 @@ def file_name(email: str) -> str:
     return f"{readable}~{digest}.eml"
 
 
-def _contact_views(
-    session: Session, organisation: str
-) -> tuple[dict[int, ContactView], dict[int, str]]:
-    """Each press contact as messages show it, and as a vCard 3.0 card."""
-    views: dict[int, ContactView] = {}
-    cards: dict[int, str] = {}
-    contacts = registry.list_contacts(session)
-    # A number is on WhatsApp or it is not: one shared by two contacts (a desk line) and
-    # marked WhatsApp for one of them is shown as WhatsApp for both, in text and on cards.
-    on_whatsapp = frozenset(
-        p.e164 for c in contacts for p in c.phones if p.valid and p.e164 and p.whatsapp
-    )
-    for contact in contacts:
-        phones = tuple(
-            PhoneView(
-                display=format_international(p.e164)
-                + (f" ext. {p.extension}" if p.extension else ""),
-                tel=tel_uri(p.e164, p.extension),
-                whatsapp_url=whatsapp_url(p.e164) if p.e164 in on_whatsapp else None,
+EXTENSION_WORD = " ext. "  # " poste " in French
+
+
+class ContactBook:
+    """Each press contact as messages show it and as a vCard 3.0 card, in a message's language
+    (the role translated when the registry has it), read once and kept as plain values."""
+
+    def __init__(self, session: Session, organisation: str) -> None:
+        contacts = registry.list_contacts(session)
+        # A number is on WhatsApp or it is not: one shared by two contacts (a desk line) and
+        # marked WhatsApp for one of them is shown as WhatsApp for both, in text and on cards.
+        on_whatsapp = frozenset(
+            p.e164 for c in contacts for p in c.phones if p.valid and p.e164 and p.whatsapp
+        )
+        self.names = {contact.name: contact.id for contact in contacts}
+        self._views: dict[int, ContactView] = {}
+        self._roles: dict[int, dict[str, str]] = {}
+        self._cards: dict[tuple[int, str], str] = {}
+        for contact in contacts:
+            phones = tuple(
+                PhoneView(
+                    display=format_international(p.e164)
+                    + (f"{EXTENSION_WORD}{p.extension}" if p.extension else ""),
+                    tel=tel_uri(p.e164, p.extension),
+                    whatsapp_url=whatsapp_url(p.e164) if p.e164 in on_whatsapp else None,
+                )
+                for p in contact.phones
+                if p.valid and p.e164
             )
-            for p in contact.phones
-            if p.valid and p.e164
-        )
-        views[contact.id] = ContactView(
-            contact.name, contact.role, contact.office.city, contact.email, phones
-        )
-        cards[contact.id] = contact_card(
-            contact, version="3.0", organisation=organisation, whatsapp=on_whatsapp
-        )
-    return views, cards
+            self._views[contact.id] = ContactView(
+                contact.name, contact.role, contact.office.city, contact.email, phones
+            )
+            self._roles[contact.id] = dict(contact.roles or {})
+            # The card as written, and one per language the role is translated into.
+            for language in ("", *self._roles[contact.id]):
+                self._cards[(contact.id, language)] = contact_card(
+                    contact,
+                    version="3.0",
+                    organisation=organisation,
+                    whatsapp=on_whatsapp,
+                    language=language or None,
+                )
+
+    def view(self, contact_id: int, language: str) -> ContactView:
+        """The contact as a message in `language` shows it."""
+        view = self._views[contact_id]
+        role = in_language(view.role, self._roles[contact_id], language)
+        if role != view.role:
+            view = replace(view, role=role)
+        if is_french(language) and any(EXTENSION_WORD in p.display for p in view.phones):
+            phones = tuple(
+                replace(p, display=p.display.replace(EXTENSION_WORD, " poste "))
+                for p in view.phones
+            )
+            view = replace(view, phones=phones)
+        return view
+
+    def card(self, contact_id: int, language: str) -> str:
+        """The contact's card for a message in `language`."""
+        roles = self._roles[contact_id]
+        chosen = next((key for key in (language, language.split("-")[0]) if roles.get(key)), "")
+        return self._cards[(contact_id, chosen)]
+
+    def contacts(self, ids: tuple[int, ...], language: str) -> tuple[ContactView, ...]:
+        """The routed contacts of a message in `language`."""
+        return tuple(self.view(i, language) for i in ids)
+
+    def cards(self, ids: tuple[int, ...], language: str) -> str:
+        """The attached card file of a message in `language` (all routed contacts)."""
+        return "".join(self.card(i, language) for i in ids)
 
 
 def lock_release(session: Session, slug: str) -> None:
@@ -336,7 +378,7 @@ class Planner:
             row[0]: (row[1], row[2])
             for row in session.execute(select(Outlet.slug, Outlet.name, Outlet.timezone))
         }
-        self.views, self.cards = _contact_views(session, identity.organisation)
+        self.book = ContactBook(session, identity.organisation)
         self.contacts = registry.routing_contacts(session)
         self.offices = registry.routing_offices(session)
         self.router = routing.Router(self.info, self.contacts, self.offices, options.max_contacts)
@@ -370,8 +412,8 @@ class Planner:
                     embargo_sequence=self.sequence,
                     outlet_name=outlet_name,
                     outlet_timezone=outlet_zone,
-                    contacts=tuple(self.views[i] for i in ids),
-                    vcard="".join(self.cards[i] for i in ids),
+                    contacts=self.book.contacts(ids, choice.language),
+                    vcard=self.book.cards(ids, choice.language),
                     organisation=identity.organisation,
                     from_name=identity.from_name,
                     from_address=identity.from_address,
@@ -387,7 +429,7 @@ class Planner:
                 message_id=message_id(self.slug, journalist.email, self.domain),
                 date=built_at if built_at is not None else self.now,
                 unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
+                unsubscribe_url=https_link(identity.unsubscribe_base_url, token, choice.language)
                 if token and identity.unsubscribe_base_url
                 else None,
             )

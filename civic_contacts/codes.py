@@ -90,3 +90,13 @@ def fold(text: str) -> str:
 def language_matches(wanted: str, spoken: str) -> bool:
     """Whether a spoken language serves a wanted one: same tag, or same primary language."""
     return wanted == spoken or wanted.split("-")[0] == spoken.split("-")[0]
+
+
+def in_language(written: str, by_language: dict[str, str] | None, language: str) -> str:
+    """A text in `language` when a translation is given for it (exactly, or for its base
+    language: `fr` serves `fr-ML`), else as written."""
+    if by_language:
+        found = by_language.get(language) or by_language.get(language.split("-")[0])
+        if found:
+            return found
+    return written

@@ -31,7 +31,11 @@ class Base(DeclarativeBase):
     """Base of every table, with constraint names that Alembic can rely on."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {list[str]: JSON, dict[str, list[str]]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        list[str]: JSON,
+        dict[str, list[str]]: JSON,
+        dict[str, str]: JSON,
+    }
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

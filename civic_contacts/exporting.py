@@ -13,6 +13,7 @@ from civic_contacts.importing import (
     JOURNALIST_COLUMNS,
     OFFICE_COLUMNS,
     OUTLET_COLUMNS,
+    ROLE_COLUMNS,
 )
 from civic_contacts.models import Journalist, Office, Outlet, Phone, PressContact
 from civic_contacts.phones import format_international
@@ -70,6 +71,7 @@ def contact_json(contact: PressContact) -> dict[str, Any]:
         "name": contact.name,
         "office": contact.office.code,
         "role": contact.role,
+        "roles": dict(contact.roles or {}),
         "languages": list(contact.languages),
         "email": contact.email,
         "phones": [phone_text(p) for p in contact.phones],
@@ -126,12 +128,17 @@ def offices_csv(offices: Iterable[Office], raw: bool = False) -> str:
 
 
 def contacts_csv(contacts: Iterable[PressContact], raw: bool = False) -> str:
-    """Press contacts as an import-ready CSV (with the `active` column)."""
-    columns = [*CONTACT_COLUMNS, "active"]
+    """Press contacts as an import-ready CSV (with the `active` column, and a `role_LANG`
+    column for each language a role is translated into)."""
+    listed = list(contacts)
+    languages = sorted({language for c in listed for language in c.roles or {}})
+    columns = [*CONTACT_COLUMNS, "active", *(ROLE_COLUMNS + language for language in languages)]
     rows = []
-    for contact in contacts:
+    for contact in listed:
         data = contact_json(contact)
         data["active"] = "yes" if contact.active else "no"
+        for language, text in data["roles"].items():
+            data[ROLE_COLUMNS + language] = text
         rows.append(_csv_row(data, columns))
     return write_csv(rows, columns, raw)
 

@@ -217,7 +217,37 @@ def contact_from_row(
         phones=phones,
         rank=check_cell("rank", check_rank, row.get("rank")),
         active=check_cell("active", check_flag, row.get("active")),
+        roles=roles_from_row(row),
     )
+
+
+ROLE_COLUMNS = "role_"  # role_fr, role_en…: the role in that language
+
+
+def roles_from_row(row: Row) -> dict[str, str] | None:
+    """The role by language from a row's `role_LANG` cells; None when the file has none of
+    those columns (a known contact keeps its translations)."""
+    columns = [name for name in row.cells if name.startswith(ROLE_COLUMNS)]
+    if not columns:
+        return None
+    roles: dict[str, str] = {}
+    for column in columns:
+        language = check_cell(column, check_language, column[len(ROLE_COLUMNS) :])
+        text = check_cell(
+            column, lambda v: check_text(v, "role", required=False), row.cells[column]
+        )
+        if language and text:
+            roles[language] = text
+    return roles
+
+
+def check_role_given(value: str) -> tuple[str, str]:
+    """A `LANG=ROLE` pair typed on the command line (`fr=Porte-parole`); an empty role says
+    "none in that language"."""
+    language, equals, text = value.partition("=")
+    if not equals:
+        raise InputError(f'"{value}" is not LANG=ROLE (such as fr=Porte-parole)')
+    return check_language(language), check_text(text, "role", required=False)
 
 
 def import_contacts(
@@ -237,7 +267,7 @@ def import_contacts(
         parsed = parse_file(
             path,
             CONTACT_COLUMNS,
-            ["active"],
+            ["active", ROLE_COLUMNS + "*"],
             lambda row: contact_from_row(row, regions, warnings, path.name),
             lambda r: r.email,
             "email",

@@ -55,6 +55,9 @@ class PressContact(Base):
     name: Mapped[str] = mapped_column(String(200))
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     role: Mapped[str] = mapped_column(String(200), default="")
+    # The role in other languages, by language code ({"fr": "Porte-parole"}): a message in
+    # one of them shows that one, others show `role` as written.
+    roles: Mapped[dict[str, str]] = mapped_column(default=dict, server_default="{}")
     languages: Mapped[list[str]]
     email: Mapped[str] = mapped_column(String(320), unique=True)
     rank: Mapped[int] = mapped_column(Integer, default=100)

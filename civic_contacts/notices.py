@@ -41,6 +41,7 @@ from civic_contacts.batches import (
     BatchPlan,
     BuildOptions,
     BuildReport,
+    ContactBook,
     Identity,
     OutletSummary,
     PlannedMessage,
@@ -48,7 +49,6 @@ from civic_contacts.batches import (
     Progress,
     Reconciler,
     SendPlan,
-    _contact_views,
     built_with,
     check_identity,
     file_name,
@@ -370,8 +370,7 @@ def plan_notice(
     """One planned message per journalist in the notice's audience."""
     people = audience(session, release, kind, but_not=notice.id)
     outlets = {o.slug: o for o in registry.list_outlets(session)}
-    views, cards = _contact_views(session, identity.organisation)
-    by_name = {view.name: (contact_id, view) for contact_id, view in views.items()}
+    book = ContactBook(session, identity.organisation)
     names = {
         j.id: j.name
         for j in session.scalars(
@@ -431,11 +430,11 @@ def plan_notice(
             zone = outlet.timezone if outlet else "UTC"
             outlet_name = outlet.name if outlet else original.outlet
             language = original.language if original.language in texts else next(iter(texts))
-            chosen = [by_name[n] for n in original.contacts if n in by_name]
+            chosen = tuple(book.names[n] for n in original.contacts if n in book.names)
             key = (
                 language,
                 original.outlet,
-                tuple(c for c, _v in chosen),
+                chosen,
                 original.embargo,
                 change,
             )
@@ -452,8 +451,8 @@ def plan_notice(
                     embargo_sequence=sequence,
                     outlet_name=outlet_name,
                     outlet_timezone=zone,
-                    contacts=tuple(v for _c, v in chosen),
-                    vcard="".join(cards[c] for c, _v in chosen),
+                    contacts=book.contacts(chosen, language),
+                    vcard=book.cards(chosen, language),
                     organisation=identity.organisation,
                     from_name=identity.from_name,
                     from_address=identity.from_address,
@@ -479,7 +478,7 @@ def plan_notice(
                 message_id=message_id(f"{slug}.{kind.value}.{revision}", original.email, domain),
                 date=existing.get(original.email) or now,
                 unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
+                unsubscribe_url=https_link(identity.unsubscribe_base_url, token, language)
                 if token and identity.unsubscribe_base_url
                 else None,
                 in_reply_to=original.message_id,
@@ -491,7 +490,7 @@ def plan_notice(
                 variant=variant,
                 recipient=recipient,
                 reply_to=variant.contacts[0] if variant.contacts else None,
-                contact_names=tuple(v.name for _c, v in chosen),
+                contact_names=tuple(v.name for v in variant.contacts),
                 fallback=False,
                 path=f"{original.outlet}/{file_name(original.email)}",
             )

@@ -79,6 +79,8 @@ class ContactRecord:
     phones: list[ParsedPhone] = field(default_factory=list)
     rank: int = 100
     active: bool = True
+    # The role in other languages; None leaves a known contact's translations as they are.
+    roles: dict[str, str] | None = None
 
 
 @dataclass
@@ -250,6 +252,8 @@ def upsert_contact(session: Session, record: ContactRecord) -> Outcome:
         "rank": record.rank,
         "active": record.active,
     }
+    if record.roles is not None:
+        values["roles"] = dict(sorted(record.roles.items()))
     if contact is None:
         contact = PressContact(email=record.email, **values)
         contact.phones = phones_from_parsed(record.phones)

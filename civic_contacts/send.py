@@ -611,7 +611,9 @@ def send_test(
                     identity.message_id_domain or domain_of(identity.from_address),
                 ),
                 unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                unsubscribe_url=https_link(identity.unsubscribe_base_url, token)
+                unsubscribe_url=https_link(
+                    identity.unsubscribe_base_url, token, sample.variant.language
+                )
                 if token and identity.unsubscribe_base_url
                 else None,
             )

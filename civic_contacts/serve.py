@@ -54,9 +54,73 @@ def mask(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def _page(title: str, body: str) -> bytes:
+# What the pages say, in the languages messages are written in (English when the reader's is
+# not here). `lang` comes from the link (the message's language) or the browser's
+# Accept-Language.
+WORDING: dict[str, dict[str, str]] = {
+    "en": {
+        "invalid.title": "This link is not valid",
+        "invalid": "The unsubscribe link is incomplete or was changed. "
+        "Please use the link from the message itself, or reply to the message.",
+        "busy.title": "Please try again",
+        "busy": "We could not record your unsubscribe just now. Please try again in a minute.",
+        "confirm.title": "Unsubscribe",
+        "confirm": "Stop sending press releases from {organisation} to {address}?",
+        "button": "Unsubscribe",
+        "done.title": "You are unsubscribed",
+        "done": "{address} will not receive our press releases any more.",
+        "not-found": "Not found",
+        "not-allowed": "Not allowed",
+        "too-large": "Too large",
+    },
+    "fr": {
+        "invalid.title": "Ce lien n\u2019est pas valide",
+        "invalid": "Le lien de désinscription est incomplet ou a été modifié. "
+        "Utilisez le lien du message lui-même, ou répondez au message.",
+        "busy.title": "Veuillez réessayer",
+        "busy": "Nous n\u2019avons pas pu enregistrer votre désinscription pour le moment. "
+        "Veuillez réessayer dans une minute.",
+        "confirm.title": "Se désinscrire",
+        "confirm": "Ne plus envoyer les communiqués de presse de {organisation} à {address}\u00a0?",
+        "button": "Me désinscrire",
+        "done.title": "Vous êtes désinscrit",
+        "done": "{address} ne recevra plus nos communiqués de presse.",
+        "not-found": "Page introuvable",
+        "not-allowed": "Méthode non autorisée",
+        "too-large": "Requête trop longue",
+    },
+}
+DEFAULT_LANGUAGE = "en"
+
+
+def choose_language(asked: str | None, accept: str | None) -> str:
+    """The page's language: the link's `lang` when we have its wording, else the browser's
+    preferred Accept-Language that we have, else English."""
+    weighted: list[tuple[float, str]] = []
+    for item in (accept or "").split(",")[:20]:
+        tag, _semi, params = item.partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name.lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:
+            weighted.append((weight, tag))
+    weighted.sort(key=lambda pair: -pair[0])  # stable: equal weights keep the browser's order
+    for candidate in [asked or "", *(tag for _w, tag in weighted)]:
+        base = candidate.strip().split("-")[0].lower()
+        if base in WORDING:
+            return base
+    return DEFAULT_LANGUAGE
+
+
+def _page(language: str, title_key: str, body: str = "") -> bytes:
+    title = WORDING[language][title_key]
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;max-width:560px;margin:40px auto;padding:0 16px">'
@@ -64,15 +128,24 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-INVALID = _page(
-    "This link is not valid",
-    "<p>The unsubscribe link is incomplete or was changed. "
-    "Please use the link from the message itself, or reply to the message.</p>",
-)
-BUSY = _page(
-    "Please try again",
-    "<p>We could not record your unsubscribe just now. Please try again in a minute.</p>",
-)
+def _said(language: str, key: str, **values: str) -> str:
+    """One paragraph of wording, with its values escaped."""
+    escaped = {name: html.escape(value) for name, value in values.items()}
+    return f"<p>{html.escape(WORDING[language][key]).format(**escaped)}</p>"
+
+
+def invalid_page(language: str) -> bytes:
+    """The page for a missing, changed or forged link."""
+    return _page(language, "invalid.title", _said(language, "invalid"))
+
+
+def busy_page(language: str) -> bytes:
+    """The page for an unsubscribe that could not be recorded yet."""
+    return _page(language, "busy.title", _said(language, "busy"))
+
+
+INVALID = invalid_page(DEFAULT_LANGUAGE)
+BUSY = busy_page(DEFAULT_LANGUAGE)
 
 
 class UnsubscribeApp:
@@ -107,24 +180,31 @@ class UnsubscribeApp:
     def handle(self, environ: dict[str, Any]) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
         """Status, page and extra headers for one request."""
         path = str(environ.get("PATH_INFO") or "").rstrip("/")
-        if path not in PATHS:
-            return HTTPStatus.NOT_FOUND, _page("Not found", ""), []
-        method = environ.get("REQUEST_METHOD")
         query = parse_qs(str(environ.get("QUERY_STRING") or ""))
+        language = choose_language(_first(query, "lang"), environ.get("HTTP_ACCEPT_LANGUAGE"))
+        if path not in PATHS:
+            return HTTPStatus.NOT_FOUND, _page(language, "not-found"), []
+        method = environ.get("REQUEST_METHOD")
         if method in ("GET", "HEAD"):
-            return self._confirm(_first(query, "token"))
+            return self._confirm(_first(query, "token"), language)
         if method != "POST":
-            return HTTPStatus.METHOD_NOT_ALLOWED, _page("Not allowed", ""), [("Allow", "GET, POST")]
+            return (
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                _page(language, "not-allowed"),
+                [("Allow", "GET, POST")],
+            )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return HTTPStatus.BAD_REQUEST, INVALID, []
+            return HTTPStatus.BAD_REQUEST, invalid_page(language), []
         if length < 0 or length > MAX_BODY:
-            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _page("Too large", ""), []
+            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _page(language, "too-large"), []
         data = environ["wsgi.input"].read(length) if length else b""
         form = parse_qs(data.decode("utf-8", "replace"))
         token = _first(form, "token") or _first(query, "token")
-        return self._apply(token)
+        if _first(form, "lang"):
+            language = choose_language(_first(form, "lang"), None)
+        return self._apply(token, language)
 
     def _address(self, token: str | None) -> str | None:
         if not token:
@@ -134,29 +214,34 @@ class UnsubscribeApp:
         except TokenError:
             return None
 
-    def _confirm(self, token: str | None) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
+    def _confirm(
+        self, token: str | None, language: str
+    ) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
         address = self._address(token)
         if address is None:
-            return HTTPStatus.BAD_REQUEST, INVALID, []
+            return HTTPStatus.BAD_REQUEST, invalid_page(language), []
         form = (
-            f"<p>Stop sending press releases from {html.escape(self.organisation)} to "
-            f"<strong>{html.escape(mask(address))}</strong>?</p>"
-            '<form method="post"><input type="hidden" name="token" '
+            _said(language, "confirm", organisation=self.organisation, address=mask(address))
+            + '<form method="post"><input type="hidden" name="token" '
             f'value="{html.escape(token or "", quote=True)}">'
-            '<button type="submit">Unsubscribe</button></form>'
+            f'<input type="hidden" name="lang" value="{language}">'
+            f'<button type="submit">{html.escape(WORDING[language]["button"])}</button></form>'
         )
-        return HTTPStatus.OK, _page("Unsubscribe", form), []
+        return HTTPStatus.OK, _page(language, "confirm.title", form), []
 
-    def _apply(self, token: str | None) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
+    def _apply(
+        self, token: str | None, language: str
+    ) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
         address = self._address(token)
         if address is None:
-            return HTTPStatus.BAD_REQUEST, INVALID, []
+            return HTTPStatus.BAD_REQUEST, invalid_page(language), []
         if not self.record(address):
-            return HTTPStatus.SERVICE_UNAVAILABLE, BUSY, [("Retry-After", str(RETRY_AFTER))]
-        done = _page(
-            "You are unsubscribed",
-            f"<p>{html.escape(mask(address))} will not receive our press releases any more.</p>",
-        )
+            return (
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                busy_page(language),
+                [("Retry-After", str(RETRY_AFTER))],
+            )
+        done = _page(language, "done.title", _said(language, "done", address=mask(address)))
         return HTTPStatus.OK, done, []
 
     def record(self, address: str) -> bool:

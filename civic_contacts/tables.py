@@ -167,11 +167,13 @@ def _rows_of(
         raise InputError(f"{path.name} row 1: {exc}") from None
     seen: set[str] = set()
     known = [*required, *optional]
+    # An optional column written `prefix*` stands for a family of columns (`role_*`: role_fr…).
+    families = tuple(name[:-1] for name in optional if name.endswith("*"))
     for name in header:
         if name and name in seen:
             raise InputError(f"{path.name} row 1: column {name} appears twice")
         seen.add(name)
-        if name and name not in known:
+        if name and name not in known and not (families and name.startswith(families)):
             near = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
             raise InputError(
                 f'{path.name} row 1: unknown column "{name}"'

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from civic_contacts.addresses import domain_of
 from civic_contacts.config import shipped_dir
 from civic_contacts.embargo import EmbargoText, embargo_text
 from civic_contacts.errors import InputError
+from civic_contacts.typography import french, is_french
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 
@@ -261,6 +263,9 @@ def _inline_text(children: list[Any]) -> str:
     return "".join(out)
 
 
+_SUBJECT_SPACE = re.compile(r"[ \t\r\n]+")
+
+
 def _base_language(language: str) -> str:
     return language.split("-")[0].lower()
 
@@ -313,6 +318,8 @@ class Renderer:
 
     def render(self, variant: Variant, recipient: Recipient) -> Parts:
         """Subject, text, HTML, card and calendar entry of one message."""
+        if is_french(variant.language):
+            variant = typeset_french(variant)
         embargo = embargo_text(variant.embargo, variant.language, variant.outlet_timezone)
         unsubscribe = recipient.unsubscribe_url or recipient.unsubscribe_mailto
         context = {
@@ -340,7 +347,7 @@ class Renderer:
             html = self.template(prefix + "html", variant.language).render(context)
         except jinja2.TemplateError as exc:
             raise InputError(f"template error: {exc}") from None
-        subject = " ".join(subject.split())
+        subject = _SUBJECT_SPACE.sub(" ", subject).strip()  # no-break spaces stay
         if variant.test:
             subject = f"[TEST] {subject}"
         method = "PUBLISH"
@@ -352,6 +359,24 @@ class Renderer:
             else None
         )
         return Parts(subject, text, html, variant.vcard, ics, embargo, method or "PUBLISH")
+
+
+def typeset_french(variant: Variant) -> Variant:
+    """A French variant's own texts with French spacing and quotes (see `typography.py`);
+    the templates' wording is written that way already."""
+    notice = variant.notice
+    if notice is not None and notice.changes:
+        notice = replace(
+            notice, changes=tuple((kind, n, french(text)) for kind, n, text in notice.changes)
+        )
+    return replace(
+        variant,
+        title=french(variant.title),
+        dateline=french(variant.dateline),
+        body_markdown=french(variant.body_markdown),
+        contacts=tuple(replace(c, role=french(c.role)) for c in variant.contacts),
+        notice=notice,
+    )
 
 
 def notice_context(notice: NoticeContext, language: str, zone: str) -> dict[str, object]:

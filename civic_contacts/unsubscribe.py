@@ -179,7 +179,9 @@ def mailto_link(mailbox: str, token: str | None) -> str:
     return f"mailto:{mailbox}?subject={quote(subject)}"
 
 
-def https_link(base_url: str, token: str) -> str:
-    """The one-click link (RFC 8058) for a token."""
+def https_link(base_url: str, token: str, language: str | None = None) -> str:
+    """The one-click link (RFC 8058) for a token; `lang` tells the page which language to
+    speak (it is not secret and not signed: a changed one only changes the wording)."""
     separator = "&" if "?" in base_url else "?"
-    return f"{base_url}{separator}token={quote(token)}"
+    link = f"{base_url}{separator}token={quote(token)}"
+    return f"{link}&lang={quote(language)}" if language else link

@@ -25,7 +25,7 @@ import vobject
 
 from civic_contacts import registry
 from civic_contacts.addresses import normalise_email
-from civic_contacts.codes import check_language, check_languages
+from civic_contacts.codes import check_language, check_languages, in_language
 from civic_contacts.errors import InputError
 from civic_contacts.importing import check_rank, check_text
 from civic_contacts.models import Phone, PressContact
@@ -161,11 +161,14 @@ def contact_card(
     organisation: str | None = None,
     internal: bool = False,
     whatsapp: frozenset[str] = frozenset(),
+    language: str | None = None,
 ) -> str:
     """One press contact as a vCard: `ORG` is the organisation and the office; the registry's
     own `X-CIVIC-*` fields (office code, languages, rank) only with `internal` (for export and
     re-import), never on the cards journalists receive. Numbers in `whatsapp` are marked as
-    WhatsApp numbers whatever this contact's own record says (a shared line is one line)."""
+    WhatsApp numbers whatever this contact's own record says (a shared line is one line).
+    With `language`, the title is the role in that language when the registry has it (a card
+    is read in one language); internal cards keep every translation as `TITLE;LANGUAGE=`."""
     if version not in VERSIONS:
         raise InputError(f'vCard version "{version}" is not supported (use 3.0 or 4.0)')
     family, given = split_name(contact.name)
@@ -182,8 +185,12 @@ def contact_card(
         f"N:{escape(family)};{escape(given)};;;",
         f"ORG:{org}",
     ]
-    if contact.role:
-        lines.append(f"TITLE:{escape(contact.role)}")
+    roles = dict(contact.roles or {})
+    title = in_language(contact.role, roles, language) if language else contact.role
+    if title:
+        lines.append(f"TITLE:{escape(title)}")
+    if internal:
+        lines.extend(f"TITLE;LANGUAGE={lang}:{escape(text)}" for lang, text in roles.items())
     lines.append(
         f"EMAIL;TYPE=INTERNET;TYPE=WORK:{contact.email}"
         if version == "3.0"
@@ -346,14 +353,16 @@ def contacts_from_vcards(
         rank_text = _first(card, "x-civic-rank")
         phones, problems = _phones(card, office.country)
         warnings.extend(f"{where}, TEL: {p}" for p in problems)
+        role, roles = _titles(card)
         return ContactRecord(
             name=name,
             office=office.code,
-            role=_card_field("TITLE", _role, _first(card, "title")),
+            role=role,
             languages=languages,
             email=email,
             phones=phones,
             rank=_card_field("X-CIVIC-RANK", check_rank, rank_text),
+            roles=roles,
         )
 
     return _records(path, make)
@@ -392,6 +401,23 @@ def journalists_from_vcards(
 
 def _role(value: str) -> str:
     return check_text(value, "role", required=False)
+
+
+def _titles(card: Any) -> tuple[str, dict[str, str] | None]:
+    """The role as written (the TITLE without a LANGUAGE parameter) and the role by language
+    (`TITLE;LANGUAGE=fr:`), or None when the card gives no translation."""
+    written: str | None = None
+    roles: dict[str, str] = {}
+    for item in _values(card, "title"):
+        value = _card_field("TITLE", _role, str(item.value))
+        tagged = item.params.get("LANGUAGE") or []
+        if tagged:
+            roles[_card_field("TITLE", check_language, str(tagged[0]))] = value
+        elif written is None:
+            written = value
+    if written is None:
+        written = next(iter(roles.values()), "")
+    return written, (roles or None)
 
 
 class _CardError(Exception):

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import email
 import json
+import re
 import urllib.error
 import urllib.request
 from email import policy
@@ -214,6 +215,56 @@ def test_unsubscribe_endpoint_over_http(db_url: str, demo) -> None:
             assert status == 400 and "<script>" not in page
         assert len(json.loads(demo("suppress", "list", "--json").stdout)) == 1
         assert _request(f"http://127.0.0.1:{port}/admin")[0] == 404
+    finally:
+        stop()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unsubscribe_pages_speak_the_messages_language(
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    """A French message's unsubscribe link opens a French page and a French confirmation;
+    without `lang`, the browser's Accept-Language chooses; otherwise English."""
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[press]\nunsubscribe_base_url = "http://127.0.0.1:{port}/unsubscribe"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    out = tmp_path / "signed"
+    demo("batch", "build", "sahel-civilians", "--out", str(out))
+    links = {}
+    for path in out.glob("*/*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        header = str(msg["List-Unsubscribe"])
+        links[msg["Content-Language"]] = re.search(r"<(http[^>]+)>", header).group(1)
+    assert links["fr"].endswith("&lang=fr") and links["en"].endswith("&lang=en")
+    engine = make_engine(db_url)
+    stop = serve_in_thread(make_server(engine, SECRET.encode(), "Press Office", "127.0.0.1", port))
+    try:
+        status, page = _request(links["fr"])
+        assert status == 200 and '<html lang="fr">' in page and "Me désinscrire" in page
+        assert "Ne plus envoyer les communiqués de presse de Press Office" in page
+        status, page = _request(links["fr"], b"List-Unsubscribe=One-Click")
+        assert status == 200 and "Vous êtes désinscrit" in page
+        status, page = _request(links["en"])
+        assert status == 200 and "Stop sending press releases" in page
+        bare = links["en"].removesuffix("&lang=en")
+        for accept, wanted in (
+            ("fr-FR,fr;q=0.9,en;q=0.8", "Se désinscrire"),
+            ("de;q=1, fr;q=0.5", "Se désinscrire"),
+            ("en;q=0.2, fr;q=0.9", "Se désinscrire"),
+            ("fr;q=0, de", "<title>Unsubscribe</title>"),
+            ("", "<title>Unsubscribe</title>"),
+        ):
+            request = urllib.request.Request(bare, headers={"Accept-Language": accept})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert wanted in response.read().decode(), accept
+        status, page = _request(links["fr"].replace("token=", "token=x"))
+        assert status == 400 and "Ce lien n’est pas valide" in page
     finally:
         stop()
         engine.dispose()

@@ -90,7 +90,10 @@ def test_long_french_subject_with_em_dash_has_no_empty_encoded_word() -> None:
     data = build(variant(title=title))
     assert b"=?utf-8?q??=" not in data
     msg = email.message_from_bytes(data, policy=policy.default)
-    assert msg["Subject"] == f"SOUS EMBARGO JUSQU'AU mercredi 22 juin 2022 à 00 h 01 GMT : {title}"
+    assert (
+        msg["Subject"]
+        == f"SOUS EMBARGO JUSQU'AU mercredi 22 juin 2022 à 00 h 01 GMT\u00a0: {title}"
+    )
 
 
 def test_calendar_part_keeps_its_charset_and_method() -> None:

@@ -135,7 +135,7 @@ def test_moved_correction_and_cancelled_reach_exactly_those_sent(
         assert msg["In-Reply-To"] == original["Message-ID"] == msg["References"]
         assert msg["Message-ID"] != original["Message-ID"]
         assert msg["Content-Language"] == original["Content-Language"]
-        prefix = "Embargo reporté : " if msg["Content-Language"] == "fr" else "Embargo moved: "
+        prefix = "Embargo reporté\u00a0: " if msg["Content-Language"] == "fr" else "Embargo moved: "
         assert str(msg["Subject"]).startswith(prefix)
         part, cal = calendar_of(msg)
         _opart, ocal = calendar_of(original)
@@ -148,7 +148,7 @@ def test_moved_correction_and_cancelled_reach_exactly_those_sent(
         # The routed contacts of the original, not routed again.
         assert msg["Reply-To"] == original["Reply-To"]
     french = next(m for m in moved.values() if m["Content-Language"] == "fr")
-    assert "N'est plus valable : " in text_of(french)
+    assert "N'est plus valable\u00a0: " in text_of(french)
     assert "~~" not in text_of(french)  # plain text, no Markdown strike-through
 
     # Sending again sends nothing more; status shows the notice, nothing due.
@@ -330,7 +330,7 @@ def test_reminder_and_lift_are_scheduled_around_the_lift(demo, smtp_server, tmp_
     assert at  # the RFC 3339 form with an offset was used above
     assert len(sink.received) == 3 and dt.datetime.now(dt.UTC) >= soon
     for msg in map(parsed, sink.received):
-        assert str(msg["Subject"]).startswith(("Embargo lifted: ", "Embargo levé : "))
+        assert str(msg["Subject"]).startswith(("Embargo lifted: ", "Embargo levé\u00a0: "))
         assert not any(p.get_content_type() == "text/calendar" for p in msg.walk())
 
 

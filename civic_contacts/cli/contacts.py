@@ -29,6 +29,11 @@ def add(
     office: str = typer.Option(..., help="Office code."),
     email: str = typer.Option(..., help="Email address."),
     role: str = typer.Option("", help="Role, such as Press Officer for the Sahel."),
+    role_in: list[str] = typer.Option(
+        [],
+        "--role-in",
+        help="The role in another language, LANG=ROLE (fr=Porte-parole); repeat for several.",
+    ),
     language: list[str] = typer.Option(
         ...,
         "--language",
@@ -55,6 +60,7 @@ def add(
             email=option("--email", normalise_email, email),
             phones=phones,
             rank=option("--rank", importing.check_rank, str(rank)),
+            roles={k: v for k, v in _given_roles(role_in).items() if v} if role_in else None,
         )
         outcome = registry.upsert_contact(session, record)
     common.warn([f"--phone: {w}" for w in warnings])
@@ -127,6 +133,8 @@ def show(
     console = common.out()
     console.print(f"{data['name']}", markup=False)
     console.print(f"  role:      {data['role']}", markup=False)
+    for language, text in data["roles"].items():
+        console.print(f"  role [{language}]: {text}", markup=False)
     console.print(f"  office:    {office_name} ({data['office']})", markup=False)
     console.print(f"  languages: {', '.join(data['languages'])}", markup=False)
     console.print(f"  email:     {data['email']}", markup=False)
@@ -146,6 +154,9 @@ def edit(
     name: str | None = typer.Option(None),
     office: str | None = typer.Option(None),
     role: str | None = typer.Option(None),
+    role_in: list[str] = typer.Option(
+        [], "--role-in", help="Set the role in a language, LANG=ROLE (LANG= removes it)."
+    ),
     language: list[str] = typer.Option([], "--language", help="Replace the languages."),
     phone: list[str] = typer.Option([], "--phone", help="Replace the phones."),
     rank: int | None = typer.Option(None),
@@ -164,6 +175,9 @@ def edit(
             found.role = option(
                 "--role", lambda v: importing.check_text(v, "role", required=False), role
             )
+        if role_in:
+            roles = {**found.roles, **_given_roles(role_in)}
+            found.roles = {k: v for k, v in sorted(roles.items()) if v}
         if language:
             found.languages = option("--language", importing.check_language_list, listed(language))
         warnings: list[str] = []
@@ -332,3 +346,10 @@ def export(
 
         write_text_atomic(output, text)
         common.say(f"wrote {len(contacts)} contacts to {output}")
+
+
+def _given_roles(values: list[str]) -> dict[str, str]:
+    """`--role-in` values by language (the last one given wins; an empty role removes)."""
+    from civic_contacts import importing
+
+    return dict(option("--role-in", importing.check_role_given, value) for value in values)
