@@ -23,9 +23,9 @@ _KEEP = re.compile(
 _MASKED = re.compile("\ue000(\\d+)\ue001")
 # High punctuation ending a word or phrase (followed by a space, the end, or a closing mark),
 # with the ordinary spaces before it if any.
-_HIGH = re.compile(r"(?<=[\w)\]»’'\"*_.%\ue001])[ \t\u202f]*([:;!?])(?=[\s)\]*_]|$)")
-_OPEN = re.compile(r"«[ \t\u202f]*")
-_CLOSE = re.compile(r"[ \t\u202f]*»")
+_HIGH = re.compile(r"(?<=[\w)\]»’'\"*_.%\ue001])[ \t\u00a0\u202f]*([:;!?])(?=[\s)\]*_]|$)")
+_OPEN = re.compile(r"«[ \t\u00a0\u202f]*")
+_CLOSE = re.compile(r"[ \t\u00a0\u202f]*»")
 # A quotation in straight or English curly double quotes, within one line.
 _QUOTED = re.compile(r'(?:(?<=^)|(?<=[\s(\[—–-]))["“]([^"“”\n]{1,300}?)["”](?=[\s.,;:!?)\]…]|$)')
 

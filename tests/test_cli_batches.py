@@ -9,11 +9,13 @@ import email
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from collections import Counter
 from email import policy
 from email.message import EmailMessage
+from html import unescape
 from pathlib import Path
 
 import icalendar
@@ -774,3 +776,38 @@ def test_a_release_can_keep_its_contact_block_with_its_lines(
     heading = html.index("please contact:")
     assert "<br" in html[heading : html.index("In Niamey", heading)]
     assert "kept in messages" in demo("release", "show", "sahel-civilians").stdout
+
+
+def test_roles_and_typography_follow_the_messages_language(demo, tmp_path: Path) -> None:
+    """A contact's role is shown, and put on the card, in the message's language when the
+    registry has it; French messages set a no-break space before : ; ? ! and inside « »,
+    leave links alone, and no line starts with a lone punctuation mark."""
+    french_role = "Chargée de presse pour le Sahel"
+    seen = set()
+    for address, msg in messages(tmp_path / "out").items():
+        text = part(msg, "text/plain").get_content().replace("\r\n", "\n")
+        html = part(msg, "text/html").get_content()
+        card = part(msg, "text/vcard").get_content()
+        language = msg["Content-Language"]
+        if "Mariam Diallo" in text:
+            seen.add(language)
+            if language == "fr":
+                assert f"Mariam Diallo, {french_role} (Niamey)" in text, address
+                assert f"TITLE:{french_role}" in card and "Press Officer" not in card
+            else:
+                assert "Mariam Diallo, Press Officer for the Sahel (Niamey)" in text, address
+                assert "TITLE:Press Officer for the Sahel" in card and french_role not in card
+        if language != "fr":
+            assert "\u00a0:" not in text and "poste" not in text, address
+            continue
+        shown = unescape(re.sub(r"(?s)<head>.*?</head>|<[^>]+>", "", html))
+        for body in (text, shown, str(msg["Subject"])):
+            assert not re.search(r"[^\s\u00a0] [:;?!](\s|$)", body), address
+            assert not re.search(r"\w[;?!](\s|$)", body), address
+            assert "« " not in body and " »" not in body, address
+        assert "«\u00a0Les gens ne sont pas pris entre deux feux\u00a0; trop souvent" in text
+        assert "Courriel\u00a0: " in text and "https://wa.me/" in text
+        assert not any(line.lstrip()[:1] in (";", ":", "?", "!", "»") for line in text.split("\n"))
+        if "+227 20 20 12 34" in text:
+            assert "+227 20 20 12 34 poste 215" in text and " ext. " not in text, address
+    assert seen == {"fr", "en"}

@@ -300,3 +300,58 @@ def test_allowed_values_are_in_the_help() -> None:
 
     shown = CliRunner().invoke(app, ["outlet", "add", "--help"], env={"COLUMNS": "240"}).stdout
     assert all(kind in shown for kind in OUTLET_KINDS) and "BCP 47" in shown
+
+
+def test_roles_by_language_import_show_edit_and_export(loaded, tmp_path: Path) -> None:
+    """`role_fr`, `role_en`… columns give a contact's role in other languages: shown, edited
+    with --role-in, exported as columns and imported back unchanged; a file without those
+    columns leaves them alone."""
+    mariam = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
+    assert mariam["role"] == "Press Officer for the Sahel"
+    assert mariam["roles"] == {"fr": "Chargée de presse pour le Sahel"}
+    assert (
+        "role [fr]: Chargée de presse pour le Sahel"
+        in loaded("contact", "show", "mdiallo@example.org").stdout
+    )
+    loaded(
+        "contact",
+        "edit",
+        "mdiallo@example.org",
+        "--role-in",
+        "ha=Jami'ar yada labarai",
+        "--role-in",
+        "fr=",
+    )
+    edited = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
+    assert edited["roles"] == {"ha": "Jami'ar yada labarai"}
+    out = tmp_path / "export.csv"
+    loaded("contact", "export", "--format", "csv", "--output", str(out))
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",active,role_en,role_fr,role_ha"), header
+    assert "0 created, 0 updated, 6 unchanged" in loaded("contact", "import", str(out)).stderr
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        HEADER + "Mariam Diallo,niamey,Press Officer for the Sahel,fr;en,mdiallo@example.org,"
+        '"93 12 34 56 (mobile), +227 20 20 12 34 poste 215 (bureau)",1\n',
+        encoding="utf-8",
+    )
+    loaded("contact", "import", str(plain))
+    kept = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
+    assert kept["roles"] == {"ha": "Jami'ar yada labarai"}
+
+
+def test_a_bad_role_language_is_named(loaded, tmp_path: Path) -> None:
+    """A `role_LANG` column whose LANG is no language code, or a bad --role-in, is refused
+    with the file, row and column (or the option) and nothing changes."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "name,office,role,languages,email,phones,rank,role_xq9\n"
+        "Mariam Diallo,niamey,Press Officer,fr,mdiallo@example.org,,1,Chargée\n",
+        encoding="utf-8",
+    )
+    result = loaded("contact", "import", str(bad), expect=2)
+    assert "bad.csv row 2, role_xq9:" in result.stderr and "language code" in result.stderr
+    result = loaded("contact", "edit", "mdiallo@example.org", "--role-in", "Porte-parole", expect=2)
+    assert result.stderr.startswith("error: --role-in:") and "LANG=ROLE" in result.stderr
+    mariam = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
+    assert mariam["roles"] == {"fr": "Chargée de presse pour le Sahel"}

@@ -128,3 +128,32 @@ def test_a_vcard_passes_the_same_checks_as_a_csv(demo, tmp_path: Path) -> None:
     refused = demo("contact", "import", str(contacts), expect=2)
     assert "c.vcf card 1, X-CIVIC-RANK: rank" in refused.stderr
     demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize(
+    ("written", "typeset"),
+    [
+        ("Sahel : les civils", "Sahel\u00a0: les civils"),
+        ("Pourquoi?  Parce que!", "Pourquoi\u00a0?  Parce que\u00a0!"),
+        ("marchés, puits ; écoles", "marchés, puits\u00a0; écoles"),
+        ('Il a dit "assez" hier.', "Il a dit «\u00a0assez\u00a0» hier."),
+        ("« Toutes les parties »", "«\u00a0Toutes les parties\u00a0»"),
+        ("**Note:** lire", "**Note\u00a0:** lire"),
+        ("à 12:00 voir https://example.org/a?b=c", "à 12:00 voir https://example.org/a?b=c"),
+        ("écrivez à presse@example.org: merci", "écrivez à presse@example.org\u00a0: merci"),
+        (
+            "[le rapport](https://example.org/r?x=1) : lu",
+            "[le rapport](https://example.org/r?x=1)\u00a0: lu",
+        ),
+        ("`a ; b` ; c", "`a ; b`\u00a0; c"),
+        ("Tél. : +227 93 12 34 56", "Tél.\u00a0: +227 93 12 34 56"),
+        ("mailto:presse@example.org?subject=stop", "mailto:presse@example.org?subject=stop"),
+    ],
+)
+def test_french_typography(written: str, typeset: str) -> None:
+    """No-break spaces before : ; ? ! and inside guillemets, quotes turned into guillemets,
+    while times, links, addresses and code stay as written."""
+    from civic_contacts.typography import french
+
+    assert french(written) == typeset
+    assert french(typeset) == typeset  # typesetting twice changes nothing

@@ -48,6 +48,11 @@ def test_export_then_import_gives_the_same_contacts(loaded, tmp_path: Path, vers
         loaded("contact", "remove", email, "--yes")
     loaded("contact", "import", str(out))
     assert phones_of(loaded) == before
+    mariam = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
+    assert (mariam["role"], mariam["roles"]) == (
+        "Press Officer for the Sahel",
+        {"fr": "Chargée de presse pour le Sahel"},
+    )
 
 
 def test_whatsapp_number_is_marked_like_whatsapp_cards(loaded, tmp_path: Path) -> None:
