@@ -62,6 +62,9 @@ class BuildOptions:
     templates: Path | None = None
     dry_run: bool = False
     now: dt.datetime | None = None  # the clock's reading; the current time when None
+    # The command that sends what is built, as the preview shows it (the command line gives
+    # the one with its own options; not stored).
+    send_command: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,10 @@ class PlannedMessage:
     # list (a release's does; a notice's is looked up in chunks).
     known: Known | None = None
     looked_up: bool = False
+    # Why this language and these contacts, for the preview: the language choice's reason and
+    # each routed contact's reasons (a notice goes to the contacts of the message it follows).
+    language_reason: str = ""
+    routed: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -444,6 +451,8 @@ class Planner:
                     contact_names=tuple(c.name for c in variant.contacts),
                     fallback=choice.fallback,
                     path=f"{slug}/{file_name(journalist.email)}",
+                    language_reason=choice.reason,
+                    routed=tuple((c.name, c.reasons) for c in journalist_routing.contacts),
                 )
             )
         return outlet_routing, messages
@@ -882,7 +891,7 @@ def build_batch(
             _remember_registry(stored, version, plan.count, plan.outlet_count)
         pending = 0 if options.dry_run else counts(session, BatchKey(plan.release.id))[S.PENDING]
         if box is not None:
-            box.commit(render_preview(renderer, plan, box))
+            box.commit(render_preview(renderer, plan, box, command=options.send_command))
     except BaseException:
         if box is not None:
             box.abandon()
@@ -933,8 +942,18 @@ def write_messages(
     return written
 
 
-def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox, what: str = "") -> str:
-    """The self-contained preview page: warnings, outlets, and each message variant."""
+def send_command(release: str, notice: str | None = None) -> str:
+    """The command that sends a built batch (or notice), as a person types it."""
+    if notice:
+        return f"civic-contacts notice send {release} --kind {notice} --yes"
+    return f"civic-contacts batch send {release} --yes"
+
+
+def render_preview(
+    renderer: Renderer, plan: BatchPlan, box: Outbox, what: str = "", command: str = ""
+) -> str:
+    """The self-contained preview page: warnings, outlets, each message variant with its
+    headers, attachments and routed contacts, and the command that sends them."""
     release = plan.release
     template = renderer.env.get_template("preview.html")
     return template.render(
@@ -951,6 +970,7 @@ def render_preview(renderer: Renderer, plan: BatchPlan, box: Outbox, what: str =
         total=box.messages,
         variants=[(v, Markup(v.html)) for v in box.variants.values()],
         more_variants=box.more_variants,
+        command=command or send_command(release.slug),
     )
 
 

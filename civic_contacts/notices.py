@@ -56,6 +56,7 @@ from civic_contacts.batches import (
     message_id,
     render_message,
     render_preview,
+    send_command,
     with_known,
     write_messages,
 )
@@ -492,6 +493,10 @@ def plan_notice(
                 reply_to=variant.contacts[0] if variant.contacts else None,
                 contact_names=tuple(v.name for v in variant.contacts),
                 fallback=False,
+                language_reason="the language of the message it follows",
+                routed=tuple(
+                    (v.name, ("routed to the message it follows",)) for v in variant.contacts
+                ),
                 path=f"{original.outlet}/{file_name(original.email)}",
             )
 
@@ -600,7 +605,10 @@ def build_notice(
         written = write_messages(plan, assembler, book, box, progress)
         recorded = book.finish()
         if box is not None:
-            box.commit(render_preview(renderer, plan, box, f"the {kind} notice of {found.slug}"))
+            command = options.send_command or send_command(found.slug, kind.value)
+            box.commit(
+                render_preview(renderer, plan, box, f"the {kind} notice of {found.slug}", command)
+            )
     except BaseException:
         if box is not None:
             box.abandon()

@@ -8,7 +8,9 @@ renders; what a killed build left beside the outbox is removed by the next build
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import email
 import errno
 import glob
 import json
@@ -19,9 +21,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import policy
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from civic_contacts import outbox_writer
 from civic_contacts.errors import InputError, OutboxError
@@ -143,14 +146,75 @@ class FileWriter:
 
 
 @dataclass
+class PreviewAttachment:
+    """A file attached to a message, as the preview links it (a `data:` link, so the page
+    stays one file that can be sent to a colleague)."""
+
+    filename: str
+    content_type: str
+    size: int
+    link: str
+
+
+@dataclass
 class PreviewVariant:
-    """One distinct message as the preview shows it."""
+    """One distinct message as the preview shows it: what the reader sees in the message list
+    (From, Reply-To, Subject), the attachments, the text part, the routed contacts and why."""
 
     outlet: str
     language: str
     recipients: int
     subject: str
     html: str
+    path: str = ""  # the first recipient's .eml, relative to the outbox
+    sender: str = ""
+    reply_to: str = ""
+    text: str = ""
+    language_reason: str = ""
+    attachments: list[PreviewAttachment] = field(default_factory=list)
+    routed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def preview_variant(
+    built: BuiltMessage, html: str, language_reason: str = "", routed: Any = ()
+) -> PreviewVariant:
+    """The preview's view of a built message (read back from its bytes, as a mail program
+    would read it)."""
+    planned = built.planned
+    msg = email.message_from_bytes(built.data, policy=policy.default)
+    text = ""
+    attachments = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        if part.get_content_disposition() == "attachment":
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            kind = part.get_content_type()
+            attachments.append(
+                PreviewAttachment(
+                    part.get_filename() or "attachment",
+                    kind,
+                    len(data),
+                    f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}",
+                )
+            )
+        elif part.get_content_type() == "text/plain" and not text:
+            text = str(part.get_content())
+    return PreviewVariant(
+        planned.outlet,
+        planned.variant.language,
+        1,
+        built.subject,
+        _body_of(html),
+        path=planned.path,
+        sender=str(msg["From"] or ""),
+        reply_to=str(msg["Reply-To"] or ""),
+        text=text.replace("\r\n", "\n"),
+        language_reason=language_reason,
+        attachments=attachments,
+        routed=tuple(routed),
+    )
 
 
 _BODY_RE = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
@@ -277,8 +341,8 @@ class Outbox:
         if key in self.variants:
             self.variants[key].recipients += 1
         elif len(self.variants) < self.max_preview_variants:
-            self.variants[key] = PreviewVariant(
-                planned.outlet, planned.variant.language, 1, built.subject, _body_of(html())
+            self.variants[key] = preview_variant(
+                built, html(), planned.language_reason, planned.routed
             )
 
     def commit(self, preview: str) -> Path:

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import json
-import shutil
-import subprocess
+import re
 from email import policy
 from pathlib import Path
 
 import pytest
+import vobject
 
+from tests.browser import chromium_path, measure
+from tests.browser import run_chromium as run_browser
 from tests.conftest import need
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = chromium_path()
     if path is None:
         need("Chromium", "install Debian's chromium package")
     assert path is not None
@@ -34,15 +27,11 @@ def chromium() -> str:
 
 def run_chromium(tmp_path: Path, *args: str) -> str:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    result = subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return run_browser(chromium(), profile, *args)
+
+
+def fresh_profile(tmp_path: Path) -> Path:
+    return tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
 
 
 @pytest.fixture
@@ -91,3 +80,69 @@ def test_message_html_part_shows_banner_and_contacts(outbox: Path, tmp_path: Pat
         if image.getpixel((x, y)) == (139, 0, 0)
     )
     assert banner > 200, "the dark red embargo banner is not visible at the top"
+
+
+def _html_part(outbox: Path, address: str) -> str:
+    entry = next(
+        json.loads(x)
+        for x in (outbox / "manifest.jsonl").read_text().splitlines()
+        if x and json.loads(x)["email"] == address
+    )
+    msg = email.message_from_bytes((outbox / entry["path"]).read_bytes(), policy=policy.default)
+    return next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+
+
+PHONE, DESKTOP = 390, 1200
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("address", ["adama.kone@example.com", "rebecca.stone@example.org"])
+def test_message_banner_and_contacts_fit_a_phone(
+    outbox: Path, tmp_path: Path, address: str
+) -> None:
+    """The French and the English message, at a phone's 390 px and a desktop's 1200 px: the
+    page never scrolls sideways, and the embargo banner (at the top) and the contact block lie
+    wholly inside the window."""
+    page = _html_part(outbox, address)
+    for width in (PHONE, DESKTOP):
+        found = measure(
+            chromium(), fresh_profile(tmp_path), page, [".embargo-banner", ".contacts"], width
+        )
+        assert found["viewport"] == width, found
+        assert found["scrollWidth"] <= width, (width, found)
+        banner, contacts = found["elements"][".embargo-banner"], found["elements"][".contacts"]
+        assert banner is not None and contacts is not None
+        assert "EMBARGO" in banner["text"] and banner["top"] < 120, banner
+        for box in (banner, contacts):
+            assert box["left"] >= 0 and box["right"] <= width, (width, box)
+        assert "Mariam Diallo" in contacts["text"] or "Pieter de Vries" in contacts["text"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_preview_gives_headers_attachments_contacts_and_the_next_command(
+    outbox: Path, tmp_path: Path
+) -> None:
+    """Per variant, preview.html shows From, Reply-To, Subject, links that open each attachment,
+    the routed contacts with their reasons, and the exact command that sends; at 390 px it
+    does not scroll sideways and the command is on screen."""
+    page = (outbox / "preview.html").read_text(encoding="utf-8")
+    dom = run_chromium(tmp_path, "--dump-dom", (outbox / "preview.html").as_uri())
+    assert "<dt>From</dt><dd>Press Office &lt;press@example.org&gt;</dd>" in dom
+    assert "<dt>Reply-To</dt><dd>Mariam Diallo &lt;mdiallo@example.org&gt;</dd>" in dom
+    assert "SOUS EMBARGO JUSQU'AU" in dom and "EMBARGOED UNTIL" in dom
+    assert "Mariam Diallo <small>(speaks fr, Niamey " in dom and "rank 1)" in dom
+    database = tmp_path / "registry.sqlite3"  # the test's --db
+    command = f"civic-contacts --db sqlite:///{database} batch send sahel-civilians --yes"
+    assert f"<code>{command}</code>" in dom
+    links = re.findall(r'<a href="data:text/vcard;base64,([^"]+)" download="contacts.vcf"', dom)
+    assert links, "no link opens the contact card"
+    card = base64.b64decode(links[0]).decode("utf-8")
+    assert [c.fn.value for c in vobject.readComponents(card)]
+    assert re.search(r'<a href="data:text/calendar;base64,[^"]+" download="embargo.ics"', dom)
+    for width in (PHONE, DESKTOP):
+        found = measure(chromium(), fresh_profile(tmp_path), page, ["#next", ".variant"], width)
+        assert found["scrollWidth"] <= width, (width, found)
+        assert found["elements"]["#next"]["right"] <= width
+        assert command in found["elements"]["#next"]["text"]

@@ -11,6 +11,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from civic_contacts.tables import write_csv_to
 app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
 
 
-def print_build(report: batches.BuildReport, next_command: str | None = None) -> None:
+def print_build(report: batches.BuildReport, next_command: str) -> None:
     """The build summary, for people (stderr)."""
     common.warn(report.warnings)
     for line in report.changed_options:
@@ -65,8 +66,7 @@ def print_build(report: batches.BuildReport, next_command: str | None = None) ->
     common.say(f"outbox: {report.outbox}")
     common.say(f"preview: {report.preview}")
     if report.pending:
-        command = next_command or f"batch send {report.release}"
-        common.say(f"next: civic-contacts {command} --yes (after a look at the preview)")
+        common.say(f"next: {next_command} (after a look at the preview)")
 
 
 SHOWN_GAP_OUTLETS = 5  # outlets named per coverage problem (a list of 10,000 has hundreds)
@@ -136,12 +136,14 @@ def build_and_print(
 ) -> None:
     """Build a batch in one transaction and print its summary (also used by the demo)."""
     settings = common.settings(ctx)
+    command = common.command_line(ctx, "batch", "send", release.strip().lower(), "--yes")
+    options = replace(options, send_command=command)
     with (
         progress_bar("building") as tick,
         common.transaction(ctx, commit=not options.dry_run) as session,
     ):
         report = batches.build_batch(session, release, out, options, settings, tick)
-    print_build(report)
+    print_build(report, command)
 
 
 @app.command("build")

@@ -44,6 +44,26 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+def command_line(ctx: typer.Context, *words: str) -> str:
+    """A command as the person would type it next, with this run's `--db` when one was given
+    (its password left out: it is never written anywhere)."""
+    import shlex
+
+    given = state(ctx).db
+    prefix = ["civic-contacts"]
+    if given:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(given)
+            shown = url.set(password=None).render_as_string(hide_password=False)
+        except ArgumentError:
+            shown = given
+        prefix += ["--db", shlex.quote(shown)]
+    return " ".join([*prefix, *(shlex.quote(word) for word in words)])
+
+
 def settings(ctx: typer.Context) -> Settings:
     """The resolved settings for this run."""
     from civic_contacts.config import load_settings

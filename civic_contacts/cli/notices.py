@@ -75,7 +75,10 @@ def build(
             " it are told not to publish.",
         )
     settings = common.settings(ctx)
-    options = BuildOptions(templates=templates, dry_run=dry_run)
+    command = common.command_line(
+        ctx, "notice", "send", release.strip().lower(), "--kind", kind.value, "--yes"
+    )
+    options = BuildOptions(templates=templates, dry_run=dry_run, send_command=command)
     with progress_bar("building") as tick, common.transaction(ctx, commit=not dry_run) as session:
         report = notices.build_notice(session, release, kind.value, out, options, settings, tick)
     if report.withdrawn:
@@ -84,7 +87,7 @@ def build(
             " messages were cancelled and nothing but this notice can be sent any more"
         )
     common.say(f"{kind.value} notice of {report.release}, revision {report.revision}:")
-    print_build(report, next_command=f"notice send {report.release} --kind {kind.value}")
+    print_build(report, command)
 
 
 @app.command("send")
