@@ -124,7 +124,9 @@ def _tel_line(phone: Phone, version: str, whatsapp: frozenset[str] = frozenset()
     waid = f";waid={digits}" if on_whatsapp else ""
     if version == "3.0":
         params = "".join(f";TYPE={t}" for t in types)
-        pause = f",{phone.extension}" if phone.extension else ""
+        # The pause's comma escaped: a TEL value's bare comma separates values for vobject
+        # (and khard), which would drop the extension; unescaped, it reads `+31101234567,12`.
+        pause = f"\\,{phone.extension}" if phone.extension else ""
         return [f"TEL{params}{waid}:{phone.e164}{pause}"]
     kinds = ",".join(t.lower() for t in types)
     value = phone.e164 + (f";ext={phone.extension}" if phone.extension else "")
@@ -241,6 +243,7 @@ _TEL_PAUSE = re.compile(
     r"^((?:[A-Za-z0-9-]+\.)?TEL[^:\r\n]*:)([^\r\n]*,[^\r\n]*)(?=\r?\n|\Z)", re.I | re.M
 )
 _PAUSE = re.compile(r"[,;pw]+(\d{1,6})$", re.IGNORECASE)
+_BARE_COMMA = re.compile(r"(?<!\\),")
 
 
 def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]]:
@@ -286,7 +289,7 @@ def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]
 
 def read_cards(path: Path) -> list[Any]:
     """The cards of a .vcf file; a clear error when it is not vCard."""
-    text = _TEL_PAUSE.sub(lambda m: m.group(1) + m.group(2).replace(",", "\\,"), decode(path))
+    text = _TEL_PAUSE.sub(lambda m: m.group(1) + _BARE_COMMA.sub(r"\\,", m.group(2)), decode(path))
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=True))
     except Exception as exc:  # vobject raises its own and plain errors alike on broken input

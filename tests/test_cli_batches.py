@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -25,6 +26,7 @@ from sqlalchemy import select, update
 
 from civic_contacts.db import make_engine
 from civic_contacts.models import Delivery
+from tests.conftest import need
 
 
 def messages(folder: Path) -> dict[str, EmailMessage]:
@@ -811,3 +813,58 @@ def test_roles_and_typography_follow_the_messages_language(demo, tmp_path: Path)
         if "+227 20 20 12 34" in text:
             assert "+227 20 20 12 34 poste 215" in text and " ext. " not in text, address
     assert seen == {"fr", "en"}
+
+
+KHARD_CONFIG = """[addressbooks]
+[[press]]
+path = {book}
+
+[general]
+debug = no
+default_action = list
+editor = /bin/false
+merge_editor = /bin/false
+
+[contact table]
+display = formatted_name
+preferred_phone_number_type = pref, cell, work
+preferred_email_address_type = pref, work
+
+[vcard]
+preferred_version = 3.0
+search_in_source_files = no
+skip_unparsable = no
+"""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_attached_card_reads_in_khard(demo, tmp_path: Path) -> None:
+    """The card attached to a French message, stored as an address book stores it (one file
+    per contact, as vdirsyncer does), reads in khard (Debian's package): names, the title in
+    French, the office line with its extension after a pause, the WhatsApp link."""
+    khard = shutil.which("khard")
+    if khard is None:
+        need("khard", "install Debian's khard package")
+    msg = messages(tmp_path / "out")["ibrahim.abdou@example.com"]
+    card = part(msg, "text/vcard").get_content()
+    book = tmp_path / "book"
+    book.mkdir()
+    for number, one in enumerate(re.findall(r"BEGIN:VCARD.*?END:VCARD\r?\n", card, re.S)):
+        (book / f"{number}.vcf").write_text(one, encoding="utf-8", newline="")
+    config = tmp_path / "khard.conf"
+    config.write_text(KHARD_CONFIG.format(book=book), encoding="utf-8")
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [str(khard), "-c", str(config), *args], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = run("list")
+    assert "Mariam Diallo" in listed and "Ousmane Kountché-Abdou" in listed
+    assert "+22720201234,215" in run("phone")
+    shown = run("show", "--format", "yaml", "Mariam Diallo")
+    assert "Title: Chargée de presse pour le Sahel" in shown
+    assert "WhatsApp: https://wa.me/22793123456" in shown
+    assert "mdiallo@example.org" in shown

@@ -72,18 +72,22 @@ def test_cards_dial_extensions_and_type_office_lines(loaded, tmp_path: Path) -> 
     out = tmp_path / "c.vcf"
     loaded("contact", "export", "--format", "vcf", "--output", str(out))
     text = out.read_bytes().decode("utf-8")
-    assert "TEL;TYPE=WORK;TYPE=VOICE:+22720201234,215\r\n" in text
+    # The pause's comma is escaped, as a 3.0 value's comma must be: read back, `+…,215`.
+    assert "TEL;TYPE=WORK;TYPE=VOICE:+22720201234\\,215\r\n" in text
+    tel = next(
+        t for c in vobject.readComponents(text) for t in c.contents["tel"] if "215" in t.value
+    )
+    assert tel.value == "+22720201234,215"
     assert "ext." not in text
     tels = [line for line in text.split("\r\n") if line.startswith("TEL")]
     assert tels and all(("TYPE=WORK" in t) != ("TYPE=CELL" in t) for t in tels)
-    # The validator (the `vcard` package) knows none of the three documented extensions:
-    # WhatsApp's `waid`, Apple's grouped `itemN.` link and label, the dialling pause. With
-    # them taken out nothing is left for it to object to; on the whole card, nothing else is.
+    # The validator (the `vcard` package) knows neither documented extension: WhatsApp's
+    # `waid` and Apple's grouped `itemN.` link and label. With them taken out nothing is left
+    # for it to object to (the escaped pause included); on the whole card, nothing else is.
     data = out.read_bytes()
     plain = tmp_path / "plain.vcf"
     stripped = re.sub(rb";waid=\d+", b"", data)
-    stripped = re.sub(rb"item\d+\.[^\r]*\r\n", b"", stripped)
-    plain.write_bytes(re.sub(rb"(TEL[^:\r]*:\+\d+),\d+", rb"\1", stripped))
+    plain.write_bytes(re.sub(rb"item\d+\.[^\r]*\r\n", b"", stripped))
     validator = Path(sys.executable).parent / "vcard"
     checked = subprocess.run([str(validator), str(plain)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -92,9 +96,7 @@ def test_cards_dial_extensions_and_type_office_lines(loaded, tmp_path: Path) -> 
     complaints = [line for line in whole.stdout.splitlines() if "(See RFC" in line]
     assert complaints
     for complaint in complaints:
-        assert any(known in complaint for known in ("WAID", "Group mismatch", "sub-value count")), (
-            complaint
-        )
+        assert any(known in complaint for known in ("WAID", "Group mismatch")), complaint
 
 
 def test_cards_parse_with_vobject_and_keep_accents(loaded) -> None:
