@@ -274,7 +274,8 @@ def test_data_that_looks_like_template_code(demo, tmp_path: Path) -> None:
     assert msg["Subject"] == "FOR IMMEDIATE RELEASE: Budget {{ 7*7 }} <script>alert(1)</script>"
     text = part(msg, "text/plain").get_content()
     html = part(msg, "text/html").get_content()
-    assert "Dear {{ config }} <i>Eve</i>," in text and "49" not in text
+    assert "Dear {{ config }} <i>Eve</i>," in text and "Budget 49" not in text
+    assert "Budget {{ 7*7 }}" in text
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<i>Eve</i>" not in html and "{{ config }} &lt;i&gt;Eve&lt;/i&gt;" in html
     assert "<b>raw html</b>" not in html and "javascript:" not in html.replace(
