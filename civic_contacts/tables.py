@@ -178,7 +178,7 @@ def _rows_of(
             raise InputError(
                 f'{path.name} row 1: unknown column "{name}"'
                 + (f'; did you mean "{near[0]}"?' if near else ""),
-                hint="expected columns: " + ",".join(known),
+                hint="expected columns: " + ",".join(n.replace("*", "<language>") for n in known),
             )
     missing = [name for name in required if name not in header]
     if missing:
