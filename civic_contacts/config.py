@@ -26,6 +26,7 @@ ENV_CONFIG = "CIVIC_CONTACTS_CONFIG"
 ENV_SMTP_PASSWORD = "CIVIC_CONTACTS_SMTP_PASSWORD"
 ENV_UNSUBSCRIBE_SECRET = "CIVIC_CONTACTS_UNSUBSCRIBE_SECRET"
 ENV_PER_DOMAIN_RATE = "CIVIC_CONTACTS_PER_DOMAIN_RATE"
+ENV_BOUNCES_PASSWORD = "CIVIC_CONTACTS_BOUNCES_PASSWORD"
 
 
 def package_dir() -> Path:
@@ -152,6 +153,40 @@ KEYS: tuple[Key, ...] = (
         minimum=0.01,
     ),
     Key(
+        "bounces.return_path",
+        "email",
+        "envelope sender for bounces: each message gets LOCAL+TOKEN@DOMAIN of it, so a bounce"
+        " names its delivery (default: the From address, no tokens)",
+    ),
+    Key("bounces.host", "text", "IMAP server of the bounce mailbox"),
+    Key("bounces.port", "integer", "IMAP port (993 for ssl, 143 for starttls)", minimum=1),
+    Key(
+        "bounces.security",
+        "choice",
+        "how the IMAP connection is secured (none only to this machine)",
+        "ssl",
+        choices=("ssl", "starttls", "none"),
+    ),
+    Key("bounces.user", "text", f"IMAP login (password from {ENV_BOUNCES_PASSWORD})"),
+    Key("bounces.folder", "text", "the folder reports arrive in", "INBOX"),
+    Key("bounces.processed_folder", "text", "where processed reports are moved", "Processed"),
+    Key(
+        "bounces.unmatched_folder",
+        "text",
+        "where reports that match no delivery are moved (empty: they stay where they are)",
+        "",
+    ),
+    Key("bounces.cafile", "path", "CA certificates for a private IMAP server"),
+    Key(
+        "bounces.soft_limit",
+        "integer",
+        "soft bounces of one address that suppress it (within soft_days, over soft_releases)",
+        3,
+        minimum=1,
+    ),
+    Key("bounces.soft_releases", "integer", "releases those soft bounces must span", 2, minimum=1),
+    Key("bounces.soft_days", "integer", "days those soft bounces are counted over", 30, minimum=1),
+    Key(
         "send.per_domain_rate",
         "number",
         "messages per second to any one recipient domain (0: no limit)",
@@ -262,6 +297,7 @@ class Settings:
     templates: Path | None = None
     embargo_warning_minutes: int = 15
     smtp: dict[str, Any] = field(default_factory=dict)
+    bounces: dict[str, Any] = field(default_factory=dict)
     send_rate: float | None = None  # the organisation's, shared by every sender
     per_domain_rate: float | None = 10.0  # None or 0: no limit per recipient domain
     config_file: Path | None = None
@@ -331,6 +367,7 @@ def load_settings(db: str | None = None, config_file: Path | None = None) -> Set
         templates=Path(templates) if templates else None,
         embargo_warning_minutes=int(pick("embargo_warning_minutes")),
         smtp=dict(conf.get("smtp", {})),
+        bounces=dict(conf.get("bounces", {})),
         send_rate=_number(pick("send.rate")) or _number(_lookup(conf, "smtp.rate")),
         per_domain_rate=_number(pick("send.per_domain_rate")),
         config_file=path,

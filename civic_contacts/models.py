@@ -373,3 +373,39 @@ class SendPace(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float)
+
+
+class Bounce(Base):
+    """What came back about one recipient of one report (a bounce, an auto-reply or a
+    complaint), read once from a mailbox or a file, and what was done about it."""
+
+    __tablename__ = "bounces"
+    __table_args__ = (
+        # A report is processed once: its source (a mailbox's UIDVALIDITY and UID, or a file's
+        # digest) and the recipient are unique, so a second run, or a concurrent one, skips it.
+        UniqueConstraint("source", "email"),
+        Index("ix_bounces_email_received", "email", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(400))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str | None] = mapped_column(String(16), default=None)
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True, default=None
+    )
+    release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id", ondelete="SET NULL"), index=True, default=None
+    )
+    # How the report was matched to its delivery: token, message-id, recipient or "" (none).
+    matched_by: Mapped[str] = mapped_column(String(16), default="")
+    # What was done: suppressed, alerted, counted (a soft bounce), noted, unmatched.
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    # An auto-reply that says the person left and names another address: a review task.
+    new_address: Mapped[str | None] = mapped_column(String(320), default=None)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,451 @@
+"""Acting on what comes back: each classified report (`bounces.py`) is matched to the delivery
+it answers and recorded once, and the media list is kept true.
+
+Matching: every message leaves with its own envelope sender, `LOCAL+TOKEN@DOMAIN` of
+`[bounces] return_path`, where TOKEN names the delivery and is signed (a bounce then maps to
+exactly one delivery even when it quotes nothing of the original). Without a valid token the
+original Message-ID is tried, then the most recent message sent to the recipient.
+
+Acting: `suppress` suppresses the address (the reason and the server's words kept on the
+suppression); `alert` never touches the journalist and is summed up as a sender problem;
+`retry` is counted, and an address with `soft_limit` soft bounces over `soft_releases`
+releases within `soft_days` days is suppressed; an auto-reply saying the person left with
+another address becomes a review task (`journalist review`); nothing else changes.
+
+Deliveries keep their status: a bounced message was sent, and exactly-once stays exact. What
+came back is in the `bounces` table, one row per recipient of each report, unique by the
+report's source (a mailbox's UIDVALIDITY and UID, or a file's digest) and recipient: a report
+read twice, or by two runs at once, is acted on once.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civic_contacts import registry
+from civic_contacts.addresses import domain_of
+from civic_contacts.bounces import Report, Returned, classify
+from civic_contacts.config import Settings
+from civic_contacts.db import utcnow
+from civic_contacts.errors import ConfigError
+from civic_contacts.models import Bounce, Delivery, Release, Suppression
+
+TOKEN_LENGTH = 16  # base32 of a 5-byte delivery id and a 5-byte signature
+_TOKEN = re.compile(r"^[^@+]+\+([a-z2-7]{16})@", re.I)
+
+
+def _tag(secret: bytes, delivery_id: int) -> bytes:
+    return hmac.digest(
+        secret, b"civic-contacts return path v1 " + delivery_id.to_bytes(5, "big"), "sha256"
+    )[:5]
+
+
+def return_token(secret: bytes, delivery_id: int) -> str:
+    """A short, opaque, verifiable token for one delivery (not the journalist's address)."""
+    raw = delivery_id.to_bytes(5, "big") + _tag(secret, delivery_id)
+    return base64.b32encode(raw).decode("ascii").lower()
+
+
+def read_token(secrets: Sequence[bytes], token: str) -> int | None:
+    """The delivery a token names, when one of the secrets signed it."""
+    try:
+        raw = base64.b32decode(token.upper())
+    except ValueError:
+        return None
+    if len(raw) != 10:
+        return None
+    delivery_id = int.from_bytes(raw[:5], "big")
+    if any(hmac.compare_digest(raw[5:], _tag(s, delivery_id)) for s in secrets):
+        return delivery_id
+    return None
+
+
+def check_return_path(value: str) -> str:
+    """The configured return path: an address whose local part can carry `+TOKEN`."""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local or not domain or "+" in local or not local.isascii():
+        raise ConfigError(
+            f'[bounces] return_path "{value}" must be a plain ASCII address without "+"'
+            " (each message is sent from LOCAL+TOKEN@DOMAIN)"
+        )
+    return f"{local}@{domain.lower()}"
+
+
+def envelope_sender(return_path: str, secret: bytes, delivery_id: int) -> str:
+    """The envelope sender (MAIL FROM) of one delivery."""
+    local, _at, domain = return_path.rpartition("@")
+    return f"{local}+{return_token(secret, delivery_id)}@{domain}"
+
+
+def tokens_in(addresses: Iterable[str], return_path: str | None) -> list[str]:
+    """Tokens of our return path among the addresses a report was sent to."""
+    found = []
+    local, _at, domain = (return_path or "").rpartition("@")
+    for address in addresses:
+        match = _TOKEN.match(address)
+        if not match:
+            continue
+        if return_path and (
+            address.split("+", 1)[0].lower() != local.lower()
+            or domain_of(address) != domain.lower()
+        ):
+            continue
+        found.append(match.group(1).lower())
+    return found
+
+
+# Policy -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoftPolicy:
+    """When repeated soft bounces suppress an address."""
+
+    limit: int = 3
+    releases: int = 2
+    days: int = 30
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SoftPolicy:
+        conf = settings.bounces
+        return cls(
+            int(conf.get("soft_limit", 3)),
+            int(conf.get("soft_releases", 2)),
+            int(conf.get("soft_days", 30)),
+        )
+
+
+@dataclass
+class Outcome:
+    """What reading some reports did."""
+
+    reports: int = 0
+    already: int = 0  # reports read before (by this run or another)
+    unreadable: int = 0
+    unmatched: int = 0
+    by_action: Counter[str] = field(default_factory=Counter)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    suppressed: list[str] = field(default_factory=list)
+    alerts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (domain, reason)
+    reviews: list[tuple[str, str]] = field(default_factory=list)  # (old, new)
+
+    def add(self, other: Outcome) -> None:
+        """Sum another outcome into this one."""
+        self.reports += other.reports
+        self.already += other.already
+        self.unreadable += other.unreadable
+        self.unmatched += other.unmatched
+        self.by_action.update(other.by_action)
+        self.by_kind.update(other.by_kind)
+        self.suppressed.extend(other.suppressed)
+        self.alerts.update(other.alerts)
+        self.reviews.extend(other.reviews)
+
+
+ALERT_ADVICE = {
+    "dmarc": "check that DKIM signs with your From domain and SPF covers your relay",
+    "spf": "add your relay to the SPF record of the sending domain",
+    "dkim": "check the DKIM key and selector (civic-contacts doctor)",
+    "authentication": "check your DKIM and SPF setup (civic-contacts doctor)",
+    "blocklist": "your relay's address is on a block list: ask your provider to delist it",
+    "reputation": "slow down ([send] rate) and ask your provider about the relay's reputation",
+    "relay": "the relay refuses to pass mail on: check [smtp] user and host",
+    "reverse-dns": "your relay's address has no matching reverse DNS (PTR) name",
+    "spam": "the content was taken for spam: check the message with bench/bench_spam.py",
+    "content": "an attachment or the content was refused",
+    "size": "the message is too large for the recipient's server",
+    "policy": "refused by the recipient's policy: read the diagnostic",
+    "sender-address": "the envelope sender was refused: check [bounces] return_path",
+}
+
+
+def alert_lines(alerts: Counter[tuple[str, str]]) -> list[str]:
+    """One line per sender problem: how many, where, why, and what to check."""
+    lines = []
+    for (domain, reason), count in alerts.most_common():
+        advice = ALERT_ADVICE.get(reason, "read the diagnostic")
+        lines.append(f"{count} rejection(s) by {domain} for {reason}: {advice}")
+    return lines
+
+
+# Recording --------------------------------------------------------------------------------
+
+
+@dataclass
+class Matcher:
+    """Finds the delivery a report answers."""
+
+    session: Session
+    return_path: str | None
+    secrets: Sequence[bytes]
+
+    def delivery(self, report: Report, recipient: str | None) -> tuple[Delivery | None, str]:
+        """The delivery, and how it was found (token, message-id, recipient)."""
+        for token in tokens_in(report.addressed_to, self.return_path):
+            delivery_id = read_token(self.secrets, token)
+            if delivery_id is not None:
+                found = self.session.get(Delivery, delivery_id)
+                if found is not None:
+                    return found, "token"
+        if report.original_message_id:
+            found = self.session.scalar(
+                select(Delivery).where(Delivery.message_id == report.original_message_id.strip())
+            )
+            if found is not None:
+                return found, "message-id"
+        if recipient:
+            found = self.session.scalar(
+                select(Delivery)
+                .where(Delivery.email == recipient, Delivery.status == "sent")
+                .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+                .limit(1)
+            )
+            if found is not None:
+                return found, "recipient"
+        return None, ""
+
+
+def _suppression_reason(row: Returned) -> str:
+    code = f" {row.status}" if row.status else ""
+    return f"bounce{code} {row.reason}: {row.diagnostic}"[:200]
+
+
+def record_report(
+    session: Session,
+    source: str,
+    data: bytes,
+    matcher: Matcher,
+    policy: SoftPolicy,
+    now: dt.datetime | None = None,
+    ours: set[str] | None = None,
+) -> Outcome:
+    """Classify one report, match it and act on it, in a savepoint of the session's
+    transaction; a report whose source was recorded before is left alone."""
+    outcome = Outcome(reports=1)
+    moment = now or utcnow()
+    if session.scalar(select(Bounce.id).where(Bounce.source == source).limit(1)) is not None:
+        outcome.already = 1
+        outcome.reports = 0
+        return outcome
+    try:
+        report = classify(data, ours)
+    except Exception:  # a report nobody can parse is counted, never a traceback
+        outcome.unreadable = 1
+        report = Report(kind="other")
+    outcome.by_kind[report.kind] += 1
+    rows = list(report.recipients)
+    delivery, how = matcher.delivery(report, rows[0].email if rows else None)
+    if delivery is not None and report.kind in ("bounce", "complaint", "auto-reply"):
+        if not rows:
+            rows = [Returned(delivery.email, None, "retry", "unclassified", report.subject)]
+        elif how == "token" and delivery.email not in {r.email for r in rows} and len(rows) == 1:
+            # Forwarded on: the address we send to is the one that answers for it.
+            first = rows[0]
+            rows = [
+                Returned(delivery.email, first.status, first.action, first.reason, first.diagnostic)
+            ]
+    if not rows:
+        rows = [Returned("", None, "none", report.kind, report.subject)]
+    try:
+        with session.begin_nested():
+            for row in rows:
+                matched, how_row = _match_row(matcher, report, row, delivery, how)
+                bounce = Bounce(
+                    source=source,
+                    email=row.email,
+                    kind=report.kind,
+                    action=row.action,
+                    reason=row.reason[:40],
+                    status=row.status,
+                    diagnostic=row.diagnostic[:2000],
+                    delivery_id=matched.id if matched is not None else None,
+                    release_id=matched.release_id if matched is not None else None,
+                    matched_by=how_row,
+                    new_address=report.new_address if row.reason == "left" else None,
+                    subject=report.subject[:500],
+                    received_at=moment,
+                )
+                bounce.outcome = _act(session, bounce, row, matched, policy, moment, outcome)
+                session.add(bounce)
+            session.flush()
+    except IntegrityError:
+        # Another run recorded this report first: nothing of this one stays.
+        return Outcome(already=1)
+    return outcome
+
+
+def _match_row(
+    matcher: Matcher, report: Report, row: Returned, delivery: Delivery | None, how: str
+) -> tuple[Delivery | None, str]:
+    """The delivery one recipient of a report answers: the report's own (by token or
+    Message-ID, or when it is that recipient's), else the last message sent to the address."""
+    if delivery is not None and (how in ("token", "message-id") or row.email == delivery.email):
+        return delivery, how
+    if row.email:
+        return matcher.delivery(Report(kind=report.kind), row.email)
+    return None, ""
+
+
+def _act(
+    session: Session,
+    bounce: Bounce,
+    row: Returned,
+    matched: Delivery | None,
+    policy: SoftPolicy,
+    now: dt.datetime,
+    outcome: Outcome,
+) -> str:
+    """Do what the row's action says; the word recorded as its outcome."""
+    if matched is None and bounce.kind != "complaint":
+        outcome.unmatched += 1
+        return "unmatched"
+    outcome.by_action[row.action] += 1
+    address = matched.email if matched is not None else row.email
+    if row.action == "suppress" and address:
+        if registry.suppress(session, address, _suppression_reason(row)) == "created":
+            outcome.suppressed.append(address)
+        return "suppressed"
+    if row.action == "alert":
+        outcome.alerts[(domain_of(row.email or address), row.reason)] += 1
+        return "alerted"
+    if row.action == "retry" and address:
+        if _soft_limit_reached(session, address, bounce, policy, now):
+            reason = (
+                f"repeated soft bounces ({policy.limit} over {policy.releases} releases in"
+                f" {policy.days} days), last: {row.reason}: {row.diagnostic}"
+            )[:200]
+            if registry.suppress(session, address, reason) == "created":
+                outcome.suppressed.append(address)
+            return "suppressed"
+        return "counted"
+    if bounce.new_address:
+        outcome.reviews.append((address, bounce.new_address))
+        return "review"
+    return "noted"
+
+
+def _soft_limit_reached(
+    session: Session, address: str, bounce: Bounce, policy: SoftPolicy, now: dt.datetime
+) -> bool:
+    since = now - dt.timedelta(days=policy.days)
+    earlier = session.execute(
+        select(func.count(Bounce.id), func.count(func.distinct(Bounce.release_id))).where(
+            Bounce.email == address,
+            Bounce.action == "retry",
+            Bounce.received_at >= since,
+            Bounce.delivery_id.is_not(None),
+        )
+    ).one()
+    count = earlier[0] + 1
+    releases = set(
+        session.scalars(
+            select(Bounce.release_id).where(
+                Bounce.email == address,
+                Bounce.action == "retry",
+                Bounce.received_at >= since,
+                Bounce.release_id.is_not(None),
+            )
+        )
+    )
+    if bounce.release_id is not None:
+        releases.add(bounce.release_id)
+    return count >= policy.limit and len(releases) >= policy.releases
+
+
+def file_source(data: bytes) -> str:
+    """The source key of a report read from a file: its digest (the same file twice is one)."""
+    return "file:" + hashlib.sha256(data).hexdigest()
+
+
+# Reading back -----------------------------------------------------------------------------
+
+
+def bounce_counts(session: Session, release_id: int, notice_id: int | None = None) -> Counter[str]:
+    """Bounced, complained and auto-replied deliveries of a batch (or a notice's)."""
+    rows = session.execute(
+        select(Bounce.kind, Bounce.action, func.count(func.distinct(Bounce.delivery_id)))
+        .join(Delivery, Delivery.id == Bounce.delivery_id)
+        .where(
+            Delivery.release_id == release_id,
+            Delivery.notice_id.is_(None) if notice_id is None else Delivery.notice_id == notice_id,
+        )
+        .group_by(Bounce.kind, Bounce.action)
+    )
+    counts: Counter[str] = Counter()
+    for kind, action, n in rows:
+        if kind == "bounce":
+            counts["bounced"] += n
+            counts[f"bounced ({action})"] += n
+        elif kind == "complaint":
+            counts["complained"] += n
+        elif kind == "auto-reply":
+            counts["auto-replied"] += n
+    return counts
+
+
+def release_alerts(session: Session, release_id: int) -> Counter[tuple[str, str]]:
+    """Sender problems reported for a release's messages."""
+    alerts: Counter[tuple[str, str]] = Counter()
+    for email, reason in session.execute(
+        select(Bounce.email, Bounce.reason).where(
+            Bounce.release_id == release_id, Bounce.action == "alert"
+        )
+    ):
+        alerts[(domain_of(email) if email else "?", reason)] += 1
+    return alerts
+
+
+def list_bounces(
+    session: Session, release: str | None = None
+) -> Sequence[tuple[Bounce, str | None]]:
+    """Recorded reports (newest first), with the slug of the release each answers."""
+    query = (
+        select(Bounce, Release.slug)
+        .join(Release, Release.id == Bounce.release_id, isouter=True)
+        .order_by(Bounce.received_at.desc(), Bounce.id.desc())
+    )
+    if release:
+        query = query.where(Release.slug == release.strip().lower())
+    return [(b, slug) for b, slug in session.execute(query)]
+
+
+def reviews(session: Session) -> Sequence[Bounce]:
+    """Auto-replies saying a journalist left and naming another address, newest first, for
+    addresses still on the list and not suppressed."""
+    suppressed = select(Suppression.email)
+    return list(
+        session.scalars(
+            select(Bounce)
+            .where(Bounce.new_address.is_not(None), Bounce.email.not_in(suppressed))
+            .order_by(Bounce.received_at.desc())
+        )
+    )
+
+
+def bounce_json(bounce: Bounce, release: str | None) -> dict[str, object]:
+    """One recorded report recipient as `bounces list --json` prints it."""
+    return {
+        "email": bounce.email,
+        "kind": bounce.kind,
+        "action": bounce.action,
+        "reason": bounce.reason,
+        "status": bounce.status,
+        "diagnostic": bounce.diagnostic,
+        "release": release,
+        "delivery_id": bounce.delivery_id,
+        "matched_by": bounce.matched_by or None,
+        "outcome": bounce.outcome,
+        "new_address": bounce.new_address,
+        "received_at": bounce.received_at.isoformat().replace("+00:00", "Z"),
+    }
