@@ -78,11 +78,18 @@ class Identity:
     unsubscribe_base_url: str | None = None
     embargo_warning_minutes: int = 15
     message_id_domain: str = ""
+    # The envelope sender's base when bounces come back to a mailbox of their own: each
+    # message goes from LOCAL+TOKEN@DOMAIN of it (see returns.py); else from `from_address`.
+    return_path: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:
         """The identity the config file (or its defaults) gives."""
+        from civic_contacts.returns import check_return_path
+
+        configured = settings.bounces.get("return_path")
         return cls(
+            return_path=check_return_path(str(configured)) if configured else None,
             organisation=settings.press_name,
             from_name=settings.press_name,
             from_address=settings.press_address,
@@ -992,6 +999,8 @@ class SendPlan:
     source: Callable[[Claimed], bytes]
     recorded: Reconciled
     listing: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # The envelope sender's base (see Identity.return_path).
+    return_path: str | None = None
     # Messages that must not go before this instant (the lift, for a `lifted` notice).
     not_before: dt.datetime | None = None
     what: str = "release"
@@ -1129,6 +1138,7 @@ def prepare_send(
         outlets=outlets,
         counts=found_counts,
         from_address=identity.from_address,
+        return_path=identity.return_path,
         warnings=warnings,
         source=OutletSource(
             engine, planner, assembler, Path(batch.outbox) if batch and batch.outbox else None
@@ -1256,6 +1266,10 @@ class BatchStatus:
     built_revision: int | None
     sent_last_minute: int = 0
     recent_pace: float | None = None  # messages per second over the last minute's sending
+    # What came back (see returns.py): bounced, complained, auto-replied deliveries, and the
+    # sender problems reported, by (recipient domain, reason).
+    returned: dict[str, int] = field(default_factory=dict)
+    alerts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def eta_seconds(self, rate: float | None = None) -> float | None:
         """Seconds left at the pace of the last minute's sending (else at `rate`, the
@@ -1273,7 +1287,14 @@ class BatchStatus:
 
     def as_json(self) -> dict[str, Any]:
         """{total, pending, claimed, sent, failed, cancelled, in_progress}."""
-        return {"total": self.total, **self.counts, "in_progress": self.counts[S.CLAIMED]}
+        return {
+            "total": self.total,
+            **self.counts,
+            "in_progress": self.counts[S.CLAIMED],
+            "bounced": self.returned.get("bounced", 0),
+            "complained": self.returned.get("complained", 0),
+            "auto_replied": self.returned.get("auto-replied", 0),
+        }
 
 
 def batch_status(session: Session, release: str) -> BatchStatus:
@@ -1302,6 +1323,10 @@ def batch_status(session: Session, release: str) -> BatchStatus:
             earliest = earliest.replace(tzinfo=dt.UTC)
         elapsed = max((now - earliest).total_seconds(), 1.0)
         status.recent_pace = status.sent_last_minute / elapsed
+    from civic_contacts.returns import bounce_counts, release_alerts
+
+    status.returned = dict(bounce_counts(session, found.id))
+    status.alerts = dict(release_alerts(session, found.id))
     return status
 
 

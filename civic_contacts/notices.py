@@ -66,6 +66,7 @@ from civic_contacts.deliveries import BatchKey, DeliveryStatus, counts, move
 from civic_contacts.errors import BatchConflict, EmbargoLifted, InputError
 from civic_contacts.models import Delivery, Journalist, Notice, Release, ReleaseRevision
 from civic_contacts.outbox import Outbox
+from civic_contacts.returns import bounce_counts
 from civic_contacts.templates import NoticeContext, Recipient, Renderer, Variant
 from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
 
@@ -700,6 +701,7 @@ def prepare_notice_send(
         outlets=len({o.slug for o in plan.outlets}),
         counts=found_counts,
         from_address=identity.from_address,
+        return_path=identity.return_path,
         warnings=[],
         source=PlannedSource(plan, assembler),
         recorded=recorded,
@@ -722,9 +724,11 @@ class NoticeStatus:
     built_at: dt.datetime
     outbox: str | None
     current: bool
+    returned: dict[str, int] = field(default_factory=dict)  # bounced, complained, auto-replied
 
     def as_json(self) -> dict[str, Any]:
-        """{kind, revision, current, built_at, outbox, total, pending, ..., in_progress}."""
+        """{kind, revision, current, built_at, outbox, total, pending, ..., in_progress,
+        bounced, complained, auto_replied}."""
         return {
             "kind": self.kind,
             "revision": self.revision,
@@ -734,6 +738,9 @@ class NoticeStatus:
             "total": sum(self.counts.values()),
             **self.counts,
             "in_progress": self.counts[S.CLAIMED],
+            "bounced": self.returned.get("bounced", 0),
+            "complained": self.returned.get("complained", 0),
+            "auto_replied": self.returned.get("auto-replied", 0),
         }
 
 
@@ -839,6 +846,7 @@ def notices_overview(
                 built_at=notice.built_at,
                 outbox=notice.outbox,
                 current=notice.revision == latest[notice.kind],
+                returned=dict(bounce_counts(session, found.id, notice.id)),
             )
         )
     overview.due = due_notices(session, found, now or utcnow())

@@ -139,6 +139,11 @@ class Outcome:
     suppressed: list[str] = field(default_factory=list)
     alerts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (domain, reason)
     reviews: list[tuple[str, str]] = field(default_factory=list)  # (old, new)
+    # Reports to leave where they are: matched to no delivery, unreadable, or not reports at
+    # all (a person's reply), now or when first read.
+    stays: int = 0
+    # When a report read before was first recorded.
+    recorded_at: dt.datetime | None = None
 
     def add(self, other: Outcome) -> None:
         """Sum another outcome into this one."""
@@ -151,6 +156,7 @@ class Outcome:
         self.suppressed.extend(other.suppressed)
         self.alerts.update(other.alerts)
         self.reviews.extend(other.reviews)
+        self.stays += other.stays
 
 
 ALERT_ADVICE = {
@@ -234,10 +240,15 @@ def record_report(
     transaction; a report whose source was recorded before is left alone."""
     outcome = Outcome(reports=1)
     moment = now or utcnow()
-    if session.scalar(select(Bounce.id).where(Bounce.source == source).limit(1)) is not None:
-        outcome.already = 1
-        outcome.reports = 0
-        return outcome
+    stored = list(
+        session.execute(select(Bounce.outcome, Bounce.received_at).where(Bounce.source == source))
+    )
+    if stored:
+        return Outcome(
+            already=1,
+            stays=int(all(o in STAYING for o, _at in stored)),
+            recorded_at=min(at for _o, at in stored),
+        )
     try:
         report = classify(data, ours)
     except Exception:  # a report nobody can parse is counted, never a traceback
@@ -282,6 +293,8 @@ def record_report(
     except IntegrityError:
         # Another run recorded this report first: nothing of this one stays.
         return Outcome(already=1)
+    if outcome.unreadable or report.kind == "other" or outcome.unmatched:
+        outcome.stays = 1
     return outcome
 
 
@@ -295,6 +308,10 @@ def _match_row(
     if row.email:
         return matcher.delivery(Report(kind=report.kind), row.email)
     return None, ""
+
+
+# Outcomes of reports that are left in the mailbox for a person to read.
+STAYING = ("unmatched", "other")
 
 
 def _act(
@@ -332,7 +349,7 @@ def _act(
     if bounce.new_address:
         outcome.reviews.append((address, bounce.new_address))
         return "review"
-    return "noted"
+    return "other" if bounce.kind == "other" else "noted"
 
 
 def _soft_limit_reached(

@@ -48,6 +48,7 @@ from civic_contacts.deliveries import (
 from civic_contacts.errors import InputError, SendError
 from civic_contacts.mime import check_headers, stamp_date
 from civic_contacts.pacing import RateLimiter, SharedPace
+from civic_contacts.returns import envelope_sender
 from civic_contacts.smtp import (
     Permanent,
     SmtpConnection,
@@ -291,6 +292,8 @@ class Sender:
         self.key = plan.key
         self.not_before = plan.not_before
         self.envelope_from = plan.from_address
+        self.return_path = plan.return_path
+        self.return_secret = signing_secret() if plan.return_path else b""
         self.smtp = smtp
         self.options = options
         self.message_for = plan.source
@@ -339,6 +342,13 @@ class Sender:
                 else max(1, min(self.claim_size, self.budget))
             )
         return ledger.claim(self.key, size, skip)
+
+    def envelope_for(self, claimed: Claimed) -> str:
+        """The envelope sender of one delivery: its own return path when bounces come back
+        to a mailbox of their own, else the From address."""
+        if self.return_path is None:
+            return self.envelope_from
+        return envelope_sender(self.return_path, self.return_secret, claimed.id)
 
     def run(self, first: SmtpConnection) -> SendReport:
         """Send until nothing is left, the limit is reached, or the embargo stops the run."""
@@ -494,7 +504,9 @@ class Sender:
                 # The limiter's slot is taken just before the body goes and given back when
                 # the server has answered: see RateLimiter.
                 try:
-                    reply = connection.send(self.envelope_from, claimed.email, signed, start_body)
+                    reply = connection.send(
+                        self.envelope_for(claimed), claimed.email, signed, start_body
+                    )
                 finally:
                     if held:
                         self.limiter.release()

@@ -188,6 +188,7 @@ class Sink:
                     "message_id": msg["Message-ID"],
                     "to": recipient,
                     "rcpt_tos": list(envelope.rcpt_tos),
+                    "mail_from": envelope.mail_from,
                     "subject": str(msg["Subject"]),
                     "data": envelope.content,
                     "login": getattr(session, "login_data", None),

@@ -578,6 +578,9 @@ def test_status_has_labelled_columns_and_every_status(demo, tmp_path: Path) -> N
         "failed": 0,
         "cancelled": 1,
         "in_progress": 0,
+        "bounced": 0,
+        "complained": 0,
+        "auto_replied": 0,
     }
 
 

@@ -82,6 +82,9 @@ def test_normal_send_of_a_few_thousand(cli, db_url: str, smtp_server) -> None:
         "failed": 0,
         "cancelled": 0,
         "in_progress": 0,
+        "bounced": 0,
+        "complained": 0,
+        "auto_replied": 0,
     }
     row = json.loads(cli("batch", "audit", "sahel-civilians", "--json").stdout)[0]
     assert row["status"] == "sent" and row["server_reply"].startswith("250 2.0.0 Ok")

@@ -156,6 +156,11 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "outlet": ("outlets", None, "Outlets: the media organisations on the list."),
     "journalist": ("journalists", None, "Journalists: who receives releases."),
     "suppress": ("suppressions", None, "Suppressed addresses: never mailed."),
+    "bounces": (
+        "bounces",
+        None,
+        "Bounces, auto-replies and complaints: read the return mailbox, keep the list true.",
+    ),
     "release": (
         "releases",
         None,

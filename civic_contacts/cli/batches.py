@@ -459,6 +459,24 @@ def status(
             else f"the configured {float(rate or 0):g} per second"
         )
         common.say(f"about {_duration(eta)} left at {speed}")
+    say_returned(found.returned, found.alerts)
+
+
+def say_returned(returned: dict[str, int], alerts: dict[tuple[str, str], int]) -> None:
+    """What came back after the send: one line of counts, one per sender problem."""
+    from collections import Counter
+
+    from civic_contacts.returns import alert_lines
+
+    if returned:
+        hard = returned.get("bounced (suppress)", 0)
+        common.say(
+            f"came back: {returned.get('bounced', 0)} bounced ({hard} address(es) gone),"
+            f" {returned.get('complained', 0)} complained,"
+            f" {returned.get('auto-replied', 0)} auto-replied (civic-contacts bounces list)"
+        )
+    for line in alert_lines(Counter(alerts)):
+        common.warn([f"sender problem: {line}"])
 
 
 @app.command("audit")

@@ -131,3 +131,41 @@ def remove(
         f"{outcome} journalist {email}"
         + (" (messages were sent to them: kept for the audit)" if outcome == "archived" else "")
     )
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context, json: bool = typer.Option(False, "--json", help="JSON for scripts.")
+) -> None:
+    """Journalists whose auto-reply says they left and gives another address (from `bounces
+    fetch` or `bounces read`): nothing is changed; edit or add them yourself."""
+    from civic_contacts.returns import reviews
+
+    with common.transaction(ctx) as session:
+        rows = [
+            {
+                "email": b.email,
+                "new_address": b.new_address,
+                "said": b.diagnostic,
+                "received_at": b.received_at.isoformat().replace("+00:00", "Z"),
+            }
+            for b in reviews(session)
+        ]
+    if json:
+        common.print_json(rows)
+        return
+    if not rows:
+        common.say("nothing to review: no auto-reply said a journalist left")
+        return
+    common.print_table(
+        "Journalists who left (from their auto-replies)",
+        ["email", "new address", "they said", "received"],
+        [
+            [r["email"], r["new_address"], str(r["said"])[:80], str(r["received_at"])[:16]]
+            for r in rows
+        ],
+    )
+    common.say(
+        "to follow one: civic-contacts journalist add --outlet OUTLET --email NEW ...,"
+        " then civic-contacts journalist remove OLD"
+    )

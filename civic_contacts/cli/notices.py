@@ -194,13 +194,16 @@ def _notice_table(overview: notices.NoticesOverview) -> None:
         f"Notices of {overview.release} (revision {overview.revision},"
         f" {overview.sent} journalists sent the release"
         + (", cancelled)" if overview.cancelled else ")"),
-        ["kind", "revision", *STATUS_COLUMNS],
+        ["kind", "revision", *STATUS_COLUMNS, "bounced", "complained", "auto-replied"],
         [
             [
                 n.kind,
                 f"{n.revision}" + ("" if n.current else " (replaced)"),
                 sum(n.counts.values()),
                 *(n.counts[s] for s in STATUS_ORDER),
+                n.returned.get("bounced", 0),
+                n.returned.get("complained", 0),
+                n.returned.get("auto-replied", 0),
             ]
             for n in overview.notices
         ],

@@ -1,0 +1,273 @@
+"""Where reports come from: the bounce mailbox over IMAP (`bounces fetch`), or files
+(`bounces read`, `bounces classify`): single messages, mbox files and Maildir folders.
+
+`fetch` reads each new message of the folder once: its source is the mailbox, the folder's
+UIDVALIDITY and the UID, recorded with what was done (see `returns.py`), so a second run, or
+one running at the same time, does nothing twice. A processed report is moved to the
+processed folder; one that matches no delivery, or cannot be read, stays where it is (or goes
+to the unmatched folder when one is set). Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import mailbox
+import os
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import false, update
+from sqlalchemy.orm import Session
+
+from civic_contacts.config import ENV_BOUNCES_PASSWORD, Settings
+from civic_contacts.db import utcnow
+from civic_contacts.errors import ConfigError, InputError
+from civic_contacts.models import Bounce
+from civic_contacts.returns import Matcher, Outcome, SoftPolicy, record_report
+
+LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
+FETCH_CHUNK = 50  # messages fetched per IMAP round trip
+
+
+@dataclass
+class ImapSettings:
+    """Where the bounce mailbox is. The password comes from the environment only."""
+
+    host: str
+    port: int
+    security: str  # ssl, starttls or none (none only to this machine)
+    user: str
+    password: str
+    folder: str = "INBOX"
+    processed: str = "Processed"
+    unmatched: str = ""
+    cafile: Path | None = None
+    timeout: float = 30.0
+
+    def __repr__(self) -> str:  # the password never appears in logs or tracebacks
+        return f"ImapSettings(host={self.host!r}, port={self.port}, user={self.user!r})"
+
+    @property
+    def label(self) -> str:
+        """The mailbox as the source of a report names it."""
+        return f"imap:{self.user}@{self.host}:{self.port}/{self.folder}"
+
+
+def imap_settings(settings: Settings) -> ImapSettings:
+    """The bounce mailbox from `[bounces]` of the config file; one line naming what is
+    missing or wrong otherwise."""
+    conf = settings.bounces
+    where = f"[bounces] of {settings.config_file}" if settings.config_file else "[bounces]"
+    host = str(conf.get("host") or "")
+    user = str(conf.get("user") or "")
+    if not host or not user:
+        missing = ", ".join(k for k, v in (("host", host), ("user", user)) if not v)
+        raise ConfigError(f"no bounce mailbox: set {missing} in {where}")
+    security = str(conf.get("security", "ssl"))
+    if security not in ("ssl", "starttls", "none"):
+        raise ConfigError(f'{where}: security "{security}" must be ssl, starttls or none')
+    if security == "none" and host not in LOCAL_HOSTS:
+        raise ConfigError(
+            f"{where}: security none would send the mailbox password in clear to {host};"
+            " use ssl or starttls (none is for a server on this machine only)"
+        )
+    password = os.environ.get(ENV_BOUNCES_PASSWORD)
+    if not password:
+        raise ConfigError(f"the bounce mailbox's password goes in {ENV_BOUNCES_PASSWORD}")
+    default_port = {"ssl": 993, "starttls": 143, "none": 143}[security]
+    folder = str(conf.get("folder") or "INBOX")
+    processed = str(conf.get("processed_folder") or "Processed")
+    if processed == folder:
+        raise ConfigError(f"{where}: processed_folder must differ from folder ({folder})")
+    return ImapSettings(
+        host=host,
+        port=int(conf.get("port") or default_port),
+        security=security,
+        user=user,
+        password=password,
+        folder=folder,
+        processed=processed,
+        unmatched=str(conf.get("unmatched_folder") or ""),
+        cafile=Path(str(conf["cafile"])) if conf.get("cafile") else None,
+    )
+
+
+def _connect(imap: ImapSettings) -> Any:
+    import imapclient
+
+    context = ssl.create_default_context(cafile=str(imap.cafile) if imap.cafile else None)
+    try:
+        client = imapclient.IMAPClient(
+            imap.host,
+            port=imap.port,
+            ssl=imap.security == "ssl",
+            ssl_context=context,
+            timeout=imap.timeout,
+        )
+        if imap.security == "starttls":
+            client.starttls(context)
+        if imap.password.isascii() and imap.user.isascii():
+            client.login(imap.user, imap.password)
+        else:
+            # LOGIN sends ASCII only; SASL PLAIN carries UTF-8 (RFC 4616).
+            client.plain_login(imap.user, imap.password)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(
+            f"cannot reach the bounce mailbox {imap.host}:{imap.port} ({exc})",
+            hint="check [bounces] host, port and security",
+        ) from None
+    except imapclient.exceptions.IMAPClientError as exc:
+        raise InputError(
+            f"the bounce mailbox {imap.host} refused the login of {imap.user} ({exc})",
+            hint=f"check [bounces] user and {ENV_BOUNCES_PASSWORD}",
+        ) from None
+    return client
+
+
+def _ensure_folder(client: Any, name: str) -> None:
+    if name and not client.folder_exists(name):
+        client.create_folder(name)
+
+
+def _move(client: Any, uids: list[int], folder: str) -> None:
+    """Move messages to a folder (MOVE, else COPY then expunge those UIDs only). Messages
+    another run moved first are gone from here already: they are skipped."""
+    import imapclient
+
+    if not uids:
+        return
+    try:
+        _move_now(client, uids, folder)
+    except imapclient.exceptions.IMAPClientError:
+        for uid in uids:  # one at a time: those still here are moved, the others skipped
+            with contextlib.suppress(imapclient.exceptions.IMAPClientError):
+                _move_now(client, [uid], folder)
+
+
+def _move_now(client: Any, uids: list[int], folder: str) -> None:
+    if client.has_capability("MOVE"):
+        client.move(uids, folder)
+        return
+    client.copy(uids, folder)
+    client.delete_messages(uids)
+    client.uid_expunge(uids)
+
+
+def _fetch(client: Any, uids: list[int]) -> dict[int, bytes]:
+    """The messages of these UIDs still in the folder (another run may have moved some)."""
+    import imapclient
+
+    try:
+        fetched = client.fetch(uids, ["BODY.PEEK[]"])
+    except imapclient.exceptions.IMAPClientError:
+        fetched = {}
+        for uid in uids:
+            with contextlib.suppress(imapclient.exceptions.IMAPClientError):
+                fetched.update(client.fetch([uid], ["BODY.PEEK[]"]))
+    found = {}
+    for uid, parts in fetched.items():
+        data = parts.get(b"BODY[]")
+        if isinstance(data, bytes):
+            found[uid] = data
+    return found
+
+
+@dataclass
+class Sink:
+    """What a run records reports with: a fresh session per report, the matcher's settings,
+    the soft-bounce policy and our own addresses."""
+
+    sessions: Callable[[], Session]
+    return_path: str | None
+    secrets: list[bytes]
+    policy: SoftPolicy
+    ours: set[str]
+
+    def record(self, source: str, data: bytes) -> Outcome:
+        """Record one report in its own transaction."""
+        with self.sessions() as session, session.begin():
+            if session.get_bind().dialect.name == "sqlite":
+                # Take the write lock first (waiting for another run's), so this transaction
+                # never has to turn a read into a write while another run holds the lock.
+                session.execute(update(Bounce).where(false()).values(kind=Bounce.kind))
+            matcher = Matcher(session, self.return_path, self.secrets)
+            return record_report(session, source, data, matcher, self.policy, ours=self.ours)
+
+
+# A report recorded this long before a run started, and still in the folder, was left there
+# by a run that stopped before moving it: this run moves it.
+LEFT_BEHIND = dt.timedelta(minutes=10)
+
+
+def _left_behind(outcome: Outcome, started: dt.datetime) -> bool:
+    return outcome.recorded_at is not None and outcome.recorded_at < started - LEFT_BEHIND
+
+
+def fetch(imap: ImapSettings, sink: Sink, limit: int | None = None) -> Outcome:
+    """Read the folder's new messages, record each, and move the processed ones."""
+    started = utcnow()
+    client = _connect(imap)
+    total = Outcome()
+    try:
+        _ensure_folder(client, imap.processed)
+        _ensure_folder(client, imap.unmatched)
+        selected = client.select_folder(imap.folder)
+        validity = int(selected.get(b"UIDVALIDITY", 0))
+        uids = sorted(client.search(["ALL"]))
+        if limit is not None:
+            uids = uids[:limit]
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = uids[start : start + FETCH_CHUNK]
+            fetched = _fetch(client, chunk)
+            done: list[int] = []
+            unmatched: list[int] = []
+            for uid in chunk:
+                data = fetched.get(uid)
+                if data is None:
+                    continue  # gone since the search (another run moved it)
+                outcome = sink.record(f"{imap.label};{validity};{uid}", data)
+                total.add(outcome)
+                if outcome.already and not _left_behind(outcome, started):
+                    continue  # recorded just now by another run, which moves it
+                if outcome.stays:
+                    unmatched.append(uid)
+                else:
+                    done.append(uid)
+            _move(client, done, imap.processed)
+            if imap.unmatched:
+                _move(client, unmatched, imap.unmatched)
+    finally:
+        with contextlib.suppress(Exception):  # a failed goodbye changes nothing recorded
+            client.logout()
+    return total
+
+
+# Files ------------------------------------------------------------------------------------
+
+
+def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
+    """Each message in a file or folder, with a name for it: a single message (.eml), an
+    mbox file (`path#n`), or a Maildir folder (its `new` and `cur` files)."""
+    if path.is_dir():
+        if not ((path / "cur").is_dir() or (path / "new").is_dir()):
+            raise InputError(f"{path}: a folder that is not a Maildir (no cur/ or new/ inside)")
+        box = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(box.keys()):
+            with box.get_file(key) as handle:
+                yield f"{path}/{key}", handle.read()
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(5)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    if head == b"From ":
+        mbox = mailbox.mbox(path, factory=None, create=False)
+        for number, key in enumerate(mbox.keys(), start=1):
+            yield f"{path}#{number}", mbox.get_bytes(key)
+        return
+    yield str(path), path.read_bytes()

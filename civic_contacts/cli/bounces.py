@@ -1,0 +1,167 @@
+"""`civic-contacts bounces`: what comes back after the send, read from the return mailbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from civic_contacts.cli import common
+
+app = typer.Typer(
+    help="Bounces, auto-replies and complaints: read the return mailbox, keep the list true.",
+    no_args_is_help=True,
+)
+
+PATHS = typer.Argument(..., help=".eml files, mbox files or Maildir folders.")
+
+
+def _sink(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from civic_contacts.bounce_mailbox import Sink
+    from civic_contacts.db import session_factory
+    from civic_contacts.returns import SoftPolicy, check_return_path
+    from civic_contacts.unsubscribe import verification_secrets
+
+    settings = common.settings(ctx)
+    configured = settings.bounces.get("return_path")
+    return_path = check_return_path(str(configured)) if configured else None
+    ours = {settings.press_address.lower(), settings.unsubscribe_mailto.lower()}
+    if return_path:
+        ours.add(return_path.lower())
+    return Sink(
+        sessions=session_factory(common.engine(ctx)),
+        return_path=return_path,
+        secrets=verification_secrets(),
+        policy=SoftPolicy.from_settings(settings),
+        ours=ours,
+    )
+
+
+def _say_outcome(outcome, where: str) -> None:  # type: ignore[no-untyped-def]
+    from civic_contacts.returns import alert_lines
+
+    kinds = outcome.by_kind
+    actions = outcome.by_action
+    common.say(
+        f"read {outcome.reports} new report(s): {kinds['bounce']} bounce(s),"
+        f" {kinds['auto-reply']} auto-reply(ies), {kinds['complaint']} complaint(s),"
+        f" {kinds['other']} other" + (f"; {outcome.already} read before" if outcome.already else "")
+    )
+    if outcome.reports:
+        common.say(
+            f"  {len(outcome.suppressed)} address(es) suppressed, {actions['retry']} soft"
+            f" bounce(s) counted, {actions['alert']} sender problem(s),"
+            f" {outcome.unmatched} matched no delivery"
+            + (f", {outcome.unreadable} unreadable" if outcome.unreadable else "")
+        )
+    for address in outcome.suppressed[:20]:
+        common.say(f"  suppressed {address}")
+    if len(outcome.suppressed) > 20:
+        common.say(f"  ... and {len(outcome.suppressed) - 20} more (civic-contacts bounces list)")
+    if outcome.reviews:
+        common.say(
+            f"  {len(outcome.reviews)} journalist(s) left and gave another address:"
+            " civic-contacts journalist review"
+        )
+    if outcome.stays:
+        common.say(f"  {outcome.stays} message(s) left {where} for a person to read")
+    for line in alert_lines(outcome.alerts):
+        common.warn([f"sender problem: {line}"])
+
+
+@app.command("fetch")
+def fetch(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Read at most this many."),
+) -> None:
+    """Read new reports from the bounce mailbox ([bounces] in the config file; password in
+    CIVIC_CONTACTS_BOUNCES_PASSWORD), act on each once and move it to the processed folder.
+    Safe to run from cron, and two at once."""
+    from civic_contacts.bounce_mailbox import fetch as fetch_reports
+    from civic_contacts.bounce_mailbox import imap_settings
+
+    imap = imap_settings(common.settings(ctx))
+    outcome = fetch_reports(imap, _sink(ctx), limit)
+    where = f"in {imap.unmatched}" if imap.unmatched else f"in {imap.folder}"
+    _say_outcome(outcome, where)
+
+
+@app.command("read")
+def read(ctx: typer.Context, paths: list[Path] = PATHS) -> None:
+    """Do what `fetch` does for reports saved as files (offline): each is acted on once."""
+    from civic_contacts.bounce_mailbox import messages_in
+    from civic_contacts.returns import Outcome, file_source
+
+    sink = _sink(ctx)
+    total = Outcome()
+    for path in paths:
+        for _name, data in messages_in(path):
+            total.add(sink.record(file_source(data), data))
+    _say_outcome(total, "unread (see bounces list)")
+
+
+@app.command("classify")
+def classify(
+    paths: list[Path] = PATHS,
+    json: bool = typer.Option(False, "--json", help="One JSON object per message."),
+) -> None:
+    """Say what each report is and what would be done, changing nothing (no database)."""
+    import json as json_module
+
+    from civic_contacts.bounce_mailbox import messages_in
+    from civic_contacts.bounces import classify as classify_report
+
+    for path in paths:
+        for name, data in messages_in(path):
+            report = classify_report(data)
+            if json:
+                shape = {
+                    "file": name,
+                    "kind": report.kind,
+                    "recipients": [r.as_json() for r in report.recipients],
+                }
+                if report.new_address:
+                    shape["new_address"] = report.new_address
+                print(json_module.dumps(shape, ensure_ascii=False))
+                continue
+            common.out().print(f"{name}: {report.kind}", markup=False)
+            for r in report.recipients:
+                common.out().print(
+                    f"  {r.email}: {r.action} ({r.reason}{', ' + r.status if r.status else ''})"
+                    + (f" {r.diagnostic[:120]}" if r.diagnostic else ""),
+                    markup=False,
+                )
+            if report.new_address:
+                common.out().print(f"  new address given: {report.new_address}", markup=False)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    release: str | None = typer.Option(None, "--release", help="Only reports about this release."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Recorded bounces, auto-replies and complaints, newest first, with what was done."""
+    from civic_contacts.returns import bounce_json, list_bounces
+
+    with common.transaction(ctx) as session:
+        rows = [bounce_json(b, slug) for b, slug in list_bounces(session, release)]
+    if json:
+        common.print_json(rows)
+        return
+    common.print_table(
+        "Bounces and replies",
+        ["received", "email", "kind", "action", "reason", "release", "outcome"],
+        [
+            [
+                str(r["received_at"])[:16],
+                str(r["email"]),
+                str(r["kind"]),
+                str(r["action"]),
+                f"{r['reason']}{' ' + str(r['status']) if r['status'] else ''}",
+                str(r["release"] or ""),
+                str(r["outcome"]),
+            ]
+            for r in rows
+        ],
+    )

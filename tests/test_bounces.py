@@ -1,0 +1,569 @@
+"""Bounces, auto-replies and complaints: the classifier on invented reports of many servers,
+the per-delivery return path, and the whole loop with the real parts: messages sent through a
+real SMTP server, reports read from files and from a real IMAP server (Dovecot)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from civic_contacts.bounces import classify
+from civic_contacts.returns import envelope_sender, read_token, return_token, tokens_in
+from tests.bounce_cases import CASES, OURS, RETURN, gmail, postfix, prose
+from tests.conftest import free_port, need, self_signed
+
+SECRET = "bounce-test-secret-7c1d"
+
+
+# The classifier ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_report_is_classified(case) -> None:
+    """Every invented report: its kind, and per recipient the action, reason and status."""
+    report = classify(case.data, OURS)
+    assert report.kind == case.kind
+    got = [(r.email, r.action, r.reason, r.status) for r in report.recipients]
+    wanted = [(e.email, e.action, e.reason, e.status) for e in case.recipients]
+    assert got == wanted
+    assert all(r.diagnostic for r in report.recipients if r.action != "none")
+
+
+def test_the_corpus_meets_the_targets() -> None:
+    """At least 60 reports; no failure that is not the address's own is suppressed, and every
+    suppress decision is right (precision first: a wrong one loses a journalist)."""
+    assert len(CASES) >= 60
+    decided = [
+        (
+            expected.action,
+            {r.email: r.action for r in classify(case.data, OURS).recipients}.get(expected.email),
+        )
+        for case in CASES
+        for expected in case.recipients
+    ]
+    suppressed = [wanted for wanted, got in decided if got == "suppress"]
+    assert suppressed and all(wanted == "suppress" for wanted in suppressed)
+    assert {wanted for wanted, _got in decided} == {"suppress", "alert", "retry", "none"}
+
+
+def test_auto_replies_that_say_the_person_left_give_the_new_address() -> None:
+    """ "No longer with…" and "a quitté…" with another address become review tasks."""
+    left = {c.name: classify(c.data, OURS).new_address for c in CASES if c.name.startswith("left-")}
+    assert left == {
+        "left-english": "newsdesk@worlddesk.example.org",
+        "left-french": "redaction@continentale.example.net",
+        "left-no-new-address": None,
+    }
+
+
+def test_return_path_tokens_name_one_delivery_and_cannot_be_forged() -> None:
+    """A token is short, opaque, names its delivery under any of the secrets, and a changed
+    or foreign one names none."""
+    secret, old = b"current-secret", b"older-secret"
+    token = return_token(secret, 123456)
+    assert len(token) == 16 and token.isalnum() and "123456" not in token
+    assert read_token([secret], token) == 123456
+    assert read_token([b"other", old], return_token(old, 42)) == 42
+    flipped = token[:-1] + ("a" if token[-1] != "a" else "b")
+    assert read_token([secret], flipped) is None
+    assert read_token([secret], "not-a-token") is None
+    address = envelope_sender("bounces@example.org", secret, 7)
+    assert address.startswith("bounces+") and address.endswith("@example.org")
+    assert tokens_in([address.upper().replace("BOUNCES", "bounces")], "bounces@example.org")
+    assert tokens_in([address], "other@example.org") == []
+
+
+def test_classify_reads_files_mbox_and_maildir(cli, tmp_path: Path) -> None:
+    """`bounces classify --json` prints one object per message, in order, from single
+    messages, an mbox and a Maildir; a path that is none of these is refused in one line."""
+    single = tmp_path / "one.eml"
+    single.write_bytes(CASES[0].data)
+    mbox = tmp_path / "reports.mbox"
+    mbox.write_bytes(
+        b"".join(
+            b"From MAILER-DAEMON Tue Dec  1 09:00:00 2026\n"
+            + c.data.replace(b"\nFrom ", b"\n>From ")
+            + b"\n"
+            for c in CASES[1:3]
+        )
+    )
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.host").write_bytes(CASES[3].data)
+    result = cli("bounces", "classify", str(single), str(mbox), str(maildir), "--json")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [
+        str(single),
+        f"{mbox}#1",
+        f"{mbox}#2",
+        f"{maildir}/1.host",
+    ]
+    for line, case in zip(lines, CASES[:4], strict=True):
+        assert line["kind"] == case.kind
+        assert [r["email"] for r in line["recipients"]] == [e.email for e in case.recipients]
+        assert set(line["recipients"][0]) == {"email", "status", "action", "reason", "diagnostic"}
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    refused = cli("bounces", "classify", str(folder), expect=2)
+    assert refused.stderr.startswith("error: ") and "not a Maildir" in refused.stderr
+
+
+# The loop, with files ---------------------------------------------------------------------
+
+
+def smtp(port: int) -> list[str]:
+    return ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
+
+
+@pytest.fixture
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A config file with a return path (and, when given, the bounce mailbox)."""
+
+    def write(mailbox: str = "") -> Path:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[bounces]\nreturn_path = "bounces@example.org"\n' + mailbox, encoding="utf-8"
+        )
+        monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+        monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
+        return config
+
+    return write
+
+
+def sent_envelopes(demo, smtp_server, count: int) -> dict[str, str]:
+    """Send the demo batch to `count` journalists; each one's envelope sender."""
+    sink, port = smtp_server
+    demo("batch", "send", "sahel-civilians", *smtp(port), "--limit", str(count), "--yes", expect=1)
+    return {m["to"]: m["mail_from"] for m in sink.received}
+
+
+def report_for(data: bytes, envelope: str) -> bytes:
+    """A fixture report as it comes back for one of our deliveries (to its return path)."""
+    return data.replace(RETURN.encode(), envelope.encode())
+
+
+def three_reports(envelopes: dict[str, str]) -> tuple[list[str], list[bytes]]:
+    hard, alert, soft = sorted(envelopes)[:3]
+    return [hard, alert, soft], [
+        report_for(
+            gmail(
+                hard, "5.1.1", "550-5.1.1 The email account that you tried to reach does not exist."
+            ),
+            envelopes[hard],
+        ),
+        report_for(
+            gmail(
+                alert,
+                "5.7.26",
+                "550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy.",
+            ),
+            envelopes[alert],
+        ),
+        report_for(
+            postfix(soft, "4.2.2", "452 4.2.2 Mailbox full", action="delayed"), envelopes[soft]
+        ),
+    ]
+
+
+def test_each_message_leaves_with_its_own_return_path(demo, smtp_server, configured) -> None:
+    """With [bounces] return_path, every message's envelope sender is bounces+TOKEN@ and
+    each token names that message's delivery; From stays the press office."""
+    configured()
+    envelopes = sent_envelopes(demo, smtp_server, 5)
+    assert len(envelopes) == 5 and len(set(envelopes.values())) == 5
+    audit = {
+        r["email"]: r
+        for r in json.loads(demo("batch", "audit", "sahel-civilians", "--json").stdout)
+    }
+    for address, envelope in envelopes.items():
+        (token,) = tokens_in([envelope], "bounces@example.org")
+        assert read_token([SECRET.encode()], token) is not None, address
+        assert audit[address]["status"] == "sent"
+    sink, _port = smtp_server
+    assert all(b"From: Press Office <press@example.org>" in m["data"] for m in sink.received)
+
+
+def test_bounces_read_acts_once_and_keeps_the_list_true(
+    demo, smtp_server, configured, tmp_path: Path
+) -> None:
+    """Reports saved as files: the hard bounce is suppressed with its reason and the server's
+    words, the DMARC rejection is a loud sender problem and suppresses nobody, the full
+    mailbox is counted; status says what came back; reading again changes nothing;
+    `suppress remove` undoes a bounce's suppression."""
+    configured()
+    envelopes = sent_envelopes(demo, smtp_server, 6)
+    (hard, alert, soft), reports = three_reports(envelopes)
+    stranger = prose(
+        "Thanks for the release.\n", "Re: Sahel", sender="Someone <someone@example.net>"
+    )
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for number, data in enumerate([*reports, stranger], start=1):
+        (folder / f"{number}.eml").write_bytes(data)
+    first = demo("bounces", "read", *map(str, sorted(folder.iterdir())))
+    said = " ".join(first.stderr.split())
+    assert "read 4 new report(s): 3 bounce(s)" in said
+    assert "1 address(es) suppressed, 1 soft bounce(s) counted, 1 sender problem(s)" in said
+    assert f"suppressed {hard}" in said
+    assert "sender problem: 1 rejection(s) by example" in said and "for dmarc" in said
+    suppressed = {
+        r["email"]: r["reason"] for r in json.loads(demo("suppress", "list", "--json").stdout)
+    }
+    assert list(suppressed) == [hard]
+    assert suppressed[hard].startswith("bounce 5.1.1 no-such-user: 550-5.1.1 The email account")
+    rows = json.loads(demo("bounces", "list", "--release", "sahel-civilians", "--json").stdout)
+    assert sorted((r["email"], r["action"], r["matched_by"]) for r in rows) == sorted(
+        [(hard, "suppress", "token"), (alert, "alert", "token"), (soft, "retry", "token")]
+    )
+    status = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
+    assert (status["bounced"], status["complained"], status["auto_replied"]) == (3, 0, 0)
+    shown = " ".join(demo("batch", "status", "sahel-civilians").stderr.split())
+    assert "came back: 3 bounced (1 address(es) gone)" in shown and "for dmarc" in shown
+    again = demo("bounces", "read", *map(str, sorted(folder.iterdir())))
+    assert "read 0 new report(s)" in again.stderr and "4 read before" in again.stderr
+    assert len(json.loads(demo("bounces", "list", "--json").stdout)) == 4
+    assert list(json.loads(demo("suppress", "list", "--json").stdout)) == [
+        {
+            "email": hard,
+            "reason": suppressed[hard],
+            "created_at": json.loads(demo("suppress", "list", "--json").stdout)[0]["created_at"],
+        }
+    ]
+    demo("suppress", "remove", hard)
+    assert json.loads(demo("suppress", "list", "--json").stdout) == []
+
+
+def test_soft_bounces_suppress_only_when_repeated_over_releases(
+    demo, smtp_server, configured, tmp_path: Path, data_dir: Path
+) -> None:
+    """Three soft bounces of one address in one release suppress nothing; the third across
+    two releases (the default: 3 over 2 releases in 30 days) does."""
+    configured()
+    sink, port = smtp_server
+    envelopes = sent_envelopes(demo, smtp_server, 5)
+    address = sorted(envelopes)[0]
+    for lang in ("en", "fr"):
+        text = (data_dir / "releases" / f"sahel-civilians.{lang}.md").read_text(encoding="utf-8")
+        second = tmp_path / f"followup.{lang}.md"
+        second.write_text(
+            text.replace('slug = "sahel-civilians"', 'slug = "sahel-followup"'), encoding="utf-8"
+        )
+    demo("release", "add", str(tmp_path / "followup.en.md"), str(tmp_path / "followup.fr.md"))
+    before = len(sink.received)
+    demo("batch", "send", "sahel-followup", *smtp(port), "--yes")
+    second = {m["to"]: m["mail_from"] for m in sink.received[before:]}
+    full = [b"452 4.2.2 Mailbox full", b"452 4.2.2 Over quota", b"452 4.2.2 Mailbox full (again)"]
+
+    def soft(envelope: str, words: bytes, name: str) -> Path:
+        data = report_for(
+            postfix(address, "4.2.2", "452 4.2.2 Mailbox full", action="delayed"), envelope
+        )
+        path = tmp_path / name
+        path.write_bytes(data.replace(b"452 4.2.2 Mailbox full", words))
+        return path
+
+    demo(
+        "bounces",
+        "read",
+        str(soft(envelopes[address], full[0], "s1.eml")),
+        str(soft(envelopes[address], full[1], "s2.eml")),
+    )
+    assert json.loads(demo("suppress", "list", "--json").stdout) == []
+    third = demo("bounces", "read", str(soft(second[address], full[2], "s3.eml")))
+    assert f"suppressed {address}" in third.stderr
+    (row,) = json.loads(demo("suppress", "list", "--json").stdout)
+    assert row["reason"].startswith("repeated soft bounces (3 over 2 releases in 30 days)")
+
+
+# The loop, with a real IMAP server --------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    host: str
+    port: int
+    user: str
+    password: str
+    cafile: Path
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import ssl
+
+        import imapclient
+
+        client = imapclient.IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
+        client.starttls(ssl.create_default_context(cafile=str(self.cafile)))
+        client.plain_login(self.user, self.password)
+        return client
+
+    def deliver(self, *reports: bytes) -> None:
+        with self.client() as client:
+            for data in reports:
+                client.append("INBOX", data)
+
+    def counts(self) -> dict[str, int]:
+        with self.client() as client:
+            return {
+                name: client.folder_status(name, ["MESSAGES"])[b"MESSAGES"]
+                for _flags, _sep, name in client.list_folders()
+            }
+
+
+DOVECOT_CONFIG = """
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+default_internal_user = {internal}
+default_internal_group = {internal_group}
+default_login_user = {login}
+first_valid_uid = 1
+first_valid_gid = 1
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+auth_mechanisms = plain
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/users
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user} gid={mail_group} home={base}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Mailbox]:
+    """Dovecot (Debian's package) on loopback with a throwaway config, a self-signed
+    certificate, one user and a Maildir; stopped and removed afterwards."""
+    binary = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+    )
+    if binary is None:
+        need("Dovecot", "install Debian's dovecot-imapd package")
+    assert binary is not None
+    base = Path(tempfile.mkdtemp(prefix="civic-dovecot-"))
+    base.chmod(0o755)
+    cert, key = self_signed(base)
+    port = free_port()
+    password = "imap-pässword-42"
+    (base / "users").write_text(f"bounces:{{PLAIN}}{password}\n", encoding="utf-8")
+    (base / "mail").mkdir()
+    if os.geteuid() == 0:
+        # Dovecot runs nothing as root: its own users log in and hold the mail.
+        internal, login = "dovecot", "dovenull"
+        for name in (internal, login):
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                need("Dovecot", f"the {name} user (made by Debian's dovecot-core package)")
+        mail_user = internal
+        shutil.chown(base / "mail", internal, internal)
+        group = internal
+    else:
+        internal = login = mail_user = getpass.getuser()
+        group = str(os.getegid())
+    config = base / "dovecot.conf"
+    config.write_text(
+        DOVECOT_CONFIG.format(
+            base=base,
+            internal=internal,
+            internal_group=group,
+            login=login,
+            cert=cert,
+            key=key,
+            port=port,
+            mail_user=mail_user,
+            mail_group=group,
+        ),
+        encoding="utf-8",
+    )
+    # The master forks into the background: its output goes to a file, not a pipe that the
+    # daemon would hold open.
+    with open(base / "start.log", "wb") as log:
+        started = subprocess.run(
+            [binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT, timeout=60
+        )
+    assert started.returncode == 0, (base / "start.log").read_text(errors="replace")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                log = (
+                    (base / "dovecot.log").read_text(errors="replace")
+                    if (base / "dovecot.log").exists()
+                    else ""
+                )
+                pytest.fail(f"Dovecot did not start: {log[-2000:]}")
+            time.sleep(0.1)
+    try:
+        yield Mailbox("127.0.0.1", port, "bounces", password, cert)
+    finally:
+        subprocess.run(
+            [binary, "-c", str(config), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+        time.sleep(0.2)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def mailbox_config(box: Mailbox) -> str:
+    return (
+        f'host = "{box.host}"\nport = {box.port}\nsecurity = "starttls"\nuser = "{box.user}"\n'
+        f'cafile = "{box.cafile}"\n'
+    )
+
+
+def test_bounces_fetch_from_a_real_imap_server(
+    demo, smtp_server, configured, dovecot: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch sent through the SMTP server; reports for three of its deliveries delivered to
+    the bounce mailbox (Dovecot) with a person's reply beside them: `bounces fetch` marks the
+    right deliveries, suppresses the hard bounce (who then gets no correction notice), reports
+    the alert, moves the reports it acted on, leaves the reply, deletes nothing; a second
+    fetch changes nothing."""
+    configured(mailbox_config(dovecot))
+    monkeypatch.setenv("CIVIC_CONTACTS_BOUNCES_PASSWORD", dovecot.password)
+    envelopes = sent_envelopes(demo, smtp_server, 6)
+    (hard, alert, soft), reports = three_reports(envelopes)
+    reply = prose(
+        "Could we talk to Mariam Diallo?\n", "Re: Sahel", sender="Reader <reader@example.net>"
+    )
+    dovecot.deliver(*reports, reply)
+    fetched = demo("bounces", "fetch")
+    said = " ".join(fetched.stderr.split())
+    assert "read 4 new report(s): 3 bounce(s)" in said
+    assert f"suppressed {hard}" in said and "for dmarc" in said
+    assert "1 message(s) left in INBOX" in said
+    assert dovecot.counts() == {"INBOX": 1, "Processed": 3}
+    rows = json.loads(demo("bounces", "list", "--json").stdout)
+    assert sorted((r["email"], r["outcome"]) for r in rows if r["email"]) == sorted(
+        [(hard, "suppressed"), (alert, "alerted"), (soft, "counted")]
+    )
+    again = demo("bounces", "fetch")
+    assert "read 0 new report(s)" in again.stderr
+    assert dovecot.counts() == {"INBOX": 1, "Processed": 3}
+    assert len(json.loads(demo("bounces", "list", "--json").stdout)) == len(rows)
+    # The next notice (a correction) goes to everyone who was sent the release but the
+    # address that bounced.
+    from tests.test_notices import release_file
+
+    files = [
+        release_file(tmp_path, demo, lang, body="A corrected paragraph.\n\nThe rest of it.\n")
+        for lang in ("en", "fr")
+    ]
+    demo("release", "update", *map(str, files))
+    demo(
+        "notice",
+        "build",
+        "sahel-civilians",
+        "--kind",
+        "correction",
+        "--out",
+        str(tmp_path / "corr"),
+    )
+    manifest = (tmp_path / "corr" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    told = {json.loads(line)["email"] for line in manifest}
+    assert told == set(envelopes) - {hard}
+
+
+def test_two_fetches_at_once_act_on_each_report_once(
+    demo, smtp_server, configured, dovecot: Mailbox, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    """Two runs reading the same mailbox at the same moment: each report is recorded and
+    acted on once, and every message ends in one folder or the other."""
+    from civic_contacts.bounce_mailbox import Sink, fetch, imap_settings
+    from civic_contacts.config import load_settings
+    from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.returns import SoftPolicy
+
+    configured(mailbox_config(dovecot))
+    monkeypatch.setenv("CIVIC_CONTACTS_BOUNCES_PASSWORD", dovecot.password)
+    envelopes = sent_envelopes(demo, smtp_server, 12)
+    reports = [
+        report_for(
+            gmail(
+                address,
+                "5.1.1",
+                "550-5.1.1 The email account that you tried to reach does not exist.",
+            ),
+            envelope,
+        )
+        for address, envelope in sorted(envelopes.items())
+    ]
+    dovecot.deliver(*reports)
+    settings = load_settings(db_url)
+    imap = imap_settings(settings)
+    engine = make_engine(db_url)
+    outcomes = []
+
+    def run() -> None:
+        sink = Sink(
+            session_factory(engine), "bounces@example.org", [SECRET.encode()], SoftPolicy(), set()
+        )
+        outcomes.append(fetch(imap, sink))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    engine.dispose()
+    assert len(outcomes) == 2
+    assert sum(len(o.suppressed) for o in outcomes) == 12
+    rows = json.loads(demo("bounces", "list", "--json").stdout)
+    assert len(rows) == 12 and len({r["email"] for r in rows}) == 12
+    assert dovecot.counts() == {"INBOX": 0, "Processed": 12}
+
+
+def test_a_missing_or_unsafe_mailbox_setting_is_one_line(
+    demo, configured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No host, no password, or a password in clear to another machine: one line, exit 2."""
+    configured()
+    result = demo("bounces", "fetch", expect=2)
+    assert result.stderr.startswith("error: no bounce mailbox: set host, user in [bounces]")
+    configured('host = "imap.example.org"\nuser = "bounces"\nsecurity = "none"\n')
+    monkeypatch.setenv("CIVIC_CONTACTS_BOUNCES_PASSWORD", "x")
+    result = demo("bounces", "fetch", expect=2)
+    assert "security none would send the mailbox password in clear" in result.stderr
+    monkeypatch.delenv("CIVIC_CONTACTS_BOUNCES_PASSWORD")
+    configured('host = "imap.example.org"\nuser = "bounces"\n')
+    assert "CIVIC_CONTACTS_BOUNCES_PASSWORD" in demo("bounces", "fetch", expect=2).stderr
