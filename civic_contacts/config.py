@@ -153,6 +153,14 @@ KEYS: tuple[Key, ...] = (
         minimum=0.01,
     ),
     Key(
+        "send.per_domain_rate",
+        "number",
+        "messages per second to any one recipient domain (0: no limit)",
+        10,
+        env=ENV_PER_DOMAIN_RATE,
+        minimum=0,
+    ),
+    Key(
         "bounces.return_path",
         "email",
         "envelope sender for bounces: each message gets LOCAL+TOKEN@DOMAIN of it, so a bounce"
@@ -186,14 +194,6 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("bounces.soft_releases", "integer", "releases those soft bounces must span", 2, minimum=1),
     Key("bounces.soft_days", "integer", "days those soft bounces are counted over", 30, minimum=1),
-    Key(
-        "send.per_domain_rate",
-        "number",
-        "messages per second to any one recipient domain (0: no limit)",
-        10,
-        env=ENV_PER_DOMAIN_RATE,
-        minimum=0,
-    ),
 )
 KEY_NAMES = {key.name: key for key in KEYS}
 _KINDS = {
@@ -439,7 +439,8 @@ def config_template() -> str:
     lines = [
         "# civic-contacts settings. Set at least [press] name and address before sending;",
         "# then run: civic-contacts config check",
-        f"# Passwords never go here: the SMTP password comes from {ENV_SMTP_PASSWORD}.",
+        f"# Passwords never go here: the SMTP password comes from {ENV_SMTP_PASSWORD},",
+        f"# the bounce mailbox's from {ENV_BOUNCES_PASSWORD}.",
         "",
     ]
     section = ""
@@ -450,7 +451,7 @@ def config_template() -> str:
             section = table
         if key.secret:
             continue
-        default = "" if key.default is None else f" (default: {key.default})"
+        default = "" if key.default in (None, "") else f" (default: {key.default})"
         choices = f" ({', '.join(key.choices)})" if key.choices else ""
         lines.append(f"# {key.help}{choices}{default}")
         lines.append(f"# {leaf} = {_example(key)}")
@@ -464,6 +465,11 @@ def _example(key: Key) -> str:
         "db": '"postgresql://press@db.your-organisation.org/registry"',
         "smtp.port": "587",
         "smtp.rate": "20",
+        "bounces.return_path": '"bounces@your-organisation.org"',
+        "bounces.port": "993",
+        "bounces.folder": '"INBOX"',
+        "bounces.processed_folder": '"Processed"',
+        "bounces.unmatched_folder": '""',
     }
     if key.name in examples:
         return examples[key.name]

@@ -300,6 +300,12 @@ def run_doctor(
         _dkim(dns, domain, transport, report)
         _dmarc(dns, domain, transport, report)
         _mx(dns, domain, report)
+        bounce_domain = domain_of(str(settings.bounces.get("return_path") or "")) or domain
+        if bounce_domain != domain:
+            # Messages go from bounces+TOKEN@ of the return path: SPF is checked on that
+            # domain, and bounces need its MX.
+            _spf(dns, bounce_domain, relay_ips, report)
+            _mx(dns, bounce_domain, report)
         _unsubscribe(dns, settings, report)
     except DnsUnavailable as exc:
         report.add(

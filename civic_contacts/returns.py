@@ -222,7 +222,10 @@ class Matcher:
         return None, ""
 
 
-def _suppression_reason(row: Returned) -> str:
+def _suppression_reason(row: Returned, kind: str) -> str:
+    """What a suppression made from a report says: kind, status, reason, the server's words."""
+    if kind == "complaint":
+        return f"complaint ({row.reason}, {row.diagnostic})"[:200]
     code = f" {row.status}" if row.status else ""
     return f"bounce{code} {row.reason}: {row.diagnostic}"[:200]
 
@@ -326,11 +329,13 @@ def _act(
     """Do what the row's action says; the word recorded as its outcome."""
     if matched is None and bounce.kind != "complaint":
         outcome.unmatched += 1
+        if row.action == "alert":  # about how we send, whichever message it answers
+            outcome.alerts[(domain_of(row.email) if row.email else "?", row.reason)] += 1
         return "unmatched"
     outcome.by_action[row.action] += 1
     address = matched.email if matched is not None else row.email
     if row.action == "suppress" and address:
-        if registry.suppress(session, address, _suppression_reason(row)) == "created":
+        if registry.suppress(session, address, _suppression_reason(row, bounce.kind)) == "created":
             outcome.suppressed.append(address)
         return "suppressed"
     if row.action == "alert":

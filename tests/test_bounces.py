@@ -567,3 +567,43 @@ def test_a_missing_or_unsafe_mailbox_setting_is_one_line(
     monkeypatch.delenv("CIVIC_CONTACTS_BOUNCES_PASSWORD")
     configured('host = "imap.example.org"\nuser = "bounces"\n')
     assert "CIVIC_CONTACTS_BOUNCES_PASSWORD" in demo("bounces", "fetch", expect=2).stderr
+
+
+def test_complaints_suppress_and_leavers_are_listed_for_review(
+    demo, smtp_server, configured, tmp_path: Path
+) -> None:
+    """A feedback report (ARF) suppresses its reader; an auto-reply saying the journalist
+    left, with another address, changes nothing but is listed by `journalist review`; a plain
+    out-of-office is only noted."""
+    from tests.bounce_cases import CASES as ALL
+
+    configured()
+    envelopes = sent_envelopes(demo, smtp_server, 6)
+    complainer, leaver, away = sorted(envelopes)[:3]
+    by_name = {c.name: c.data for c in ALL}
+    reports = {
+        "arf.eml": report_for(by_name["arf-abuse"], envelopes[complainer]).replace(
+            b"angry@example.com", complainer.encode()
+        ),
+        "left.eml": report_for(by_name["left-english"], envelopes[leaver]).replace(
+            b"tom.hughes@example.org", leaver.encode()
+        ),
+        "ooo.eml": report_for(by_name["ooo-english"], envelopes[away]).replace(
+            b"grace.mensah@example.net", away.encode()
+        ),
+    }
+    for name, data in reports.items():
+        (tmp_path / name).write_bytes(data)
+    said = demo("bounces", "read", *(str(tmp_path / n) for n in reports)).stderr
+    assert "1 complaint(s)" in said and "2 auto-reply(ies)" in said
+    assert "1 journalist(s) left and gave another address" in said
+    (row,) = json.loads(demo("suppress", "list", "--json").stdout)
+    assert row["email"] == complainer and row["reason"].startswith(
+        "complaint (complaint, feedback-type: abuse"
+    )
+    (task,) = json.loads(demo("journalist", "review", "--json").stdout)
+    assert (task["email"], task["new_address"]) == (leaver, "newsdesk@worlddesk.example.org")
+    journalists = {j["email"] for j in json.loads(demo("journalist", "list", "--json").stdout)}
+    assert leaver in journalists and "newsdesk@worlddesk.example.org" not in journalists
+    status = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
+    assert (status["complained"], status["auto_replied"], status["bounced"]) == (1, 2, 0)

@@ -296,3 +296,41 @@ def test_doctor_says_first_when_the_identity_is_not_set_up(cli, dns_server) -> N
     first = result.stdout.splitlines()[0]
     assert first.startswith("FAIL  Identity: the press identity is not set up (missing press.name")
     assert "config init" in result.stdout
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_doctor_checks_the_return_path_domain_too(
+    cli, smtp_server, dns_server, monkeypatch, tmp_path: Path
+) -> None:
+    """With [bounces] return_path at another domain, SPF and MX are checked there as well:
+    messages go from bounces+TOKEN@ that domain."""
+    _sink, port = smtp_server
+    dns, key = dns_server
+    config = tmp_path / "rp.toml"
+    config.write_text(
+        '[press]\nname = "P"\naddress = "press@good.example.org"\n'
+        '[bounces]\nreturn_path = "bounces@nospf.example.org"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    result = cli(
+        "doctor",
+        "--json",
+        "--dns-server",
+        dns,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        "none",
+        "--dkim-key",
+        str(key),
+        "--dkim-selector",
+        "sel",
+        expect=1,
+    )
+    found = {c["name"]: (c["status"], c["detail"]) for c in json.loads(result.stdout)["checks"]}
+    assert found["SPF good.example.org"][0] == "ok"
+    assert found["SPF nospf.example.org"] == ("fail", "nospf.example.org has no SPF record")
+    assert found["MX nospf.example.org"][0] == "warn"

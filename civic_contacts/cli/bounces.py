@@ -64,7 +64,7 @@ def _say_outcome(outcome, where: str) -> None:  # type: ignore[no-untyped-def]
             " civic-contacts journalist review"
         )
     if outcome.stays:
-        common.say(f"  {outcome.stays} message(s) left {where} for a person to read")
+        common.say(f"  {outcome.stays} message(s) {where}, for a person to read")
     for line in alert_lines(outcome.alerts):
         common.warn([f"sender problem: {line}"])
 
@@ -74,15 +74,15 @@ def fetch(
     ctx: typer.Context,
     limit: int | None = typer.Option(None, "--limit", min=1, help="Read at most this many."),
 ) -> None:
-    """Read new reports from the bounce mailbox ([bounces] in the config file; password in
-    CIVIC_CONTACTS_BOUNCES_PASSWORD), act on each once and move it to the processed folder.
-    Safe to run from cron, and two at once."""
+    """Read new reports from the bounce mailbox (the bounces table of the config file; the
+    password in CIVIC_CONTACTS_BOUNCES_PASSWORD), act on each once and move it to the
+    processed folder. Safe to run from cron, and two at once."""
     from civic_contacts.bounce_mailbox import fetch as fetch_reports
     from civic_contacts.bounce_mailbox import imap_settings
 
     imap = imap_settings(common.settings(ctx))
     outcome = fetch_reports(imap, _sink(ctx), limit)
-    where = f"in {imap.unmatched}" if imap.unmatched else f"in {imap.folder}"
+    where = f"moved to {imap.unmatched}" if imap.unmatched else f"left in {imap.folder}"
     _say_outcome(outcome, where)
 
 
@@ -97,7 +97,7 @@ def read(ctx: typer.Context, paths: list[Path] = PATHS) -> None:
     for path in paths:
         for _name, data in messages_in(path):
             total.add(sink.record(file_source(data), data))
-    _say_outcome(total, "unread (see bounces list)")
+    _say_outcome(total, "matched no delivery or were not reports (civic-contacts bounces list)")
 
 
 @app.command("classify")
