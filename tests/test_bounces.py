@@ -75,6 +75,8 @@ def test_return_path_tokens_name_one_delivery_and_cannot_be_forged() -> None:
     secret, old = b"current-secret", b"older-secret"
     token = return_token(secret, 123456)
     assert len(token) == 16 and token.isalnum() and "123456" not in token
+    # Consecutive deliveries' tokens share nothing visible (they do not count up).
+    assert len({return_token(secret, n)[:4] for n in range(1, 51)}) >= 45
     assert read_token([secret], token) == 123456
     assert read_token([b"other", old], return_token(old, 42)) == 42
     flipped = token[:-1] + ("a" if token[-1] != "a" else "b")
