@@ -16,6 +16,15 @@ app = typer.Typer(
 PATHS = typer.Argument(..., help=".eml files, mbox files or Maildir folders.")
 
 
+def _check_paths(paths: list[Path]) -> None:
+    """Every path is there before any is read (nothing is half-done for a typo)."""
+    from civic_contacts.errors import InputError
+
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder; nothing was read")
+
+
 def _sink(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from civic_contacts.bounce_mailbox import Sink
     from civic_contacts.db import session_factory
@@ -92,6 +101,7 @@ def read(ctx: typer.Context, paths: list[Path] = PATHS) -> None:
     from civic_contacts.bounce_mailbox import messages_in
     from civic_contacts.returns import Outcome, file_source
 
+    _check_paths(paths)
     sink = _sink(ctx)
     total = Outcome()
     for path in paths:
@@ -111,6 +121,7 @@ def classify(
     from civic_contacts.bounce_mailbox import messages_in
     from civic_contacts.bounces import classify as classify_report
 
+    _check_paths(paths)
     for path in paths:
         for name, data in messages_in(path):
             report = classify_report(data)
