@@ -39,7 +39,7 @@ _HEADINGS = [
     r"relations? (?:presse|medias)",
     r"informations? (?:presse|medias)",
 ]
-_HEADING_RE = re.compile(r"^\W*(?:" + "|".join(_HEADINGS) + r")\b[^:]{0,40}?(?::|$)")
+_HEADING_RE = re.compile(r"^\W*(?:" + "|".join(_HEADINGS) + r")\b[^:]{0,90}?(?::|$)")
 _STOP_RE = re.compile(
     r"^\W*(?:notes? (?:to|for) editors?|notes? aux redac\w*|a propos\b|about (?:us|the|our)\b|ends\b|fin\b|-\s*30\s*-|###)"
 )
@@ -164,21 +164,81 @@ def _clean(line: str) -> str:
     line = line.replace("**", "").replace("__", "").replace("`", "")
     line = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", line)
     line = line.replace("\u00a0", " ").replace("\u202f", " ")
+    # A click-to-chat link is a WhatsApp number; other links are not numbers.
+    line = _WA_LINK.sub(lambda m: f"+{m.group(1)} (WhatsApp)", line)
+    line = _URL.sub(" ", line)
+    line = _deobfuscate(line)
     return line.rstrip()
 
 
+_WA_LINK = re.compile(
+    r"(?i)\b(?:https?://)?(?:wa\.me|api\.whatsapp\.com/send\?phone=)/?\+?(\d{7,15})\S*"
+)
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+# "name (at) org.org", "name [at] org [dot] org", "name (arobase) org.org".
+_AT = re.compile(r"(?i)\s*[(\[{<]\s*(?:at|arobase|chez|@)\s*[)\]}>]\s*")
+_DOT = re.compile(r"(?i)\s*[(\[{<]\s*(?:dot|point|punkt)\s*[)\]}>]\s*")
+
+
+def _deobfuscate(line: str) -> str:
+    """Addresses written to fool harvesters, read back: `jroe (at) example (dot) org`."""
+    if not _AT.search(line):
+        return line
+    line = _AT.sub("@", line)
+    return _DOT.sub(".", line)
+
+
+def _contact_like(line: str) -> bool:
+    """A line a contact block is made of: blank, holding an address or a number, or short
+    (a name, a role, a city) rather than a sentence of prose."""
+    text = line.strip()
+    if not text or _EMAIL_RE.search(text) or _PHONE_START_RE.search(text):
+        return True
+    words = text.split()
+    return len(words) <= 10 and not re.search(r"[a-z]{2}[.!?]\s+[A-Z]", text)
+
+
 def _block_span(lines: list[str]) -> tuple[int, int] | None:
-    """The cleaned lines' last contact heading and where its block ends (the next section,
-    "Notes to editors", "ENDS", another heading, or the end); None without a heading."""
-    start = next(
-        (i for i in range(len(lines) - 1, -1, -1) if _HEADING_RE.match(fold(lines[i]))), None
-    )
-    if start is None:
+    """Where the closing contact block is in the cleaned lines: from the earliest heading of
+    the final run of contact-like lines ("For further information" … "Media contacts" …) to
+    the next section ("Notes to editors", "ENDS", "About …") or the end; None without a
+    heading."""
+    headings = [i for i, line in enumerate(lines) if _HEADING_RE.match(fold(line))]
+    if not headings:
         return None
+    start = headings[-1]
+    for earlier in reversed(headings[:-1]):
+        between = lines[earlier + 1 : start]
+        if all(_contact_like(line) for line in between) and not any(
+            _STOP_RE.match(fold(line)) for line in between
+        ):
+            start = earlier
+        else:
+            break
+    reached = False  # whether the block has named an address or a number yet
     for i in range(start + 1, len(lines)):
-        if _STOP_RE.match(fold(lines[i])) or _HEADING_RE.match(fold(lines[i])):
+        line = lines[i]
+        if _STOP_RE.match(fold(line)) or _FOOTER_RE.search(fold(line)):
             return start, i
+        if reached and _prose(line):
+            return start, i
+        reached = reached or bool(_EMAIL_RE.search(line) or _PHONE_START_RE.search(line))
     return start, len(lines)
+
+
+# A message's own footer after its contact block (ours and others'): never people.
+_FOOTER_RE = re.compile(
+    r"you (?:receive|are receiving|received) this|vous recevez ce|to stop receiving|"
+    r"pour ne plus recevoir|unsubscribe|se desinscrire|se desabonner"
+)
+
+
+def _prose(line: str) -> bool:
+    """A line of running text: long, or holding a sentence break, with no address or number."""
+    text = line.strip()
+    if not text or _EMAIL_RE.search(text) or _PHONE_START_RE.search(text):
+        return False
+    return len(text.split()) > 14 or bool(re.search(r"[a-z]{2}[.!?]\s+[A-Z]", text))
 
 
 def find_block(text: str) -> list[str]:
@@ -188,9 +248,17 @@ def find_block(text: str) -> list[str]:
     if span is None:
         return [line for line in lines if not _STOP_RE.match(fold(line))]
     start, end = span
-    heading = lines[start]
-    rest = heading.split(":", 1)[1].strip() if ":" in heading else ""
-    return ([rest] if rest else []) + lines[start + 1 : end]
+    block = []
+    for line in lines[start:end]:
+        if _HEADING_RE.match(fold(line)):
+            # A heading says where the block starts; what follows its colon is content.
+            rest = line.split(":", 1)[1].strip() if ":" in line else ""
+            block.extend([rest] if rest else [""])
+        else:
+            block.append(line)
+    if block and not block[0]:
+        block = block[1:]
+    return block
 
 
 def closing_block(text: str) -> tuple[int, int] | None:
