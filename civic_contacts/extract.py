@@ -46,7 +46,7 @@ _STOP_RE = re.compile(
 _EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _LABEL_WORDS = (
     r"(?:e-?mail|courriel|mail|t[ée]l[ée]?phone|t[ée]l\.?|phone|ph\.?|mobile|mob\.?|cell(?:ular)?|"
-    r"portable|gsm|whats\s*app|wa|signal|telegram|fax|bureau|office|direct|landline)"
+    r"portable|gsm|whats\s*app|wa|signal|telegram|skype|fax|bureau|office|direct|landline)"
 )
 _FIELD_RE = re.compile(
     rf"(?i)^\s*(?P<label>{_LABEL_WORDS}\.?(?:\s*(?:/|,|&|\bet\b|\band\b)\s*{_LABEL_WORDS}\.?)*)"
@@ -69,7 +69,7 @@ _MD_LINK = re.compile(r"\[([^\]]*)\]\((?:mailto:|tel:)?([^)]*)\)")
 class ExtractedPerson:
     """A person found in a contact block."""
 
-    name: str
+    name: str | None  # None for a desk ("Media desk", "Press office (24/7)"): see `role`
     role: str = ""
     office: str = ""
     emails: list[str] = field(default_factory=list)
@@ -288,10 +288,44 @@ class _Draft:
     office: str = ""
     emails: list[str] = field(default_factory=list)
     phone_text: list[str] = field(default_factory=list)
+    desk: bool = False  # an entry with no person: its label is the role
 
     @property
     def reachable(self) -> bool:
         return bool(self.emails or self.phone_text)
+
+
+# An entry that is no person: a desk, an office, a line (folded text).
+_DESK_RE = re.compile(
+    r"^(?:the\s+)?(?:(?:media|press|news|communications?|public information)\s+"
+    r"(?:desk|office|line|team|service|hotline|unit|department|relations|room|centre|center)"
+    r"|newsroom|news\s+room|press\s*room|duty (?:press )?(?:officer|phone|line)"
+    r"|(?:service|bureau|cellule|pole|departement|direction)\s+(?:de\s+(?:la\s+)?|des\s+)?"
+    r"(?:presse|communication|medias?|relations? (?:presse|medias|publiques))"
+    r"|relations? (?:presse|medias)|pressestelle|presseabteilung|pressebuero|medienstelle"
+    r"|oficina de (?:prensa|comunicacion)|gabinete de (?:imprensa|prensa)"
+    r"|assessoria de (?:imprensa|comunicacao)|ufficio stampa|general (?:inquiries|enquiries)"
+    r"|info(?:rmation)? line|switchboard|standard)\b"
+)
+_HONORIFIC = re.compile(
+    r"^(?i:mr|mrs|ms|miss|mx|mme|mlle|mmes|m|dr|prof|sr|sra|srta|herr|frau|dott|dra)\.?\s+(?=[A-ZÀ-Ý])"
+)
+
+
+def _name_case(name: str) -> str:
+    """ "Jane ROE" → "Jane Roe": a surname in capitals, as releases often print it, in the
+    case the rest of the name uses (hyphenated parts too; particles stay as written)."""
+    words = name.split()
+    if not any(w.isupper() and len(w) > 1 for w in words) or len(words) < 2:
+        return name
+    return " ".join(
+        "-".join(part.capitalize() for part in w.split("-")) if w.isupper() and len(w) > 1 else w
+        for w in words
+    )
+
+
+def _is_desk(text: str) -> bool:
+    return bool(_DESK_RE.match(fold(text.strip(" :：-–—"))))
 
 
 def _is_city(text: str, lookup: RegionLookup) -> bool:
@@ -323,8 +357,9 @@ def _phone_start(text: str) -> int | None:
 
 def _name_and_role(text: str) -> tuple[str, str]:
     text = text.strip().strip(":：,;-–— ").strip()
+    text = re.sub(r"(?i)\bskype\s*[:：]\s*\S+", " ", text).strip(" ,;")  # an id, not a name
     parts = _NAME_ROLE_SPLIT.split(text, maxsplit=1)
-    name = parts[0].strip()
+    name = _name_case(_HONORIFIC.sub("", parts[0].strip(), count=1))
     role = parts[1].strip() if len(parts) > 1 else ""
     if role.count(")") > role.count("("):
         role = role[: role.rindex(")")] + role[role.rindex(")") + 1 :]
@@ -384,7 +419,7 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
 
     def finish() -> None:
         nonlocal current
-        if current is not None and current.name and current.reachable:
+        if current is not None and (current.name or current.desk) and current.reachable:
             people.append(current)
         elif current is not None and people and not current.name and current.reachable:
             people[-1].emails.extend(current.emails)
@@ -413,6 +448,8 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
                 current = _Draft(office=city)
             value = field_match.group("value")
             label = field_match.group("label").lower()
+            if "skype" in label:
+                continue  # a Skype id is neither a name nor a number
             if re.fullmatch(r"e-?mail|courriel|mail", label):
                 current.emails.extend(_EMAIL_RE.findall(value))
             else:
@@ -435,6 +472,13 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
         if has_details:
             descriptive_first = _EMAIL_RE.search(line) or _PHONE_START_RE.search(line)
             lead = line[: descriptive_first.start()].strip(" :,;") if descriptive_first else line
+            desk = re.split(r"\s*[:：]\s*|,\s*", lead)[0] if lead else ""
+            if desk and _is_desk(desk):
+                finish()
+                current = _Draft(office=city, desk=True, role=desk.strip(" :-–—"))
+                _one_line(line[len(desk) :].lstrip(" :：,;-–—"), current, lookup)
+                current.name = ""
+                continue
             if lead and re.search(r"[A-Za-zÀ-ÿ]{2}", lead) and not _LABEL_ONLY_RE.match(lead):
                 if (
                     current is not None
@@ -450,7 +494,11 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
                 current = _Draft(office=city)
             _one_line(line, current, lookup)
             continue
-        # A line with no details: a name, a role, or a city.
+        # A line with no details: a desk, a name, a role, or a city.
+        if _is_desk(line) and (current is None or current.reachable or not current.name):
+            finish()
+            current = _Draft(office=city, desk=True, role=line.strip(" :：-–—"))
+            continue
         if current is None or current.reachable:
             finish()
             name, role = _name_and_role(line)
@@ -496,7 +544,7 @@ def extract_contacts(
                 twin.labels.append("whatsapp")
         found.append(
             ExtractedPerson(
-                name=draft.name,
+                name=None if draft.desk else draft.name,
                 role=draft.role,
                 office=draft.office,
                 emails=emails,

@@ -284,7 +284,10 @@ def import_extracted(
     office_row = registry.get_office(session, office)
     report = ImportReport()
     for number, person in enumerate(people, start=1):
-        where = f"{source} person {number} ({person.name})"
+        where = f"{source} person {number} ({person.name or person.role})"
+        if person.name is None:
+            report.skipped.append(f"{where}: a desk, not a person; not imported")
+            continue
         if not person.emails:
             report.skipped.append(f"{where}: no email address, not imported")
             continue

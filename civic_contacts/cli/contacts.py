@@ -289,7 +289,7 @@ def _print_extracted(file: Path, people: list[Any], json: bool) -> None:
             ["name", "role", "office", "emails", "phones"],
             [
                 [
-                    p.name,
+                    p.name if p.name is not None else "(desk)",
                     p.role,
                     p.office,
                     "\n".join(p.emails),
