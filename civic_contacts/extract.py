@@ -251,8 +251,17 @@ def find_block(text: str) -> list[str]:
     block = []
     for line in lines[start:end]:
         if _HEADING_RE.match(fold(line)):
-            # A heading says where the block starts; what follows its colon is content.
-            rest = line.split(":", 1)[1].strip() if ":" in line else ""
+            # A heading says where the block starts; what follows its colon is content, and
+            # a sentence that names someone ("For more information, please contact …") is
+            # content whole.
+            if _EMAIL_RE.search(line) or _PHONE_START_RE.search(line):
+                rest = (
+                    line.split(":", 1)[1].strip()
+                    if _from_prose(line) is None and ":" in line
+                    else line
+                )
+            else:
+                rest = line.split(":", 1)[1].strip() if ":" in line else ""
             block.extend([rest] if rest else [""])
         else:
             block.append(line)
@@ -406,9 +415,143 @@ def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
         draft.phone_text.append(details.strip(" ,;:"))
 
 
+# Between two people written on one line.
+_PEOPLE_SEPARATOR = re.compile(r"\s*[;|]\s*|\s+(?:or|ou|og|o|oder|y|of)\s+|\s+/\s+")
+_NAMEISH = re.compile(
+    r"^(?:(?i:mr|mrs|ms|mme|m|dr)\.?\s+)?(?:[A-ZÀ-Ý][\w'’.-]+\s+){1,4}[A-ZÀ-Ý][\w'’-]+"
+)
+# "Jane Roe +33 6 … John Doe +1 202 …": a new name right after a number.
+_NEXT_PERSON = re.compile(
+    r"(?<=\d)\s+(?=(?:(?i:mr|mrs|ms|mme|m|dr)\.?\s+)?(?:[A-ZÀ-Ý][\w'’-]+\s+){1,3}"
+    r"[A-ZÀ-Ý][\w'’-]+\s*[,:(–—-]?\s*(?:\+|\(?\d|[\w.+-]+@))"
+)
+
+
+def _person_segment(text: str) -> bool:
+    """Whether a piece of a line is a whole person: a name (or a city and a name) with an
+    address or a number."""
+    text = text.strip()
+    if not (_EMAIL_RE.search(text) or _PHONE_START_RE.search(text)):
+        return False
+    if _CITY_PREFIX_RE.match(text):
+        return True
+    name = _NAMEISH.match(text)
+    return bool(name) and not _LABEL_ONLY_RE.match(name.group().split()[0])
+
+
+def split_people(line: str) -> list[str]:
+    """A line naming several people ("Jane Roe, +33 …; John Doe, +1 …", "… or …", "… ou …",
+    or one after another) as one piece per person; other lines whole."""
+    pieces = [p for p in _NEXT_PERSON.split(line) if p.strip()]
+    if len(pieces) > 1 and all(_person_segment(p) for p in pieces):
+        return [q for p in pieces for q in split_people(p)]
+    pieces = [p for p in _PEOPLE_SEPARATOR.split(line) if p.strip()]
+    if len(pieces) > 1 and all(_person_segment(p) for p in pieces):
+        return pieces
+    return [line]
+
+
 def _looks_like_slash_record(line: str) -> bool:
     parts = [p.strip() for p in re.split(r"\s+[/|]\s+", line)]
     return len(parts) >= 3 and not re.search(r"[\d@]", parts[0])
+
+
+_KEEP_CITY, _RESTORE_CITY = "\x00keep-city", "\x00restore-city"
+
+# Numbers near a block that are no one's phone: bank accounts, donations, post boxes,
+# references (folded text).
+_NOT_A_PHONE = re.compile(
+    r"\b(?:iban|bic|swift|account|acct|compte|konto|bank|banque|donat\w*|dons?\b|spende\w*|"
+    r"ccp|postfach|p\.?\s?o\.?\s?box|case postale|boite postale|bp\s?\d|reference|ref\.|"
+    r"registered|charity|company (?:no|number)|siret|vat|tva)\b"
+)
+# A person named in a sentence: "please contact Head of News Jane Roe on +44 …",
+# "veuillez contacter Marie Dupont au +227 …", "reach our spokesperson in Bamako, Amadou
+# Traoré, at …".
+_IN_PROSE = re.compile(
+    r"(?i:please\s+|pour toute demande,?\s+|for interviews,?\s+|pour les interviews,?\s+)?"
+    r"(?i:contact(?:ez)?|contacter|call|reach|write to|email|e-mail|joindre|écrivez à|ecrivez a|appelez|"
+    r"wenden sie sich an|kontaktieren sie|contacte|póngase en contacto con|contactar a|contatar)\s*:?\s+"
+    r"(?P<who>.+?)\s*,?\s+(?i:on|at|via|au|à|a|sur|par|unter|en el|no|pelo|:)\s+"
+    r"(?P<details>(?:\+|\(?\d|[\w.+-]+@).*)$"
+)
+# Words of a role, never the first word of a name (folded).
+_ROLE_WORDS = frozenset(
+    [
+        "news",
+        "media",
+        "press",
+        "communications",
+        "communication",
+        "officer",
+        "head",
+        "director",
+        "manager",
+        "spokesperson",
+        "spokesman",
+        "spokeswoman",
+        "adviser",
+        "advisor",
+        "coordinator",
+        "chief",
+        "editor",
+        "information",
+        "relations",
+        "charge",
+        "chargee",
+        "responsable",
+        "directeur",
+        "directrice",
+        "porte-parole",
+        "attache",
+        "attachee",
+        "secretary",
+        "president",
+        "representative",
+        "country",
+        "regional",
+        "senior",
+        "deputy",
+        "programme",
+        "program",
+        "public",
+        "presse",
+        "medias",
+        "humanitarian",
+        "operations",
+        "affairs",
+    ]
+)
+_TRAILING_NAME = re.compile(r"(?P<name>(?:[A-ZÀ-Ý][\w'’-]+\s+){0,3}[A-ZÀ-Ý][\w'’-]+)\s*$")
+
+
+def _from_prose(line: str) -> str | None:
+    """A sentence naming a person, rewritten as a contact line ("Name, role (City): …")."""
+    found = _IN_PROSE.search(line)
+    if not found:
+        return None
+    who = found.group("who").strip(" ,")
+    who = re.sub(r"(?i)^(?:our|notre|nuestro|nuestra|unsere[nr]?|the|la|le|el)\s+", "", who)
+    city = ""
+    located = re.search(r"(?i)\s+(?:in|à|a|en|au|in der|in)\s+([A-ZÀ-Ý][\w' -]+?)\s*,\s*", who)
+    if located:
+        city = located.group(1).strip()
+        who = who[: located.start()] + ", " + who[located.end() :]
+    pieces = [p.strip() for p in who.split(",") if p.strip()]
+    name_piece = next((p for p in reversed(pieces) if _NAMEISH.fullmatch(p)), None)
+    if name_piece is None:
+        match = _TRAILING_NAME.search(who)
+        if not match or len(match.group("name").split()) < 2:
+            return None
+        words = match.group("name").split()
+        while len(words) > 2 and fold(words[0]) in _ROLE_WORDS:
+            words = words[1:]  # "News Jane Roe" of "Head of News Jane Roe"
+        name_piece = " ".join(words)
+        role = who[: who.rindex(name_piece)].strip(" ,")
+    else:
+        role = ", ".join(p for p in pieces if p != name_piece)
+    head = name_piece + (f", {role}" if role else "") + (f" ({city})" if city else "")
+    return f"{head}: {found.group('details')}"
 
 
 def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
@@ -428,6 +571,17 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
 
     expanded: list[str] = []
     for line in lines:
+        if _NOT_A_PHONE.search(fold(line)) and not _EMAIL_RE.search(line):
+            continue  # an account, a donation line, a post box: not anyone's number
+        line = _from_prose(line) or line
+        several = split_people(line)
+        if len(several) > 1:
+            # A city named inside one of these pieces is that piece's only.
+            expanded.append(_KEEP_CITY)
+            for piece in several:
+                expanded.extend(["", piece, ""])
+            expanded.append(_RESTORE_CITY)
+            continue
         if _looks_like_slash_record(line):
             expanded.append("")
             expanded.extend(p.strip() for p in re.split(r"\s+[/|]\s+", line))
@@ -435,7 +589,15 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
         else:
             expanded.append(line)
 
+    kept_city = ""
     for raw in expanded:
+        if raw == _KEEP_CITY:
+            kept_city = city
+            continue
+        if raw == _RESTORE_CITY:
+            finish()
+            city = kept_city
+            continue
         line = raw.strip()
         if not line:
             if current is not None and current.reachable:
