@@ -436,7 +436,7 @@ def _person_segment(text: str) -> bool:
     if _CITY_PREFIX_RE.match(text):
         return True
     name = _NAMEISH.match(text)
-    return bool(name) and not _LABEL_ONLY_RE.match(name.group().split()[0])
+    return name is not None and not _LABEL_ONLY_RE.match(name.group().split()[0])
 
 
 def split_people(line: str) -> list[str]:
