@@ -38,6 +38,17 @@ _HEADINGS = [
     r"contacts? (?:presse|medias?|media)",
     r"relations? (?:presse|medias)",
     r"informations? (?:presse|medias)",
+    r"(?:presse|medien)?kontakte?(?:r)?",
+    r"pressekontakt(?:e|er)?",
+    r"medienkontakte?",
+    r"contatos? (?:para|de|com) (?:a )?imprensa",
+    r"contactos? (?:de|para) (?:la )?prensa",
+    r"contacto(?:s)? (?:para )?medios",
+    r"para (?:mas|mais) informac(?:ion|ao|oes)",
+    r"contatti (?:stampa|media)",
+    r"per (?:ulteriori|maggiori) informazioni",
+    r"for (?:mer|mere) (?:informasjon|information)",
+    r"(?:media|press) enquiries",
 ]
 _HEADING_RE = re.compile(r"^\W*(?:" + "|".join(_HEADINGS) + r")\b[^:]{0,90}?(?::|$)")
 _STOP_RE = re.compile(
@@ -45,7 +56,8 @@ _STOP_RE = re.compile(
 )
 _EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _LABEL_WORDS = (
-    r"(?:e-?mail|courriel|mail|t[ée]l[ée]?phone|t[ée]l\.?|phone|ph\.?|mobile|mob\.?|cell(?:ular)?|"
+    r"(?:e-?mail|e-?post|courriel|correo|correio|mail|t[ée]l[ée]?phone|t[ée]l\.?|telefon|tlf\.?|"
+    r"phone|ph\.?|mobile|mobil|handy|m[oó]vil|celular|telem[oó]vel|cellulare|mob\.?|cell(?:ular)?|"
     r"portable|gsm|whats\s*app|wa|signal|telegram|skype|fax|bureau|office|direct|landline)"
 )
 _FIELD_RE = re.compile(
@@ -198,12 +210,24 @@ def _contact_like(line: str) -> bool:
     return len(words) <= 10 and not re.search(r"[a-z]{2}[.!?]\s+[A-Z]", text)
 
 
+def _is_heading(line: str) -> bool:
+    """A contact heading: the words, then a colon or the end of a short line; never a
+    sentence of prose that starts with the same words."""
+    folded = fold(line)
+    if not _HEADING_RE.match(folded):
+        return False
+    head = line.split(":", 1)[0]
+    return not re.search(r"[a-z]{2}[.!?]\s+[A-Z]", head) and (
+        ":" in line or len(head.split()) <= 12
+    )
+
+
 def _block_span(lines: list[str]) -> tuple[int, int] | None:
     """Where the closing contact block is in the cleaned lines: from the earliest heading of
     the final run of contact-like lines ("For further information" … "Media contacts" …) to
     the next section ("Notes to editors", "ENDS", "About …") or the end; None without a
     heading."""
-    headings = [i for i, line in enumerate(lines) if _HEADING_RE.match(fold(line))]
+    headings = [i for i, line in enumerate(lines) if _is_heading(line)]
     if not headings:
         return None
     start = headings[-1]
@@ -250,7 +274,7 @@ def find_block(text: str) -> list[str]:
     start, end = span
     block = []
     for line in lines[start:end]:
-        if _HEADING_RE.match(fold(line)):
+        if _is_heading(line):
             # A heading says where the block starts; what follows its colon is content, and
             # a sentence that names someone ("For more information, please contact …") is
             # content whole.
@@ -390,6 +414,29 @@ def _split_role_city(role: str, lookup: RegionLookup) -> tuple[str, str]:
     return role, ""
 
 
+def _person_words(text: str, lookup: RegionLookup) -> tuple[str, str, str]:
+    """Name, role and city from the words before a person's details, in the orders releases
+    use: "Name, Role (City)", "City – Name", "Name (City)", "Role: Name"."""
+    labelled = re.match(r"^(?P<role>[^:：]{2,60}?)\s*[:：]\s*(?P<rest>.+)$", text)
+    if labelled and any(
+        fold(w) in _ROLE_WORDS for w in re.split(r"[\s-]+", labelled.group("role"))
+    ):
+        rest = labelled.group("rest")
+        if _NAMEISH.match(rest):
+            name, more, city = _person_words(rest, lookup)
+            return name, more or labelled.group("role").strip(), city
+    name, role = _name_and_role(text)
+    if _is_city(_strip_city_words(name), lookup) and role and _NAMEISH.match(role):
+        city = _strip_city_words(name)  # "Geneva – Anna Berg"
+        name, role = _name_and_role(role)
+        role, more_city = _split_role_city(role, lookup)
+        return name, role, more_city or city
+    if role and _is_city(_strip_city_words(role), lookup):
+        return name, "", _strip_city_words(role)  # "Fatou Sarr (Dakar)"
+    role, city = _split_role_city(role, lookup)
+    return name, role, city
+
+
 def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
     """Fill a draft from a line holding the person and their details."""
     emails = _EMAIL_RE.findall(text)
@@ -404,13 +451,15 @@ def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
     details = without_emails[first:].replace("\x00", " ")
     descriptive = descriptive.strip().rstrip(":：,;-–— ").strip()
     if descriptive:
-        name, role = _name_and_role(descriptive)
-        role, city = _split_role_city(role, lookup)
+        name, role, city = _person_words(descriptive, lookup)
         draft.name = draft.name or name
         draft.role = draft.role or role
         draft.office = draft.office or city
     draft.emails.extend(e.rstrip(".") for e in emails)
-    details = re.sub(r"(?i)\b(?:e-?mail|courriel|mail)\s*[:：]", " ", details)
+    details = re.sub(
+        r"(?i)\b(?:e-?mail|e-?post|courriel|correo|correio|mail)\s*[:：]", " ", details
+    )
+    details = _AROUND_THE_CLOCK.sub(" ", details)
     if re.search(r"\d", details):
         draft.phone_text.append(details.strip(" ,;:"))
 
@@ -455,6 +504,13 @@ def _looks_like_slash_record(line: str) -> bool:
     parts = [p.strip() for p in re.split(r"\s+[/|]\s+", line)]
     return len(parts) >= 3 and not re.search(r"[\d@]", parts[0])
 
+
+# "(24 hours)", "(24/7)", "(24h)": when to call, not digits of the number.
+_AROUND_THE_CLOCK = re.compile(
+    r"(?i)\(\s*24\s*(?:/\s*7|h(?:ours?|rs?)?|heures|h/24|stunden|horas)?\s*\)"
+)
+# "030/123456": an area code, then the number (German, Austrian, Swiss habit).
+_AREA_SLASH = re.compile(r"(?<![\d.+/])(\(?0\d{1,4}\)?)\s*/\s*(?=\d{3})")
 
 _KEEP_CITY, _RESTORE_CITY = "\x00keep-city", "\x00restore-city"
 
@@ -612,7 +668,7 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
             label = field_match.group("label").lower()
             if "skype" in label:
                 continue  # a Skype id is neither a name nor a number
-            if re.fullmatch(r"e-?mail|courriel|mail", label):
+            if re.fullmatch(r"e-?mail|e-?post|courriel|correo|correio|mail", label):
                 current.emails.extend(_EMAIL_RE.findall(value))
             else:
                 # The label goes with the number, so "WhatsApp:" marks it (phones.py's rule).
@@ -691,6 +747,7 @@ def extract_contacts(
         country = lookup(draft.office) if draft.office else None
         phones: list[ParsedPhone] = []
         for chunk in draft.phone_text:
+            chunk = _AREA_SLASH.sub(r"\1 ", _AROUND_THE_CLOCK.sub(" ", chunk))
             phones.extend(parse_phones(chunk, country or region))
         emails: list[str] = []
         for email in draft.emails:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from civic_contacts.extract import extract_contacts, find_block, make_region_lookup
 from tests.extract_cases import CASES
+from tests.extract_more import MORE
 
 LOOKUP = make_region_lookup([("niamey", "Niamey", "NE"), ("the-hague", "The Hague", "NL")])
 
@@ -22,9 +23,38 @@ def test_fixture_blocks(case: str, text: str, region: str | None, expected: list
     assert got == expected
 
 
-def test_there_are_at_least_30_fixture_blocks() -> None:
-    """The fixture set covers at least thirty shapes."""
-    assert len(CASES) >= 30
+@pytest.mark.parametrize(("case", "text", "region", "expected"), MORE, ids=[c[0] for c in MORE])
+def test_more_fixture_blocks(case: str, text: str, region: str | None, expected: list) -> None:
+    """Desks, several headings, several people per line, people in prose, names, labels,
+    national number habits, look-alikes, hidden addresses, cities as written: each block
+    gives exactly its entries, and the roles the fixture names."""
+    people = extract_contacts(text, LOOKUP, region=region)
+    got = [
+        (p.name, p.office, p.emails, [(ph.e164, ph.whatsapp) for ph in p.phones]) for p in people
+    ]
+    assert got == [tuple(person[:4]) for person in expected]
+    for person, found in zip(expected, people, strict=True):
+        if person[4] is not None:
+            assert found.role == person[4]
+
+
+def test_there_are_at_least_80_fixture_blocks_in_four_languages() -> None:
+    """The fixture set covers at least eighty blocks."""
+    assert len(CASES) + len(MORE) >= 80
+    texts = " ".join(text for _c, text, _r, _e in [*CASES, *MORE])
+    for word in ("contact", "presse", "prensa", "Pressekontakt", "imprensa"):
+        assert word in texts
+
+
+def test_no_email_or_number_is_dropped_for_want_of_a_name() -> None:
+    """An entry without a person keeps its address and numbers (name null, label as role)."""
+    people = extract_contacts(
+        "Media contacts:\nNewsroom (24/7): newsroom@example.org, +44 121 234 5678\n", LOOKUP
+    )
+    assert [(p.name, p.role, p.emails, [ph.e164 for ph in p.phones]) for p in people] == [
+        (None, "Newsroom (24/7)", ["newsroom@example.org"], ["+441212345678"])
+    ]
+    assert people[0].to_json()["name"] is None
 
 
 def test_registry_office_city_beats_gazetteer() -> None:
