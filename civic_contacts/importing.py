@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, insert, select
 from sqlalchemy.exc import DBAPIError
@@ -277,41 +277,192 @@ def import_contacts(
     return report
 
 
+@dataclass
+class MergeStep:
+    """One thing merging extracted people would do (or did): add a contact, add a number to
+    one, fill an empty field, a conflict (kept unless --replace), or a skip."""
+
+    kind: str  # add, update, conflict, skip
+    who: str
+    what: str
+
+    def line(self) -> str:
+        """One line for people."""
+        return f"{self.kind} {self.who}: {self.what}"
+
+
+@dataclass
+class MergeReport:
+    """What merging extracted people did (or, in a dry run, would do)."""
+
+    steps: list[MergeStep] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people."""
+        conflicts = sum(1 for s in self.steps if s.kind == "conflict")
+        skipped = sum(1 for s in self.steps if s.kind == "skip")
+        return (
+            f"contacts: {self.created} created, {self.updated} updated, {self.unchanged}"
+            f" unchanged, {conflicts} conflict(s), {skipped} skipped"
+        )
+
+
 def import_extracted(
-    session: Session, people: list[ExtractedPerson], office: str, source: str
-) -> ImportReport:
-    """Add people read from a release as press contacts of one office (matched by email)."""
+    session: Session,
+    people: list[ExtractedPerson],
+    office: str,
+    source: str,
+    replace: bool = False,
+    include_desks: bool = False,
+) -> MergeReport:
+    """Merge people read from a release into the press contacts of one office.
+
+    Each is matched by email, then by name within the office. A match keeps what the
+    registry says: new numbers are added, empty fields filled, and a field the release
+    writes otherwise is a conflict, applied only with `replace`. A desk (no person) is
+    imported, under its label, only with `include_desks`. Nothing is written here beyond
+    the session: a dry run rolls it back.
+    """
+    from civic_contacts.codes import fold
+    from civic_contacts.models import PressContact
+
     office_row = registry.get_office(session, office)
-    report = ImportReport()
+    report = MergeReport()
+    in_office = {
+        fold(c.name): c
+        for c in session.scalars(
+            select(PressContact).where(PressContact.office_id == office_row.id)
+        )
+    }
     for number, person in enumerate(people, start=1):
-        where = f"{source} person {number} ({person.name or person.role})"
-        if person.name is None:
-            report.skipped.append(f"{where}: a desk, not a person; not imported")
+        label = person.name if person.name is not None else f"{person.role or 'desk'} (desk)"
+        who = f"{label}" + (f" <{person.emails[0]}>" if person.emails else "")
+        if person.name is None and not include_desks:
+            report.steps.append(
+                MergeStep("skip", who, "a desk, not a person (--include-desks imports it)")
+            )
             continue
         if not person.emails:
-            report.skipped.append(f"{where}: no email address, not imported")
+            report.steps.append(MergeStep("skip", who, "no email address (a contact needs one)"))
             continue
+        where = f"{source} person {number} ({label})"
         try:
             email = normalise_email(person.emails[0])
-            name = check_text(person.name, "name")
+            name = check_text(
+                person.name if person.name is not None else person.role or "Press desk", "name"
+            )
             role = check_text(person.role, "role", required=False)
         except InputError as exc:
-            report.skipped.append(f"{where}: {exc.message}")
+            report.steps.append(MergeStep("skip", who, exc.message))
             continue
         phones = [p for p in person.phones if p.valid]
         report.warnings.extend(
             f'{where}: "{p.raw}" {p.problem}' for p in person.phones if not p.valid
         )
-        record = ContactRecord(
-            name=name,
-            office=office_row.code,
-            role=role,
-            languages=list(office_row.languages),
-            email=email,
-            phones=phones,
+        contact = session.scalar(select(PressContact).where(PressContact.email == email))
+        matched_by = "email"
+        if contact is None:
+            contact = in_office.get(fold(name))
+            matched_by = "name"
+        if contact is None:
+            record = ContactRecord(
+                name=name,
+                office=office_row.code,
+                role=role if person.name is not None else "",
+                languages=list(office_row.languages),
+                email=email,
+                phones=phones,
+            )
+            registry.upsert_contact(session, record)
+            report.created += 1
+            shown = f"{len(phones)} number(s)" if phones else "no number"
+            report.steps.append(MergeStep("add", who, f"new contact of {office_row.code}, {shown}"))
+            continue
+        changed = _merge_into(
+            contact, name, role, email, office_row, phones, matched_by, replace, who, report
         )
-        report.count(registry.upsert_contact(session, record))
+        if changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    session.flush()
     return report
+
+
+def _merge_into(
+    contact: Any,
+    name: str,
+    role: str,
+    email: str,
+    office_row: Any,
+    phones: list[ParsedPhone],
+    matched_by: str,
+    replace: bool,
+    who: str,
+    report: MergeReport,
+) -> bool:
+    """Bring one matched contact in line with what the release says, keeping what the
+    registry says unless `replace`; True when anything changed."""
+    from civic_contacts.codes import fold
+    from civic_contacts.models import Phone
+
+    changed = False
+    known = {p.e164 for p in contact.phones if p.e164}
+    for phone in phones:
+        if phone.e164 and phone.e164 not in known:
+            contact.phones.append(
+                Phone(
+                    position=len(contact.phones),
+                    raw=phone.raw,
+                    e164=phone.e164,
+                    extension=phone.extension,
+                    kind=phone.kind,
+                    valid=phone.valid,
+                    whatsapp=phone.whatsapp,
+                    label=phone.label,
+                    problem=phone.problem,
+                )
+            )
+            known.add(phone.e164)
+            changed = True
+            report.steps.append(MergeStep("update", who, f"add number {phone.international}"))
+    fields = [("role", contact.role, role)]
+    if matched_by == "email":
+        fields.append(("name", contact.name, name))
+    else:
+        fields.append(("email", contact.email, email))
+    if contact.office_id != office_row.id:
+        fields.append(("office", contact.office.code, office_row.code))
+    for attribute, stored, said in fields:
+        if not said or fold(stored) == fold(said):
+            continue
+        if not stored:
+            setattr(contact, attribute, said)
+            changed = True
+            report.steps.append(MergeStep("update", who, f'{attribute} set to "{said}"'))
+            continue
+        if replace:
+            if attribute == "office":
+                contact.office_id = office_row.id
+            else:
+                setattr(contact, attribute, said)
+            changed = True
+            report.steps.append(
+                MergeStep("update", who, f'{attribute} "{stored}" replaced by "{said}"')
+            )
+        else:
+            report.steps.append(
+                MergeStep(
+                    "conflict",
+                    who,
+                    f'{attribute} is "{stored}", the release says "{said}" (kept; --replace takes the release\'s)',
+                )
+            )
+    return changed
 
 
 # Outlets and journalists -----------------------------------------------------------------

@@ -355,3 +355,51 @@ def test_a_bad_role_language_is_named(loaded, tmp_path: Path) -> None:
     assert result.stderr.startswith("error: --role-in:") and "LANG=ROLE" in result.stderr
     mariam = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
     assert mariam["roles"] == {"fr": "Chargée de presse pour le Sahel"}
+
+
+def test_extract_import_merges_and_shows_conflicts(loaded, tmp_path: Path) -> None:
+    """`contact extract --import` matches by email, then by name within the office: new
+    numbers are added, what the registry says is kept and each difference is shown as a
+    conflict (taken only with --replace); desks come in only with --include-desks;
+    --dry-run says all this and changes nothing."""
+    release = tmp_path / "release.md"
+    release.write_text(
+        "Body.\n\nMedia contacts:\n"
+        "In Niamey: Mariam Diallo, Regional Spokesperson: mdiallo@example.org,"
+        " +227 93 12 34 56, +227 20 72 34 56\n"
+        "Ousmane Kountché-Abdou, okountche.new@example.org\n"
+        "Media desk: press.niamey@example.org\n"
+        "Nadia Benali, Chargée de communication: nbenali@example.org, +227 93 12 34 57\n",
+        encoding="utf-8",
+    )
+    before = loaded("contact", "list", "--json").stdout
+    args = ["contact", "extract", str(release), "--import", "--office", "niamey"]
+    dry = " ".join(loaded(*args, "--dry-run").stderr.split())
+    assert "would add Nadia Benali <nbenali@example.org>: new contact of niamey" in dry
+    assert "would update Mariam Diallo <mdiallo@example.org>: add number +227 20 72 34 56" in dry
+    assert (
+        'would conflict Mariam Diallo <mdiallo@example.org>: role is "Press Officer for the Sahel"'
+        in dry
+    )
+    assert 'email is "okountche@example.org", the release says "okountche.new@example.org"' in dry
+    assert "would skip Media desk (desk) <press.niamey@example.org>: a desk" in dry
+    assert "(dry run: nothing was changed)" in dry
+    assert loaded("contact", "list", "--json").stdout == before
+    done = " ".join(loaded(*args).stderr.split())
+    assert "contacts: 1 created, 1 updated, 1 unchanged, 2 conflict(s), 1 skipped" in done
+    mariam = json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)
+    assert mariam["role"] == "Press Officer for the Sahel"
+    assert [p["e164"] for p in mariam["phone_numbers"]] == [
+        "+22793123456",
+        "+22720201234",
+        "+22720723456",
+    ]
+    again = " ".join(loaded(*args, "--replace", "--include-desks").stderr.split())
+    assert 'role "Press Officer for the Sahel" replaced by "Regional Spokesperson"' in again
+    assert "add Media desk (desk) <press.niamey@example.org>" in again
+    assert json.loads(loaded("contact", "show", "mdiallo@example.org", "--json").stdout)[
+        "role"
+    ] == ("Regional Spokesperson")
+    assert loaded("contact", "show", "okountche.new@example.org", "--json").stdout
+    refused = loaded("contact", "extract", str(release), "--dry-run", expect=2)
+    assert "go with --import" in refused.stderr

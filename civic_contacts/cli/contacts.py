@@ -245,14 +245,30 @@ def extract(
     region: str | None = typer.Option(
         None, "--region", help="Country for numbers when no city says."
     ),
-    import_: bool = typer.Option(False, "--import", help="Add the people as press contacts."),
+    import_: bool = typer.Option(
+        False,
+        "--import",
+        help="Merge the people into the press contacts: matched by email, then name and office;"
+        " new numbers added, what the registry says kept.",
+    ),
     office: str | None = typer.Option(None, "--office", help="Office for imported people."),
+    replace: bool = typer.Option(
+        False, "--replace", help="With --import: where the release differs, take its value."
+    ),
+    include_desks: bool = typer.Option(
+        False, "--include-desks", help="With --import: import desks (entries with no person)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="With --import: print what would change; change nothing."
+    ),
 ) -> None:
     """Find the media-contact block of a release and read each person's details."""
     from civic_contacts.extract import extract_contacts, make_region_lookup
     from civic_contacts.office_places import read_office_places
     from civic_contacts.tables import decode
 
+    if (replace or include_desks or dry_run) and not import_:
+        raise InputError("--replace, --include-desks and --dry-run go with --import")
     text = decode(file)
     if not import_:
         places = read_office_places(common.settings(ctx).db_url)
@@ -262,7 +278,7 @@ def extract(
             return
     from civic_contacts import importing, registry
 
-    with common.transaction(ctx) as session:
+    with common.transaction(ctx, commit=not dry_run) as session:
         offices = registry.list_offices(session)
         lookup = make_region_lookup([(o.code, o.city, o.country) for o in offices])
         people = extract_contacts(text, lookup, region=region)
@@ -273,11 +289,20 @@ def extract(
                 office = typer.prompt(
                     "Office for these contacts", default=offices[0].code if offices else None
                 )
-            report = importing.import_extracted(session, people, office or "", source=file.name)
+            report = importing.import_extracted(
+                session,
+                people,
+                office or "",
+                source=file.name,
+                replace=replace,
+                include_desks=include_desks,
+            )
     _print_extracted(file, people, json)
     if import_:
-        common.warn(report.skipped + report.warnings)
-        common.say(report.summary("contacts"))
+        common.warn(report.warnings)
+        for step in report.steps:
+            common.say(("would " if dry_run else "") + step.line())
+        common.say(report.summary() + (" (dry run: nothing was changed)" if dry_run else ""))
 
 
 def _print_extracted(file: Path, people: list[Any], json: bool) -> None:
