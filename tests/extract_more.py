@@ -375,6 +375,24 @@ E-post: knordmann@example.no
         None,
         [("Ana Souza", "", ["asouza@example.org"], [("+5511961234567", False)], None)],
     ),
+    (
+        "swiss-apostrophes",
+        "Medienkontakt:\nReto Keller, rkeller@example.ch, +41 21 234'56'78\n",
+        None,
+        [("Reto Keller", "", ["rkeller@example.ch"], [("+41212345678", False)], None)],
+    ),
+    (
+        "number-broken-across-lines",
+        "Media contacts:\nAnna Berg, aberg@example.org, Tel. +41 78\n123 45 67\n",
+        None,
+        [("Anna Berg", "", ["aberg@example.org"], [("+41781234567", False)], None)],
+    ),
+    (
+        "austrian-dash-extension",
+        "Pressekontakt:\nLisa Huber, lhuber@example.at, Tel. 01 234567890-12\n",
+        "AT",
+        [("Lisa Huber", "", ["lhuber@example.at"], [("+431234567890", False)], None)],
+    ),
     # Look-alikes --------------------------------------------------------------------------
     (
         "iban-and-donations",
