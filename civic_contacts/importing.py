@@ -437,9 +437,12 @@ def _merge_into(
         fields.append(("email", contact.email, email))
     if contact.office_id != office_row.id:
         fields.append(("office", contact.office.code, office_row.code))
+    translated = {fold(text) for text in (contact.roles or {}).values()}
     for attribute, stored, said in fields:
         if not said or fold(stored) == fold(said):
             continue
+        if attribute == "role" and fold(said) in translated:
+            continue  # the role in one of the languages the registry has it in
         if not stored:
             setattr(contact, attribute, said)
             changed = True
