@@ -393,6 +393,31 @@ E-post: knordmann@example.no
         "AT",
         [("Lisa Huber", "", ["lhuber@example.at"], [("+431234567890", False)], None)],
     ),
+    (
+        "signal-00-prefix-x-extension",
+        """Media contacts
+Daniel Ortiz, Press Officer
+Signal: 0044 7400 123456
+Office: +1 201-555-0123 x12
+Email: dortiz@example.org
+""",
+        None,
+        [
+            (
+                "Daniel Ortiz",
+                "",
+                ["dortiz@example.org"],
+                [("+447400123456", False), ("+12015550123", False)],
+                "Press Officer",
+            )
+        ],
+    ),
+    (
+        "hidden-address-placeholder",
+        "Media contacts:\nAnna Berg, [email protected], +41 78 123 45 67\n",
+        None,
+        [("Anna Berg", "", [], [("+41781234567", False)], None)],
+    ),
     # Look-alikes --------------------------------------------------------------------------
     (
         "iban-and-donations",
