@@ -206,7 +206,8 @@ EXTENSION_WORD = " ext. "  # " poste " in French
 
 class ContactBook:
     """Each press contact as messages show it and as a vCard 3.0 card, in a message's language
-    (the role translated when the registry has it), read once and kept as plain values."""
+    (the role and the office's city translated when the registry has them), read once and
+    kept as plain values."""
 
     def __init__(self, session: Session, organisation: str) -> None:
         contacts = registry.list_contacts(session)
@@ -218,6 +219,7 @@ class ContactBook:
         self.names = {contact.name: contact.id for contact in contacts}
         self._views: dict[int, ContactView] = {}
         self._roles: dict[int, dict[str, str]] = {}
+        self._cities: dict[int, dict[str, str]] = {}
         self._cards: dict[tuple[int, str], str] = {}
         for contact in contacts:
             phones = tuple(
@@ -234,6 +236,7 @@ class ContactBook:
                 contact.name, contact.role, contact.office.city, contact.email, phones
             )
             self._roles[contact.id] = dict(contact.roles or {})
+            self._cities[contact.id] = dict(contact.office.cities or {})
             # The card as written, and one per language the role is translated into.
             for language in ("", *self._roles[contact.id]):
                 self._cards[(contact.id, language)] = contact_card(
@@ -248,8 +251,9 @@ class ContactBook:
         """The contact as a message in `language` shows it."""
         view = self._views[contact_id]
         role = in_language(view.role, self._roles[contact_id], language)
-        if role != view.role:
-            view = replace(view, role=role)
+        city = in_language(view.city, self._cities[contact_id], language)
+        if (role, city) != (view.role, view.city):
+            view = replace(view, role=role, city=city)
         if is_french(language) and any(EXTENSION_WORD in p.display for p in view.phones):
             phones = tuple(
                 replace(p, display=p.display.replace(EXTENSION_WORD, " poste "))

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from civic_contacts.importing import (
+    CITY_COLUMNS,
     CONTACT_COLUMNS,
     JOURNALIST_COLUMNS,
     OFFICE_COLUMNS,
@@ -61,6 +62,7 @@ def office_json(office: Office) -> dict[str, Any]:
         "timezone": office.timezone,
         "languages": list(office.languages),
         "covers": list(office.covers),
+        "cities": dict(office.cities or {}),
     }
 
 
@@ -121,10 +123,18 @@ def _csv_row(data: dict[str, Any], columns: list[str]) -> dict[str, str]:
 
 
 def offices_csv(offices: Iterable[Office], raw: bool = False) -> str:
-    """Offices as an import-ready CSV."""
-    return write_csv(
-        [_csv_row(office_json(o), OFFICE_COLUMNS) for o in offices], OFFICE_COLUMNS, raw
-    )
+    """Offices as an import-ready CSV (with a `city_LANG` column for each language a city's
+    name is given in)."""
+    listed = list(offices)
+    languages = sorted({language for o in listed for language in o.cities or {}})
+    columns = [*OFFICE_COLUMNS, *(CITY_COLUMNS + language for language in languages)]
+    rows = []
+    for office in listed:
+        data = office_json(office)
+        for language, text in data["cities"].items():
+            data[CITY_COLUMNS + language] = text
+        rows.append(_csv_row(data, columns))
+    return write_csv(rows, columns, raw)
 
 
 def contacts_csv(contacts: Iterable[PressContact], raw: bool = False) -> str:

@@ -167,7 +167,11 @@ def office_from_row(row: Row) -> OfficeRecord:
         timezone=check_cell("timezone", check_timezone, row.get("timezone")),
         languages=check_cell("languages", check_language_list, row.get("languages")),
         covers=check_cell("covers", lambda v: check_covers(split_list(v)), row.get("covers")),
+        cities=by_language_from_row(row, CITY_COLUMNS, "city"),
     )
+
+
+CITY_COLUMNS = "city_"  # city_fr, city_en…: the city's name in that language
 
 
 def check_covers(values: list[str]) -> list[str]:
@@ -186,7 +190,9 @@ def check_covers(values: list[str]) -> list[str]:
 
 def import_offices(session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
     """Import an offices CSV file (matched by code)."""
-    parsed = parse_file(path, OFFICE_COLUMNS, [], office_from_row, lambda r: r.code, "code")
+    parsed = parse_file(
+        path, OFFICE_COLUMNS, [CITY_COLUMNS + "*"], office_from_row, lambda r: r.code, "code"
+    )
     return _apply(parsed, skip_invalid, lambda r: registry.upsert_office(session, r))
 
 
@@ -227,27 +233,40 @@ ROLE_COLUMNS = "role_"  # role_fr, role_en…: the role in that language
 def roles_from_row(row: Row) -> dict[str, str] | None:
     """The role by language from a row's `role_LANG` cells; None when the file has none of
     those columns (a known contact keeps its translations)."""
-    columns = [name for name in row.cells if name.startswith(ROLE_COLUMNS)]
+    return by_language_from_row(row, ROLE_COLUMNS, "role")
+
+
+def by_language_from_row(row: Row, prefix: str, what: str) -> dict[str, str] | None:
+    """A text by language from a row's `PREFIXLANG` cells (`role_fr`, `city_fr`…); None
+    when the file has none of those columns (what is stored stays)."""
+    columns = [name for name in row.cells if name.startswith(prefix)]
     if not columns:
         return None
-    roles: dict[str, str] = {}
+    found: dict[str, str] = {}
     for column in columns:
-        language = check_cell(column, check_language, column[len(ROLE_COLUMNS) :])
-        text = check_cell(
-            column, lambda v: check_text(v, "role", required=False), row.cells[column]
-        )
+        language = check_cell(column, check_language, column[len(prefix) :])
+        text = check_cell(column, lambda v: check_text(v, what, required=False), row.cells[column])
         if language and text:
-            roles[language] = text
-    return roles
+            found[language] = text
+    return found
 
 
 def check_role_given(value: str) -> tuple[str, str]:
     """A `LANG=ROLE` pair typed on the command line (`fr=Porte-parole`); an empty role says
     "none in that language"."""
+    return _in_language_given(value, "role", "LANG=ROLE (such as fr=Porte-parole)")
+
+
+def check_city_given(value: str) -> tuple[str, str]:
+    """A `LANG=NAME` pair for an office's city (`fr=La Haye`)."""
+    return _in_language_given(value, "city", "LANG=NAME (such as fr=La Haye)")
+
+
+def _in_language_given(value: str, what: str, shape: str) -> tuple[str, str]:
     language, equals, text = value.partition("=")
     if not equals:
-        raise InputError(f'"{value}" is not LANG=ROLE (such as fr=Porte-parole)')
-    return check_language(language), check_text(text, "role", required=False)
+        raise InputError(f'"{value}" is not {shape}')
+    return check_language(language), check_text(text, what, required=False)
 
 
 def import_contacts(

@@ -38,6 +38,8 @@ class Office(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(200))
+    # The city's name in other languages ({"fr": "La Haye"}), for messages in them.
+    cities: Mapped[dict[str, str]] = mapped_column(default=dict, server_default="{}")
     country: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
     languages: Mapped[list[str]]

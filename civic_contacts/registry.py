@@ -65,6 +65,8 @@ class OfficeRecord:
     timezone: str
     languages: list[str]
     covers: list[str]
+    # The city in other languages; None leaves a known office's names as they are.
+    cities: dict[str, str] | None = None
 
 
 @dataclass
@@ -133,7 +135,7 @@ def offices_by_code(session: Session) -> dict[str, Office]:
 def upsert_office(session: Session, record: OfficeRecord) -> Outcome:
     """Create the office or bring it in line with the record."""
     office = session.scalar(select(Office).where(Office.code == record.code))
-    values = {
+    values: dict[str, object] = {
         "name": record.name,
         "city": record.city,
         "country": record.country,
@@ -141,6 +143,8 @@ def upsert_office(session: Session, record: OfficeRecord) -> Outcome:
         "languages": record.languages,
         "covers": record.covers,
     }
+    if record.cities is not None:
+        values["cities"] = dict(sorted(record.cities.items()))
     if office is None:
         session.add(Office(code=record.code, **values))
         session.flush()

@@ -799,6 +799,7 @@ def test_roles_and_typography_follow_the_messages_language(demo, tmp_path: Path)
             seen.add(language)
             if language == "fr":
                 assert f"Mariam Diallo, {french_role} (Niamey)" in text, address
+                assert "(The Hague)" not in text  # the office's city in French: La Haye
                 assert f"TITLE:{french_role}" in card and "Press Officer" not in card
             else:
                 assert "Mariam Diallo, Press Officer for the Sahel (Niamey)" in text, address
@@ -817,6 +818,8 @@ def test_roles_and_typography_follow_the_messages_language(demo, tmp_path: Path)
         if "+227 20 20 12 34" in text:
             assert "+227 20 20 12 34 poste 215" in text and " ext. " not in text, address
     assert seen == {"fr", "en"}
+    french = [m for m in messages(tmp_path / "out").values() if m["Content-Language"] == "fr"]
+    assert any("(La Haye)" in part(m, "text/plain").get_content() for m in french)
 
 
 KHARD_CONFIG = """[addressbooks]

@@ -146,3 +146,65 @@ def test_missing_file_is_a_clear_error(cli, tmp_path: Path) -> None:
     """Importing a file that is not there says so."""
     result = cli("office", "import", str(tmp_path / "nope.csv"), expect=2)
     assert "nope.csv: no such file" in result.stderr
+
+
+def test_city_names_by_language(cli, data_dir: Path, tmp_path: Path) -> None:
+    """`city_fr`… columns (or `office add --city-in fr=…`) give the city in other languages;
+    a file without them leaves them; a bad language is named with the row and column."""
+    cli("office", "import", str(data_dir / "offices.csv"))
+    hague = next(
+        o for o in json.loads(cli("office", "list", "--json").stdout) if o["code"] == "the-hague"
+    )
+    assert hague["cities"] == {"fr": "La Haye"}
+    cli("office", "import", str(write(tmp_path, HEADER + GOOD)))
+    niamey = next(
+        o for o in json.loads(cli("office", "list", "--json").stdout) if o["code"] == "niamey"
+    )
+    assert niamey["cities"] == {}
+    cli(
+        "office",
+        "add",
+        "--code",
+        "dakar",
+        "--name",
+        "Dakar Office",
+        "--city",
+        "Dakar",
+        "--country",
+        "SN",
+        "--timezone",
+        "Africa/Dakar",
+        "--language",
+        "fr",
+        "--city-in",
+        "ar=داكار",
+    )
+    dakar = next(
+        o for o in json.loads(cli("office", "list", "--json").stdout) if o["code"] == "dakar"
+    )
+    assert dakar["cities"] == {"ar": "داكار"}
+    bad = write(tmp_path, HEADER.strip() + ",city_zz9\n" + GOOD.strip() + ",Niamé\n", "bad.csv")
+    result = cli("office", "import", str(bad), expect=2)
+    assert "bad.csv row 2, city_zz9:" in result.stderr
+    assert (
+        "--city-in:"
+        in cli(
+            "office",
+            "add",
+            "--code",
+            "x",
+            "--name",
+            "X",
+            "--city",
+            "X",
+            "--country",
+            "SN",
+            "--timezone",
+            "Africa/Dakar",
+            "--language",
+            "fr",
+            "--city-in",
+            "Dakar",
+            expect=2,
+        ).stderr
+    )

@@ -35,6 +35,9 @@ def add(
     covers: list[str] = typer.Option(
         ["*"], "--covers", help="Countries covered (repeat or NE;ML), * for all."
     ),
+    city_in: list[str] = typer.Option(
+        [], "--city-in", help="The city in another language, LANG=NAME (fr=La Haye); repeat."
+    ),
 ) -> None:
     """Add an office, or update the one with this code."""
     record = OfficeRecord(
@@ -45,6 +48,15 @@ def add(
         timezone=option("--timezone", check_timezone, timezone),
         languages=option("--language", importing.check_language_list, listed(language)),
         covers=option("--covers", lambda v: importing.check_covers(split_list(v)), listed(covers)),
+        cities={
+            language: text
+            for language, text in (
+                option("--city-in", importing.check_city_given, v) for v in city_in
+            )
+            if text
+        }
+        if city_in
+        else None,
     )
     with common.transaction(ctx) as session:
         outcome = registry.upsert_office(session, record)
