@@ -427,25 +427,14 @@ def _merge_into(
     """Bring one matched contact in line with what the release says, keeping what the
     registry says unless `replace`; True when anything changed."""
     from civic_contacts.codes import fold
-    from civic_contacts.models import Phone
 
     changed = False
     known = {p.e164 for p in contact.phones if p.e164}
     for phone in phones:
         if phone.e164 and phone.e164 not in known:
-            contact.phones.append(
-                Phone(
-                    position=len(contact.phones),
-                    raw=phone.raw,
-                    e164=phone.e164,
-                    extension=phone.extension,
-                    kind=phone.kind,
-                    valid=phone.valid,
-                    whatsapp=phone.whatsapp,
-                    label=phone.label,
-                    problem=phone.problem,
-                )
-            )
+            (row,) = registry.phones_from_parsed([phone])
+            row.position = len(contact.phones)
+            contact.phones.append(row)
             known.add(phone.e164)
             changed = True
             report.steps.append(MergeStep("update", who, f"add number {phone.international}"))
