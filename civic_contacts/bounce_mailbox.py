@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import mailbox
 import os
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,30 +243,3 @@ def fetch(imap: ImapSettings, sink: Sink, limit: int | None = None) -> Outcome:
         with contextlib.suppress(Exception):  # a failed goodbye changes nothing recorded
             client.logout()
     return total
-
-
-# Files ------------------------------------------------------------------------------------
-
-
-def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
-    """Each message in a file or folder, with a name for it: a single message (.eml), an
-    mbox file (`path#n`), or a Maildir folder (its `new` and `cur` files)."""
-    if path.is_dir():
-        if not ((path / "cur").is_dir() or (path / "new").is_dir()):
-            raise InputError(f"{path}: a folder that is not a Maildir (no cur/ or new/ inside)")
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.keys()):
-            with box.get_file(key) as handle:
-                yield f"{path}/{key}", handle.read()
-        return
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(5)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-    if head == b"From ":
-        mbox = mailbox.mbox(path, factory=None, create=False)
-        for number, key in enumerate(mbox.keys(), start=1):
-            yield f"{path}#{number}", mbox.get_bytes(key)
-        return
-    yield str(path), path.read_bytes()

@@ -26,12 +26,17 @@ the reason, never the whole notice.
 from __future__ import annotations
 
 import email
+import mailbox
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr
+from pathlib import Path
+
+from civic_contacts.errors import InputError
 
 Kind = str  # bounce, auto-reply, complaint, other
 KINDS = ("bounce", "auto-reply", "complaint", "other")
@@ -853,3 +858,30 @@ def _complaint(msg: Message, original_to: str | None) -> list[Returned]:
         for r in recipients
         if "@" in r
     ]
+
+
+# Files ------------------------------------------------------------------------------------
+
+
+def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
+    """Each message in a file or folder, with a name for it: a single message (.eml), an
+    mbox file (`path#n`), or a Maildir folder (its `new` and `cur` files)."""
+    if path.is_dir():
+        if not ((path / "cur").is_dir() or (path / "new").is_dir()):
+            raise InputError(f"{path}: a folder that is not a Maildir (no cur/ or new/ inside)")
+        box = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(box.keys()):
+            with box.get_file(key) as handle:
+                yield f"{path}/{key}", handle.read()
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(5)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    if head == b"From ":
+        mbox = mailbox.mbox(path, factory=None, create=False)
+        for number, key in enumerate(mbox.keys(), start=1):
+            yield f"{path}#{number}", mbox.get_bytes(key)
+        return
+    yield str(path), path.read_bytes()

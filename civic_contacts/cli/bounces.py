@@ -98,7 +98,7 @@ def fetch(
 @app.command("read")
 def read(ctx: typer.Context, paths: list[Path] = PATHS) -> None:
     """Do what `fetch` does for reports saved as files (offline): each is acted on once."""
-    from civic_contacts.bounce_mailbox import messages_in
+    from civic_contacts.bounces import messages_in
     from civic_contacts.returns import Outcome, file_source
 
     _check_paths(paths)
@@ -118,8 +118,8 @@ def classify(
     """Say what each report is and what would be done, changing nothing (no database)."""
     import json as json_module
 
-    from civic_contacts.bounce_mailbox import messages_in
     from civic_contacts.bounces import classify as classify_report
+    from civic_contacts.bounces import messages_in
 
     _check_paths(paths)
     for path in paths:
