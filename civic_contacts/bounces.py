@@ -786,7 +786,7 @@ def classify(data: bytes, ours: set[str] | None = None) -> Report:
         report.kind = "bounce"
         report.recipients = _prose_recipients(human, original_to, known)
         return report
-    if auto or (looks_failed and auto):
+    if auto:
         report.kind = "auto-reply"
         reason = "auto-reply"
         if LEFT.search(human) or LEFT.search(subject):

@@ -229,6 +229,10 @@ def _deobfuscate(line: str) -> str:
     return _DOT.sub(".", line)
 
 
+# The end of one sentence and the start of the next: running prose, not a contact line.
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")
+
+
 def _contact_like(line: str) -> bool:
     """A line a contact block is made of: blank, holding an address or a number, or short
     (a name, a role, a city) rather than a sentence of prose."""
@@ -236,7 +240,7 @@ def _contact_like(line: str) -> bool:
     if not text or _EMAIL_RE.search(text) or _PHONE_START_RE.search(text):
         return True
     words = text.split()
-    return len(words) <= 10 and not re.search(r"[a-z]{2}[.!?]\s+[A-Z]", text)
+    return len(words) <= 10 and not _SENTENCE_BREAK.search(text)
 
 
 def _is_heading(line: str) -> bool:
@@ -246,9 +250,7 @@ def _is_heading(line: str) -> bool:
     if not _HEADING_RE.match(folded):
         return False
     head = line.split(":", 1)[0]
-    return not re.search(r"[a-z]{2}[.!?]\s+[A-Z]", head) and (
-        ":" in line or len(head.split()) <= 12
-    )
+    return not _SENTENCE_BREAK.search(head) and (":" in line or len(head.split()) <= 12)
 
 
 def _block_span(lines: list[str]) -> tuple[int, int] | None:
@@ -291,7 +293,7 @@ def _prose(line: str) -> bool:
     text = line.strip()
     if not text or _EMAIL_RE.search(text) or _PHONE_START_RE.search(text):
         return False
-    return len(text.split()) > 14 or bool(re.search(r"[a-z]{2}[.!?]\s+[A-Z]", text))
+    return len(text.split()) > 14 or bool(_SENTENCE_BREAK.search(text))
 
 
 # A line ending in the start of a number, and the next holding only its rest.

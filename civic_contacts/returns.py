@@ -384,29 +384,20 @@ def _act(
 def _soft_limit_reached(
     session: Session, address: str, bounce: Bounce, policy: SoftPolicy, now: dt.datetime
 ) -> bool:
-    since = now - dt.timedelta(days=policy.days)
-    earlier = session.execute(
-        select(func.count(Bounce.id), func.count(func.distinct(Bounce.release_id))).where(
-            Bounce.email == address,
-            Bounce.action == "retry",
-            Bounce.received_at >= since,
-            Bounce.delivery_id.is_not(None),
-        )
-    ).one()
-    count = earlier[0] + 1
-    releases = set(
+    """Whether this soft bounce, with the address's earlier ones in the window, reaches the
+    policy's count over enough releases."""
+    earlier = list(
         session.scalars(
             select(Bounce.release_id).where(
                 Bounce.email == address,
                 Bounce.action == "retry",
-                Bounce.received_at >= since,
-                Bounce.release_id.is_not(None),
+                Bounce.received_at >= now - dt.timedelta(days=policy.days),
+                Bounce.delivery_id.is_not(None),
             )
         )
     )
-    if bounce.release_id is not None:
-        releases.add(bounce.release_id)
-    return count >= policy.limit and len(releases) >= policy.releases
+    releases = {r for r in [*earlier, bounce.release_id] if r is not None}
+    return len(earlier) + 1 >= policy.limit and len(releases) >= policy.releases
 
 
 def file_source(data: bytes) -> str:
