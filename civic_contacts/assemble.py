@@ -35,7 +35,14 @@ from civic_contacts.mime import (
     encode_unstructured,
     list_unsubscribe,
 )
-from civic_contacts.templates import ContactView, Recipient, Renderer, Variant, calendar_entry
+from civic_contacts.templates import (
+    ContactView,
+    Recipient,
+    Renderer,
+    Variant,
+    as_read,
+    calendar_entry,
+)
 
 KEEP_VARIANTS = 256
 NAME_MARK = "\ue000name\ue001"
@@ -233,7 +240,7 @@ class Assembler:
             calendar = shared.calendar.get(recipient.date) or b""
             if not calendar:
                 embargo = self.renderer.render_embargo(variant)
-                calendar = qp(calendar_entry(variant, recipient.date, embargo))
+                calendar = qp(calendar_entry(as_read(variant), recipient.date, embargo))
                 shared.calendar[recipient.date] = calendar
         outer = boundary_for(recipient.message_id, 0).encode("ascii")
         inner = boundary_for(recipient.message_id, 1).encode("ascii")

@@ -37,7 +37,7 @@ from civic_contacts.config import Settings
 from civic_contacts.db import analyze_now, reading_whole, refresh_statistics, utcnow
 from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
 from civic_contacts.embargo import check_embargo
-from civic_contacts.errors import BatchConflict, ConfigError, InputError
+from civic_contacts.errors import BatchConflict, ConfigError, InputError, SendError
 from civic_contacts.mime import check_headers
 from civic_contacts.models import Batch, Delivery, Journalist, Outlet, Release, Suppression
 from civic_contacts.outbox import Outbox
@@ -1058,14 +1058,21 @@ def prepare_send(
             " relabelled before they go out after the lift",
             hint=f"run: civic-contacts batch build {found.slug} --out DIR --after-embargo",
         )
-    stale = session.scalar(
-        select(Delivery.id)
-        .where(
-            BatchKey(found.id).where(),
-            Delivery.status == S.PENDING.value,
-            Delivery.revision < found.revision,
+    # A build renders every pending message from the release's revision of the moment and
+    # records that revision on the batch; while the two agree there is nothing stale to look
+    # for (the look reads every pending row: seconds at a million).
+    stale = (
+        None
+        if batch is not None and batch.revision == found.revision
+        else session.scalar(
+            select(Delivery.id)
+            .where(
+                BatchKey(found.id).where(),
+                Delivery.status == S.PENDING.value,
+                Delivery.revision < found.revision,
+            )
+            .limit(1)
         )
-        .limit(1)
     )
     if stale is not None:
         raise BatchConflict(
@@ -1160,7 +1167,22 @@ def _remember_registry(batch: Batch, version: str | None, recipients: int, outle
 
 
 MessageSource = Callable[[Claimed], bytes]
-"""The bytes of a claimed delivery's message, rendered on demand (called from send threads)."""
+"""The bytes of a claimed delivery's message, rendered on demand (called from send threads):
+always the message that was built, checked against the hash recorded then (see `built`)."""
+
+
+def built(data: bytes, claimed: Claimed) -> bytes:
+    """`data` when it is the message recorded for the delivery (same SHA-256), else a
+    `SendError`: something it is made from changed since the build."""
+    if hashlib.sha256(data).hexdigest() != claimed.content_hash:
+        raise SendError(
+            f"the message for {claimed.email} is not the one built: the registry, the"
+            " templates or the unsubscribe secret (kept beside the config file) changed"
+            " since the batch was built; nothing more was sent",
+            hint="run: civic-contacts batch build RELEASE --out DIR with the same config"
+            " file, check the preview, send again",
+        )
+    return data
 
 
 class PlannedSource:
@@ -1181,9 +1203,9 @@ class PlannedSource:
             data, _subject = self.assembler.build(
                 planned.variant, planned.recipient, planned.reply_to
             )
-        # No header check here: the sender compares these bytes' hash with the one recorded
-        # when the message was built, and those bytes were checked then.
-        return data
+        # No header check here: these bytes are the ones recorded when the message was built
+        # (same hash), and those were checked then.
+        return built(data, claimed)
 
 
 def _gone(email: str) -> BatchConflict:
@@ -1252,7 +1274,7 @@ class OutletSource:
             data, _subject = self.assembler.build(
                 planned.variant, planned.recipient, planned.reply_to
             )
-        return data
+        return built(data, claimed)
 
 
 # Where a batch stands -------------------------------------------------------------------------

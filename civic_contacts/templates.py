@@ -318,8 +318,7 @@ class Renderer:
 
     def render(self, variant: Variant, recipient: Recipient) -> Parts:
         """Subject, text, HTML, card and calendar entry of one message."""
-        if is_french(variant.language):
-            variant = typeset_french(variant)
+        variant = as_read(variant)
         embargo = embargo_text(variant.embargo, variant.language, variant.outlet_timezone)
         unsubscribe = recipient.unsubscribe_url or recipient.unsubscribe_mailto
         context = {
@@ -359,6 +358,12 @@ class Renderer:
             else None
         )
         return Parts(subject, text, html, variant.vcard, ics, embargo, method or "PUBLISH")
+
+
+def as_read(variant: Variant) -> Variant:
+    """The variant's texts as its reader sees them: typeset in French for a French reader.
+    Everything a message is made of (parts, calendar entry) is made from this."""
+    return typeset_french(variant) if is_french(variant.language) else variant
 
 
 def typeset_french(variant: Variant) -> Variant:
