@@ -28,9 +28,9 @@ How "nothing lost, nothing sent twice" holds:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import os
-import queue
 import socket
 import threading
 import uuid
@@ -302,7 +302,6 @@ _ATTEMPT = _mark(S.CLAIMED).values(attempts=Delivery.attempts + 1, last_error=bi
 _RELEASED = _mark(S.PENDING).values(claimed_by=None, claimed_at=None)
 
 
-# `_SENT` for many deliveries at once (PostgreSQL), each with its own worker, reply and time.
 _PG_SENT_MANY = """
 UPDATE deliveries SET status = 'sent', attempts = deliveries.attempts + 1,
     server_reply = v.reply, last_error = NULL, sent_at = v.at, sent_by = v.by,
@@ -313,114 +312,92 @@ WHERE deliveries.id = v.id AND deliveries.status = 'claimed' AND deliveries.clai
 """
 
 
-def _sent_arrays(batch: list[tuple[str, Any, threading.Event, list[Any]]]) -> dict[str, list[Any]]:
-    args = [item[1] for item in batch]
-    return {
-        "ids": [a["d_id"] for a in args],
-        "replies": [a["d_reply"] for a in args],
-        "ats": [a["d_now"] for a in args],
-        "mes": [a["d_me"] for a in args],
-        "bys": [a["d_user"] for a in args],
-    }
+@dataclass
+class _Mark:
+    """One worker's statement waiting for the group commit."""
+
+    sql: str
+    args: Any
+    done: bool = False
+    error: BaseException | None = None
 
 
-class Marker:
-    """Commits the marks of all workers together ("group commit").
-
-    A worker hands over its mark and waits until it is committed before it takes its next
-    message, so the promise holds (at most the message in flight per connection is unmarked
-    at any instant); the commit, the expensive part, is shared by whoever is waiting.
+class GroupCommit:
+    """The marks of a run's workers on SQLite, committed by whichever worker holds the run's
+    write lock: its own and those of the workers waiting behind it, in one transaction. Four
+    connections cost about one commit between them, with no thread to hand marks to.
     """
 
     def __init__(self, engine: Engine, lock: threading.Lock) -> None:
         self.connection = engine.connect()
+        self.raw: Any = self.connection.connection.dbapi_connection
         self.postgresql = engine.dialect.name == "postgresql"
+        if self.postgresql:
+            self.connection.exec_driver_sql("SET synchronous_commit TO off")
+            self.connection.commit()
         self.sent_sql = _SENT.compile(dialect=engine.dialect).string
-        self.lock = lock
-        self.queue: queue.Queue[tuple[str, Any, threading.Event, list[BaseException]] | None] = (
-            queue.Queue()
-        )
-        self.thread = threading.Thread(target=self._run, name="marker", daemon=True)
-        self.thread.start()
+        self.lock = lock  # SQLite's writer, in this process (claims take it too)
+        self.guard = threading.Lock()  # the list below
+        self.waiting: list[_Mark] = []
 
     def write(self, sql: str, args: Any) -> None:
         """Run one statement and return once it is committed (or raise its error)."""
-        self.write_later(sql, args)()
-
-    def write_later(self, sql: str, args: Any) -> Callable[[], None]:
-        """Queue one statement; returns a function that waits until it is committed (or
-        raises its error)."""
-        done = threading.Event()
-        errors: list[BaseException] = []
-        self.queue.put((sql, args, done, errors))
-
-        def wait() -> None:
-            done.wait()
-            if errors:
-                raise errors[0]
-
-        return wait
-
-    def _run(self) -> None:
-        raw = self.connection.connection.dbapi_connection
-        assert raw is not None
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while len(batch) < 64:
+        mark = _Mark(sql, args)
+        with self.guard:
+            self.waiting.append(mark)
+        with self.lock:
+            if not mark.done:
+                with self.guard:
+                    batch, self.waiting = self.waiting, []
                 try:
-                    more = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self.queue.put(None)
-                    break
-                batch.append(more)
-            with self.lock:
-                try:
-                    self._commit(raw, batch)
+                    self._commit(batch)
                 except BaseException as exc:
-                    raw.rollback()
-                    for _sql, _args, _done, errors in batch:
-                        errors.append(exc)
-            for _sql, _args, done, _errors in batch:
-                done.set()
+                    self.raw.rollback()
+                    for item in batch:
+                        item.error = exc
+                for item in batch:
+                    item.done = True
+        if mark.error is not None:
+            raise mark.error
 
-    def _commit(self, raw: Any, batch: list[tuple[str, Any, threading.Event, list[Any]]]) -> None:
+    def _commit(self, batch: list[_Mark]) -> None:
         if self.postgresql:
-            # One round trip and one implicit transaction, not the driver's executemany (a
-            # round trip per step, each waking a thread that must win the GIL back): the
-            # common case, a run of "sent" marks, is one prepared statement over arrays;
-            # anything else goes as one query of statements quoted by the driver.
+            raw = self.raw
             raw.autocommit = True
             try:
-                if all(sql == self.sent_sql for sql, _a, _d, _e in batch):
-                    raw.execute(_PG_SENT_MANY, _sent_arrays(batch), prepare=True)
+                if all(item.sql == self.sent_sql for item in batch):
+                    args = [item.args for item in batch]
+                    raw.execute(
+                        _PG_SENT_MANY,
+                        {
+                            "ids": [a["d_id"] for a in args],
+                            "replies": [a["d_reply"] for a in args],
+                            "ats": [a["d_now"] for a in args],
+                            "mes": [a["d_me"] for a in args],
+                            "bys": [a["d_user"] for a in args],
+                        },
+                        prepare=True,
+                    )
                 else:
                     from psycopg import ClientCursor
 
                     with ClientCursor(raw) as cursor:
-                        text = ";".join(cursor.mogrify(sql, args) for sql, args, _d, _e in batch)
+                        text = ";".join(cursor.mogrify(item.sql, item.args) for item in batch)
                     raw.execute(text)
             finally:
                 raw.autocommit = False
             return
-        cursor = raw.cursor()
+        cursor = self.raw.cursor()
         try:
-            # Runs of the same statement (mostly "sent") go to the driver as one
-            # executemany: its loop is in C.
-            for sql, run in itertools.groupby(batch, key=lambda item: item[0]):
-                cursor.executemany(sql, [item[1] for item in run])
-            raw.commit()
+            # Runs of the same statement (mostly "sent") go to the driver as one executemany.
+            for sql, run in itertools.groupby(batch, key=lambda item: item.sql):
+                cursor.executemany(sql, [item.args for item in run])
+            self.raw.commit()
         finally:
             cursor.close()
 
     def close(self) -> None:
-        """Finish what is queued and give the connection back."""
-        self.queue.put(None)
-        self.thread.join()
+        """Give the connection back."""
         self.connection.close()
 
 
@@ -433,13 +410,28 @@ class Ledger:
     """
 
     def __init__(
-        self, engine: Engine, me: str, user: str, lock: threading.Lock, marker: Marker
+        self,
+        engine: Engine,
+        me: str,
+        user: str,
+        lock: threading.Lock,
+        group: GroupCommit | None = None,
     ) -> None:
         self.connection = engine.connect()
+        self.postgresql = engine.dialect.name == "postgresql"
+        if self.postgresql:
+            # The server has a mark the moment it answers the commit; waiting for its disk
+            # as well (an fsync per commit) held sends to a third of the wire. A kill of the
+            # sender loses nothing; a crash of the database server itself could lose the
+            # marks of its last half second, as one of the machine can with SQLite's
+            # synchronous=NORMAL here.
+            self.connection.exec_driver_sql("SET synchronous_commit TO off")
+            self.connection.commit()
+        self.raw: Any = self.connection.connection.dbapi_connection
         self.me = me
         self.user = user
         self.lock = lock
-        self.marker = marker
+        self.group = group
         self.unconfirmed: Callable[[], None] | None = None
         dialect = self.connection.dialect
         # Each mark's SQL and its parameters' order and fixed values, worked out once: a
@@ -468,10 +460,35 @@ class Ledger:
         return rows
 
     def _write(self, name: str, values: dict[str, object]) -> Callable[[], None]:
+        """The mark as a function that commits it (called at once, or by `confirm`)."""
         sql, order, fixed = self.compiled[name]
         params = {**fixed, **values}
         args: Any = [params[key] for key in order] if order is not None else params
-        return self.marker.write_later(sql, args)
+        if self.group is not None:
+            return functools.partial(self.group.write, sql, args)
+        return functools.partial(self._execute, sql, args)
+
+    def _execute(self, sql: str, args: Any) -> None:
+        """One mark on this worker's own connection: PostgreSQL commits each worker's marks
+        side by side (and groups their log writes itself)."""
+        raw = self.raw
+        if self.postgresql:
+            raw.autocommit = True  # the statement is its own transaction: one round trip
+            try:
+                raw.execute(sql, args)
+            finally:
+                raw.autocommit = False
+            return
+        with self.lock:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, args)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            finally:
+                cursor.close()
 
     def sent(self, delivery_id: int, reply: str) -> None:
         """The server accepted the message: it is sent, for good.
@@ -510,6 +527,9 @@ class Ledger:
 
     def close(self) -> None:
         """Give the connection back."""
+        if self.postgresql:
+            self.connection.exec_driver_sql("RESET synchronous_commit")
+            self.connection.commit()
         self.connection.close()
 
 

@@ -281,7 +281,15 @@ class Delivery(Base):
             sqlite_where=text("notice_id IS NOT NULL"),
             postgresql_where=text("notice_id IS NOT NULL"),
         ),
-        Index("ix_deliveries_notice_claim", "notice_id", "status", "id"),
+        # A notice's claims and counts (its rows only: see migration 0013).
+        Index(
+            "ix_deliveries_notice_claim",
+            "notice_id",
+            "status",
+            "id",
+            sqlite_where=text("notice_id IS NOT NULL"),
+            postgresql_where=text("notice_id IS NOT NULL"),
+        ),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in DELIVERY_STATUSES) + ")", name="status"
         ),
@@ -319,7 +327,7 @@ class Delivery(Base):
     embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # The release revision this message was rendered from.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    status: Mapped[str] = mapped_column(String(16), default=DELIVERY_STATUSES[0], index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DELIVERY_STATUSES[0])
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     server_reply: Mapped[str | None] = mapped_column(Text, default=None)

@@ -37,8 +37,8 @@ from civic_contacts.db import check_same_file, file_identity, utcnow
 from civic_contacts.deliveries import (
     Claimed,
     DeliveryStatus,
+    GroupCommit,
     Ledger,
-    Marker,
     counts,
     release_claims,
     release_dead_claims,
@@ -351,10 +351,12 @@ class Sender:
 
     def run(self, first: SmtpConnection) -> SendReport:
         """Send until nothing is left, the limit is reached, or the embargo stops the run."""
-        self.marker = Marker(self.engine, self.db_lock)
+        self.group = (
+            GroupCommit(self.engine, self.db_lock) if self.engine.dialect.name == "sqlite" else None
+        )
         self.workers = [f"{self.me}/{i}" for i in range(max(1, self.options.connections))]
         # The workers mostly wait on sockets and the database, each holding Python's lock for
-        # a moment at a time; the default 5 ms turns would keep a woken worker (or the marker)
+        # a moment at a time; the default 5 ms turns would keep a woken worker
         # waiting far longer than its work takes.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
@@ -376,7 +378,8 @@ class Sender:
             self.report.stopped = self.report.stopped or "interrupted"
         finally:
             sys.setswitchinterval(switch)
-            self.marker.close()
+            if self.group is not None:
+                self.group.close()
             for name in self.workers:
                 release_claims(self.engine, self.key, name)
         if self.fatal is not None:
@@ -384,7 +387,7 @@ class Sender:
         return self.report
 
     def _work(self, worker: str, connection: SmtpConnection) -> None:
-        ledger = Ledger(self.engine, worker, self.user, self.db_lock, self.marker)
+        ledger = Ledger(self.engine, worker, self.user, self.db_lock, self.group)
         # Messages whose domain's next slot is later: kept (still claimed) while messages to
         # other domains go on, so one busy domain never holds up the rest.
         later: list[tuple[float, int, Claimed]] = []
@@ -496,7 +499,13 @@ class Sender:
                 # the server has answered: see RateLimiter.
                 try:
                     reply = connection.send(
-                        self.envelope_for(claimed), claimed.email, signed, start_body
+                        self.envelope_for(claimed),
+                        claimed.email,
+                        signed,
+                        start_body,
+                        # The last message's mark is committed while the server reads
+                        # this one's envelope.
+                        after_envelope=ledger.confirm,
                     )
                 finally:
                     if held:

@@ -131,8 +131,10 @@ class SmtpConnection:
         recipient: str,
         data: bytes,
         before_data: Callable[[], None] = lambda: None,
+        after_envelope: Callable[[], None] = lambda: None,
     ) -> str:
-        """Send one message to one recipient; the server's reply on success.
+        """Send one message to one recipient; the server's reply on success. `after_envelope`
+        runs while the server reads the envelope, `before_data` just before the body goes.
 
         Raises `Transient` for 4xx and dropped connections, `Permanent` for 5xx.
         """
@@ -146,8 +148,9 @@ class SmtpConnection:
         try:
             if smtp.has_extn("pipelining"):
                 return self._send_pipelined(
-                    smtp, sender, recipient, data, before_data, international
+                    smtp, sender, recipient, data, before_data, after_envelope, international
                 )
+            after_envelope()
             code, message = smtp.mail(sender, ["SMTPUTF8"] if international else [])
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, message, sender)
@@ -179,6 +182,7 @@ class SmtpConnection:
         recipient: str,
         data: bytes,
         before_data: Callable[[], None],
+        after_envelope: Callable[[], None],
         international: bool = False,
     ) -> str:
         """MAIL, RCPT and DATA in one write (RFC 2920), then the message: two round trips.
@@ -189,6 +193,7 @@ class SmtpConnection:
             )
         option = " SMTPUTF8" if international else ""
         smtp.send(f"MAIL FROM:<{sender}>{option}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+        after_envelope()
         mail = smtp.getreply()
         rcpt = smtp.getreply()
         data_reply = smtp.getreply()
@@ -203,7 +208,7 @@ class SmtpConnection:
         if data_reply[0] != 354:
             raise smtplib.SMTPDataError(*data_reply)
         before_data()
-        body = smtplib._quote_periods(data)  # type: ignore[attr-defined]
+        body = dot_stuffed(data)
         if body[-2:] != b"\r\n":
             body += b"\r\n"
         smtp.send(body + b".\r\n")
@@ -220,6 +225,15 @@ class SmtpConnection:
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):
             self.drop()
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The message with a "." added before every line that starts with one (RFC 5321
+    4.5.2). Most messages have no such line; looking for one is a byte search, not the
+    regular expression smtplib runs over the whole message."""
+    if not data.startswith(b".") and b"\n." not in data:
+        return data
+    return smtplib._quote_periods(data)  # type: ignore[attr-defined,no-any-return]
 
 
 def _cause(exc: BaseException) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import smtplib
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given
+from hypothesis import strategies as st
 
+from civic_contacts.smtp import dot_stuffed
 from tests.conftest import SMTP_PASSWORD as PASSWORD
 from tests.conftest import Sink, free_port
 from tests.test_send import make_registry, send_args
@@ -195,3 +199,13 @@ def test_a_malformed_feedback_id_is_refused_before_sending(
     result = cli(*send_args(9), expect=2)
     assert "feedback_id" in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2
+
+
+@given(st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"\r", b"a", b" "]), max_size=30))
+def test_dot_stuffing_matches_smtplib(pieces: list[bytes]) -> None:
+    """Lines starting with "." get one more, exactly where smtplib's own quoting puts it; a
+    message without such a line comes back as it is."""
+    data = b"".join(pieces)
+    assert dot_stuffed(data) == smtplib._quote_periods(data)  # type: ignore[attr-defined]
+    if not data.startswith(b".") and b"\n." not in data:
+        assert dot_stuffed(data) is data
