@@ -302,16 +302,6 @@ _ATTEMPT = _mark(S.CLAIMED).values(attempts=Delivery.attempts + 1, last_error=bi
 _RELEASED = _mark(S.PENDING).values(claimed_by=None, claimed_at=None)
 
 
-_PG_SENT_MANY = """
-UPDATE deliveries SET status = 'sent', attempts = deliveries.attempts + 1,
-    server_reply = v.reply, last_error = NULL, sent_at = v.at, sent_by = v.by,
-    claimed_by = NULL, claimed_at = NULL
-FROM unnest(%(ids)s::integer[], %(replies)s::varchar[], %(ats)s::timestamp[],
-            %(mes)s::varchar[], %(bys)s::varchar[]) AS v(id, reply, at, me, by)
-WHERE deliveries.id = v.id AND deliveries.status = 'claimed' AND deliveries.claimed_by = v.me
-"""
-
-
 @dataclass
 class _Mark:
     """One worker's statement waiting for the group commit."""
@@ -323,19 +313,15 @@ class _Mark:
 
 
 class GroupCommit:
-    """The marks of a run's workers on SQLite, committed by whichever worker holds the run's
-    write lock: its own and those of the workers waiting behind it, in one transaction. Four
-    connections cost about one commit between them, with no thread to hand marks to.
+    """The marks of a run's workers on SQLite (one writer at a time), committed by whichever
+    worker holds the run's write lock: its own and those of the workers waiting behind it, in
+    one transaction. Four connections cost about one commit between them, and no mark is
+    handed to another thread.
     """
 
     def __init__(self, engine: Engine, lock: threading.Lock) -> None:
         self.connection = engine.connect()
         self.raw: Any = self.connection.connection.dbapi_connection
-        self.postgresql = engine.dialect.name == "postgresql"
-        if self.postgresql:
-            self.connection.exec_driver_sql("SET synchronous_commit TO off")
-            self.connection.commit()
-        self.sent_sql = _SENT.compile(dialect=engine.dialect).string
         self.lock = lock  # SQLite's writer, in this process (claims take it too)
         self.guard = threading.Lock()  # the list below
         self.waiting: list[_Mark] = []
@@ -361,32 +347,6 @@ class GroupCommit:
             raise mark.error
 
     def _commit(self, batch: list[_Mark]) -> None:
-        if self.postgresql:
-            raw = self.raw
-            raw.autocommit = True
-            try:
-                if all(item.sql == self.sent_sql for item in batch):
-                    args = [item.args for item in batch]
-                    raw.execute(
-                        _PG_SENT_MANY,
-                        {
-                            "ids": [a["d_id"] for a in args],
-                            "replies": [a["d_reply"] for a in args],
-                            "ats": [a["d_now"] for a in args],
-                            "mes": [a["d_me"] for a in args],
-                            "bys": [a["d_user"] for a in args],
-                        },
-                        prepare=True,
-                    )
-                else:
-                    from psycopg import ClientCursor
-
-                    with ClientCursor(raw) as cursor:
-                        text = ";".join(cursor.mogrify(item.sql, item.args) for item in batch)
-                    raw.execute(text)
-            finally:
-                raw.autocommit = False
-            return
         cursor = self.raw.cursor()
         try:
             # Runs of the same statement (mostly "sent") go to the driver as one executemany.
@@ -402,10 +362,12 @@ class GroupCommit:
 
 
 class Ledger:
-    """One worker's link to the database: claims and marks, each committed at once.
+    """One worker's link to the database: claims, and marks committed before the worker's
+    next message goes (see `sent`).
 
     Marking is the per-message cost, so its statements are compiled once and run on the
-    driver's own cursor. A lock shared by the run's workers keeps them from contending for
+    driver's own cursor: on PostgreSQL on this worker's connection, on SQLite through the
+    run's `GroupCommit`. A lock shared by the run's workers keeps them from contending for
     SQLite's write lock (whose busy handler sleeps in steps of milliseconds).
     """
 
@@ -493,10 +455,10 @@ class Ledger:
     def sent(self, delivery_id: int, reply: str) -> None:
         """The server accepted the message: it is sent, for good.
 
-        The mark is committed while the worker gets its next message ready; `confirm()` waits
-        for it and must be called before the next message's body goes (and before the worker
-        stops). So at most the message in flight, and none before it, can be unmarked when a
-        run is killed: at most one duplicate per connection, as without the overlap.
+        The mark is only noted here; `confirm()` commits it, and must be called before the
+        next message's body goes (and before the worker stops): the sender calls it while the
+        server reads the next envelope. So at most the message in flight, and none before it,
+        can be unmarked when a run is killed: at most one duplicate per connection.
         """
         self.confirm()
         now = utcnow().replace(tzinfo=None)  # stored as naive UTC, as UTCDateTime does
@@ -505,7 +467,7 @@ class Ledger:
         )
 
     def confirm(self) -> None:
-        """Wait until the last `sent` mark is committed (raise its error if it failed)."""
+        """Commit the last `sent` mark, if not yet done (raise its error if it fails)."""
         waiting, self.unconfirmed = self.unconfirmed, None
         if waiting is not None:
             waiting()

@@ -19,6 +19,7 @@ from civic_contacts.deliveries import (
     TRANSITIONS,
     BatchKey,
     DeliveryStatus,
+    GroupCommit,
     TransitionError,
     check_transition,
     claim,
@@ -117,3 +118,36 @@ def test_claims_of_the_dead_and_expired_are_taken_back(engine: Engine) -> None:
     with session_factory(engine)() as session, session.begin():
         assert release_dead_claims(session, key, now) == 4
         assert counts(session, key)["claimed"] == 2
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_group_commit_commits_each_mark_once_and_reports_failures(engine: Engine) -> None:
+    """Marks written from many threads at once are all committed (whoever holds the write
+    lock commits those waiting behind it); a statement that fails raises in its writer."""
+    import threading
+
+    key, *ids = _batch(engine, 200)
+    with engine.begin() as connection:
+        claim(connection, key, "w:1:x", 200, set(), utcnow())
+    group = GroupCommit(engine, threading.Lock())
+    sql = "UPDATE deliveries SET status = 'sent', claimed_by = NULL WHERE id = ? AND status = 'claimed'"
+    errors: list[BaseException] = []
+
+    def write(share: list[int]) -> None:
+        try:
+            for delivery_id in share:
+                group.write(sql, [delivery_id])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(ids[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with pytest.raises(Exception, match="no such column"):
+        group.write("UPDATE deliveries SET no_such_field = 1 WHERE id = ?", [ids[0]])
+    group.close()
+    with session_factory(engine)() as session:
+        assert counts(session, key)["sent"] == 200
