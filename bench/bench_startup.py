@@ -64,6 +64,7 @@ def main() -> None:
             "civic-contacts --help": [*cli, "--help"],
             "civic-contacts --version": [*cli, "--version"],
             "civic-contacts batch --help": [*cli, "batch", "--help"],
+            "civic-contacts journalist --help": [*cli, "journalist", "--help"],
             "civic-contacts phone parse": [*cli, "phone", "parse", "+227 93 12 34 56"],
             "civic-contacts config show": [*cli, "config", "show"],
             "civic-contacts contact extract": [*cli, "contact", "extract", str(block)],

@@ -14,6 +14,9 @@ from babel import Locale, UnknownLocaleError
 
 from civic_contacts.errors import InputError
 
+# What an outlet is (`outlet add --kind`, the outlets CSV's `kind`).
+OUTLET_KINDS = ("wire", "broadcaster", "print", "online", "agency", "radio", "tv")
+
 _LANG_RE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}))?$")
 
 

@@ -36,7 +36,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Update, and_, bindparam, func, select, update
@@ -45,18 +44,9 @@ from sqlalchemy.orm import Session
 
 from civic_contacts.db import UTCDateTime, utcnow
 from civic_contacts.models import Delivery, Suppression
+from civic_contacts.status import DeliveryStatus
 
 LEASE = dt.timedelta(minutes=10)
-
-
-class DeliveryStatus(StrEnum):
-    """Where a delivery is in its life."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 S = DeliveryStatus

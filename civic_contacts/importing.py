@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from civic_contacts import registry
 from civic_contacts.addresses import normalise_email
 from civic_contacts.codes import (
+    OUTLET_KINDS,
     check_country,
     check_language,
     check_languages,
     check_timezone,
     split_list,
 )
-from civic_contacts.db import analyze_now, refresh_statistics
+from civic_contacts.db import analyze_now, copy_rows, matching, refresh_statistics
 from civic_contacts.errors import InputError
 from civic_contacts.extract import ExtractedPerson
 from civic_contacts.phones import ParsedPhone, parse_phones
@@ -51,7 +52,6 @@ OFFICE_COLUMNS = ["code", "name", "city", "country", "timezone", "languages", "c
 CONTACT_COLUMNS = ["name", "office", "role", "languages", "email", "phones", "rank"]
 OUTLET_COLUMNS = ["slug", "name", "country", "languages", "timezone", "kind", "tags"]
 JOURNALIST_COLUMNS = ["outlet", "name", "email", "language", "role", "phones"]
-OUTLET_KINDS = ("wire", "broadcaster", "print", "online", "agency", "radio", "tv")
 
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Line breaks and other control characters (C0, DEL, C1), direction overrides and isolates
@@ -652,19 +652,24 @@ class SeenKeys:
                 repeated.add(row)
                 continue
             digests[digest] = (row, key)
-        wanted = list(digests)
-        for start in range(0, len(wanted), 500):
+        dialect = self.connection.dialect.name
+        for condition in matching(self.table.c.digest, list(digests), dialect):
             for digest, first_row in self.connection.execute(
-                select(self.table.c.digest, self.table.c.row).where(
-                    self.table.c.digest.in_(wanted[start : start + 500])
-                )
+                select(self.table.c.digest, self.table.c.row).where(condition)
             ):
                 row, key = digests.pop(digest)
                 problems.append(
                     f"{source} row {row}, {field_name}: {key} is already on row {first_row}"
                 )
                 repeated.add(row)
-        if digests:
+        if digests and dialect == "postgresql":
+            copy_rows(
+                self.connection,
+                self.table.name,
+                ["digest", "row"],
+                ((d, r) for d, (r, _k) in digests.items()),
+            )
+        elif digests:
             self.connection.execute(
                 insert(self.table), [{"digest": d, "row": r} for d, (r, _k) in digests.items()]
             )

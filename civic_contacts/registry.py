@@ -31,7 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
-from civic_contacts.db import reading_whole, utcnow
+from civic_contacts.db import copy_rows, matching, reading_whole, utcnow
 from civic_contacts.errors import (
     InputError,
     UnknownContact,
@@ -480,8 +480,9 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
         if record.outlet not in outlet_ids:
             raise UnknownOutlet(f'unknown outlet "{record.outlet}"')
     emails = [r.email for r in records]
+    dialect_name = session.get_bind().dialect.name
     existing: dict[str, tuple[int, int, str, str | None, str]] = {}
-    for start in range(0, len(emails), 900):
+    for condition in matching(Journalist.email, emails, dialect_name):
         for row in session.execute(
             select(
                 Journalist.email,
@@ -490,17 +491,13 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
                 Journalist.name,
                 Journalist.language,
                 Journalist.role,
-            ).where(Journalist.email.in_(emails[start : start + 900]))
+            ).where(condition)
         ):
             existing[row[0]] = (row[1], row[2], row[3], row[4], row[5])
     phone_keys: dict[int, list[tuple[object, ...]]] = {}
     ids = [v[0] for v in existing.values()]
-    for start in range(0, len(ids), 900):
-        for phone in session.scalars(
-            select(Phone)
-            .where(Phone.journalist_id.in_(ids[start : start + 900]))
-            .order_by(Phone.position)
-        ):
+    for condition in matching(Phone.journalist_id, ids, dialect_name):
+        for phone in session.scalars(select(Phone).where(condition).order_by(Phone.position)):
             phone_keys.setdefault(phone.journalist_id or 0, []).append(_phone_key(phone))
     now = utcnow()
     outcomes: list[Outcome] = []
@@ -568,20 +565,29 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
         }
         for new in new_rows:
             new.update(fixed)
-        created = connection.execute(
-            insert(journalists).returning(journalists.c.id, journalists.c.email), new_rows
-        )
+        if dialect.name == "postgresql":
+            names = list(new_rows[0])
+            copy_rows(connection, "journalists", names, ([r[n] for n in names] for r in new_rows))
+            created = connection.execute(
+                select(Journalist.id, Journalist.email).where(
+                    *matching(Journalist.email, [r["email"] for r in new_rows], dialect.name)
+                )
+            )
+        else:
+            created = connection.execute(
+                insert(journalists).returning(journalists.c.id, journalists.c.email), new_rows
+            )
         for journalist_id, email in created:
             if email in new_phones:
                 replace_phones[journalist_id] = new_phones[email]
     if updates:
         session.execute(update(Journalist), updates)
     if replace_phones:
-        stale = list(replace_phones)
-        for start in range(0, len(stale), 900):
-            connection.execute(
-                delete(phones).where(phones.c.journalist_id.in_(stale[start : start + 900]))
-            )
+        # A journalist new in this call has no numbers yet: only the known ones lose theirs.
+        known_ids = set(ids)
+        stale = [journalist_id for journalist_id in replace_phones if journalist_id in known_ids]
+        for condition in matching(Phone.journalist_id, stale, dialect.name):
+            connection.execute(delete(cast(Table, Phone.__table__)).where(condition))
         flag = {b: _stored(dialect, Phone.valid, b) for b in (False, True)}
         phone_rows = [
             {
@@ -599,7 +605,10 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             for journalist_id, numbers in replace_phones.items()
             for i, p in enumerate(numbers)
         ]
-        if phone_rows:
+        if phone_rows and dialect.name == "postgresql":
+            names = list(phone_rows[0])
+            copy_rows(connection, "phones", names, ([r[n] for n in names] for r in phone_rows))
+        elif phone_rows:
             connection.execute(insert(phones), phone_rows)
     session.expire_all()
     return outcomes

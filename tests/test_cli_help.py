@@ -70,6 +70,17 @@ def test_help_loads_no_database_or_templates(tmp_path: Path) -> None:
     assert not {"sqlalchemy", "jinja2", "civic_contacts.batches"} & modules
 
 
+@pytest.mark.parametrize(
+    "group",
+    ["batch", "notice", "release", "route", "journalist", "outlet", "office", "contact", "db"],
+)
+def test_a_groups_help_loads_no_database_or_templates(group: str) -> None:
+    """`GROUP --help` lists the group's commands without loading the core behind them."""
+    code, out, modules = _modules_after([group, "--help"], {})
+    assert code == 0 and "Commands" in out
+    assert not {"sqlalchemy", "jinja2", "phonenumbers", "civic_contacts.models"} & modules
+
+
 def test_phone_parse_and_extract_need_no_sqlalchemy(tmp_path: Path, data_dir: Path) -> None:
     """`phone parse` and `contact extract` (on an SQLite registry, the quick path) read without
     SQLAlchemy, and extraction still reads national numbers with the registry's offices."""

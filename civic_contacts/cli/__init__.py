@@ -6,6 +6,7 @@ become one line on stderr and exit code 2. Anything else is a bug and keeps its 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
@@ -42,7 +43,10 @@ class _Group(TyperGroup):
             raise typer.Exit(2) from None
         except Exception as exc:
             # The database failing under a run (locked past the wait, gone, full) is not a bug
-            # of ours: one line, and never a report of success.
+            # of ours: one line, and never a report of success. A run that never loaded
+            # SQLAlchemy (`--help` among them) cannot have failed in it.
+            if "sqlalchemy.exc" not in sys.modules:
+                raise
             from sqlalchemy.exc import DBAPIError
 
             if not isinstance(exc, DBAPIError):

@@ -14,17 +14,25 @@ from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts import batches, registry, send
 from civic_contacts.cli import common
 from civic_contacts.config import ENV_SMTP_PASSWORD
-from civic_contacts.deliveries import DeliveryStatus as S
-from civic_contacts.embargo import parse_moment
 from civic_contacts.errors import ConfigError
-from civic_contacts.smtp import SmtpSettings, transport_from
-from civic_contacts.tables import write_csv_to
+from civic_contacts.status import DeliveryStatus as S
+
+if TYPE_CHECKING:
+    from civic_contacts import batches, embargo, registry, send, smtp, tables
+    from civic_contacts.smtp import SmtpSettings
+else:  # loaded when a command uses them: `batch --help` needs none of them
+    batches = common.lazy("civic_contacts.batches")
+    embargo = common.lazy("civic_contacts.embargo")
+    registry = common.lazy("civic_contacts.registry")
+    send = common.lazy("civic_contacts.send")
+    smtp = common.lazy("civic_contacts.smtp")
+    tables = common.lazy("civic_contacts.tables")
 
 app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
 
@@ -240,7 +248,7 @@ def _transport(
     connect_timeout: float | None = None,
     allow_plaintext_auth: bool = False,
 ) -> SmtpSettings:
-    return transport_from(
+    return smtp.transport_from(
         common.settings(ctx),
         host,
         port,
@@ -366,7 +374,7 @@ def send_command(
         dry_run=dry_run,
     )
     if at is not None:
-        moment = parse_moment(at)
+        moment = embargo.parse_moment(at)
         with common.transaction(ctx, commit=False) as session:
             left = send.check_batch_schedule(
                 session, release, moment, options.rate, dt.timedelta(minutes=margin)
@@ -505,7 +513,7 @@ def audit(
                 for r in rows
             )
             with open_text_atomic(csv) as handle:
-                write_csv_to(handle, flat, batches.AUDIT_COLUMNS, raw)
+                tables.write_csv_to(handle, flat, batches.AUDIT_COLUMNS, raw)
             common.say(f"wrote {csv}")
             return
         if json:

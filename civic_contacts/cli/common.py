@@ -23,7 +23,28 @@ if TYPE_CHECKING:
     from civic_contacts.config import Settings
 
 # Heavy modules (SQLAlchemy, rich, the core) are imported inside the functions that use them,
-# so `--help` and the commands that need no database start quickly.
+# or bound with `lazy` below, so `--help` and the commands that need no database start quickly.
+
+
+def lazy(name: str) -> Any:
+    """The module `name`, loaded when one of its names is first used (importlib's LazyLoader):
+    a command group binds the core this way, so its `--help` lists its commands without
+    loading the core, SQLAlchemy and Jinja2 behind them. Used from the main thread: the
+    command that runs touches its modules before any worker thread starts."""
+    import importlib.util
+
+    known = sys.modules.get(name)
+    if known is not None:
+        return known
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    return module
 
 
 @dataclass

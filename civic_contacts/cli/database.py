@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from civic_contacts import migrations
 from civic_contacts.cli import common
+
+if TYPE_CHECKING:
+    from civic_contacts import migrations
+else:  # loaded when a command uses it: `db --help` needs none of it
+    migrations = common.lazy("civic_contacts.migrations")
 
 app = typer.Typer(help="The registry database.", no_args_is_help=True)
 

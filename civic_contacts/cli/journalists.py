@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts import importing, registry
-from civic_contacts.addresses import display_email, normalise_email
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import option
-from civic_contacts.codes import check_language
-from civic_contacts.exporting import journalist_json, journalists_csv
-from civic_contacts.registry import JournalistRecord
-from civic_contacts.tables import reading_as
+
+if TYPE_CHECKING:
+    from civic_contacts import addresses, codes, exporting, importing, registry, tables
+else:  # loaded when a command uses them: `journalist --help` needs none of them
+    addresses = common.lazy("civic_contacts.addresses")
+    codes = common.lazy("civic_contacts.codes")
+    exporting = common.lazy("civic_contacts.exporting")
+    importing = common.lazy("civic_contacts.importing")
+    registry = common.lazy("civic_contacts.registry")
+    tables = common.lazy("civic_contacts.tables")
 
 app = typer.Typer(help="Journalists: who receives releases.", no_args_is_help=True)
 
@@ -34,11 +39,11 @@ def add(
     with common.transaction(ctx) as session:
         outlet_row = registry.get_outlet(session, outlet)
         phones, warnings = importing.read_phones(" / ".join(phone), outlet_row.country)
-        record = JournalistRecord(
+        record = registry.JournalistRecord(
             outlet=outlet_row.slug,
             name=option("--name", lambda v: importing.check_text(v, "name"), name),
-            email=option("--email", normalise_email, email),
-            language=option("--language", check_language, language) if language else None,
+            email=option("--email", addresses.normalise_email, email),
+            language=option("--language", codes.check_language, language) if language else None,
             role=option("--role", lambda v: importing.check_text(v, "role", required=False), role),
             phones=phones,
         )
@@ -55,7 +60,9 @@ def list_(
 ) -> None:
     """List the journalists."""
     with common.transaction(ctx) as session:
-        journalists = [journalist_json(j) for j in registry.list_journalists(session, outlet)]
+        journalists = [
+            exporting.journalist_json(j) for j in registry.list_journalists(session, outlet)
+        ]
     if json:
         common.print_json(journalists)
         return
@@ -66,7 +73,7 @@ def list_(
             [
                 j["outlet"],
                 j["name"],
-                display_email(j["email"]),
+                addresses.display_email(j["email"]),
                 j["language"] or "",
                 j["role"],
                 "\n".join(j["phones"]),
@@ -89,7 +96,7 @@ def import_(
     outlet: str | None = typer.Option(None, "--outlet", help="Outlet for vCards that name none."),
 ) -> None:
     """Import journalists: all rows or none (matched by email)."""
-    with reading_as(encoding), common.transaction(ctx) as session:
+    with tables.reading_as(encoding), common.transaction(ctx) as session:
         if outlet:
             outlet = registry.get_outlet(session, outlet).slug
         report = importing.import_journalists(session, file, skip_invalid, default_outlet=outlet)
@@ -112,7 +119,7 @@ def export(
     """Export journalists as an import-ready CSV (cells a spreadsheet would run as formulas
     start with ', unless --raw)."""
     with common.transaction(ctx) as session:
-        text = journalists_csv(registry.list_journalists(session, outlet), raw)
+        text = exporting.journalists_csv(registry.list_journalists(session, outlet), raw)
     common.write_output(text, output)
 
 

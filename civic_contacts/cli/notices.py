@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts import notices, send
-from civic_contacts.batches import BuildOptions
 from civic_contacts.cli import common
 from civic_contacts.cli.batches import (
     PLAINTEXT_AUTH,
@@ -31,8 +30,15 @@ from civic_contacts.cli.batches import (
     wait_with_countdown,
 )
 from civic_contacts.config import ENV_SMTP_PASSWORD
-from civic_contacts.db import utcnow
-from civic_contacts.embargo import parse_moment
+
+if TYPE_CHECKING:
+    from civic_contacts import batches, db, embargo, notices, send
+else:  # loaded when a command uses them: `notice --help` needs none of them
+    batches = common.lazy("civic_contacts.batches")
+    db = common.lazy("civic_contacts.db")
+    embargo = common.lazy("civic_contacts.embargo")
+    notices = common.lazy("civic_contacts.notices")
+    send = common.lazy("civic_contacts.send")
 
 app = typer.Typer(
     help="Notices: embargo moved or cancelled, corrections, reminders and the lift, sent to"
@@ -78,7 +84,7 @@ def build(
     command = common.command_line(
         ctx, "notice", "send", release.strip().lower(), "--kind", kind.value, "--yes"
     )
-    options = BuildOptions(templates=templates, dry_run=dry_run, send_command=command)
+    options = batches.BuildOptions(templates=templates, dry_run=dry_run, send_command=command)
     with progress_bar("building") as tick, common.transaction(ctx, commit=not dry_run) as session:
         report = notices.build_notice(session, release, kind.value, out, options, settings, tick)
     if report.withdrawn:
@@ -146,7 +152,7 @@ def send_command(
         dry_run=dry_run,
     )
     if at is not None:
-        moment = parse_moment(at)
+        moment = embargo.parse_moment(at)
         with common.transaction(ctx, commit=False) as session:
             notices.check_scheduled(session, release, kind.value, moment, settings)
         if not dry_run:
@@ -171,7 +177,7 @@ def status(
 ) -> None:
     """The release's notices, with their messages by status, and the notices now due."""
     with common.transaction(ctx) as session:
-        overview = notices.notices_overview(session, release, utcnow())
+        overview = notices.notices_overview(session, release, db.utcnow())
     if json:
         common.print_json(overview.as_json())
         return

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts import importing, registry
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import listed, option
-from civic_contacts.codes import check_country, check_timezone, split_list
-from civic_contacts.exporting import office_json
-from civic_contacts.registry import OfficeRecord
-from civic_contacts.tables import reading_as
+
+if TYPE_CHECKING:
+    from civic_contacts import codes, exporting, importing, registry, tables
+else:  # loaded when a command uses them: `office --help` needs none of them
+    codes = common.lazy("civic_contacts.codes")
+    exporting = common.lazy("civic_contacts.exporting")
+    importing = common.lazy("civic_contacts.importing")
+    registry = common.lazy("civic_contacts.registry")
+    tables = common.lazy("civic_contacts.tables")
 
 app = typer.Typer(
     help="Offices: where press contacts sit and what they cover.", no_args_is_help=True
@@ -40,14 +45,16 @@ def add(
     ),
 ) -> None:
     """Add an office, or update the one with this code."""
-    record = OfficeRecord(
+    record = registry.OfficeRecord(
         code=option("--code", importing.check_code, code),
         name=option("--name", lambda v: importing.check_text(v, "name"), name),
         city=option("--city", lambda v: importing.check_text(v, "city"), city),
-        country=option("--country", check_country, country),
-        timezone=option("--timezone", check_timezone, timezone),
+        country=option("--country", codes.check_country, country),
+        timezone=option("--timezone", codes.check_timezone, timezone),
         languages=option("--language", importing.check_language_list, listed(language)),
-        covers=option("--covers", lambda v: importing.check_covers(split_list(v)), listed(covers)),
+        covers=option(
+            "--covers", lambda v: importing.check_covers(codes.split_list(v)), listed(covers)
+        ),
         cities={
             language: text
             for language, text in (
@@ -69,7 +76,7 @@ def list_(
 ) -> None:
     """List the offices."""
     with common.transaction(ctx) as session:
-        offices = [office_json(o) for o in registry.list_offices(session)]
+        offices = [exporting.office_json(o) for o in registry.list_offices(session)]
     if json:
         common.print_json(offices)
         return
@@ -103,7 +110,7 @@ def import_(
     ),
 ) -> None:
     """Import offices from CSV: all rows or none (matched by code, so twice changes nothing)."""
-    with reading_as(encoding), common.transaction(ctx) as session:
+    with tables.reading_as(encoding), common.transaction(ctx) as session:
         report = importing.import_offices(session, file, skip_invalid)
     common.warn(report.skipped)
     common.say(report.summary("offices"))

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts import importing, registry
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import listed, option
-from civic_contacts.codes import check_country, check_timezone, split_list
-from civic_contacts.exporting import outlet_json, outlets_csv
-from civic_contacts.registry import OutletRecord
-from civic_contacts.tables import reading_as
+from civic_contacts.codes import OUTLET_KINDS
+
+if TYPE_CHECKING:
+    from civic_contacts import codes, exporting, importing, registry, tables
+else:  # loaded when a command uses them: `outlet --help` needs none of them
+    codes = common.lazy("civic_contacts.codes")
+    exporting = common.lazy("civic_contacts.exporting")
+    importing = common.lazy("civic_contacts.importing")
+    registry = common.lazy("civic_contacts.registry")
+    tables = common.lazy("civic_contacts.tables")
 
 app = typer.Typer(help="Outlets: the media organisations on the list.", no_args_is_help=True)
 
@@ -29,20 +35,20 @@ def add(
         "--language",
         help="Languages in order, BCP 47 codes such as fr, en, ar, pt-BR (repeat or fr;en).",
     ),
-    kind: str = typer.Option("online", help="One of: " + ", ".join(importing.OUTLET_KINDS) + "."),
+    kind: str = typer.Option("online", help="One of: " + ", ".join(OUTLET_KINDS) + "."),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat)."),
 ) -> None:
     """Add an outlet, or update the one with this slug."""
-    record = OutletRecord(
+    record = registry.OutletRecord(
         slug=option("--slug", lambda v: importing.check_code(v, "slug"), slug),
         name=option("--name", lambda v: importing.check_text(v, "name"), name),
-        country=option("--country", check_country, country),
+        country=option("--country", codes.check_country, country),
         languages=option("--language", importing.check_language_list, listed(language)),
-        timezone=option("--timezone", check_timezone, timezone),
+        timezone=option("--timezone", codes.check_timezone, timezone),
         kind=option("--kind", importing.check_kind, kind),
         tags=[
             option("--tag", lambda v: importing.check_text(v, "tag", max_length=50), t)
-            for t in split_list(listed(tag))
+            for t in codes.split_list(listed(tag))
         ],
     )
     with common.transaction(ctx) as session:
@@ -58,7 +64,7 @@ def list_(
 ) -> None:
     """List the outlets."""
     with common.transaction(ctx) as session:
-        outlets = [outlet_json(o) for o in registry.list_outlets(session, country)]
+        outlets = [exporting.outlet_json(o) for o in registry.list_outlets(session, country)]
     if json:
         common.print_json(outlets)
         return
@@ -92,7 +98,7 @@ def import_(
     ),
 ) -> None:
     """Import outlets from CSV: all rows or none (matched by slug)."""
-    with reading_as(encoding), common.transaction(ctx) as session:
+    with tables.reading_as(encoding), common.transaction(ctx) as session:
         report = importing.import_outlets(session, file, skip_invalid)
     common.warn(report.skipped)
     common.say(report.summary("outlets"))
@@ -111,7 +117,7 @@ def export(
     """Export outlets as an import-ready CSV (cells a spreadsheet would run as formulas start
     with ', unless --raw)."""
     with common.transaction(ctx) as session:
-        text = outlets_csv(registry.list_outlets(session), raw)
+        text = exporting.outlets_csv(registry.list_outlets(session), raw)
     common.write_output(text, output)
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from civic_contacts import batches, notices, registry, releases
 from civic_contacts.cli import common
-from civic_contacts.db import utcnow
-from civic_contacts.deliveries import DeliveryStatus as S
+from civic_contacts.status import DeliveryStatus as S
+
+if TYPE_CHECKING:
+    from civic_contacts import batches, db, notices, registry, releases
+else:  # loaded when a command uses them: `release --help` needs none of them
+    batches = common.lazy("civic_contacts.batches")
+    db = common.lazy("civic_contacts.db")
+    notices = common.lazy("civic_contacts.notices")
+    registry = common.lazy("civic_contacts.registry")
+    releases = common.lazy("civic_contacts.releases")
 
 app = typer.Typer(
     help="Releases: one Markdown file per language with TOML front matter.", no_args_is_help=True
@@ -68,7 +75,7 @@ def update(
         )
     with common.transaction(ctx) as session:
         release, changes = releases.update_release(session, groups[0])
-        due = notices.due_notices(session, release, utcnow()) if changes else []
+        due = notices.due_notices(session, release, db.utcnow()) if changes else []
         slug, revision = release.slug, release.revision
         pending = batches.batch_status(session, slug).counts[S.PENDING]
     if not changes:

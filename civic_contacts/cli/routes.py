@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session
 
-from civic_contacts import registry, releases, routing
 from civic_contacts.cli import common
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from civic_contacts import registry, releases, routing
+else:  # loaded when a command uses them: `route --help` needs none of them
+    registry = common.lazy("civic_contacts.registry")
+    releases = common.lazy("civic_contacts.releases")
+    routing = common.lazy("civic_contacts.routing")
 
 app = typer.Typer(
     help="Routing: the language and spokespeople for each outlet.", no_args_is_help=True
