@@ -411,6 +411,9 @@ class Sender:
 
         try:
             while not self.stop.is_set():
+                # The last mark waits for the next envelope only while messages follow at
+                # once: before claiming, or waiting for a domain's slot, it is committed.
+                ledger.confirm()
                 batch = self._claim(ledger)
                 if not batch:
                     if not later:
