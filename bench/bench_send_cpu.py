@@ -1,0 +1,164 @@
+"""Where a send's CPU goes: ours, the database server's and the bare smtplib loop's, per message.
+
+    python bench/bench_send_cpu.py                      # PostgreSQL, 20,000 built, 10,000 sent
+    python bench/bench_send_cpu.py --db sqlite --runs 5
+
+A batch of N journalists is imported and built once; then, `--runs` times, the batch is put
+back as built and sent: `batch send --limit 1` (its CPU is the send's own start), then
+`batch send --limit K --connections C` to the loopback sink, then the bare smtplib loop on
+the same K files. Each process's CPU comes from GNU time; the PostgreSQL server's (when it
+runs on this machine) from /proc, summed over its processes, before and after our send.
+Prints per message: ours (the start taken off), the server's, the bare loop's, and our rate
+as a share of the bare loop's, then min / median / max of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_scale import CLI, HERE, RELEASE, base_registry, scratch_pg, timed, write_csvs
+
+
+def server_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL processes of this machine (ended ones too:
+    the postmaster's children's time)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if not Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / ticks
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--n", type=int, default=20_000, help="journalists built")
+    parser.add_argument("--send", type=int, default=10_000, help="messages sent per run")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from sink import LeanSink
+
+    with tempfile.TemporaryDirectory(prefix="cc-send-cpu-") as tmp:
+        work = Path(tmp)
+        outlet_csv, journalist_csv = write_csvs(work, args.n)
+        drops = []
+        if args.db == "sqlite":
+            url = f"sqlite:///{work / 'registry.sqlite3'}"
+            built_url = f"sqlite:///{work / 'built.sqlite3'}"
+        else:
+            server = os.environ.get(
+                "CIVIC_CONTACTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+            )
+            url, drop = scratch_pg(server)
+            built_url, drop_built = scratch_pg(server)
+            drops = [drop, drop_built]
+        env = {
+            **os.environ,
+            "CIVIC_CONTACTS_DB": url,
+            "CIVIC_CONTACTS_CONFIG": str(work / "none.toml"),
+            "CIVIC_CONTACTS_PER_DOMAIN_RATE": "0",
+        }
+        env.pop("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", None)
+        try:
+            base_registry(url)
+            timed("outlet import", [*CLI, "outlet", "import", str(outlet_csv)], env)
+            timed("journalist import", [*CLI, "journalist", "import", str(journalist_csv)], env)
+            outbox = work / "outbox"
+            timed("batch build", [*CLI, "batch", "build", RELEASE, "--out", str(outbox)], env)
+            if args.db == "sqlite":
+                shutil.copy(work / "registry.sqlite3", work / "built.sqlite3")
+            else:
+                _copy_pg(url, built_url)
+            sink = LeanSink()
+            port = sink.start()
+            smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
+            rows = []
+            print(
+                f"{args.db}, {args.n:,} built, {args.send:,} sent per run with"
+                f" {args.connections} connections; CPU ms per message"
+            )
+            for _ in range(args.runs):
+                used: list[float] = []
+                phases = []
+                for limit, connections in ((1, 1), (args.send, args.connections)):
+                    _restore(args.db, work, url, built_url)
+                    before = server_cpu()
+                    options = ["--limit", str(limit), "--connections", str(connections)]
+                    command = [*CLI, "batch", "send", RELEASE, *smtp, "--yes", *options]
+                    phases.append(timed("batch send", command, env, ok=1))
+                    used.append(server_cpu() - before)
+                share = [str(args.connections), str(args.send)]
+                bare_loop = [sys.executable, str(HERE), "--bare-smtp", str(port), str(outbox)]
+                bare = timed("bare", [*bare_loop, *share], env)
+                start, ours = phases
+                row = (
+                    (ours.cpu - start.cpu) / args.send * 1000,
+                    (used[1] - used[0]) / args.send * 1000 if args.db != "sqlite" else 0.0,
+                    bare.cpu / args.send * 1000,
+                    bare.seconds / ours.seconds,
+                )
+                rows.append(row)
+                print(
+                    f"ours {row[0]:.3f}  server {row[1]:.3f}  bare {row[2]:.3f};"
+                    f" our rate is {row[3]:.0%} of the bare loop's",
+                    flush=True,
+                )
+            sink.stop()
+            for i, name in enumerate(["ours", "server", "bare", "rate share"]):
+                values = sorted(r[i] for r in rows)
+                print(
+                    f"{name:10} min / median / max: {values[0]:.3f} /"
+                    f" {statistics.median(values):.3f} / {values[-1]:.3f}"
+                )
+        finally:
+            for drop_one in drops:
+                drop_one()  # type: ignore[operator]
+
+
+def _copy_pg(source: str, target: str) -> None:
+    """Make `target` a copy of `source` (dropped and created from it as a template)."""
+    from sqlalchemy import create_engine, text
+
+    server = source.rsplit("/", 1)[0] + "/postgres"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    source_name, target_name = source.rsplit("/", 1)[1], target.rsplit("/", 1)[1]
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname IN (:a, :b) AND pid <> pg_backend_pid()"
+            ),
+            {"a": source_name, "b": target_name},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target_name}"'))
+        connection.execute(text(f'CREATE DATABASE "{target_name}" TEMPLATE "{source_name}"'))
+    admin.dispose()
+
+
+def _restore(db: str, work: Path, url: str, built_url: str) -> None:
+    """Put the batch back as it was built."""
+    if db == "sqlite":
+        for suffix in ("-wal", "-shm"):
+            Path(f"{work / 'registry.sqlite3'}{suffix}").unlink(missing_ok=True)
+        shutil.copy(work / "built.sqlite3", work / "registry.sqlite3")
+    else:
+        _copy_pg(built_url, url)
+
+
+if __name__ == "__main__":
+    main()
