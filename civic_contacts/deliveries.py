@@ -380,6 +380,7 @@ class Ledger:
             self.connection.exec_driver_sql("SET synchronous_commit TO off")
             self.connection.commit()
         self.raw: Any = self.connection.connection.dbapi_connection
+        self.cursor: Any = None  # PostgreSQL's marks: one cursor, one prepared statement
         self.me = me
         self.user = user
         self.lock = lock
@@ -425,9 +426,11 @@ class Ledger:
         side by side (and groups their log writes itself)."""
         raw = self.raw
         if self.postgresql:
+            if self.cursor is None:
+                self.cursor = raw.cursor()
             raw.autocommit = True  # the statement is its own transaction: one round trip
             try:
-                raw.execute(sql, args)
+                self.cursor.execute(sql, args, prepare=True)
             finally:
                 raw.autocommit = False
             return
@@ -479,6 +482,8 @@ class Ledger:
 
     def close(self) -> None:
         """Give the connection back."""
+        if self.cursor is not None:
+            self.cursor.close()
         if self.postgresql:
             self.connection.exec_driver_sql("RESET synchronous_commit")
             self.connection.commit()
