@@ -34,6 +34,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -280,25 +281,25 @@ def scratch_pg(server: str) -> tuple[str, object]:
     return url, drop
 
 
-def run_one(
-    n: int, db: str, folder: Path, connections: int, skip_send: bool, send_limit: int = 0
-) -> list[Phase]:
-    from sink import LeanSink
-
-    work = folder / f"{db}-{n}"
-    work.mkdir()
-    outlet_csv, journalist_csv = write_csvs(work, n)
-    drops = []
+def two_databases(db: str, work: Path, second: str) -> tuple[str, str, list[Any]]:
+    """URLs of the registry and of a second database (SQLite files in `work`, or PostgreSQL
+    scratch databases), and the functions that drop the scratch ones."""
     if db == "sqlite":
-        url = f"sqlite:///{work / 'registry.sqlite3'}"
-        bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
-    else:
-        server = os.environ.get(
-            "CIVIC_CONTACTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        return (
+            f"sqlite:///{work / 'registry.sqlite3'}",
+            f"sqlite:///{work / f'{second}.sqlite3'}",
+            [],
         )
-        url, drop = scratch_pg(server)
-        bare_url, drop_bare = scratch_pg(server)
-        drops = [drop, drop_bare]
+    server = os.environ.get(
+        "CIVIC_CONTACTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    url, drop = scratch_pg(server)
+    other, drop_other = scratch_pg(server)
+    return url, other, [drop, drop_other]
+
+
+def cli_env(url: str, work: Path) -> dict[str, str]:
+    """The environment of a command line run on `url`, with no config file of the user's."""
     env = {
         **os.environ,
         "CIVIC_CONTACTS_DB": url,
@@ -307,6 +308,19 @@ def run_one(
         "CIVIC_CONTACTS_PER_DOMAIN_RATE": "0",
     }
     env.pop("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", None)
+    return env
+
+
+def run_one(
+    n: int, db: str, folder: Path, connections: int, skip_send: bool, send_limit: int = 0
+) -> list[Phase]:
+    from sink import LeanSink
+
+    work = folder / f"{db}-{n}"
+    work.mkdir()
+    outlet_csv, journalist_csv = write_csvs(work, n)
+    url, bare_url, drops = two_databases(db, work, "bare")
+    env = cli_env(url, work)
     phases: list[Phase] = []
     try:
         for target in (url, bare_url):

@@ -24,7 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import CLI, HERE, RELEASE, base_registry, scratch_pg, timed, write_csvs
+from bench_scale import (
+    CLI,
+    HERE,
+    RELEASE,
+    base_registry,
+    cli_env,
+    timed,
+    two_databases,
+    write_csvs,
+)
 
 
 def server_cpu() -> float:
@@ -56,24 +65,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cc-send-cpu-") as tmp:
         work = Path(tmp)
         outlet_csv, journalist_csv = write_csvs(work, args.n)
-        drops = []
-        if args.db == "sqlite":
-            url = f"sqlite:///{work / 'registry.sqlite3'}"
-            built_url = f"sqlite:///{work / 'built.sqlite3'}"
-        else:
-            server = os.environ.get(
-                "CIVIC_CONTACTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-            )
-            url, drop = scratch_pg(server)
-            built_url, drop_built = scratch_pg(server)
-            drops = [drop, drop_built]
-        env = {
-            **os.environ,
-            "CIVIC_CONTACTS_DB": url,
-            "CIVIC_CONTACTS_CONFIG": str(work / "none.toml"),
-            "CIVIC_CONTACTS_PER_DOMAIN_RATE": "0",
-        }
-        env.pop("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", None)
+        url, built_url, drops = two_databases(args.db, work, "built")
+        env = cli_env(url, work)
         try:
             base_registry(url)
             timed("outlet import", [*CLI, "outlet", "import", str(outlet_csv)], env)
@@ -127,7 +120,7 @@ def main() -> None:
                 )
         finally:
             for drop_one in drops:
-                drop_one()  # type: ignore[operator]
+                drop_one()
 
 
 def _copy_pg(source: str, target: str) -> None:
