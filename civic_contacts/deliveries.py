@@ -384,6 +384,8 @@ class Ledger:
         self.me = me
         self.user = user
         self.lock = lock
+        # SQLite has one writer: its marks go through the run's group commit.
+        assert self.postgresql or group is not None, "SQLite marks need a GroupCommit"
         self.group = group
         self.unconfirmed: Callable[[], None] | None = None
         dialect = self.connection.dialect
@@ -422,28 +424,16 @@ class Ledger:
         return functools.partial(self._execute, sql, args)
 
     def _execute(self, sql: str, args: Any) -> None:
-        """One mark on this worker's own connection: PostgreSQL commits each worker's marks
-        side by side (and groups their log writes itself)."""
+        """One mark on this worker's own PostgreSQL connection: PostgreSQL commits each
+        worker's marks side by side (and groups their log writes itself)."""
         raw = self.raw
-        if self.postgresql:
-            if self.cursor is None:
-                self.cursor = raw.cursor()
-            raw.autocommit = True  # the statement is its own transaction: one round trip
-            try:
-                self.cursor.execute(sql, args, prepare=True)
-            finally:
-                raw.autocommit = False
-            return
-        with self.lock:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, args)
-                raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
-            finally:
-                cursor.close()
+        if self.cursor is None:
+            self.cursor = raw.cursor()
+        raw.autocommit = True  # the statement is its own transaction: one round trip
+        try:
+            self.cursor.execute(sql, args, prepare=True)
+        finally:
+            raw.autocommit = False
 
     def sent(self, delivery_id: int, reply: str) -> None:
         """The server accepted the message: it is sent, for good.
