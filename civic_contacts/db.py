@@ -7,7 +7,7 @@ team. Instants are stored as naive UTC and come back as aware UTC on both.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -212,11 +212,19 @@ def matching(column: Any, values: list[Any], dialect: str) -> Iterator[Any]:
         yield column.in_(values[start : start + 900])
 
 
-def copy_rows(connection: Any, table_name: str, columns: list[str], rows: Iterable[Any]) -> None:
-    """Insert rows (sequences in `columns`' order) with PostgreSQL's COPY, in the connection's
-    transaction."""
+def insert_rows(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) in the connection's transaction: by COPY on
+    PostgreSQL, one executemany elsewhere."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        from sqlalchemy import insert
+
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
     raw = connection.connection.dbapi_connection
-    names = ", ".join(columns)
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table_name} ({names}) FROM STDIN") as copy:
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row([row[name] for name in names])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from civic_contacts.codes import (
     check_timezone,
     split_list,
 )
-from civic_contacts.db import analyze_now, copy_rows, matching, refresh_statistics
+from civic_contacts.db import analyze_now, insert_rows, matching, refresh_statistics
 from civic_contacts.errors import InputError
 from civic_contacts.extract import ExtractedPerson
 from civic_contacts.phones import ParsedPhone, parse_phones
@@ -662,17 +662,11 @@ class SeenKeys:
                     f"{source} row {row}, {field_name}: {key} is already on row {first_row}"
                 )
                 repeated.add(row)
-        if digests and dialect == "postgresql":
-            copy_rows(
-                self.connection,
-                self.table.name,
-                ["digest", "row"],
-                ((d, r) for d, (r, _k) in digests.items()),
-            )
-        elif digests:
-            self.connection.execute(
-                insert(self.table), [{"digest": d, "row": r} for d, (r, _k) in digests.items()]
-            )
+        insert_rows(
+            self.connection,
+            self.table,
+            [{"digest": d, "row": r} for d, (r, _k) in digests.items()],
+        )
         return repeated
 
     def close(self) -> None:

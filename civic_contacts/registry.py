@@ -22,7 +22,6 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     select,
     table,
     update,
@@ -31,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
-from civic_contacts.db import copy_rows, matching, reading_whole, utcnow
+from civic_contacts.db import insert_rows, matching, reading_whole, utcnow
 from civic_contacts.errors import (
     InputError,
     UnknownContact,
@@ -565,20 +564,11 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
         }
         for new in new_rows:
             new.update(fixed)
-        if dialect.name == "postgresql":
-            names = list(new_rows[0])
-            copy_rows(connection, "journalists", names, ([r[n] for n in names] for r in new_rows))
-            created = connection.execute(
-                select(Journalist.id, Journalist.email).where(
-                    *matching(Journalist.email, [r["email"] for r in new_rows], dialect.name)
-                )
-            )
-        else:
-            created = connection.execute(
-                insert(journalists).returning(journalists.c.id, journalists.c.email), new_rows
-            )
-        for journalist_id, email in created:
-            if email in new_phones:
+        insert_rows(connection, journalists, new_rows)
+        for condition in matching(Journalist.email, list(new_phones), dialect.name):
+            for journalist_id, email in connection.execute(
+                select(Journalist.id, Journalist.email).where(condition)
+            ):
                 replace_phones[journalist_id] = new_phones[email]
     if updates:
         session.execute(update(Journalist), updates)
@@ -605,11 +595,7 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
             for journalist_id, numbers in replace_phones.items()
             for i, p in enumerate(numbers)
         ]
-        if phone_rows and dialect.name == "postgresql":
-            names = list(phone_rows[0])
-            copy_rows(connection, "phones", names, ([r[n] for n in names] for r in phone_rows))
-        elif phone_rows:
-            connection.execute(insert(phones), phone_rows)
+        insert_rows(connection, phones, phone_rows)
     session.expire_all()
     return outcomes
 
