@@ -7,15 +7,17 @@ A batch of N journalists is imported and built once; then, `--runs` times, the b
 back as built and sent: `batch send --limit 1` (its CPU is the send's own start), then
 `batch send --limit K --connections C` to the loopback sink, then the bare smtplib loop on
 the same K files. Each process's CPU comes from GNU time; the PostgreSQL server's (when it
-runs on this machine) from /proc, summed over its processes, before and after our send.
-Prints per message: ours (the start taken off), the server's, the bare loop's, and our rate
-as a share of the bare loop's, then min / median / max of each.
+runs on this machine) from /proc, summed over its processes, before and after our send; the
+sink's from this process's own (its thread is all that runs here while a command does).
+Prints per message: ours (the start taken off), the server's, the bare loop's, the sink's
+for each, and our rate as a share of the bare loop's, then min / median / max of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -50,6 +52,13 @@ def server_cpu() -> float:
             continue
         total += sum(int(f) for f in fields[11:15]) / ticks
     return total
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process so far: the sink's thread, since the main one only waits
+    for the commands it runs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -87,32 +96,41 @@ def main() -> None:
             )
             for _ in range(args.runs):
                 used: list[float] = []
+                sink_used: list[float] = []
                 phases = []
                 for limit, connections in ((1, 1), (args.send, args.connections)):
                     _restore(args.db, work, url, built_url)
                     before = server_cpu()
+                    sink_before = _own_cpu()
                     options = ["--limit", str(limit), "--connections", str(connections)]
                     command = [*CLI, "batch", "send", RELEASE, *smtp, "--yes", *options]
                     phases.append(timed("batch send", command, env, ok=1))
                     used.append(server_cpu() - before)
+                    sink_used.append(_own_cpu() - sink_before)
                 share = [str(args.connections), str(args.send)]
                 bare_loop = [sys.executable, str(HERE), "--bare-smtp", str(port), str(outbox)]
+                sink_before = _own_cpu()
                 bare = timed("bare", [*bare_loop, *share], env)
+                bare_sink = _own_cpu() - sink_before
                 start, ours = phases
                 row = (
                     (ours.cpu - start.cpu) / args.send * 1000,
                     (used[1] - used[0]) / args.send * 1000 if args.db != "sqlite" else 0.0,
                     bare.cpu / args.send * 1000,
                     bare.seconds / ours.seconds,
+                    (sink_used[1] - sink_used[0]) / args.send * 1000,
+                    bare_sink / args.send * 1000,
                 )
                 rows.append(row)
                 print(
-                    f"ours {row[0]:.3f}  server {row[1]:.3f}  bare {row[2]:.3f};"
+                    f"ours {row[0]:.3f}  server {row[1]:.3f}  bare {row[2]:.3f}"
+                    f"  sink {row[4]:.3f} (bare {row[5]:.3f});"
                     f" our rate is {row[3]:.0%} of the bare loop's",
                     flush=True,
                 )
             sink.stop()
-            for i, name in enumerate(["ours", "server", "bare", "rate share"]):
+            names = ["ours", "server", "bare", "rate share", "sink", "sink (bare)"]
+            for i, name in enumerate(names):
                 values = sorted(r[i] for r in rows)
                 print(
                     f"{name:10} min / median / max: {values[0]:.3f} /"

@@ -42,7 +42,7 @@ from sqlalchemy import ColumnElement, Update, and_, bindparam, func, select, upd
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts.db import UTCDateTime, utcnow
+from civic_contacts.db import UTCDateTime, matching, utcnow
 from civic_contacts.models import Delivery, Suppression
 from civic_contacts.status import DeliveryStatus
 
@@ -203,18 +203,41 @@ class Claimed:
 
 
 def claim(
-    connection: Connection, key: BatchKey, me: str, size: int, skip: set[int], now: dt.datetime
+    connection: Connection,
+    key: BatchKey,
+    me: str,
+    size: int,
+    skip: set[int],
+    now: dt.datetime,
+    after: int = 0,
 ) -> list[Claimed]:
     """Atomically take up to `size` pending deliveries nobody else holds; those whose address
-    was suppressed meanwhile are cancelled instead. Empty only when nothing is left."""
+    was suppressed meanwhile are cancelled instead. Empty only when nothing is left.
+
+    `after` is where the caller's last claim ended: the search starts past it, and goes back
+    to the start only when nothing is left past it (a delivery given back, or claimed by a run
+    that died, lies behind). So a claim never walks the rows already sent: PostgreSQL's planner,
+    whose statistics still say "all pending" during a send, walks the primary key in id order,
+    and would pass every one of them at every claim.
+    """
     while True:
-        found, taken = _claim_once(connection, key, me, size, skip, now)
-        if taken or not found:
+        found, taken = _claim_once(connection, key, me, size, skip, now, after)
+        if taken:
             return taken
+        if not found:
+            if not after:
+                return taken
+            after = 0
 
 
 def _claim_once(
-    connection: Connection, key: BatchKey, me: str, size: int, skip: set[int], now: dt.datetime
+    connection: Connection,
+    key: BatchKey,
+    me: str,
+    size: int,
+    skip: set[int],
+    now: dt.datetime,
+    after: int,
 ) -> tuple[int, list[Claimed]]:
     candidates = (
         select(Delivery.id)
@@ -223,15 +246,19 @@ def _claim_once(
         .limit(size)
         .with_for_update(skip_locked=True)
     )
+    if after:
+        candidates = candidates.where(Delivery.id > after)
     if skip:
         candidates = candidates.where(Delivery.id.not_in(skip))
-    if connection.dialect.name == "postgresql":
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
         # Lock the rows first: PostgreSQL may run an IN (... LIMIT ... SKIP LOCKED) subquery
-        # more than once inside an UPDATE and so take more rows than asked for.
+        # more than once inside an UPDATE and so take more rows than asked for. The ids go
+        # back as one array (see db.matching), not as a placeholder each.
         ids = list(connection.scalars(candidates).all())
         if not ids:
             return 0, []
-        target = Delivery.id.in_(ids)
+        (target,) = matching(Delivery.id, ids, dialect)
     else:
         # SQLite: one UPDATE statement runs under the database's write lock, so it is atomic.
         target = Delivery.id.in_(candidates.scalar_subquery())
@@ -252,11 +279,9 @@ def _claim_once(
     taken = [Claimed(*row) for row in rows]
     # An address suppressed after the run started is checked here, as each message is taken:
     # a message claimed after the suppression is never sent.
-    blocked = set(
-        connection.scalars(
-            select(Suppression.email).where(Suppression.email.in_([c.email for c in taken]))
-        )
-    )
+    blocked: set[str] = set()
+    for condition in matching(Suppression.email, [c.email for c in taken], dialect):
+        blocked.update(connection.scalars(select(Suppression.email).where(condition)))
     if blocked:
         connection.execute(
             guarded(S.CLAIMED, S.CANCELLED)
@@ -388,6 +413,7 @@ class Ledger:
         assert self.postgresql or group is not None, "SQLite marks need a GroupCommit"
         self.group = group
         self.unconfirmed: Callable[[], None] | None = None
+        self.after = 0  # the last id this worker claimed (see `claim`)
         dialect = self.connection.dialect
         # Each mark's SQL and its parameters' order and fixed values, worked out once: a
         # mark is then a dict merge and a list, not a pass through SQLAlchemy's compiler.
@@ -404,14 +430,16 @@ class Ledger:
             self.compiled[name] = (compiled.string, order, fixed)
 
     def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
-        """Take pending deliveries for this worker."""
+        """Take pending deliveries for this worker, going on from where its last claim ended."""
         with self.lock:
             try:
-                rows = claim(self.connection, key, self.me, size, skip, utcnow())
+                rows = claim(self.connection, key, self.me, size, skip, utcnow(), self.after)
                 self.connection.commit()
             except BaseException:
                 self.connection.rollback()
                 raise
+        if rows:
+            self.after = rows[-1].id
         return rows
 
     def _write(self, name: str, values: dict[str, object]) -> Callable[[], None]:

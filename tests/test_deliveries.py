@@ -103,6 +103,30 @@ def test_claims_never_overlap_and_skip_what_is_held(engine: Engine) -> None:
         assert counts(session, key)["claimed"] == 10
 
 
+def test_a_claim_goes_on_past_the_last_and_comes_back_for_what_was_given_back(
+    engine: Engine,
+) -> None:
+    """A claim starts after where the claimant's last one ended; a delivery given back behind
+    that point (or suppressed meanwhile) is still found before the claim says nothing is left."""
+    key, *ids = _batch(engine, 6)
+    with engine.begin() as connection:
+        first = claim(connection, key, "a:1:x", 3, set(), utcnow())
+        assert [c.id for c in first] == ids[:3]
+        # Given back: pending again, behind the cursor.
+        move(connection, [ids[1]], S.CLAIMED, S.PENDING, claimed_by=None, claimed_at=None)
+        onward = claim(connection, key, "a:1:x", 2, set(), utcnow(), after=first[-1].id)
+        assert [c.id for c in onward] == ids[3:5]
+        connection.execute(insert(models.Suppression).values(email="j5@example.com"))
+        # Past the cursor only a suppressed address is left: it is cancelled, and the claim
+        # goes back to the start rather than say "nothing left".
+        back = claim(connection, key, "a:1:x", 2, set(), utcnow(), after=onward[-1].id)
+        assert [c.id for c in back] == [ids[1]]
+        assert claim(connection, key, "a:1:x", 2, set(), utcnow(), after=ids[1]) == []
+    with session_factory(engine)() as session:
+        found = counts(session, key)
+        assert (found["claimed"], found["cancelled"], found["pending"]) == (5, 1, 0)
+
+
 def test_claims_of_the_dead_and_expired_are_taken_back(engine: Engine) -> None:
     """A claim by a process of this machine that is gone, or older than the lease, goes back
     to pending; a live local run keeps its claim."""
