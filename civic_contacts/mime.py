@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import re
 from email import policy
@@ -241,10 +242,17 @@ def set_boundaries(msg: EmailMessage, message_id: str) -> None:
         part.set_boundary(boundary_for(message_id, index))
 
 
+@functools.lru_cache(maxsize=8)
+def _date_header(second: int) -> bytes:
+    """The Date header of a second since the epoch (a send stamps many messages a second)."""
+    moment = dt.datetime.fromtimestamp(second, dt.UTC)
+    return b"Date: " + format_datetime(moment).encode("ascii")
+
+
 def stamp_date(data: bytes, moment: dt.datetime) -> bytes:
     """The message with its Date header set to `moment` (the instant it is handed to the
     server), the rest byte for byte as built."""
-    stamp = b"Date: " + format_datetime(moment.astimezone(dt.UTC)).encode("ascii")
+    stamp = _date_header(int(moment.timestamp()))
     head_end = data.find(b"\r\n\r\n")
     start = 0 if data.startswith(b"Date: ") else data.find(b"\r\nDate: ", 0, head_end) + 2
     if start >= 2 or data.startswith(b"Date: "):

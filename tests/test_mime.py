@@ -168,3 +168,21 @@ def test_markdown_becomes_readable_plain_text() -> None:
     assert all(len(line) <= 76 for line in lines if line != long_url)
     # French spacing survives, and a loose list keeps its items a paragraph apart.
     assert markdown_to_text("1. un\n\n2. deux") == "1. un\n\n2. deux"
+
+
+def test_the_date_is_the_moment_of_sending_in_utc() -> None:
+    """stamp_date replaces the built Date with the instant given (in UTC, to the second),
+    whatever zone the instant comes in, and leaves every other byte as it was."""
+    from civic_contacts.mime import stamp_date
+
+    built = (
+        b"From: a@example.org\r\nDate: Mon, 30 Nov 2026 08:00:00 +0000\r\nSubject: x\r\n\r\nbody"
+    )
+    niamey = dt.timezone(dt.timedelta(hours=1))
+    moment = dt.datetime(2026, 12, 1, 10, 30, 15, 700_000, tzinfo=niamey)
+    stamped = stamp_date(built, moment)
+    assert stamped == built.replace(
+        b"Mon, 30 Nov 2026 08:00:00 +0000", b"Tue, 01 Dec 2026 09:30:15 +0000"
+    )
+    later = stamp_date(built, moment + dt.timedelta(seconds=1))
+    assert b"Date: Tue, 01 Dec 2026 09:30:16 +0000\r\n" in later
