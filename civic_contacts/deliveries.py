@@ -241,7 +241,8 @@ def _claim_once(
 ) -> tuple[int, list[Claimed]]:
     candidates = (
         select(Delivery.id)
-        .where(key.where(), Delivery.status == S.PENDING.value)
+        # `queued` is the claim index's condition on PostgreSQL (see migration 0014).
+        .where(key.where(), Delivery.queued, Delivery.status == S.PENDING.value)
         .order_by(Delivery.id)
         .limit(size)
         .with_for_update(skip_locked=True)
