@@ -213,17 +213,30 @@ def matching(column: Any, values: list[Any], dialect: str) -> Iterator[Any]:
 
 
 def insert_rows(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) in the connection's transaction: by COPY on
-    PostgreSQL, one executemany elsewhere."""
+    """Insert rows (dicts with the same keys, their values in stored form) in the connection's
+    transaction: by COPY on PostgreSQL, by the driver's own executemany on SQLite (SQLAlchemy's
+    pass over each row's parameters cost a fifth of an import), by SQLAlchemy elsewhere."""
     if not rows:
+        return
+    names = list(rows[0])
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite":
+        columns = ", ".join(f'"{name}"' for name in names)
+        marks = ", ".join("?" for _name in names)
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(
+                f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})',
+                [tuple(row[name] for name in names) for row in rows],
+            )
+        finally:
+            cursor.close()
         return
     if connection.dialect.name != "postgresql":
         from sqlalchemy import insert
 
         connection.execute(insert(table), rows)
         return
-    names = list(rows[0])
-    raw = connection.connection.dbapi_connection
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
