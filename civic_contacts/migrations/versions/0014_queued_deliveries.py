@@ -8,8 +8,8 @@ On PostgreSQL, an UPDATE that changes a column some index holds writes an entry 
 index of the table (six on `deliveries`); one that changes none, with room on the row's page,
 writes a new row version on that page and nothing else (a HOT update). Each message used to
 change the status twice (claimed, then sent) with the status in the claim index: twelve
-index entries a message, two of them in indexes (message id, address) whose pages lie
-anywhere, which at a million deliveries no longer stay in memory.
+index entries a message, two of them in indexes (message id, address) whose new entries
+land anywhere in them rather than at one end.
 
 - `queued` (status = 'pending'), computed by the database, is what the claim index holds on
   PostgreSQL now; no index holds the status. A claim still changes an indexed column
