@@ -216,9 +216,9 @@ def claim(
 
     `after` is where the caller's last claim ended: the search starts past it, and goes back
     to the start only when nothing is left past it (a delivery given back, or claimed by a run
-    that died, lies behind). So a claim never walks the rows already sent: PostgreSQL's planner,
-    whose statistics still say "all pending" during a send, walks the primary key in id order,
-    and would pass every one of them at every claim.
+    that died, lies behind). So a claim does not walk the rows already sent: on PostgreSQL no
+    index holds the status (see migration 0015), and the search reads a batch's rows in id
+    order, the status of each from the row itself.
     """
     while True:
         found, taken = _claim_once(connection, key, me, size, skip, now, after)
@@ -241,8 +241,7 @@ def _claim_once(
 ) -> tuple[int, list[Claimed]]:
     candidates = (
         select(Delivery.id)
-        # `queued` is the claim index's condition on PostgreSQL (see migration 0014).
-        .where(key.where(), Delivery.queued, Delivery.status == S.PENDING.value)
+        .where(key.where(), Delivery.status == S.PENDING.value)
         .order_by(Delivery.id)
         .limit(size)
         .with_for_update(skip_locked=True)

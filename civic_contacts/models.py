@@ -11,7 +11,6 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Computed,
     Float,
     ForeignKey,
     Index,
@@ -259,7 +258,7 @@ class Notice(Base):
     release: Mapped[Release] = relationship()
 
 
-DELIVERIES_FILLFACTOR = 70  # percent of a PostgreSQL page a build fills with deliveries
+DELIVERIES_FILLFACTOR = 60  # percent of a PostgreSQL page a build fills with deliveries
 
 
 class Delivery(Base):
@@ -305,23 +304,24 @@ class Delivery(Base):
             "id",
             sqlite_where=text("notice_id IS NOT NULL"),
         ).ddl_if(dialect="sqlite"),
-        # PostgreSQL: by `queued`, so that no index holds the status. A message's "sent" mark
-        # then changes no indexed column and is a HOT update (a new row version on the same
-        # page, no index entry); with a status index, every index of the table would get an
-        # entry at every mark (see migration 0014).
+        # PostgreSQL: by batch and id alone, so that no index holds a column that claiming or
+        # marking a message changes: both are then HOT updates (a new row version on the same
+        # page, and no index entry), and a claim finds its batch's pending rows past the last
+        # one it took, reading each row's status (see migration 0015).
         Index(
-            "ix_deliveries_queue",
+            "ix_deliveries_release_order",
             "release_id",
             "id",
-            postgresql_where=text("notice_id IS NULL AND queued"),
+            postgresql_where=text("notice_id IS NULL"),
         ).ddl_if(dialect="postgresql"),
         Index(
-            "ix_deliveries_notice_queue",
+            "ix_deliveries_notice_order",
             "notice_id",
             "id",
-            postgresql_where=text("notice_id IS NOT NULL AND queued"),
+            postgresql_where=text("notice_id IS NOT NULL"),
         ).ddl_if(dialect="postgresql"),
-        # Room on each page for a row's next versions (HOT updates need it; SQLite ignores it).
+        # Room on each page for a row's next versions: a claim updates a page's rows in one
+        # transaction, so their new versions need room beside the old ones (SQLite ignores it).
         {"postgresql_with": {"fillfactor": DELIVERIES_FILLFACTOR}},
     )
 
@@ -348,9 +348,6 @@ class Delivery(Base):
     # The release revision this message was rendered from.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(16), default=DELIVERY_STATUSES[0])
-    # Pending, as a column of its own: what the claim index holds on PostgreSQL, computed by
-    # the database (stored there; virtual on SQLite, see migration 0014).
-    queued: Mapped[bool] = mapped_column(Boolean, Computed("status = 'pending'", persisted=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     server_reply: Mapped[str | None] = mapped_column(Text, default=None)

@@ -127,6 +127,44 @@ def test_a_claim_goes_on_past_the_last_and_comes_back_for_what_was_given_back(
         assert (found["claimed"], found["cancelled"], found["pending"]) == (5, 1, 0)
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_claims_and_marks_write_no_index_entry_on_postgresql(engine: Engine) -> None:
+    """On PostgreSQL, taking messages and marking them sent or giving them back change no
+    column that an index holds: each is a HOT update (a new row version beside the old one,
+    with no index entry), whichever of the table's indexes there are."""
+    from sqlalchemy import text
+
+    from civic_contacts.deliveries import _RELEASED, _SENT
+
+    key, *_ids = _batch(engine, 6)
+    me = "a:1:x"
+    with engine.begin() as connection:
+        taken = claim(connection, key, me, 6, set(), utcnow())
+        assert len(taken) == 6
+        connection.execute(
+            _SENT,
+            [
+                {"d_id": c.id, "d_me": me, "d_reply": "250 ok", "d_now": utcnow(), "d_user": "p"}
+                for c in taken[:5]
+            ],
+        )
+        connection.execute(_RELEASED, {"d_id": taken[5].id, "d_me": me})
+        # This transaction's own counts (the table's statistics come later, from elsewhere).
+        updated, hot = connection.execute(
+            text(
+                "SELECT pg_stat_get_xact_tuples_updated('deliveries'::regclass),"
+                " pg_stat_get_xact_tuples_hot_updated('deliveries'::regclass)"
+            )
+        ).one()
+    assert updated == 12
+    assert hot == updated
+    with session_factory(engine)() as session:
+        found = counts(session, key)
+        assert (found["sent"], found["pending"]) == (5, 1)
+
+
 def test_claims_of_the_dead_and_expired_are_taken_back(engine: Engine) -> None:
     """A claim by a process of this machine that is gone, or older than the lease, goes back
     to pending; a live local run keeps its claim."""

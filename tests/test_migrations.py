@@ -29,10 +29,11 @@ def test_empty_database_upgraded_to_head_matches_the_models(db_url: str) -> None
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
     names = {index["name"] for index in inspect(engine).get_indexes("deliveries")}
-    queue = {"ix_deliveries_queue", "ix_deliveries_notice_queue"}
+    order = {"ix_deliveries_release_order", "ix_deliveries_notice_order"}
     claim = {"ix_deliveries_claim", "ix_deliveries_notice_claim"}
-    assert (queue if dialect == "postgresql" else claim) <= names
-    assert not names & (claim if dialect == "postgresql" else queue)
+    assert (order if dialect == "postgresql" else claim) <= names
+    assert not names & (claim if dialect == "postgresql" else order)
+    assert not names & {"ix_deliveries_queue", "ix_deliveries_notice_queue"}
     assert current_revision(engine) == head_revision()
     assert {
         "offices",
@@ -89,26 +90,43 @@ def test_head_constant_matches_the_scripts() -> None:
     assert head_revision() == HEAD
 
 
-def test_deliveries_built_before_0014_stay_claimable_and_it_goes_back(db_url: str) -> None:
-    """A batch built under 0013 gets `queued` computed for its rows (pending ones are found by
-    the claim), and 0014 can be taken back."""
+def test_deliveries_built_before_0014_get_queued_and_it_goes_back(db_url: str) -> None:
+    """A batch built under 0013 gets `queued` computed for its rows under 0014, and 0014 can
+    be taken back."""
     from alembic import command
     from sqlalchemy import text
 
-    from civic_contacts import synthetic
-    from civic_contacts.db import session_factory
     from civic_contacts.migrations import alembic_config
 
     engine = make_engine(db_url)
     config = alembic_config(engine)
     command.upgrade(config, "0013")
-    # The offices and release as the demo makes them (their tables are as at 0013); the
-    # deliveries by hand, in the columns 0013 has.
+    _deliveries_at(engine, ["pending", "sent", "pending", "cancelled"])
+    command.upgrade(config, "0014")
+    with engine.connect() as connection:
+        queued = connection.execute(
+            text("SELECT email FROM deliveries WHERE queued ORDER BY id")
+        ).scalars()
+        assert list(queued) == ["j0@example.com", "j2@example.com"]
+    command.downgrade(config, "0013")
+    assert "queued" not in {c["name"] for c in inspect(engine).get_columns("deliveries")}
+    assert current_revision(engine) == "0013"
+    engine.dispose()
+
+
+def _deliveries_at(engine: Any, statuses: list[str]) -> int:
+    """A release (as the demo makes it) with one delivery per status, inserted in the columns
+    every revision since 0013 has; its id."""
+    from sqlalchemy import text
+
+    from civic_contacts import synthetic
+    from civic_contacts.db import session_factory
+
     with session_factory(engine)() as session, session.begin():
         synthetic.load_base(session)
     with engine.begin() as connection:
         release = connection.scalar(text("SELECT min(id) FROM releases"))
-        for number, status in enumerate(["pending", "sent", "pending", "cancelled"]):
+        for number, status in enumerate(statuses):
             connection.execute(
                 text(
                     "INSERT INTO deliveries (release_id, email, outlet_slug, language, contacts,"
@@ -124,13 +142,38 @@ def test_deliveries_built_before_0014_stay_claimable_and_it_goes_back(db_url: st
                     "status": status,
                 },
             )
-    command.upgrade(config, "head")
+    return int(release)
+
+
+def test_deliveries_built_before_0015_are_claimed_in_order_and_it_goes_back(db_url: str) -> None:
+    """Under 0015 a batch built under 0014 loses `queued` and its claim index on PostgreSQL,
+    and its pending rows are still the ones claimed, in order; taking 0015 back computes
+    `queued` again for every row, claimed ones included."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from civic_contacts.db import utcnow
+    from civic_contacts.deliveries import BatchKey, claim
+    from civic_contacts.migrations import alembic_config
+
+    engine = make_engine(db_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0014")
+    release = _deliveries_at(engine, ["sent", "pending", "cancelled", "pending", "pending"])
+    command.upgrade(config, "0015")
+    assert "queued" not in {c["name"] for c in inspect(engine).get_columns("deliveries")}
+    with engine.begin() as connection:
+        taken = claim(connection, BatchKey(release), "a:1:x", 2, set(), utcnow())
+        assert [c.email for c in taken] == ["j1@example.com", "j3@example.com"]
+    command.downgrade(config, "0014")
     with engine.connect() as connection:
         queued = connection.execute(
             text("SELECT email FROM deliveries WHERE queued ORDER BY id")
         ).scalars()
-        assert list(queued) == ["j0@example.com", "j2@example.com"]
-    command.downgrade(config, "0013")
-    assert "queued" not in {c["name"] for c in inspect(engine).get_columns("deliveries")}
-    assert current_revision(engine) == "0013"
+        assert list(queued) == ["j4@example.com"]
+    names = {index["name"] for index in inspect(engine).get_indexes("deliveries")}
+    assert not names & {"ix_deliveries_release_order", "ix_deliveries_notice_order"}
+    if engine.dialect.name == "postgresql":
+        assert {"ix_deliveries_queue", "ix_deliveries_notice_queue"} <= names
+    assert current_revision(engine) == "0014"
     engine.dispose()
