@@ -13,7 +13,9 @@ References in the same run, on the same machine and data:
 - a bare loader: the same CSV parsed and validated with the same libraries (phonenumbers,
   email-validator), inserted with plain `executemany` (its own process, also under GNU time);
 - a naive renderer: every message built with one stdlib EmailMessage (messages per second);
-- a bare smtplib loop: the outbox's files sent to the same sink with the same connections.
+- a bare smtplib loop: the outbox's files sent to the same sink with the same connections,
+  each in a thread of one process, and again each in a process of its own (`batch send` on
+  PostgreSQL runs its connections in processes of their own; see send.Sender._in_processes).
 
 PostgreSQL runs use a scratch database created and dropped here (CIVIC_CONTACTS_BENCH_PG names
 the server, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
@@ -223,10 +225,15 @@ def bare_load(url: str, path: Path) -> None:
     engine.dispose()
 
 
-def bare_smtp(port: int, folder: Path, connections: int, limit: int = 0) -> None:
+def bare_smtp(
+    port: int, folder: Path, connections: int, limit: int = 0, processes: bool = False
+) -> None:
     """The floor for `batch send`: the outbox's files sent with plain smtplib, N connections
-    (the first `limit` files in the manifest's order, when a limit is given)."""
+    (the first `limit` files in the manifest's order, when a limit is given), each in a thread
+    of this process, or each in a process of its own (`processes`: no turns at Python's lock,
+    which with threads cost as much CPU as the sending)."""
     import json
+    import multiprocessing
     import smtplib
 
     files = []
@@ -242,11 +249,17 @@ def bare_smtp(port: int, folder: Path, connections: int, limit: int = 0) -> None
             for path in share:
                 smtp.sendmail("press@example.org", [path.name[:-4]], path.read_bytes())
 
-    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    context = multiprocessing.get_context("fork")
+    workers: list[Any] = [
+        context.Process(target=run, args=(share,))
+        if processes
+        else threading.Thread(target=run, args=(share,))
+        for share in shares
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
 
 def steady_rate(times: list[float]) -> float:
@@ -404,28 +417,30 @@ def run_one(
                     f" message); {sent:,} received, {len(sink.ids):,} distinct"
                 )
                 phases.append(whole)
-                before = sink.count
-                bare = timed(
-                    "  bare smtplib loop (reference)",
-                    [
-                        sys.executable,
-                        str(HERE),
-                        "--bare-smtp",
-                        str(port),
-                        str(out),
-                        str(connections),
-                        str(count),
-                    ],
-                    env,
-                )
-                bare_rate = (sink.count - before) / bare.seconds
-                bare_steady = steady_rate(sink.times[before:])
-                bare.note = (
-                    f"{bare_rate:,.0f} msg/s ({bare_steady:,.0f} first to last message);"
-                    f" ours is {count / whole.seconds / bare_rate:.0%} of it"
-                    f" ({ours_steady / bare_steady:.0%} first to last message)"
-                )
-                phases.append(bare)
+                for how in ("threads", "processes"):
+                    before = sink.count
+                    bare = timed(
+                        f"  bare smtplib loop, {how} (reference)",
+                        [
+                            sys.executable,
+                            str(HERE),
+                            "--bare-smtp",
+                            str(port),
+                            str(out),
+                            str(connections),
+                            str(count),
+                            how,
+                        ],
+                        env,
+                    )
+                    bare_rate = (sink.count - before) / bare.seconds
+                    bare_steady = steady_rate(sink.times[before:])
+                    bare.note = (
+                        f"{bare_rate:,.0f} msg/s ({bare_steady:,.0f} first to last message);"
+                        f" ours is {count / whole.seconds / bare_rate:.0%} of it"
+                        f" ({ours_steady / bare_steady:.0%} first to last message)"
+                    )
+                    phases.append(bare)
             finally:
                 sink.stop()
         phases.append(timed("batch status", [*CLI, "batch", "status", RELEASE, "--json"], env))
@@ -452,7 +467,10 @@ def main() -> None:
     parser.add_argument("--skip-send", action="store_true")
     parser.add_argument("--bare-load", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument(
-        "--bare-smtp", nargs=4, metavar=("PORT", "DIR", "N", "LIMIT"), help=argparse.SUPPRESS
+        "--bare-smtp",
+        nargs=5,
+        metavar=("PORT", "DIR", "N", "LIMIT", "HOW"),
+        help=argparse.SUPPRESS,
     )
     parser.add_argument(
         "--send-limit",
@@ -465,8 +483,8 @@ def main() -> None:
         bare_load(args.bare_load[0], Path(args.bare_load[1]))
         return
     if args.bare_smtp:
-        port, folder, connections, limit = args.bare_smtp
-        bare_smtp(int(port), Path(folder), int(connections), int(limit))
+        port, folder, connections, limit, how = args.bare_smtp
+        bare_smtp(int(port), Path(folder), int(connections), int(limit), how == "processes")
         return
     sizes = args.n or [20_000, 200_000]
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]

@@ -6,11 +6,13 @@
 A batch of N journalists is imported and built once; then, `--runs` times, the batch is put
 back as built and sent: `batch send --limit 1` (its CPU is the send's own start), then
 `batch send --limit K --connections C` to the loopback sink, then the bare smtplib loop on
-the same K files. Each process's CPU comes from GNU time; the PostgreSQL server's (when it
+the same K files, its connections in threads of one process and then in processes of their
+own. Each process's CPU comes from GNU time (a process's figure holds its children's); the PostgreSQL server's (when it
 runs on this machine) from /proc, summed over its processes, before and after our send; the
 sink's from this process's own (its thread is all that runs here while a command does).
-Prints per message: ours (the start taken off), the server's, the bare loop's, the sink's
-for each, and our rate as a share of the bare loop's, then min / median / max of each.
+Prints per message: ours (the start taken off), the server's, the bare loops', the sink's
+for ours and the threaded bare loop, and our rate as a share of each bare loop's, then
+min / median / max of each.
 """
 
 from __future__ import annotations
@@ -110,8 +112,9 @@ def main() -> None:
                 share = [str(args.connections), str(args.send)]
                 bare_loop = [sys.executable, str(HERE), "--bare-smtp", str(port), str(outbox)]
                 sink_before = _own_cpu()
-                bare = timed("bare", [*bare_loop, *share], env)
+                bare = timed("bare", [*bare_loop, *share, "threads"], env)
                 bare_sink = _own_cpu() - sink_before
+                apart = timed("bare, processes", [*bare_loop, *share, "processes"], env)
                 start, ours = phases
                 row = (
                     (ours.cpu - start.cpu) / args.send * 1000,
@@ -120,16 +123,28 @@ def main() -> None:
                     bare.seconds / ours.seconds,
                     (sink_used[1] - sink_used[0]) / args.send * 1000,
                     bare_sink / args.send * 1000,
+                    apart.cpu / args.send * 1000,
+                    apart.seconds / ours.seconds,
                 )
                 rows.append(row)
                 print(
                     f"ours {row[0]:.3f}  server {row[1]:.3f}  bare {row[2]:.3f}"
-                    f"  sink {row[4]:.3f} (bare {row[5]:.3f});"
-                    f" our rate is {row[3]:.0%} of the bare loop's",
+                    f" (in processes {row[6]:.3f})  sink {row[4]:.3f} (bare {row[5]:.3f});"
+                    f" our rate is {row[3]:.0%} of the bare loop's"
+                    f" ({row[7]:.0%} of the bare loop's in processes)",
                     flush=True,
                 )
             sink.stop()
-            names = ["ours", "server", "bare", "rate share", "sink", "sink (bare)"]
+            names = [
+                "ours",
+                "server",
+                "bare",
+                "rate share",
+                "sink",
+                "sink (bare)",
+                "bare, processes",
+                "rate share (processes)",
+            ]
             for i, name in enumerate(names):
                 values = sorted(r[i] for r in rows)
                 print(

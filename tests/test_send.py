@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -261,12 +262,13 @@ def _spawn(db_url: str, port: int, *extra: str) -> subprocess.Popen:
 
 
 @pytest.mark.smtp
-@pytest.mark.parametrize(("connections", "rate"), [(1, "60"), (4, "200")])
+@pytest.mark.parametrize(("connections", "rate"), [(1, "60"), (4, "200"), (4, None)])
 def test_killed_and_resumed_sends_each_message_once(
-    cli, db_url: str, smtp_server, tmp_path: Path, connections: int, rate: str
+    cli, db_url: str, smtp_server, tmp_path: Path, connections: int, rate: str | None
 ) -> None:
     """SIGKILL at random points, then resume: nothing lost, at most one duplicate per
-    connection per kill (each worker's last mark is committed while the next envelope goes)."""
+    connection per kill (each worker's last mark is committed while the next envelope goes).
+    Without a rate, on PostgreSQL, the workers are processes of their own."""
     sink, port = smtp_server
     make_registry(db_url, outlets=10, per_outlet=40)
     cli("batch", "build", "sahel-civilians", "--out", str(tmp_path / "out"))
@@ -276,7 +278,8 @@ def test_killed_and_resumed_sends_each_message_once(
         # Kill at a random point of the run: after a random number of messages have arrived
         # (so a slow start never decides it), counted at the server.
         before = len(sink.received)
-        process = _spawn(db_url, port, "--rate", rate, "--connections", str(connections))
+        pace = ["--rate", rate] if rate else []
+        process = _spawn(db_url, port, *pace, "--connections", str(connections))
         assert sink.wait_for(before + rng.randint(1, 40)), "the send never got going"
         assert process.poll() is None, "a run finished before it could be killed"
         os.kill(process.pid, signal.SIGKILL)
@@ -290,6 +293,94 @@ def test_killed_and_resumed_sends_each_message_once(
     assert set(counts) == {d.message_id for d in rows.values()}
     duplicates = sum(n - 1 for n in counts.values())
     assert duplicates <= kills * connections
+
+
+@pytest.mark.smtp
+def test_a_killed_run_leaves_no_worker_sending(db_url: str, smtp_server) -> None:
+    """Killed, a run with four connections stops sending, all of it: on PostgreSQL its
+    workers are processes of their own, and they die with it."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=10, per_outlet=200)
+    process = _spawn(db_url, port, "--connections", "4")
+    assert sink.wait_for(20), "the send never got going"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    time.sleep(0.5)  # what was on its way lands
+    landed = len(sink.received)
+    time.sleep(1.5)
+    assert len(sink.received) == landed < 2000
+
+
+@pytest.mark.smtp
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_worker_process_that_dies_stops_the_run_and_loses_nothing(
+    db_url: str, smtp_server
+) -> None:
+    """One of a run's worker processes killed: the run stops and says so, and a second run
+    sends the rest, with at most the dead worker's message in hand sent twice."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=10, per_outlet=100)
+    process = _spawn(db_url, port, "--connections", "4")
+    assert sink.wait_for(20), "the send never got going"
+    workers = [
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and _parent_of(int(pid)) == process.pid
+    ]
+    assert len(workers) == 4
+    os.kill(workers[0], signal.SIGKILL)
+    assert process.wait(timeout=60) == 2
+    assert "a sending process ended with code -9" in (
+        process.stderr.read().decode() if process.stderr else ""
+    )
+    final = _spawn(db_url, port, "--connections", "4")
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode() if final.stderr else ""
+    rows = deliveries(db_url)
+    assert all(d.status == "sent" for d in rows.values())
+    counts = Counter(sink.ids())
+    assert set(counts) == {d.message_id for d in rows.values()}
+    assert sum(n - 1 for n in counts.values()) <= 1
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1])
+
+
+@pytest.mark.smtp
+def test_ctrl_c_stops_every_worker_with_each_mark_committed(db_url: str, smtp_server) -> None:
+    """Ctrl-C in a run with four connections: every worker stops after its message in hand,
+    each message the server took is marked sent, nothing stays claimed, nothing went twice."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=10, per_outlet=200)
+    process = _spawn(db_url, port, "--connections", "4")
+    assert sink.wait_for(20), "the send never got going"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 1
+    assert "stopped: interrupted" in (process.stderr.read().decode() if process.stderr else "")
+    rows = deliveries(db_url)
+    statuses = Counter(d.status for d in rows.values())
+    assert statuses["claimed"] == 0 and 0 < statuses["sent"] < 2000
+    counts = Counter(sink.ids())
+    assert max(counts.values()) == 1
+    assert set(counts) == {d.message_id for d in rows.values() if d.status == "sent"}
+
+
+@pytest.mark.smtp
+def test_a_limit_holds_over_every_connection(cli, db_url: str, smtp_server) -> None:
+    """`--limit 7` with four connections sends seven messages in all (the workers share it,
+    threads or processes)."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=10, per_outlet=20)
+    result = cli(*send_args(port, "--connections", "4", "--limit", "7"), expect=1)
+    assert "sent 7 now" in result.stderr
+    assert len(sink.ids()) == 7 == len(set(sink.ids()))
+    statuses = Counter(d.status for d in deliveries(db_url).values())
+    assert (statuses["sent"], statuses["pending"], statuses["claimed"]) == (7, 193, 0)
 
 
 @pytest.mark.smtp
