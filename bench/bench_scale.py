@@ -511,7 +511,7 @@ def main() -> None:
                 results[(db, n)] = phases
                 for phase in phases:
                     print(
-                        f"{phase.name:34} {phase.seconds:8.2f} s {phase.rss_mib:8.1f} MiB  {phase.note}",
+                        f"{phase.name:44} {phase.seconds:8.2f} s {phase.rss_mib:8.1f} MiB  {phase.note}",
                         flush=True,
                     )
                 import shutil
@@ -523,7 +523,7 @@ def main() -> None:
         for db in databases:
             for a, b in zip(results[(db, small)], results[(db, large)], strict=True):
                 print(
-                    f"{db:10} {a.name:34} time {b.seconds / a.seconds:7.1f}x   RSS {b.rss_mib / a.rss_mib:5.2f}x"
+                    f"{db:10} {a.name:44} time {b.seconds / a.seconds:7.1f}x   RSS {b.rss_mib / a.rss_mib:5.2f}x"
                 )
         for db in databases:
             phases = {p.name: p for p in results[(db, large)]}

@@ -3,7 +3,8 @@
 `send_batch` gets the batch ready (`batches.prepare_send`), checks that the server can be
 reached before anything is claimed, then runs N workers, each with its own SMTP connection,
 that claim a few deliveries at a time from the ledger (`deliveries.py`), send them through one
-rate limit (`pacing.py`) and mark each as soon as the server answers.
+rate limit (`pacing.py`) and mark each as soon as the server answers. The workers are threads
+of the run, or on PostgreSQL processes forked from it (see `Sender._in_processes`).
 
 Replies are classified by code: 4xx and dropped connections are retried with exponential
 backoff and jitter up to `max_attempts` in the run, then given back pending with the last
@@ -14,6 +15,7 @@ seconds before it and says so.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import heapq
@@ -341,7 +343,8 @@ def _die_with(parent: int) -> None:
     import ctypes
 
     pr_set_pdeathsig = 1
-    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    with contextlib.suppress(AttributeError, OSError):  # a C library without prctl
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
     if os.getppid() != parent:  # it ended before the line above
         os._exit(1)
 
@@ -488,12 +491,18 @@ class Sender:
         self.budget = Budget(self.options.limit, context)
         parent = os.getpid()
         children: dict[Any, Any] = {}
-        for name in self.workers:
-            ours, theirs = context.Pipe(duplex=False)
-            child = context.Process(target=self._child, args=(name, theirs, parent), name=name)
-            child.start()
-            theirs.close()
-            children[ours] = child
+        try:
+            for name in self.workers:
+                ours, theirs = context.Pipe(duplex=False)
+                child = context.Process(target=self._child, args=(name, theirs, parent), name=name)
+                child.start()
+                theirs.close()
+                children[ours] = child
+        except BaseException:
+            # The ones started finish the message in hand before their claims are given back.
+            self.stop.set()
+            self._gather(children, wait)
+            raise
         # Ctrl-C stops the run as it does with threads: each worker commits its last mark
         # and gives back what it holds. A handler, not KeyboardInterrupt, which could cut a
         # report in half as it is read.
