@@ -212,6 +212,50 @@ def matching(column: Any, values: list[Any], dialect: str) -> Iterator[Any]:
         yield column.in_(values[start : start + 900])
 
 
+def insert_rows_with_ids(
+    connection: Any, table: Any, rows: list[dict[str, Any]], key: Any
+) -> dict[Any, int]:
+    """`insert_rows`, and the new rows' ids by the value of their `key` column (unique among
+    them; a typed column of the table). SQLite gives them back from the insert itself
+    (RETURNING, 3.35 and later; a few hundred rows to a statement), not from a second look-up
+    of every key."""
+    import sqlite3
+
+    dialect = connection.dialect.name
+    if dialect != "sqlite" or sqlite3.sqlite_version_info < (3, 35):
+        from sqlalchemy import select
+
+        insert_rows(connection, table, rows)
+        ids: dict[Any, int] = {}
+        id_column = key.table.c.id
+        for condition in matching(key, [row[key.name] for row in rows], dialect):
+            ids.update(
+                (k, i) for i, k in connection.execute(select(id_column, key).where(condition))
+            )
+        return ids
+    if not rows:
+        return {}
+    names = list(rows[0])
+    columns = ", ".join(f'"{name}"' for name in names)
+    one = "(" + ", ".join("?" for _name in names) + ")"
+    raw = connection.connection.dbapi_connection
+    size = max(1, min(500, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
+    ids = {}
+    cursor = raw.cursor()
+    try:
+        for start in range(0, len(rows), size):
+            part = rows[start : start + size]
+            cursor.execute(
+                f'INSERT INTO "{table.name}" ({columns}) VALUES {", ".join([one] * len(part))}'
+                f' RETURNING id, "{key.name}"',
+                [row[name] for row in part for name in names],
+            )
+            ids.update((k, i) for i, k in cursor.fetchall())
+    finally:
+        cursor.close()
+    return ids
+
+
 def insert_rows(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys, their values in stored form) in the connection's
     transaction: by COPY on PostgreSQL, by the driver's own executemany on SQLite (SQLAlchemy's

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from civic_contacts.codes import fold, language_matches
-from civic_contacts.db import insert_rows, matching, reading_whole, utcnow
+from civic_contacts.db import insert_rows, insert_rows_with_ids, matching, reading_whole, utcnow
 from civic_contacts.errors import (
     InputError,
     UnknownContact,
@@ -564,12 +564,13 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
         }
         for new in new_rows:
             new.update(fixed)
-        insert_rows(connection, journalists, new_rows)
-        for condition in matching(Journalist.email, list(new_phones), dialect.name):
-            for journalist_id, email in connection.execute(
-                select(Journalist.id, Journalist.email).where(condition)
-            ):
-                replace_phones[journalist_id] = new_phones[email]
+        if new_phones:
+            key = cast(Table, Journalist.__table__).c.email
+            new_ids = insert_rows_with_ids(connection, journalists, new_rows, key)
+            for email, numbers in new_phones.items():
+                replace_phones[new_ids[email]] = numbers
+        else:
+            insert_rows(connection, journalists, new_rows)
     if updates:
         session.execute(update(Journalist), updates)
     if replace_phones:

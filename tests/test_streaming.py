@@ -167,3 +167,33 @@ def test_a_large_import_streams_and_stays_all_or_nothing(
     with session_factory(engine)() as session:
         emails = session.scalars(select(Journalist.email).where(Journalist.email.like("p%"))).all()
     assert sorted(emails) == sorted(f"p{i}@example.com" for i in range(9))
+
+
+def test_each_new_journalist_gets_their_own_numbers(
+    cli, engine: Engine, data_dir: Path, tmp_path: Path
+) -> None:
+    """1,203 new journalists in one chunk (their ids come back from the insert in several
+    statements on SQLite): each one's number is the one on their own row."""
+    from civic_contacts.models import Phone
+
+    cli("office", "import", str(data_dir / "offices.csv"))
+    cli("outlet", "import", str(data_dir / "outlets.csv"))
+    rows = [
+        f"radio-dallol,Person {i},p{i}@example.com,,,+227 93 1{i // 1000} {i // 10 % 100:02d} {i % 10}0"
+        for i in range(1203)
+    ]
+    path = tmp_path / "journalists.csv"
+    path.write_text(
+        "outlet,name,email,language,role,phones\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    assert "journalists: 1203 created" in cli("journalist", "import", str(path)).stderr
+    with session_factory(engine)() as session:
+        found = session.execute(
+            select(Journalist.email, Phone.e164).join(Phone, Phone.journalist_id == Journalist.id)
+        )
+        numbers = {email: e164 for email, e164 in found}
+    assert len(numbers) == 1203
+    assert all(
+        numbers[f"p{i}@example.com"] == f"+227931{i // 1000}{i // 10 % 100:02d}{i % 10}0"
+        for i in range(1203)
+    )
