@@ -127,6 +127,14 @@ class ParsedPhone:
             number.extension = self.extension
         return phonenumbers.format_number(number, style)
 
+    def copy(self) -> ParsedPhone:
+        """A twin that can be changed on its own (its labels are its own list); five times
+        quicker than `dataclasses.replace`, which an import of a long list felt."""
+        twin = object.__new__(ParsedPhone)
+        twin.__dict__.update(self.__dict__)
+        twin.labels = list(self.labels)
+        return twin
+
     @property
     def label(self) -> str:
         """The labels as one short word list ("mobile, whatsapp")."""

@@ -197,3 +197,38 @@ def test_each_new_journalist_gets_their_own_numbers(
         numbers[f"p{i}@example.com"] == f"+227931{i // 1000}{i // 10 % 100:02d}{i % 10}0"
         for i in range(1203)
     )
+
+
+def test_the_phone_cache_answers_as_the_parser_does_and_hands_out_copies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A number is parsed again until its second sighting, then answered from the cache; each
+    answer is a list of its own, so changing one record's number changes no other's."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    from civic_contacts import importing
+
+    calls: list[str] = []
+    real = importing.read_phones
+
+    def counted(text: str, region: str) -> tuple[list, list[str]]:
+        calls.append(text)
+        return real(text, region)
+
+    monkeypatch.setattr(importing, "read_phones", counted)
+    cache = importing.PhoneCache()
+    example = phonenumbers.example_number_for_type("NE", PhoneNumberType.FIXED_LINE)
+    e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+    desk = f"{e164} (office); 12 34"
+    answers = [cache(desk, "NE") for _ in range(4)]
+    assert calls == [desk, desk]  # the third and fourth come from the cache
+    for numbers, warnings in answers:
+        assert [p.to_json() for p in numbers] == [p.to_json() for p in real(desk, "NE")[0]]
+        assert warnings == real(desk, "NE")[1] and len(warnings) == 1
+    answers[2][0][0].labels.append("changed")
+    answers[2][0][0].e164 = None
+    assert answers[3][0][0].labels == ["office"] and answers[3][0][0].e164 == e164
+    assert cache(desk, "NE")[0][0].labels == ["office"]
+    assert cache(desk, "BF")[0][0].e164 == answers[0][0][0].e164  # another country, parsed
+    assert calls == [desk, desk, desk]

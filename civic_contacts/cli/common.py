@@ -5,6 +5,8 @@ Listings print a rich table on a terminal (plain text when piped) or JSON with `
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import sys
 import textwrap
@@ -116,6 +118,7 @@ def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
     from civic_contacts.db import session_factory
 
     factory = session_factory(engine(ctx))
+    _freeze_start_up()
     with factory() as session:
         # The session begins on first use; the core may commit along the way (a send commits
         # each step of the shared ledger), and whatever is left is committed or rolled back here.
@@ -128,6 +131,14 @@ def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
             session.commit()
         else:
             session.rollback()
+
+
+@functools.cache
+def _freeze_start_up() -> None:
+    """What start-up made (modules, SQLAlchemy's mappers, the engine) lives as long as the
+    process: moved out of the collector's sight, once, so that a long job's full collections
+    scan only the job's own objects (a 50,000-row import spent a tenth of its time there)."""
+    gc.freeze()
 
 
 def out() -> Console:
