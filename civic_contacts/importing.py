@@ -561,7 +561,9 @@ def import_journalists(
     # one transaction; a bad row anywhere refuses the whole file (the caller rolls back), so
     # the import stays all-or-nothing while holding one chunk, not the file. Repeated
     # addresses are found through a temporary table of the same transaction.
-    outlets = {o.slug: o.country for o in registry.list_outlets(session)}
+    listed = registry.list_outlets(session)
+    outlets = {o.slug: o.country for o in listed}
+    outlet_ids = {o.slug: o.id for o in listed}
     problems: list[str] = []
     report = ImportReport(skipped=problems, warnings=warnings)
     good = 0
@@ -581,7 +583,7 @@ def import_journalists(
         chunk.clear()
         if problems and not skip_invalid:
             return  # refused in the end: no need to write it
-        for outcome in registry.upsert_journalists(session, records):
+        for outcome in registry.upsert_journalists(session, records, outlet_ids):
             report.count(outcome)
         if good >= 2 * analyzed:
             # The look-ups of the next chunks are planned for the tables as they are now
@@ -696,7 +698,8 @@ class SeenKeys:
         try:
             cursor.executemany(
                 f'INSERT INTO "{name}" (digest, "row") VALUES (?, ?) ON CONFLICT DO NOTHING',
-                [(d, r) for d, (r, _k) in digests.items()],
+                # In order: each page of the table's b-tree is reached once a chunk.
+                sorted((d, r) for d, (r, _k) in digests.items()),
             )
             if cursor.rowcount == len(digests):
                 return []

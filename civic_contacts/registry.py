@@ -464,17 +464,22 @@ def journalists_by_outlet(
         yield slug, [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in group]
 
 
-def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) -> list[Outcome]:
+def upsert_journalists(
+    session: Session,
+    records: Sequence[JournalistRecord],
+    outlet_ids: Mapping[str, int] | None = None,
+) -> list[Outcome]:
     """Create or update many journalists (matched by email) with a few bulk statements.
 
     Same outcomes as calling `upsert_journalist` for each record, at list scale: one query
     for the people already there, one for their phones, then bulk inserts and updates.
+    `outlet_ids` (every outlet's id by slug; read here when not given) spares a caller that
+    applies a file chunk by chunk reading the outlets again for each.
     """
     if not records:
         return []
-    outlet_ids: dict[str, int] = {
-        slug: oid for slug, oid in session.execute(select(Outlet.slug, Outlet.id))
-    }
+    if outlet_ids is None:
+        outlet_ids = outlet_ids_by_slug(session)
     for record in records:
         if record.outlet not in outlet_ids:
             raise UnknownOutlet(f'unknown outlet "{record.outlet}"')
@@ -599,6 +604,11 @@ def upsert_journalists(session: Session, records: Sequence[JournalistRecord]) ->
         insert_rows(connection, phones, phone_rows)
     session.expire_all()
     return outcomes
+
+
+def outlet_ids_by_slug(session: Session) -> dict[str, int]:
+    """Every outlet's id by its slug."""
+    return {slug: oid for slug, oid in session.execute(select(Outlet.slug, Outlet.id))}
 
 
 @functools.cache
