@@ -2,6 +2,7 @@
 
     python bench/bench_scale.py                            # 20,000 and 200,000, SQLite and PostgreSQL
     python bench/bench_scale.py --n 1000000 --db sqlite    # the full run (about 15 GB of outbox)
+    python bench/bench_scale.py --n 1000000 --db sqlite --imports-only 3   # the import alone
 
 For each size and database: a synthetic media list (N journalists in N/100 outlets, one phone
 each) is imported from CSV, routed, built, sent with `--limit 1` and then whole to a loopback
@@ -457,6 +458,50 @@ def run_one(
     return phases
 
 
+def run_imports(n: int, db: str, folder: Path, repeat: int) -> list[float]:
+    """`journalist import` and the bare loader side by side, `repeat` times, each on fresh
+    databases: the ratio of their times in each round."""
+    work = folder / f"{db}-{n}-imports"
+    work.mkdir()
+    outlet_csv, journalist_csv = write_csvs(work, n)
+    ratios: list[float] = []
+    for round_ in range(1, repeat + 1):
+        url, bare_url, drops = two_databases(db, work, f"bare-{round_}")
+        if db == "sqlite":
+            url = url.replace("registry.sqlite3", f"registry-{round_}.sqlite3")
+        env = cli_env(url, work)
+        try:
+            for target in (url, bare_url):
+                base_registry(target)
+                timed(
+                    "outlet import",
+                    [*CLI, "--db", target, "outlet", "import", str(outlet_csv)],
+                    env,
+                )
+            ours = timed(
+                "journalist import", [*CLI, "journalist", "import", str(journalist_csv)], env
+            )
+            bare = timed(
+                "  bare loader (reference)",
+                [sys.executable, str(HERE), "--bare-load", bare_url, str(journalist_csv)],
+                env,
+            )
+        finally:
+            for drop in drops:
+                drop()  # type: ignore[operator]
+        for target in (url, bare_url):
+            if db == "sqlite":
+                for suffix in ("", "-wal", "-shm"):
+                    Path(target.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        ratios.append(ours.seconds / bare.seconds)
+        print(
+            f"round {round_}: import {ours.seconds:8.2f} s {ours.rss_mib:6.1f} MiB;"
+            f" bare loader {bare.seconds:8.2f} s {bare.rss_mib:6.1f} MiB; ratio {ratios[-1]:.2f}x",
+            flush=True,
+        )
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -465,6 +510,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--skip-send", action="store_true")
+    parser.add_argument(
+        "--imports-only",
+        type=int,
+        metavar="ROUNDS",
+        help="only `journalist import` against the bare loader, side by side, ROUNDS times",
+    )
     parser.add_argument("--bare-load", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--bare-smtp",
@@ -500,6 +551,17 @@ def main() -> None:
     print("sink: lean asyncio SMTP sink on loopback (bench/sink.py); offers PIPELINING: yes")
     print("peak RSS: GNU time (/usr/bin/time), per process")
     print("sends: the outbox files to send are read once first, so both sends read them cached")
+    if args.imports_only:
+        with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
+            for db in databases:
+                for n in sizes:
+                    print(f"\n== {db}, {n:,} journalists: import and bare loader", flush=True)
+                    ratios = sorted(run_imports(n, db, Path(tmp), args.imports_only))
+                    print(
+                        f"{db:10} import at {n:,}: {ratios[0]:.2f}x / {ratios[len(ratios) // 2]:.2f}x"
+                        f" / {ratios[-1]:.2f}x the bare loader's time (min / median / max)"
+                    )
+        return
     results: dict[tuple[str, int], list[Phase]] = {}
     with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
         for db in databases:
