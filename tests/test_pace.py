@@ -44,9 +44,13 @@ def test_two_senders_share_the_organisations_rate(
 ) -> None:
     """`[send] rate = 20` and two senders at once, two connections each: the server sees about
     20 in a second, never the 40 of two senders pacing themselves alone, and nothing goes
-    twice. (30% allowed: alone this test sees 21; at the end of the whole suite in CI, whose
-    sink is a thread of the test process, it saw 24 three times in three runs, and never on
-    a developer's run of the whole suite.)"""
+    twice.
+
+    Slots start at least 1/20 s apart, so a second holds at most 21 starts (the senders'
+    clocks and the sink's differ by a little). A server that stalls and then answers every
+    waiting connection at once sees, besides, up to one message a connection whose slot began
+    before the second: 21 + 4. CI's whole-suite runs saw 24 three times (the sink is a thread
+    of the busy test process); a sink made to stall for a second reproduces it."""
     sink, port = smtp_server
     make_registry(db_url, outlets=3, per_outlet=40)
     config = _config(tmp_path, "[send]\nrate = 20\n")
@@ -55,7 +59,7 @@ def test_two_senders_share_the_organisations_rate(
     assert [first.wait(timeout=120), second.wait(timeout=120)] == [0, 0]
     times = [m["time"] for m in sink.received]
     assert len(times) == 120 and max(Counter(m["to"] for m in sink.received).values()) == 1
-    assert busiest(times) <= 26
+    assert busiest(times) <= 21 + 4
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
