@@ -561,9 +561,8 @@ def import_journalists(
     # one transaction; a bad row anywhere refuses the whole file (the caller rolls back), so
     # the import stays all-or-nothing while holding one chunk, not the file. Repeated
     # addresses are found through a temporary table of the same transaction.
-    listed = registry.list_outlets(session)
-    outlets = {o.slug: o.country for o in listed}
-    outlet_ids = {o.slug: o.id for o in listed}
+    outlets = registry.outlet_countries_by_slug(session)
+    outlet_ids = registry.outlet_ids_by_slug(session)
     problems: list[str] = []
     report = ImportReport(skipped=problems, warnings=warnings)
     good = 0
