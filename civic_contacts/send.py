@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -444,17 +444,22 @@ class Sender:
             for name, conn in zip(self.workers, connections, strict=True)
         ]
         try:
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                while worker.is_alive():
-                    worker.join(0.2)
-        except KeyboardInterrupt:
+            # Ctrl-C sets `stop` through a handler: a KeyboardInterrupt raised inside
+            # `join` makes Python 3.11 take a running thread for ended (its wait on the
+            # thread's lock is cut short, and the lock, held by the thread, is released), so
+            # the run gave back the claims of workers still sending and exited under them:
+            # a message the server took stayed unmarked.
+            with self._ctrl_c_stops():
+                for worker in workers:
+                    worker.start()
+                for worker in workers:
+                    while worker.is_alive():
+                        worker.join(0.2)
+        finally:
             self.stop.set()
             for worker in workers:
-                worker.join()
-            self.report.stopped = self.report.stopped or "interrupted"
-        finally:
+                if worker.ident is not None:
+                    worker.join()
             sys.setswitchinterval(switch)
             if self.group is not None:
                 self.group.close()
@@ -463,6 +468,27 @@ class Sender:
         if self.fatal is not None:
             raise self.fatal
         return self.report
+
+    @contextlib.contextmanager
+    def _ctrl_c_stops(self) -> Iterator[None]:
+        """Within the block, Ctrl-C (SIGINT) stops the run rather than raising: each worker
+        commits its last mark and gives back what it holds. (Only the main thread can set a
+        signal handler; elsewhere Ctrl-C is left as it is.)"""
+        interrupted: list[int] = []
+
+        def interrupt(number: int, _frame: Any) -> None:
+            interrupted.append(number)
+            self.stop.set()
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, interrupt) if main else None
+        try:
+            yield
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+            if interrupted:
+                self.report.stopped = self.report.stopped or "interrupted"
 
     def _in_processes(self) -> bool:
         """Whether the workers run as processes of their own rather than threads.
@@ -506,21 +532,8 @@ class Sender:
         # Ctrl-C stops the run as it does with threads: each worker commits its last mark
         # and gives back what it holds. A handler, not KeyboardInterrupt, which could cut a
         # report in half as it is read.
-        interrupted: list[int] = []
-
-        def interrupt(number: int, _frame: Any) -> None:
-            interrupted.append(number)
-            self.stop.set()
-
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, interrupt) if main else None
-        try:
+        with self._ctrl_c_stops():
             self._gather(children, wait)
-        finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
-        if interrupted:
-            self.report.stopped = self.report.stopped or "interrupted"
 
     def _gather(self, children: dict[Any, Any], wait: Callable[..., list[Any]]) -> None:
         """Take the children's progress and reports until every one has ended."""

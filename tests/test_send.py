@@ -352,13 +352,13 @@ def _parent_of(pid: int) -> int | None:
 
 
 @pytest.mark.smtp
-@pytest.mark.postgres
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_ctrl_c_stops_every_worker_with_each_mark_committed(db_url: str, smtp_server) -> None:
-    """Ctrl-C in a run with four connections, its workers processes of their own: every worker
-    stops after its message in hand, each message the server took is marked sent, nothing
-    stays claimed, nothing went twice. (With threads, on SQLite, CI once saw one message taken
-    by the server and not marked: not yet explained, so not asserted here.)"""
+    """Ctrl-C in a run with four connections (threads on SQLite, processes of their own on
+    PostgreSQL): every worker stops after its message in hand, each message the server took
+    is marked sent, nothing stays claimed, nothing went twice. (When Ctrl-C raised
+    KeyboardInterrupt in the threads' `join`, Python took a running thread for ended and the
+    run exited under it: on a loaded machine, one time in 24, a message the server took
+    stayed unmarked.)"""
     sink, port = smtp_server
     make_registry(db_url, outlets=10, per_outlet=200)
     process = _spawn(db_url, port, "--connections", "4")
