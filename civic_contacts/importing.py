@@ -12,7 +12,7 @@ import contextlib
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -670,15 +670,7 @@ class SeenKeys:
 
     def _add(self, digests: dict[int, tuple[int, str]]) -> list[tuple[int, int]]:
         """Look the hashes up, then store the new ones: (hash, first row) of those seen."""
-        earlier: list[tuple[int, int]] = []
-        dialect = self.connection.dialect.name
-        for condition in matching(self.table.c.digest, list(digests), dialect):
-            earlier.extend(
-                (digest, row)
-                for digest, row in self.connection.execute(
-                    select(self.table.c.digest, self.table.c.row).where(condition)
-                )
-            )
+        earlier = list(self._stored(digests))
         seen = {digest for digest, _row in earlier}
         insert_rows(
             self.connection,
@@ -692,31 +684,28 @@ class SeenKeys:
         already there left as it is, and look up only when fewer rows went in than were given
         (the stored row then differs from this chunk's)."""
         raw: Any = self.connection.connection.dbapi_connection
-        name = self.table.name
         cursor = raw.cursor()
         try:
             cursor.executemany(
-                f'INSERT INTO "{name}" (digest, "row") VALUES (?, ?) ON CONFLICT DO NOTHING',
+                f'INSERT INTO "{self.table.name}" (digest, "row") VALUES (?, ?)'
+                " ON CONFLICT DO NOTHING",
                 # In order: each page of the table's b-tree is reached once a chunk.
                 sorted((d, r) for d, (r, _k) in digests.items()),
             )
-            if cursor.rowcount == len(digests):
-                return []
-            earlier: list[tuple[int, int]] = []
-            hashes = list(digests)
-            for start in range(0, len(hashes), 900):
-                part = hashes[start : start + 900]
-                cursor.execute(
-                    f'SELECT digest, "row" FROM "{name}" WHERE digest IN'
-                    f" ({', '.join('?' for _ in part)})",
-                    part,
-                )
-                earlier.extend(
-                    (digest, row) for digest, row in cursor.fetchall() if row != digests[digest][0]
-                )
-            return earlier
+            stored_all = cursor.rowcount == len(digests)
         finally:
             cursor.close()
+        if stored_all:
+            return []
+        return [(d, row) for d, row in self._stored(digests) if row != digests[d][0]]
+
+    def _stored(self, digests: dict[int, tuple[int, str]]) -> Iterator[tuple[int, int]]:
+        """(hash, row) of those of `digests` already in the table."""
+        dialect = self.connection.dialect.name
+        for condition in matching(self.table.c.digest, list(digests), dialect):
+            yield from self.connection.execute(
+                select(self.table.c.digest, self.table.c.row).where(condition)
+            )
 
     def close(self) -> None:
         """Drop the table (it would otherwise live as long as the database connection)."""
