@@ -24,12 +24,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from civic_contacts import batches, importing, registry, releases, routing, synthetic
+from civic_contacts import synthetic
+from civic_contacts.compose.mime import build_message
+from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory, utcnow
+from civic_contacts.deliver import batches
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.mime import build_message
-from civic_contacts.templates import Renderer
+from civic_contacts.registry import importing
+from civic_contacts.registry import store as registry
+from civic_contacts.releases import routing
+from civic_contacts.releases import store as releases
 
 CLI = [sys.executable, "-m", "civic_contacts"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from civic_contacts.bounces import classify
+from civic_contacts.after.classify import classify
 from tests.bounce_cases import CASES, OURS
 
 

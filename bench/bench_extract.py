@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from civic_contacts.extract import extract_contacts, make_region_lookup
+from civic_contacts.registry.extract import extract_contacts, make_region_lookup
 from tests.extract_cases import CASES
 from tests.extract_more import MORE
 

@@ -12,7 +12,7 @@ import argparse
 import random
 import time
 
-from civic_contacts.routing import (
+from civic_contacts.releases.routing import (
     ContactInfo,
     JournalistInfo,
     OfficeInfo,

@@ -150,8 +150,8 @@ def bare_load(url: str, path: Path) -> None:
     nothing else: no streaming checks, no repeated-address check, no upsert."""
     from sqlalchemy import column, create_engine, insert, table, text
 
-    from civic_contacts.addresses import normalise_email
-    from civic_contacts.phones import parse_phones
+    from civic_contacts.registry.addresses import normalise_email
+    from civic_contacts.registry.phones import parse_phones
 
     engine = create_engine(url)
     journalists = table(

@@ -37,8 +37,8 @@ def serve_reference(db_url: str, port: int) -> None:
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+    from civic_contacts.after.serve import UnsubscribeApp
     from civic_contacts.db import make_engine
-    from civic_contacts.serve import UnsubscribeApp
 
     class Threading(ThreadingMixIn, WSGIServer):
         daemon_threads = True
@@ -94,9 +94,9 @@ def hold_slowly(port: int, stop: threading.Event, holders: list[socket.socket]) 
 
 def one_round(kind: str, posts: int, clients: int, slow: int) -> dict[str, float]:
     from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.deliver.tokens import make_token
     from civic_contacts.migrations import ensure_schema
-    from civic_contacts.models import Suppression
-    from civic_contacts.unsubscribe import make_token
+    from civic_contacts.registry.models import Suppression
 
     folder = Path(tempfile.mkdtemp(prefix="bench-unsub-"))
     db_url = f"sqlite:///{folder / 'registry.sqlite3'}"

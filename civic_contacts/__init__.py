@@ -21,24 +21,23 @@ See README.md, "Use as a library".
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from civic_contacts.addresses import normalise_email
-    from civic_contacts.batches import (
+    from civic_contacts.config import Settings, load_settings
+    from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.deliver.batches import (
         BatchStatus,
         BuildOptions,
         BuildReport,
         batch_status,
         build_batch,
     )
-    from civic_contacts.config import Settings, load_settings
-    from civic_contacts.db import make_engine, session_factory
-    from civic_contacts.deliveries import DeliveryStatus
-    from civic_contacts.demo import load_demo_data
-    from civic_contacts.errors import CivicContactsError
-    from civic_contacts.migrations import ensure_schema, upgrade
-    from civic_contacts.notices import NoticeKind, NoticeReport, build_notice, notices_overview
-    from civic_contacts.phones import ParsedPhone, parse_phone, parse_phones
-    from civic_contacts.releases import add_release, read_release_file, update_release
-    from civic_contacts.send import (
+    from civic_contacts.deliver.ledger import DeliveryStatus
+    from civic_contacts.deliver.notices import (
+        NoticeKind,
+        NoticeReport,
+        build_notice,
+        notices_overview,
+    )
+    from civic_contacts.deliver.send import (
         SendOptions,
         SendReport,
         TestSent,
@@ -46,42 +45,48 @@ if TYPE_CHECKING:
         send_notice,
         send_test,
     )
-    from civic_contacts.smtp import SmtpSettings
+    from civic_contacts.deliver.smtp import SmtpSettings
+    from civic_contacts.demo import load_demo_data
+    from civic_contacts.errors import CivicContactsError
+    from civic_contacts.migrations import ensure_schema, upgrade
+    from civic_contacts.registry.addresses import normalise_email
+    from civic_contacts.registry.phones import ParsedPhone, parse_phone, parse_phones
+    from civic_contacts.releases.store import add_release, read_release_file, update_release
 
 # Loaded on first use, so that `import civic_contacts` (and `civic-contacts --help`) stays quick.
 _HOME = {
-    "normalise_email": "addresses",
-    "BatchStatus": "batches",
-    "BuildOptions": "batches",
-    "BuildReport": "batches",
-    "batch_status": "batches",
-    "build_batch": "batches",
+    "normalise_email": "registry.addresses",
+    "BatchStatus": "deliver.batches",
+    "BuildOptions": "deliver.batches",
+    "BuildReport": "deliver.batches",
+    "batch_status": "deliver.batches",
+    "build_batch": "deliver.batches",
     "Settings": "config",
     "load_settings": "config",
     "make_engine": "db",
     "session_factory": "db",
-    "DeliveryStatus": "deliveries",
+    "DeliveryStatus": "deliver.ledger",
     "load_demo_data": "demo",
     "CivicContactsError": "errors",
     "ensure_schema": "migrations",
     "upgrade": "migrations",
-    "NoticeKind": "notices",
-    "NoticeReport": "notices",
-    "build_notice": "notices",
-    "notices_overview": "notices",
-    "add_release": "releases",
-    "read_release_file": "releases",
-    "update_release": "releases",
-    "ParsedPhone": "phones",
-    "parse_phone": "phones",
-    "parse_phones": "phones",
-    "SendOptions": "send",
-    "SendReport": "send",
-    "TestSent": "send",
-    "send_batch": "send",
-    "send_notice": "send",
-    "send_test": "send",
-    "SmtpSettings": "smtp",
+    "NoticeKind": "deliver.notices",
+    "NoticeReport": "deliver.notices",
+    "build_notice": "deliver.notices",
+    "notices_overview": "deliver.notices",
+    "add_release": "releases.store",
+    "read_release_file": "releases.store",
+    "update_release": "releases.store",
+    "ParsedPhone": "registry.phones",
+    "parse_phone": "registry.phones",
+    "parse_phones": "registry.phones",
+    "SendOptions": "deliver.send",
+    "SendReport": "deliver.send",
+    "TestSent": "deliver.send",
+    "send_batch": "deliver.send",
+    "send_notice": "deliver.send",
+    "send_test": "deliver.send",
+    "SmtpSettings": "deliver.smtp",
 }
 
 

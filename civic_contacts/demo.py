@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civic_contacts import importing, registry, releases
 from civic_contacts.config import shipped_dir
 from civic_contacts.db import utcnow
-from civic_contacts.importing import ImportReport
-from civic_contacts.models import Release
+from civic_contacts.registry import importing
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.importing import ImportReport
+from civic_contacts.registry.models import Release
+from civic_contacts.releases import store as releases
 
 
 def next_embargo(now: dt.datetime) -> dt.datetime:

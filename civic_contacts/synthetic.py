@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from civic_contacts import importing, registry, releases
 from civic_contacts.config import shipped_dir
 from civic_contacts.db import utcnow
-from civic_contacts.models import Journalist, Outlet, Phone
+from civic_contacts.registry import importing
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.models import Journalist, Outlet, Phone
+from civic_contacts.releases import store as releases
 
 COUNTRIES = [
     ("NE", "Africa/Niamey", ("fr",)),

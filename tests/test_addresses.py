@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civic_contacts.addresses import normalise_email
 from civic_contacts.errors import InvalidEmail
+from civic_contacts.registry.addresses import normalise_email
 
 
 def test_normalised_form_is_lower_case() -> None:
@@ -28,7 +28,7 @@ def test_invalid_addresses_say_why(bad: str) -> None:
 def test_international_domain() -> None:
     """Internationalised domains are accepted, stored in the ASCII form SMTP carries (so
     either spelling is one person) and shown to people in Unicode."""
-    from civic_contacts.addresses import display_email
+    from civic_contacts.registry.addresses import display_email
 
     assert normalise_email("presse@exämple.org") == "presse@xn--exmple-cua.org"
     assert normalise_email("Presse@XN--EXMPLE-CUA.org") == "presse@xn--exmple-cua.org"
@@ -46,7 +46,7 @@ def test_quick_check_agrees_with_email_validator(address: str) -> None:
     """Every address the quick check accepts, email-validator accepts with the same normal form."""
     from email_validator import EmailNotValidError, validate_email
 
-    from civic_contacts.addresses import _plain
+    from civic_contacts.registry.addresses import _plain
 
     if not _plain(address):
         return

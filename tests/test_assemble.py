@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civic_contacts.assemble import Assembler, decoded_parts
-from civic_contacts.mime import build_message
-from civic_contacts.templates import Recipient, Renderer
+from civic_contacts.compose.assemble import Assembler, decoded_parts
+from civic_contacts.compose.mime import build_message
+from civic_contacts.compose.templates import Recipient, Renderer
 from tests.test_mime import CONTACT, RECIPIENT, variant
 
 LONG = ("Une très longue ligne sans retour " * 20).strip()

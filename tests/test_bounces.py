@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from civic_contacts.bounces import classify
-from civic_contacts.returns import envelope_sender, read_token, return_token, tokens_in
+from civic_contacts.after.classify import classify
+from civic_contacts.after.returns import envelope_sender, read_token, return_token, tokens_in
 from tests.bounce_cases import CASES, OURS, RETURN, gmail, postfix, prose
 from tests.conftest import free_port, need, self_signed
 
@@ -511,10 +511,10 @@ def test_two_fetches_at_once_act_on_each_report_once(
 ) -> None:
     """Two runs reading the same mailbox at the same moment: each report is recorded and
     acted on once, and every message ends in one folder or the other."""
-    from civic_contacts.bounce_mailbox import Sink, fetch, imap_settings
+    from civic_contacts.after.mailbox import Sink, fetch, imap_settings
+    from civic_contacts.after.returns import SoftPolicy
     from civic_contacts.config import load_settings
     from civic_contacts.db import make_engine, session_factory
-    from civic_contacts.returns import SoftPolicy
 
     configured(mailbox_config(dovecot))
     monkeypatch.setenv("CIVIC_CONTACTS_BOUNCES_PASSWORD", dovecot.password)

@@ -25,7 +25,7 @@ import vobject
 from sqlalchemy import select, update
 
 from civic_contacts.db import make_engine
-from civic_contacts.models import Delivery
+from civic_contacts.registry.models import Delivery
 from tests.conftest import need
 
 

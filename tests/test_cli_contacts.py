@@ -296,7 +296,7 @@ def test_allowed_values_are_in_the_help() -> None:
     from typer.testing import CliRunner
 
     from civic_contacts.cli import app
-    from civic_contacts.importing import OUTLET_KINDS
+    from civic_contacts.registry.importing import OUTLET_KINDS
 
     shown = CliRunner().invoke(app, ["outlet", "add", "--help"], env={"COLUMNS": "240"}).stdout
     assert all(kind in shown for kind in OUTLET_KINDS) and "BCP 47" in shown

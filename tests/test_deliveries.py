@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from civic_contacts import models, synthetic
+from civic_contacts import synthetic
 from civic_contacts.db import session_factory, utcnow
-from civic_contacts.deliveries import (
+from civic_contacts.deliver.ledger import (
     LEASE,
     TRANSITIONS,
     BatchKey,
@@ -27,7 +27,8 @@ from civic_contacts.deliveries import (
     move,
     release_dead_claims,
 )
-from civic_contacts.models import Delivery, Release
+from civic_contacts.registry import models
+from civic_contacts.registry.models import Delivery, Release
 
 S = DeliveryStatus
 
@@ -136,7 +137,7 @@ def test_claims_and_marks_write_no_index_entry_on_postgresql(engine: Engine) -> 
     with no index entry), whichever of the table's indexes there are."""
     from sqlalchemy import text
 
-    from civic_contacts.deliveries import _RELEASED, _SENT
+    from civic_contacts.deliver.ledger import _RELEASED, _SENT
 
     key, *_ids = _batch(engine, 6)
     me = "a:1:x"

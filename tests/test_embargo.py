@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from civic_contacts.embargo import check_embargo, embargo_text
 from civic_contacts.errors import EmbargoLifted
+from civic_contacts.releases.embargo import check_embargo, embargo_text
 
 WEDNESDAY = dt.datetime(2022, 6, 22, 0, 1, tzinfo=dt.UTC)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civic_contacts.extract import extract_contacts, find_block, make_region_lookup
+from civic_contacts.registry.extract import extract_contacts, find_block, make_region_lookup
 from tests.extract_cases import CASES
 from tests.extract_more import MORE
 

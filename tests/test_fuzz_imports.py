@@ -19,13 +19,15 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts import importing, registry, releases
 from civic_contacts.config import check_config, load_settings
 from civic_contacts.db import make_engine, session_factory
 from civic_contacts.demo import load_demo_data
 from civic_contacts.errors import CivicContactsError
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.models import Journalist, Office, Outlet, Phone, PressContact, Release
+from civic_contacts.registry import importing
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.models import Journalist, Office, Outlet, Phone, PressContact, Release
+from civic_contacts.releases import store as releases
 
 FUZZ = settings(
     max_examples=30,

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from civic_contacts.after.serve import make_server, serve_in_thread
+from civic_contacts.compose.mime import check_headers, encode_address, encode_unstructured
 from civic_contacts.db import make_engine
+from civic_contacts.deliver.tokens import make_token, verify_token
 from civic_contacts.errors import CivicContactsError, InputError
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.mime import check_headers, encode_address, encode_unstructured
-from civic_contacts.serve import make_server, serve_in_thread
-from civic_contacts.unsubscribe import make_token, verify_token
 from tests.conftest import free_port
 
 SECRET = "hmac-secret-for-tests-7d1f"
@@ -298,7 +298,7 @@ def test_secret_and_password_never_stored(
 @given(st.text(max_size=300))
 def test_release_front_matter_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     """Any front matter gives a release or our own error, never a traceback."""
-    from civic_contacts.releases import read_release_file
+    from civic_contacts.releases.store import read_release_file
 
     path = tmp_path_factory.mktemp("fm") / "x.md"
     path.write_text(f"+++\n{text}\n+++\nBody\n", encoding="utf-8")
@@ -312,8 +312,8 @@ def test_release_front_matter_fuzz(tmp_path_factory: pytest.TempPathFactory, tex
 @given(st.text(max_size=400))
 def test_csv_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     """Any CSV text gives records or our own errors, never a traceback."""
-    from civic_contacts.importing import OFFICE_COLUMNS, office_from_row
-    from civic_contacts.tables import parse_file
+    from civic_contacts.registry.importing import OFFICE_COLUMNS, office_from_row
+    from civic_contacts.registry.tables import parse_file
 
     path = tmp_path_factory.mktemp("csv") / "offices.csv"
     path.write_text("code,name,city,country,timezone,languages,covers\n" + text, encoding="utf-8")
@@ -327,7 +327,7 @@ def test_csv_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
 @given(st.text(max_size=400))
 def test_vcard_fuzz(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     """Any .vcf text gives cards or our own errors, never a traceback."""
-    from civic_contacts.vcard import read_cards
+    from civic_contacts.registry.vcard import read_cards
 
     path = tmp_path_factory.mktemp("vcf") / "x.vcf"
     path.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\n" + text + "\r\nEND:VCARD\r\n", encoding="utf-8")
@@ -426,7 +426,7 @@ def test_a_secret_is_generated_once_kept_private_and_rotated(demo, tmp_path: Pat
     from email import policy as email_policy
     from urllib.parse import unquote
 
-    from civic_contacts.unsubscribe import secrets_path
+    from civic_contacts.deliver.tokens import secrets_path
 
     path = secrets_path()
     assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600

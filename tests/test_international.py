@@ -153,7 +153,7 @@ def test_a_vcard_passes_the_same_checks_as_a_csv(demo, tmp_path: Path) -> None:
 def test_french_typography(written: str, typeset: str) -> None:
     """No-break spaces before : ; ? ! and inside guillemets, quotes turned into guillemets,
     while times, links, addresses and code stay as written."""
-    from civic_contacts.typography import french
+    from civic_contacts.compose.typography import french
 
     assert french(written) == typeset
     assert french(typeset) == typeset  # typesetting twice changes nothing

@@ -153,7 +153,7 @@ def test_deliveries_built_before_0015_are_claimed_in_order_and_it_goes_back(db_u
     from sqlalchemy import text
 
     from civic_contacts.db import utcnow
-    from civic_contacts.deliveries import BatchKey, claim
+    from civic_contacts.deliver.ledger import BatchKey, claim
     from civic_contacts.migrations import alembic_config
 
     engine = make_engine(db_url)

@@ -8,9 +8,8 @@ from email import policy
 
 import icalendar
 
-from civic_contacts.batches import message_id
-from civic_contacts.mime import build_message, encode_unstructured
-from civic_contacts.templates import (
+from civic_contacts.compose.mime import build_message, encode_unstructured
+from civic_contacts.compose.templates import (
     ContactView,
     PhoneView,
     Recipient,
@@ -19,6 +18,7 @@ from civic_contacts.templates import (
     markdown_to_html,
     markdown_to_text,
 )
+from civic_contacts.deliver.batches import message_id
 
 EMBARGO = dt.datetime(2022, 6, 22, 0, 1, tzinfo=dt.UTC)
 CONTACT = ContactView(
@@ -173,7 +173,7 @@ def test_markdown_becomes_readable_plain_text() -> None:
 def test_the_date_is_the_moment_of_sending_in_utc() -> None:
     """stamp_date replaces the built Date with the instant given (in UTC, to the second),
     whatever zone the instant comes in, and leaves every other byte as it was."""
-    from civic_contacts.mime import stamp_date
+    from civic_contacts.compose.mime import stamp_date
 
     built = (
         b"From: a@example.org\r\nDate: Mon, 30 Nov 2026 08:00:00 +0000\r\nSubject: x\r\n\r\nbody"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civic_contacts.outbox import FileWriter
+from civic_contacts.compose.outbox import FileWriter
 
 SEPARATE = pytest.mark.parametrize("separate", [True, False], ids=["process", "in-process"])
 

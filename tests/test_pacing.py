@@ -7,7 +7,7 @@ import random
 import threading
 import time
 
-from civic_contacts.pacing import RateLimiter
+from civic_contacts.deliver.pacing import RateLimiter
 
 
 def test_rate_limiter_window() -> None:

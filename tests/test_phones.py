@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civic_contacts.errors import CivicContactsError, InvalidPhone
-from civic_contacts.phones import (
+from civic_contacts.registry.phones import (
     format_international,
     parse_phone,
     parse_phones,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from civic_contacts.errors import InvalidRelease
-from civic_contacts.releases import combine, parse_embargo, read_release_file
+from civic_contacts.releases.store import combine, parse_embargo, read_release_file
 
 
 def release_file(tmp_path: Path, name: str, **meta: str) -> Path:

@@ -10,10 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from civic_contacts.db import make_engine
-from civic_contacts.embargo import parse_moment
 from civic_contacts.errors import InputError
 from civic_contacts.migrations import alembic_config
-from civic_contacts.releases import embargo_move, paragraph_changes
+from civic_contacts.releases.embargo import parse_moment
+from civic_contacts.releases.store import embargo_move, paragraph_changes
 
 UTC = dt.UTC
 

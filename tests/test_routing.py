@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civic_contacts.routing import (
+from civic_contacts.releases.routing import (
     ContactInfo,
     JournalistInfo,
     OfficeInfo,

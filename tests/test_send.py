@@ -19,11 +19,11 @@ from sqlalchemy import select
 from civic_contacts import synthetic
 from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory
+from civic_contacts.deliver.send import SendOptions, send_batch
+from civic_contacts.deliver.smtp import SmtpSettings
 from civic_contacts.errors import EmbargoLifted
 from civic_contacts.migrations import ensure_schema
-from civic_contacts.models import Delivery
-from civic_contacts.send import SendOptions, send_batch
-from civic_contacts.smtp import SmtpSettings
+from civic_contacts.registry.models import Delivery
 
 
 def make_registry(
@@ -532,7 +532,7 @@ def test_date_is_when_the_message_is_handed_over(
     from email import policy as email_policy
     from email.utils import parsedate_to_datetime
 
-    from civic_contacts.batches import BuildOptions, build_batch
+    from civic_contacts.deliver.batches import BuildOptions, build_batch
 
     sink, port = smtp_server
     make_registry(db_url, outlets=1, per_outlet=2)
@@ -571,7 +571,7 @@ def test_a_test_send_is_the_journalists_message_for_the_tester_only(
     from email import policy as email_policy
     from urllib.parse import unquote
 
-    from civic_contacts.unsubscribe import verify_token
+    from civic_contacts.deliver.tokens import verify_token
 
     monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "secret-for-the-test-send")
     sink, port = smtp_server

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civic_contacts.smtp import dot_stuffed
+from civic_contacts.deliver.smtp import dot_stuffed
 from tests.conftest import SMTP_PASSWORD as PASSWORD
 from tests.conftest import Sink, free_port
 from tests.test_send import make_registry, send_args

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from civic_contacts import batches, registry
 from civic_contacts.config import load_settings
 from civic_contacts.db import session_factory
-from civic_contacts.models import Delivery, Journalist
-from civic_contacts.send import SendOptions, send_batch
-from civic_contacts.smtp import SmtpSettings
+from civic_contacts.deliver import batches
+from civic_contacts.deliver.send import SendOptions, send_batch
+from civic_contacts.deliver.smtp import SmtpSettings
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.models import Delivery, Journalist
 from tests.test_send import make_registry
 
 
@@ -137,7 +138,7 @@ def test_a_large_import_streams_and_stays_all_or_nothing(
     """In chunks of 3 rows: an address repeated two chunks later names its first row, a bad
     row in the last chunk refuses the whole file (nothing of the earlier chunks stays), and
     with --skip-invalid the good rows go in, each once."""
-    from civic_contacts import importing
+    from civic_contacts.registry import importing
 
     monkeypatch.setattr(importing, "IMPORT_CHUNK", 3)
     cli("office", "import", str(data_dir / "offices.csv"))
@@ -174,7 +175,7 @@ def test_each_new_journalist_gets_their_own_numbers(
 ) -> None:
     """1,203 new journalists in one chunk (their ids come back from the insert in several
     statements on SQLite): each one's number is the one on their own row."""
-    from civic_contacts.models import Phone
+    from civic_contacts.registry.models import Phone
 
     cli("office", "import", str(data_dir / "offices.csv"))
     cli("outlet", "import", str(data_dir / "outlets.csv"))
@@ -207,7 +208,7 @@ def test_the_phone_cache_answers_as_the_parser_does_and_hands_out_copies(
     import phonenumbers
     from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-    from civic_contacts import importing
+    from civic_contacts.registry import importing
 
     calls: list[str] = []
     real = importing.read_phones

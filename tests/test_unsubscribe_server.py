@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from civic_contacts.unsubscribe import make_token
+from civic_contacts.deliver.tokens import make_token
 from tests.conftest import free_port
 
 SECRET = "server-secret-for-tests-41c2"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import vobject
 
-from civic_contacts.vcard import escape, fold, split_name
+from civic_contacts.registry.vcard import escape, fold, split_name
 
 
 @pytest.fixture
@@ -183,8 +183,8 @@ def test_journalists_from_vcard(cli, data_dir: Path, tmp_path: Path) -> None:
 def test_a_shared_number_is_whatsapp_for_every_contact_who_has_it(loaded, db_url: str) -> None:
     """Mariam Diallo's mobile is the number Ousmane Kountché-Abdou lists as WhatsApp: messages
     and cards show it as WhatsApp for both, not for one of them only."""
-    from civic_contacts.batches import ContactBook
     from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.deliver.batches import ContactBook
 
     shared = "+22793123456"
     records = {c["email"]: c for c in json.loads(loaded("contact", "list", "--json").stdout)}

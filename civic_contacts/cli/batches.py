@@ -21,18 +21,21 @@ import typer
 from civic_contacts.cli import common
 from civic_contacts.config import ENV_SMTP_PASSWORD
 from civic_contacts.errors import ConfigError
-from civic_contacts.status import DeliveryStatus as S
+from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
-    from civic_contacts import batches, embargo, registry, send, smtp, tables
-    from civic_contacts.smtp import SmtpSettings
+    from civic_contacts.deliver import batches, send, smtp
+    from civic_contacts.deliver.smtp import SmtpSettings
+    from civic_contacts.registry import store as registry
+    from civic_contacts.registry import tables
+    from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `batch --help` needs none of them
-    batches = common.lazy("civic_contacts.batches")
-    embargo = common.lazy("civic_contacts.embargo")
-    registry = common.lazy("civic_contacts.registry")
-    send = common.lazy("civic_contacts.send")
-    smtp = common.lazy("civic_contacts.smtp")
-    tables = common.lazy("civic_contacts.tables")
+    batches = common.lazy("civic_contacts.deliver.batches")
+    embargo = common.lazy("civic_contacts.releases.embargo")
+    registry = common.lazy("civic_contacts.registry.store")
+    send = common.lazy("civic_contacts.deliver.send")
+    smtp = common.lazy("civic_contacts.deliver.smtp")
+    tables = common.lazy("civic_contacts.registry.tables")
 
 app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
 
@@ -200,7 +203,7 @@ def preflight(ctx: typer.Context, transport: SmtpSettings, skip: bool) -> None:
         if registry.is_demo(session):
             return
         batches.check_identity(session, common.settings(ctx), "sent")
-    from civic_contacts.doctor import run_doctor
+    from civic_contacts.deliver.doctor import run_doctor
 
     report = run_doctor(common.settings(ctx), transport, relay=False)
     if report.failed:
@@ -474,7 +477,7 @@ def say_returned(returned: dict[str, int], alerts: dict[tuple[str, str], int]) -
     """What came back after the send: one line of counts, one per sender problem."""
     from collections import Counter
 
-    from civic_contacts.returns import alert_lines
+    from civic_contacts.after.returns import alert_lines
 
     if returned:
         hard = returned.get("bounced (suppress)", 0)
@@ -503,7 +506,7 @@ def audit(
         # held at once (only the table for people is).
         rows = batches.audit_rows(session, release)
         if csv is not None:
-            from civic_contacts.outbox import open_text_atomic
+            from civic_contacts.compose.outbox import open_text_atomic
 
             flat = (
                 {

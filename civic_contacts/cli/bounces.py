@@ -26,10 +26,10 @@ def _check_paths(paths: list[Path]) -> None:
 
 
 def _sink(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from civic_contacts.bounce_mailbox import Sink
+    from civic_contacts.after.mailbox import Sink
+    from civic_contacts.after.returns import SoftPolicy, check_return_path
     from civic_contacts.db import session_factory
-    from civic_contacts.returns import SoftPolicy, check_return_path
-    from civic_contacts.unsubscribe import verification_secrets
+    from civic_contacts.deliver.tokens import verification_secrets
 
     settings = common.settings(ctx)
     configured = settings.bounces.get("return_path")
@@ -47,7 +47,7 @@ def _sink(ctx: typer.Context):  # type: ignore[no-untyped-def]
 
 
 def _say_outcome(outcome, where: str) -> None:  # type: ignore[no-untyped-def]
-    from civic_contacts.returns import alert_lines
+    from civic_contacts.after.returns import alert_lines
 
     kinds = outcome.by_kind
     actions = outcome.by_action
@@ -86,8 +86,8 @@ def fetch(
     """Read new reports from the bounce mailbox (the bounces table of the config file; the
     password in CIVIC_CONTACTS_BOUNCES_PASSWORD), act on each once and move it to the
     processed folder. Safe to run from cron, and two at once."""
-    from civic_contacts.bounce_mailbox import fetch as fetch_reports
-    from civic_contacts.bounce_mailbox import imap_settings
+    from civic_contacts.after.mailbox import fetch as fetch_reports
+    from civic_contacts.after.mailbox import imap_settings
 
     imap = imap_settings(common.settings(ctx))
     outcome = fetch_reports(imap, _sink(ctx), limit)
@@ -98,8 +98,8 @@ def fetch(
 @app.command("read")
 def read(ctx: typer.Context, paths: list[Path] = PATHS) -> None:
     """Do what `fetch` does for reports saved as files (offline): each is acted on once."""
-    from civic_contacts.bounces import messages_in
-    from civic_contacts.returns import Outcome, file_source
+    from civic_contacts.after.classify import messages_in
+    from civic_contacts.after.returns import Outcome, file_source
 
     _check_paths(paths)
     sink = _sink(ctx)
@@ -118,8 +118,8 @@ def classify(
     """Say what each report is and what would be done, changing nothing (no database)."""
     import json as json_module
 
-    from civic_contacts.bounces import classify as classify_report
-    from civic_contacts.bounces import messages_in
+    from civic_contacts.after.classify import classify as classify_report
+    from civic_contacts.after.classify import messages_in
 
     _check_paths(paths)
     for path in paths:
@@ -153,7 +153,7 @@ def list_(
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """Recorded bounces, auto-replies and complaints, newest first, with what was done."""
-    from civic_contacts.returns import bounce_json, list_bounces
+    from civic_contacts.after.returns import bounce_json, list_bounces
 
     with common.transaction(ctx) as session:
         rows = [bounce_json(b, slug) for b, slug in list_bounces(session, release)]

@@ -203,7 +203,7 @@ def write_output(text: str, output: Any) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    from civic_contacts.outbox import write_text_atomic
+    from civic_contacts.compose.outbox import write_text_atomic
 
     write_text_atomic(output, text)
     say(f"wrote {output}")

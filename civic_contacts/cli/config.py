@@ -59,7 +59,7 @@ def check() -> None:
 @app.command("rotate-secret")
 def rotate_secret() -> None:
     """Start signing unsubscribe links with a new generated secret (older links keep working)."""
-    from civic_contacts.unsubscribe import rotate_secret as rotate
+    from civic_contacts.deliver.tokens import rotate_secret as rotate
 
     path = rotate()
     common.say(f"new unsubscribe secret in {path}; links already sent keep working")

@@ -45,9 +45,10 @@ def add(
     rank: int = typer.Option(100, help="Lower is more senior."),
 ) -> None:
     """Add a press contact, or update the one with this email."""
-    from civic_contacts import importing, registry
-    from civic_contacts.addresses import normalise_email
-    from civic_contacts.registry import ContactRecord
+    from civic_contacts.registry import importing
+    from civic_contacts.registry import store as registry
+    from civic_contacts.registry.addresses import normalise_email
+    from civic_contacts.registry.store import ContactRecord
 
     with common.transaction(ctx) as session:
         office_row = registry.get_office(session, office)
@@ -79,9 +80,9 @@ def list_(
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """List press contacts, filtered by office, language and role in any mix."""
-    from civic_contacts import registry
-    from civic_contacts.codes import check_language
-    from civic_contacts.exporting import contact_json
+    from civic_contacts.registry import store as registry
+    from civic_contacts.registry.codes import check_language
+    from civic_contacts.registry.exporting import contact_json
 
     wanted = option("--language", check_language, language) if language else None
     with common.transaction(ctx) as session:
@@ -119,8 +120,8 @@ def show(
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """Show one press contact with every number in international format."""
-    from civic_contacts import registry
-    from civic_contacts.exporting import contact_json, phone_text
+    from civic_contacts.registry import store as registry
+    from civic_contacts.registry.exporting import contact_json, phone_text
 
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
@@ -163,7 +164,8 @@ def edit(
     active: bool | None = typer.Option(None, "--active/--inactive"),
 ) -> None:
     """Change some fields of a press contact."""
-    from civic_contacts import importing, registry
+    from civic_contacts.registry import importing
+    from civic_contacts.registry import store as registry
 
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
@@ -200,7 +202,7 @@ def remove(
     yes: bool = typer.Option(False, "--yes", help="Do not ask."),
 ) -> None:
     """Remove a press contact (asks on a terminal; needs --yes in scripts)."""
-    from civic_contacts import registry
+    from civic_contacts.registry import store as registry
 
     with common.transaction(ctx) as session:
         found = registry.get_contact(session, contact)
@@ -225,8 +227,9 @@ def import_(
     office: str | None = typer.Option(None, "--office", help="Office for vCards that name none."),
 ) -> None:
     """Import press contacts: all rows or none (matched by email, so twice changes nothing)."""
-    from civic_contacts import importing, registry
-    from civic_contacts.tables import reading_as
+    from civic_contacts.registry import importing
+    from civic_contacts.registry import store as registry
+    from civic_contacts.registry.tables import reading_as
 
     with reading_as(encoding), common.transaction(ctx) as session:
         if office:
@@ -263,9 +266,9 @@ def extract(
     ),
 ) -> None:
     """Find the media-contact block of a release and read each person's details."""
-    from civic_contacts.extract import extract_contacts, make_region_lookup
-    from civic_contacts.office_places import read_office_places
-    from civic_contacts.tables import decode
+    from civic_contacts.registry.extract import extract_contacts, make_region_lookup
+    from civic_contacts.registry.places import read_office_places
+    from civic_contacts.registry.tables import decode
 
     if (replace or include_desks or dry_run) and not import_:
         raise InputError("--replace, --include-desks and --dry-run go with --import")
@@ -276,7 +279,8 @@ def extract(
             people = extract_contacts(text, make_region_lookup(places), region=region)
             _print_extracted(file, people, json)
             return
-    from civic_contacts import importing, registry
+    from civic_contacts.registry import importing
+    from civic_contacts.registry import store as registry
 
     with common.transaction(ctx, commit=not dry_run) as session:
         offices = registry.list_offices(session)
@@ -344,8 +348,8 @@ def export(
 ) -> None:
     """Export press contacts as CSV, JSON or vCard (CSV cells a spreadsheet would run as
     formulas start with ', unless --raw)."""
-    from civic_contacts import registry
-    from civic_contacts.exporting import contact_json, contacts_csv
+    from civic_contacts.registry import store as registry
+    from civic_contacts.registry.exporting import contact_json, contacts_csv
 
     with common.transaction(ctx) as session:
         contacts = registry.list_contacts(session, office)
@@ -359,7 +363,7 @@ def export(
                 + "\n"
             )
         else:
-            from civic_contacts.vcard import contacts_to_vcards
+            from civic_contacts.registry.vcard import contacts_to_vcards
 
             text = contacts_to_vcards(
                 contacts, version=vcard_version, organisation=common.settings(ctx).press_name
@@ -367,7 +371,7 @@ def export(
     if output is None:
         sys.stdout.write(text)
     else:
-        from civic_contacts.outbox import write_text_atomic
+        from civic_contacts.compose.outbox import write_text_atomic
 
         write_text_atomic(output, text)
         common.say(f"wrote {len(contacts)} contacts to {output}")
@@ -375,6 +379,6 @@ def export(
 
 def _given_roles(values: list[str]) -> dict[str, str]:
     """`--role-in` values by language (the last one given wins; an empty role removes)."""
-    from civic_contacts import importing
+    from civic_contacts.registry import importing
 
     return dict(option("--role-in", importing.check_role_given, value) for value in values)

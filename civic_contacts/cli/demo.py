@@ -7,8 +7,10 @@ from pathlib import Path
 import typer
 
 from civic_contacts import demo as core
-from civic_contacts import registry, releases, routing
 from civic_contacts.cli import common
+from civic_contacts.registry import store as registry
+from civic_contacts.releases import routing
+from civic_contacts.releases import store as releases
 
 
 def demo(
@@ -49,8 +51,8 @@ def demo(
         names = ", ".join(c.name for c in r.contacts)
         mark = " (fallback)" if r.choice.fallback else ""
         common.say(f"  {r.outlet.slug}: {r.choice.language}{mark} -> {names}")
-    from civic_contacts.batches import BuildOptions
     from civic_contacts.cli.batches import build_and_print
+    from civic_contacts.deliver.batches import BuildOptions
 
     common.say(f"building the batch of {load.release}:")
     build_and_print(ctx, load.release, out, BuildOptions())

@@ -34,7 +34,7 @@ def doctor(
 ) -> None:
     """Check what mailbox providers check (SPF, DKIM, DMARC, MX, one-click unsubscribe) and the
     relay, each ok / warn / fail with a one-line fix; exit 1 when something fails."""
-    from civic_contacts.doctor import run_doctor
+    from civic_contacts.deliver.doctor import run_doctor
 
     settings = common.settings(ctx)
     try:

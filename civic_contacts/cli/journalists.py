@@ -11,14 +11,15 @@ from civic_contacts.cli import common
 from civic_contacts.cli.inputs import option
 
 if TYPE_CHECKING:
-    from civic_contacts import addresses, codes, exporting, importing, registry, tables
+    from civic_contacts.registry import addresses, codes, exporting, importing, tables
+    from civic_contacts.registry import store as registry
 else:  # loaded when a command uses them: `journalist --help` needs none of them
-    addresses = common.lazy("civic_contacts.addresses")
-    codes = common.lazy("civic_contacts.codes")
-    exporting = common.lazy("civic_contacts.exporting")
-    importing = common.lazy("civic_contacts.importing")
-    registry = common.lazy("civic_contacts.registry")
-    tables = common.lazy("civic_contacts.tables")
+    addresses = common.lazy("civic_contacts.registry.addresses")
+    codes = common.lazy("civic_contacts.registry.codes")
+    exporting = common.lazy("civic_contacts.registry.exporting")
+    importing = common.lazy("civic_contacts.registry.importing")
+    registry = common.lazy("civic_contacts.registry.store")
+    tables = common.lazy("civic_contacts.registry.tables")
 
 app = typer.Typer(help="Journalists: who receives releases.", no_args_is_help=True)
 
@@ -146,7 +147,7 @@ def review(
 ) -> None:
     """Journalists whose auto-reply says they left and gives another address (from `bounces
     fetch` or `bounces read`): nothing is changed; edit or add them yourself."""
-    from civic_contacts.returns import reviews
+    from civic_contacts.after.returns import reviews
 
     with common.transaction(ctx) as session:
         rows = [

@@ -32,13 +32,15 @@ from civic_contacts.cli.batches import (
 from civic_contacts.config import ENV_SMTP_PASSWORD
 
 if TYPE_CHECKING:
-    from civic_contacts import batches, db, embargo, notices, send
+    from civic_contacts import db
+    from civic_contacts.deliver import batches, notices, send
+    from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `notice --help` needs none of them
-    batches = common.lazy("civic_contacts.batches")
+    batches = common.lazy("civic_contacts.deliver.batches")
     db = common.lazy("civic_contacts.db")
-    embargo = common.lazy("civic_contacts.embargo")
-    notices = common.lazy("civic_contacts.notices")
-    send = common.lazy("civic_contacts.send")
+    embargo = common.lazy("civic_contacts.releases.embargo")
+    notices = common.lazy("civic_contacts.deliver.notices")
+    send = common.lazy("civic_contacts.deliver.send")
 
 app = typer.Typer(
     help="Notices: embargo moved or cancelled, corrections, reminders and the lift, sent to"

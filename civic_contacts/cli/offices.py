@@ -11,13 +11,14 @@ from civic_contacts.cli import common
 from civic_contacts.cli.inputs import listed, option
 
 if TYPE_CHECKING:
-    from civic_contacts import codes, exporting, importing, registry, tables
+    from civic_contacts.registry import codes, exporting, importing, tables
+    from civic_contacts.registry import store as registry
 else:  # loaded when a command uses them: `office --help` needs none of them
-    codes = common.lazy("civic_contacts.codes")
-    exporting = common.lazy("civic_contacts.exporting")
-    importing = common.lazy("civic_contacts.importing")
-    registry = common.lazy("civic_contacts.registry")
-    tables = common.lazy("civic_contacts.tables")
+    codes = common.lazy("civic_contacts.registry.codes")
+    exporting = common.lazy("civic_contacts.registry.exporting")
+    importing = common.lazy("civic_contacts.registry.importing")
+    registry = common.lazy("civic_contacts.registry.store")
+    tables = common.lazy("civic_contacts.registry.tables")
 
 app = typer.Typer(
     help="Offices: where press contacts sit and what they cover.", no_args_is_help=True

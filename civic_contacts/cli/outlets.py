@@ -9,16 +9,17 @@ import typer
 
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import listed, option
-from civic_contacts.codes import OUTLET_KINDS
+from civic_contacts.registry.codes import OUTLET_KINDS
 
 if TYPE_CHECKING:
-    from civic_contacts import codes, exporting, importing, registry, tables
+    from civic_contacts.registry import codes, exporting, importing, tables
+    from civic_contacts.registry import store as registry
 else:  # loaded when a command uses them: `outlet --help` needs none of them
-    codes = common.lazy("civic_contacts.codes")
-    exporting = common.lazy("civic_contacts.exporting")
-    importing = common.lazy("civic_contacts.importing")
-    registry = common.lazy("civic_contacts.registry")
-    tables = common.lazy("civic_contacts.tables")
+    codes = common.lazy("civic_contacts.registry.codes")
+    exporting = common.lazy("civic_contacts.registry.exporting")
+    importing = common.lazy("civic_contacts.registry.importing")
+    registry = common.lazy("civic_contacts.registry.store")
+    tables = common.lazy("civic_contacts.registry.tables")
 
 app = typer.Typer(help="Outlets: the media organisations on the list.", no_args_is_help=True)
 

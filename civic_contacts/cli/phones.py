@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from civic_contacts.cli import common
-from civic_contacts.phones import parse_phones
+from civic_contacts.registry.phones import parse_phones
 
 app = typer.Typer(help="Phone numbers.", no_args_is_help=True)
 

@@ -8,16 +8,19 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from civic_contacts.cli import common
-from civic_contacts.status import DeliveryStatus as S
+from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
-    from civic_contacts import batches, db, notices, registry, releases
+    from civic_contacts import db
+    from civic_contacts.deliver import batches, notices
+    from civic_contacts.registry import store as registry
+    from civic_contacts.releases import store as releases
 else:  # loaded when a command uses them: `release --help` needs none of them
-    batches = common.lazy("civic_contacts.batches")
+    batches = common.lazy("civic_contacts.deliver.batches")
     db = common.lazy("civic_contacts.db")
-    notices = common.lazy("civic_contacts.notices")
-    registry = common.lazy("civic_contacts.registry")
-    releases = common.lazy("civic_contacts.releases")
+    notices = common.lazy("civic_contacts.deliver.notices")
+    registry = common.lazy("civic_contacts.registry.store")
+    releases = common.lazy("civic_contacts.releases.store")
 
 app = typer.Typer(
     help="Releases: one Markdown file per language with TOML front matter.", no_args_is_help=True
@@ -215,7 +218,7 @@ def show(
 
 def _contact_block(body: str, kept: bool) -> dict[str, Any] | None:
     """Where the body's own closing contact block is (1-based lines) and what messages do."""
-    from civic_contacts.extract import closing_block
+    from civic_contacts.registry.extract import closing_block
 
     found = closing_block(body)
     if found is None:

@@ -12,11 +12,13 @@ from civic_contacts.cli import common
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from civic_contacts import registry, releases, routing
+    from civic_contacts.registry import store as registry
+    from civic_contacts.releases import routing
+    from civic_contacts.releases import store as releases
 else:  # loaded when a command uses them: `route --help` needs none of them
-    registry = common.lazy("civic_contacts.registry")
-    releases = common.lazy("civic_contacts.releases")
-    routing = common.lazy("civic_contacts.routing")
+    registry = common.lazy("civic_contacts.registry.store")
+    releases = common.lazy("civic_contacts.releases.store")
+    routing = common.lazy("civic_contacts.releases.routing")
 
 app = typer.Typer(
     help="Routing: the language and spokespeople for each outlet.", no_args_is_help=True

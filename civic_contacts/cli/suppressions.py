@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from civic_contacts import registry
-from civic_contacts.addresses import normalise_email
 from civic_contacts.cli import common
 from civic_contacts.cli.inputs import option
 from civic_contacts.config import ENV_UNSUBSCRIBE_SECRET
+from civic_contacts.deliver.tokens import verification_secrets, verify_token
 from civic_contacts.errors import ConfigError
-from civic_contacts.importing import check_text
-from civic_contacts.unsubscribe import verification_secrets, verify_token
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import normalise_email
+from civic_contacts.registry.importing import check_text
 
 app = typer.Typer(help="Suppressed addresses: never mailed.", no_args_is_help=True)
 
@@ -86,7 +86,7 @@ def serve_unsubscribe(
     port: int = typer.Option(8480, "--port", help="Port to listen on."),
 ) -> None:
     """Serve unsubscribe links: a confirmation page on GET, RFC 8058 one-click on POST."""
-    from civic_contacts.serve import make_server
+    from civic_contacts.after.serve import make_server
 
     secret = verification_secrets()
     if not secret:

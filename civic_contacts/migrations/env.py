@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-from civic_contacts import models  # noqa: F401  (registers the tables)
 from civic_contacts.db import Base
 
 config = context.config

@@ -5,7 +5,7 @@ Revises: 0006
 Create Date: 2026-12-01
 
 Every commit that changes offices, contacts, phones, outlets, journalists or suppressions
-writes a new `registry_version` (see civic_contacts.registry). A batch records the version it
+writes a new `registry_version` (see civic_contacts.registry.store). A batch records the version it
 was built from, and the size it was built at; a send whose batch matches the registry starts
 at once instead of routing the whole list again.
 """

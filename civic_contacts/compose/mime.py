@@ -21,8 +21,8 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses
 
+from civic_contacts.compose.templates import ContactView, Parts, Recipient, Variant
 from civic_contacts.errors import InputError
-from civic_contacts.templates import ContactView, Parts, Recipient, Variant
 
 POLICY = policy.SMTP.clone(cte_type="7bit", refold_source="none")
 _LINE_BREAKS = re.compile(r"[\r\n\x00\u2028\u2029\x85\x0b\x0c]")

@@ -29,23 +29,25 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, inse
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts import registry, releases, routing
-from civic_contacts.addresses import domain_of
-from civic_contacts.assemble import Assembler
-from civic_contacts.codes import in_language
+from civic_contacts.compose.assemble import Assembler
+from civic_contacts.compose.mime import check_headers
+from civic_contacts.compose.outbox import Outbox
+from civic_contacts.compose.templates import ContactView, PhoneView, Recipient, Renderer, Variant
+from civic_contacts.compose.typography import is_french
 from civic_contacts.config import Settings
 from civic_contacts.db import analyze_now, reading_whole, refresh_statistics, utcnow
-from civic_contacts.deliveries import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
-from civic_contacts.embargo import check_embargo
+from civic_contacts.deliver.ledger import BatchKey, Claimed, DeliveryStatus, counts, guarded, move
+from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
 from civic_contacts.errors import BatchConflict, ConfigError, InputError, SendError
-from civic_contacts.mime import check_headers
-from civic_contacts.models import Batch, Delivery, Journalist, Outlet, Release, Suppression
-from civic_contacts.outbox import Outbox
-from civic_contacts.phones import format_international, tel_uri, whatsapp_url
-from civic_contacts.templates import ContactView, PhoneView, Recipient, Renderer, Variant
-from civic_contacts.typography import is_french
-from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
-from civic_contacts.vcard import contact_card
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import domain_of
+from civic_contacts.registry.codes import in_language
+from civic_contacts.registry.models import Batch, Delivery, Journalist, Outlet, Release, Suppression
+from civic_contacts.registry.phones import format_international, tel_uri, whatsapp_url
+from civic_contacts.registry.vcard import contact_card
+from civic_contacts.releases import routing
+from civic_contacts.releases import store as releases
+from civic_contacts.releases.embargo import check_embargo
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) as a long job goes."""
@@ -85,7 +87,7 @@ class Identity:
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:
         """The identity the config file (or its defaults) gives."""
-        from civic_contacts.returns import check_return_path
+        from civic_contacts.after.returns import check_return_path
 
         configured = settings.bounces.get("return_path")
         return cls(
@@ -1349,7 +1351,7 @@ def batch_status(session: Session, release: str) -> BatchStatus:
             earliest = earliest.replace(tzinfo=dt.UTC)
         elapsed = max((now - earliest).total_seconds(), 1.0)
         status.recent_pace = status.sent_last_minute / elapsed
-    from civic_contacts.returns import bounce_counts, release_alerts
+    from civic_contacts.after.returns import bounce_counts, release_alerts
 
     status.returned = dict(bounce_counts(session, found.id))
     status.alerts = dict(release_alerts(session, found.id))

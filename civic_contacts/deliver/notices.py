@@ -34,10 +34,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civic_contacts import registry, releases
-from civic_contacts.addresses import domain_of
-from civic_contacts.assemble import Assembler
-from civic_contacts.batches import (
+from civic_contacts.after.returns import bounce_counts
+from civic_contacts.compose.assemble import Assembler
+from civic_contacts.compose.outbox import Outbox
+from civic_contacts.compose.templates import NoticeContext, Recipient, Renderer, Variant
+from civic_contacts.config import Settings
+from civic_contacts.db import utcnow
+from civic_contacts.deliver.batches import (
     BatchPlan,
     BuildOptions,
     BuildReport,
@@ -60,15 +63,13 @@ from civic_contacts.batches import (
     with_known,
     write_messages,
 )
-from civic_contacts.config import Settings
-from civic_contacts.db import utcnow
-from civic_contacts.deliveries import BatchKey, DeliveryStatus, counts, move
+from civic_contacts.deliver.ledger import BatchKey, DeliveryStatus, counts, move
+from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
 from civic_contacts.errors import BatchConflict, EmbargoLifted, InputError
-from civic_contacts.models import Delivery, Journalist, Notice, Release, ReleaseRevision
-from civic_contacts.outbox import Outbox
-from civic_contacts.returns import bounce_counts
-from civic_contacts.templates import NoticeContext, Recipient, Renderer, Variant
-from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import domain_of
+from civic_contacts.registry.models import Delivery, Journalist, Notice, Release, ReleaseRevision
+from civic_contacts.releases import store as releases
 
 S = DeliveryStatus
 

@@ -33,13 +33,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civic_contacts import registry
-from civic_contacts.addresses import domain_of
-from civic_contacts.bounces import Report, Returned, classify
+from civic_contacts.after.classify import Report, Returned, classify
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
 from civic_contacts.errors import ConfigError
-from civic_contacts.models import Bounce, Delivery, Release, Suppression
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import domain_of
+from civic_contacts.registry.models import Bounce, Delivery, Release, Suppression
 
 TOKEN_LENGTH = 16  # base32 of a 5-byte delivery id and a 5-byte signature
 _TOKEN = re.compile(r"^[^@+]+\+([a-z2-7]{16})@", re.I)

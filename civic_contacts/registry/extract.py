@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from civic_contacts.codes import fold
-from civic_contacts.phones import ParsedPhone, parse_phones
+from civic_contacts.registry.codes import fold
+from civic_contacts.registry.phones import ParsedPhone, parse_phones
 
 _HEADINGS = [
     r"for (?:more|further) information",

@@ -71,7 +71,7 @@ class SharedPace:
     """
 
     def __init__(self, engine: Engine) -> None:
-        from civic_contacts.models import SendPace
+        from civic_contacts.registry.models import SendPace
 
         self.engine = engine
         table = cast(Table, SendPace.__table__)
@@ -108,7 +108,7 @@ class SharedPace:
     def free_at(self, key: str) -> float:
         """When the pace's next slot is free (Unix seconds; 0 when it was never used), without
         taking it."""
-        from civic_contacts.models import SendPace
+        from civic_contacts.registry.models import SendPace
 
         with self.engine.connect() as connection:
             found = connection.execute(

@@ -29,7 +29,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
-from civic_contacts.codes import fold, language_matches
 from civic_contacts.db import insert_rows, insert_rows_with_ids, matching, reading_whole, utcnow
 from civic_contacts.errors import (
     InputError,
@@ -38,7 +37,8 @@ from civic_contacts.errors import (
     UnknownOffice,
     UnknownOutlet,
 )
-from civic_contacts.models import (
+from civic_contacts.registry.codes import fold, language_matches
+from civic_contacts.registry.models import (
     Journalist,
     Office,
     Outlet,
@@ -47,8 +47,8 @@ from civic_contacts.models import (
     RegistryMeta,
     Suppression,
 )
-from civic_contacts.phones import ParsedPhone
-from civic_contacts.routing import ContactInfo, JournalistInfo, OfficeInfo, OutletInfo
+from civic_contacts.registry.phones import ParsedPhone
+from civic_contacts.releases.routing import ContactInfo, JournalistInfo, OfficeInfo, OutletInfo
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -715,7 +715,7 @@ def _count(session: Session, query: Any) -> int:
 
 def remove_office(session: Session, code: str) -> None:
     """Delete an office nobody and nothing belongs to; refuse one with contacts or releases."""
-    from civic_contacts.models import Release
+    from civic_contacts.registry.models import Release
 
     office = get_office(session, code)
     contacts = _count(session, select(PressContact.id).where(PressContact.office_id == office.id))
@@ -746,8 +746,8 @@ def remove_outlet(session: Session, slug: str) -> None:
 def _archive_or_delete(session: Session, item: Journalist | Any, delivered: Any) -> str:
     """Archive a journalist or release that messages went (or are going) to, so the audit
     stays whole; delete one that nothing was sent to. Returns "archived" or "removed"."""
-    from civic_contacts.deliveries import DeliveryStatus
-    from civic_contacts.models import Delivery
+    from civic_contacts.deliver.ledger import DeliveryStatus
+    from civic_contacts.registry.models import Delivery
 
     went = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.CLAIMED)
     query = select(Delivery.id).where(delivered, Delivery.status.in_([s.value for s in went]))
@@ -763,7 +763,7 @@ def _archive_or_delete(session: Session, item: Journalist | Any, delivered: Any)
 def remove_journalist(session: Session, email: str) -> str:
     """Delete a journalist, or archive one who was sent messages (the audit keeps them);
     returns "removed" or "archived"."""
-    from civic_contacts.models import Delivery
+    from civic_contacts.registry.models import Delivery
 
     journalist = get_journalist(session, email)
     return _archive_or_delete(session, journalist, Delivery.journalist_id == journalist.id)
@@ -772,8 +772,8 @@ def remove_journalist(session: Session, email: str) -> str:
 def remove_release(session: Session, slug: str) -> str:
     """Delete a release never sent to anyone, or archive one that was (never built or sent
     again; its deliveries stay for the audit); returns "removed" or "archived"."""
-    from civic_contacts import releases
-    from civic_contacts.models import Delivery
+    from civic_contacts.registry.models import Delivery
+    from civic_contacts.releases import store as releases
 
     release = releases.get_release(session, slug)
     return _archive_or_delete(session, release, Delivery.release_id == release.id)

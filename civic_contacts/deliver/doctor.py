@@ -27,10 +27,10 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from civic_contacts.addresses import domain_of
 from civic_contacts.config import Settings
+from civic_contacts.deliver.smtp import SmtpConnection, SmtpSettings, Unreachable
 from civic_contacts.errors import CivicContactsError
-from civic_contacts.smtp import SmtpConnection, SmtpSettings, Unreachable
+from civic_contacts.registry.addresses import domain_of
 
 SPF_LOOKUP_LIMIT = 10
 # A DNS server (HOST:PORT) to ask instead of the system's, for `doctor` and the check before a

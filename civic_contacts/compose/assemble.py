@@ -27,7 +27,7 @@ from email.utils import format_datetime
 
 from markupsafe import escape
 
-from civic_contacts.mime import (
+from civic_contacts.compose.mime import (
     boundary_for,
     build_message,
     check_header_value,
@@ -35,7 +35,7 @@ from civic_contacts.mime import (
     encode_unstructured,
     list_unsubscribe,
 )
-from civic_contacts.templates import (
+from civic_contacts.compose.templates import (
     ContactView,
     Recipient,
     Renderer,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from civic_contacts.importing import (
+from civic_contacts.registry.importing import (
     CITY_COLUMNS,
     CONTACT_COLUMNS,
     JOURNALIST_COLUMNS,
@@ -16,9 +16,9 @@ from civic_contacts.importing import (
     OUTLET_COLUMNS,
     ROLE_COLUMNS,
 )
-from civic_contacts.models import Journalist, Office, Outlet, Phone, PressContact
-from civic_contacts.phones import format_international
-from civic_contacts.tables import write_csv
+from civic_contacts.registry.models import Journalist, Office, Outlet, Phone, PressContact
+from civic_contacts.registry.phones import format_international
+from civic_contacts.registry.tables import write_csv
 
 
 def phone_text(phone: Phone) -> str:

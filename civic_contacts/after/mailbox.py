@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import false, update
 from sqlalchemy.orm import Session
 
+from civic_contacts.after.returns import Matcher, Outcome, SoftPolicy, record_report
 from civic_contacts.config import ENV_BOUNCES_PASSWORD, Settings
 from civic_contacts.db import utcnow
 from civic_contacts.errors import ConfigError, InputError
-from civic_contacts.models import Bounce
-from civic_contacts.returns import Matcher, Outcome, SoftPolicy, record_report
+from civic_contacts.registry.models import Bounce
 
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 FETCH_CHUNK = 50  # messages fetched per IMAP round trip

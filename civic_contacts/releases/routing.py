@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from civic_contacts.codes import language_matches
+from civic_contacts.registry.codes import language_matches
 
 
 @dataclass(frozen=True)

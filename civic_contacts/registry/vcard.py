@@ -23,15 +23,15 @@ from typing import Any, TypeVar
 
 import vobject
 
-from civic_contacts import registry
-from civic_contacts.addresses import normalise_email
-from civic_contacts.codes import check_language, check_languages, in_language
 from civic_contacts.errors import InputError
-from civic_contacts.importing import check_rank, check_text
-from civic_contacts.models import Phone, PressContact
-from civic_contacts.phones import ParsedPhone, parse_phones
-from civic_contacts.registry import ContactRecord, JournalistRecord
-from civic_contacts.tables import Parsed, decode
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import normalise_email
+from civic_contacts.registry.codes import check_language, check_languages, in_language
+from civic_contacts.registry.importing import check_rank, check_text
+from civic_contacts.registry.models import Phone, PressContact
+from civic_contacts.registry.phones import ParsedPhone, parse_phones
+from civic_contacts.registry.store import ContactRecord, JournalistRecord
+from civic_contacts.registry.tables import Parsed, decode
 
 VERSIONS = ("3.0", "4.0")
 _PARTICLES = {

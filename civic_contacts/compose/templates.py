@@ -22,11 +22,11 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from civic_contacts.addresses import domain_of
+from civic_contacts.compose.typography import french, is_french
 from civic_contacts.config import shipped_dir
-from civic_contacts.embargo import EmbargoText, embargo_text
 from civic_contacts.errors import InputError
-from civic_contacts.typography import french, is_french
+from civic_contacts.registry.addresses import domain_of
+from civic_contacts.releases.embargo import EmbargoText, embargo_text
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 

@@ -33,10 +33,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from civic_contacts import registry
 from civic_contacts.db import session_factory
+from civic_contacts.deliver.tokens import verify_token
 from civic_contacts.errors import TokenError
-from civic_contacts.unsubscribe import verify_token
+from civic_contacts.registry import store as registry
 
 MAX_BODY = 4096
 MAX_HEADERS = 8192

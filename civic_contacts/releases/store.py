@@ -23,14 +23,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from civic_contacts import registry
-from civic_contacts.codes import check_country, check_language
 from civic_contacts.db import utcnow
 from civic_contacts.errors import BatchConflict, InputError, InvalidRelease, UnknownRelease
-from civic_contacts.importing import check_code, check_text
-from civic_contacts.models import Release, ReleaseRevision, ReleaseTranslation
-from civic_contacts.routing import ReleaseInfo
-from civic_contacts.tables import decode
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.codes import check_country, check_language
+from civic_contacts.registry.importing import check_code, check_text
+from civic_contacts.registry.models import Release, ReleaseRevision, ReleaseTranslation
+from civic_contacts.registry.tables import decode
+from civic_contacts.releases.routing import ReleaseInfo
 
 _KNOWN_KEYS = {
     "slug",
@@ -533,7 +533,7 @@ def message_body(body: str, keep_contact_block: bool = False) -> str:
     """A translation's body as messages show it. Its own closing media-contact block (found as
     `contact extract` finds it) is left out: each message ends with the contacts routed to its
     outlet, with their links, instead. Kept on request, its lines stay lines (in HTML too)."""
-    from civic_contacts.extract import closing_block
+    from civic_contacts.registry.extract import closing_block
 
     found = closing_block(body)
     if found is None:

@@ -21,9 +21,11 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from civic_contacts import registry
-from civic_contacts.addresses import normalise_email
-from civic_contacts.codes import (
+from civic_contacts.db import analyze_now, insert_rows, matching, refresh_statistics
+from civic_contacts.errors import InputError
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import normalise_email
+from civic_contacts.registry.codes import (
     OUTLET_KINDS,
     check_country,
     check_language,
@@ -31,12 +33,15 @@ from civic_contacts.codes import (
     check_timezone,
     split_list,
 )
-from civic_contacts.db import analyze_now, insert_rows, matching, refresh_statistics
-from civic_contacts.errors import InputError
-from civic_contacts.extract import ExtractedPerson
-from civic_contacts.phones import ParsedPhone, parse_phones
-from civic_contacts.registry import ContactRecord, JournalistRecord, OfficeRecord, OutletRecord
-from civic_contacts.tables import (
+from civic_contacts.registry.extract import ExtractedPerson
+from civic_contacts.registry.phones import ParsedPhone, parse_phones
+from civic_contacts.registry.store import (
+    ContactRecord,
+    JournalistRecord,
+    OfficeRecord,
+    OutletRecord,
+)
+from civic_contacts.registry.tables import (
     Parsed,
     Row,
     check_cell,
@@ -278,7 +283,7 @@ def import_contacts(
     """
     warnings: list[str] = []
     if path.suffix.lower() in (".vcf", ".vcard"):
-        from civic_contacts.vcard import contacts_from_vcards
+        from civic_contacts.registry.vcard import contacts_from_vcards
 
         parsed = contacts_from_vcards(session, path, warnings, default_office)
     else:
@@ -346,8 +351,8 @@ def import_extracted(
     imported, under its label, only with `include_desks`. Nothing is written here beyond
     the session: a dry run rolls it back.
     """
-    from civic_contacts.codes import fold
-    from civic_contacts.models import PressContact
+    from civic_contacts.registry.codes import fold
+    from civic_contacts.registry.models import PressContact
 
     office_row = registry.get_office(session, office)
     report = MergeReport()
@@ -426,7 +431,7 @@ def _merge_into(
 ) -> bool:
     """Bring one matched contact in line with what the release says, keeping what the
     registry says unless `replace`; True when anything changed."""
-    from civic_contacts.codes import fold
+    from civic_contacts.registry.codes import fold
 
     changed = False
     known = {p.e164 for p in contact.phones if p.e164}
@@ -547,7 +552,7 @@ def import_journalists(
     """
     warnings: list[str] = []
     if path.suffix.lower() in (".vcf", ".vcard"):
-        from civic_contacts.vcard import journalists_from_vcards
+        from civic_contacts.registry.vcard import journalists_from_vcards
 
         parsed = journalists_from_vcards(session, path, warnings, default_outlet)
         check_problems(parsed, skip_invalid)

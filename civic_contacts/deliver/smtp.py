@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from civic_contacts.addresses import domain_of
 from civic_contacts.config import ENV_SMTP_PASSWORD, Settings
 from civic_contacts.errors import ConfigError, SendError
+from civic_contacts.registry.addresses import domain_of
 
 
 @dataclass

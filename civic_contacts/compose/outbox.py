@@ -26,14 +26,14 @@ from email import policy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from civic_contacts import outbox_writer
+from civic_contacts.compose import outbox_writer
+from civic_contacts.compose.outbox_writer import HEADER
 from civic_contacts.errors import InputError, OutboxError
-from civic_contacts.outbox_writer import HEADER
 
 _PIPE_BUFFER = 1 << 20
 
 if TYPE_CHECKING:
-    from civic_contacts.batches import BuiltMessage
+    from civic_contacts.deliver.batches import BuiltMessage
 
 
 def write_text_atomic(path: Path, text: str) -> None:

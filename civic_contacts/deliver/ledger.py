@@ -43,8 +43,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from civic_contacts.db import UTCDateTime, matching, utcnow
-from civic_contacts.models import Delivery, Suppression
-from civic_contacts.status import DeliveryStatus
+from civic_contacts.registry.models import Delivery, Suppression
+from civic_contacts.registry.statuses import DeliveryStatus
 
 LEASE = dt.timedelta(minutes=10)
 

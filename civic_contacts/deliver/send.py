@@ -33,13 +33,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts import batches, notices
-from civic_contacts.addresses import domain_of, normalise_email
-from civic_contacts.assemble import Assembler
-from civic_contacts.batches import Progress, SendPlan
+from civic_contacts.after.returns import envelope_sender
+from civic_contacts.compose.assemble import Assembler
+from civic_contacts.compose.mime import check_headers, stamp_date
+from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
 from civic_contacts.db import check_same_file, file_identity, utcnow
-from civic_contacts.deliveries import (
+from civic_contacts.deliver import batches, notices
+from civic_contacts.deliver.batches import Progress, SendPlan
+from civic_contacts.deliver.ledger import (
     Claimed,
     DeliveryStatus,
     GroupCommit,
@@ -49,11 +51,8 @@ from civic_contacts.deliveries import (
     release_dead_claims,
     run_id,
 )
-from civic_contacts.errors import InputError, SendError
-from civic_contacts.mime import check_headers, stamp_date
-from civic_contacts.pacing import RateLimiter, SharedPace
-from civic_contacts.returns import envelope_sender
-from civic_contacts.smtp import (
+from civic_contacts.deliver.pacing import RateLimiter, SharedPace
+from civic_contacts.deliver.smtp import (
     Permanent,
     SmtpConnection,
     SmtpSettings,
@@ -61,8 +60,9 @@ from civic_contacts.smtp import (
     Unreachable,
     dkim_sign,
 )
-from civic_contacts.templates import Renderer
-from civic_contacts.unsubscribe import https_link, mailto_link, make_token, signing_secret
+from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
+from civic_contacts.errors import InputError, SendError
+from civic_contacts.registry.addresses import domain_of, normalise_email
 
 # Sending is stopped this long before a lift, so a message started just before it cannot
 # arrive after it.
