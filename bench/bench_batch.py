@@ -29,7 +29,8 @@ from civic_contacts.compose.mime import build_message
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory, utcnow
-from civic_contacts.deliver import batches
+from civic_contacts.deliver import recipients
+from civic_contacts.deliver.plan import BuildOptions, plan_batch
 from civic_contacts.migrations import ensure_schema
 from civic_contacts.registry import importing
 from civic_contacts.registry import store as registry
@@ -133,11 +134,11 @@ def bench_naive(url: str, sample: int) -> float:
     engine = make_engine(url)
     messages = []
     with session_factory(engine)() as session, session.begin():
-        plan, _planner = batches.plan_batch(
+        plan, _planner = plan_batch(
             session,
             "sahel-civilians",
-            batches.Identity.from_settings(load_settings(db=url)),
-            batches.BuildOptions(),
+            recipients.Identity.from_settings(load_settings(db=url)),
+            BuildOptions(),
             utcnow(),
         )
         for planned in plan.messages():

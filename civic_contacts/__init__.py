@@ -23,13 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from civic_contacts.config import Settings, load_settings
     from civic_contacts.db import make_engine, session_factory
-    from civic_contacts.deliver.batches import (
-        BatchStatus,
-        BuildOptions,
-        BuildReport,
-        batch_status,
-        build_batch,
-    )
+    from civic_contacts.deliver.build import BuildReport, build_batch
     from civic_contacts.deliver.ledger import DeliveryStatus
     from civic_contacts.deliver.notices import (
         NoticeKind,
@@ -37,6 +31,7 @@ if TYPE_CHECKING:
         build_notice,
         notices_overview,
     )
+    from civic_contacts.deliver.plan import BuildOptions
     from civic_contacts.deliver.send import (
         SendOptions,
         SendReport,
@@ -46,6 +41,7 @@ if TYPE_CHECKING:
         send_test,
     )
     from civic_contacts.deliver.smtp import SmtpSettings
+    from civic_contacts.deliver.status import BatchStatus, batch_status
     from civic_contacts.demo import load_demo_data
     from civic_contacts.errors import CivicContactsError
     from civic_contacts.migrations import ensure_schema, upgrade
@@ -56,11 +52,11 @@ if TYPE_CHECKING:
 # Loaded on first use, so that `import civic_contacts` (and `civic-contacts --help`) stays quick.
 _HOME = {
     "normalise_email": "registry.addresses",
-    "BatchStatus": "deliver.batches",
-    "BuildOptions": "deliver.batches",
-    "BuildReport": "deliver.batches",
-    "batch_status": "deliver.batches",
-    "build_batch": "deliver.batches",
+    "BatchStatus": "deliver.status",
+    "BuildOptions": "deliver.plan",
+    "BuildReport": "deliver.build",
+    "batch_status": "deliver.status",
+    "build_batch": "deliver.build",
     "Settings": "config",
     "load_settings": "config",
     "make_engine": "db",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civic_contacts.deliver.batches import file_name
+from civic_contacts.deliver.recipients import file_name
 
 
 def test_plain_addresses_are_their_own_file_names() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from civic_contacts.after.classify import classify
-from civic_contacts.after.returns import envelope_sender, read_token, return_token, tokens_in
+from civic_contacts.deliver.tokens import envelope_sender, read_token, return_token, tokens_in
 from tests.bounce_cases import CASES, OURS, RETURN, gmail, postfix, prose
 from tests.conftest import free_port, need, self_signed
 

@@ -18,7 +18,7 @@ from civic_contacts.compose.templates import (
     markdown_to_html,
     markdown_to_text,
 )
-from civic_contacts.deliver.batches import message_id
+from civic_contacts.deliver.recipients import message_id
 
 EMBARGO = dt.datetime(2022, 6, 22, 0, 1, tzinfo=dt.UTC)
 CONTACT = ContactView(

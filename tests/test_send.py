@@ -532,7 +532,8 @@ def test_date_is_when_the_message_is_handed_over(
     from email import policy as email_policy
     from email.utils import parsedate_to_datetime
 
-    from civic_contacts.deliver.batches import BuildOptions, build_batch
+    from civic_contacts.deliver.build import build_batch
+    from civic_contacts.deliver.plan import BuildOptions
 
     sink, port = smtp_server
     make_registry(db_url, outlets=1, per_outlet=2)

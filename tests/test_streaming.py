@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from civic_contacts.config import load_settings
 from civic_contacts.db import session_factory
-from civic_contacts.deliver import batches
+from civic_contacts.deliver import build, plan, prepare, reconcile
 from civic_contacts.deliver.send import SendOptions, send_batch
 from civic_contacts.deliver.smtp import SmtpSettings
 from civic_contacts.registry import store as registry
@@ -69,12 +69,10 @@ def test_deliveries_are_reconciled_a_chunk_at_a_time(
     newcomer, cancels exactly the two, and keeps every other message as it was."""
     make_registry(db_url, outlets=6, per_outlet=9)
     settings = load_settings(db=db_url)
-    monkeypatch.setattr(batches.Reconciler, "CHUNK", 7)
+    monkeypatch.setattr(reconcile.Reconciler, "CHUNK", 7)
     factory = session_factory(engine)
     with factory() as session, session.begin():
-        first = batches.build_batch(
-            session, "sahel-civilians", None, batches.BuildOptions(), settings
-        )
+        first = build.build_batch(session, "sahel-civilians", None, plan.BuildOptions(), settings)
     assert first.messages == 54 and first.recorded.added == 54 and first.pending == 54
     with factory() as session:
         hashes = dict(session.execute(select(Delivery.email, Delivery.content_hash)).all())
@@ -87,11 +85,9 @@ def test_deliveries_are_reconciled_a_chunk_at_a_time(
         session.add(
             Journalist(outlet_id=outlet, name="Newcomer Person", email="newcomer@example.com")
         )
-    monkeypatch.setattr(batches.Reconciler, "CHUNK", 3)
+    monkeypatch.setattr(reconcile.Reconciler, "CHUNK", 3)
     with factory() as session, session.begin():
-        again = batches.build_batch(
-            session, "sahel-civilians", None, batches.BuildOptions(), settings
-        )
+        again = build.build_batch(session, "sahel-civilians", None, plan.BuildOptions(), settings)
     assert (again.recorded.added, again.recorded.cancelled) == (1, 2)
     assert again.recorded.unchanged == 52 and again.recorded.rerendered == 0
     assert _emails(engine, "cancelled") == left
@@ -113,12 +109,12 @@ def test_a_send_of_a_current_batch_plans_only_what_it_sends(
     transport = SmtpSettings(host="127.0.0.1", port=port, security="none")
     factory = session_factory(engine)
     with factory() as session, session.begin():
-        batches.build_batch(session, "sahel-civilians", None, batches.BuildOptions(), settings)
+        build.build_batch(session, "sahel-civilians", None, plan.BuildOptions(), settings)
     with factory() as session:
         report = send_batch(session, "sahel-civilians", transport, SendOptions(limit=4), settings)
     assert report.sent == 4 and len(sink.ids()) == 4
     source = report.plan.source
-    assert isinstance(source, batches.OutletSource)
+    assert isinstance(source, prepare.OutletSource)
     assert len(source.outlets) == 2  # 3 journalists an outlet: the 4 come from the first two
     assert report.plan.recorded.added == 0 and report.plan.recipients == 36
     with factory() as session, session.begin():

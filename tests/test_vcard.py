@@ -184,7 +184,7 @@ def test_a_shared_number_is_whatsapp_for_every_contact_who_has_it(loaded, db_url
     """Mariam Diallo's mobile is the number Ousmane Kountché-Abdou lists as WhatsApp: messages
     and cards show it as WhatsApp for both, not for one of them only."""
     from civic_contacts.db import make_engine, session_factory
-    from civic_contacts.deliver.batches import ContactBook
+    from civic_contacts.deliver.recipients import ContactBook
 
     shared = "+22793123456"
     records = {c["email"]: c for c in json.loads(loaded("contact", "list", "--json").stdout)}

@@ -20,114 +20,23 @@ read twice, or by two runs at once, is acted on once.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civic_contacts.after.classify import Report, Returned, classify
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
-from civic_contacts.errors import ConfigError
+from civic_contacts.deliver.tokens import read_token, tokens_in
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import domain_of
 from civic_contacts.registry.models import Bounce, Delivery, Release, Suppression
-
-TOKEN_LENGTH = 16  # base32 of a 5-byte delivery id and a 5-byte signature
-_TOKEN = re.compile(r"^[^@+]+\+([a-z2-7]{16})@", re.I)
-
-
-def _tag(secret: bytes, delivery_id: int) -> bytes:
-    return hmac.digest(
-        secret, b"civic-contacts return path v1 " + delivery_id.to_bytes(5, "big"), "sha256"
-    )[:5]
-
-
-_HALF = 20  # bits: a delivery id (up to 2**40) is masked as two halves
-_ROUNDS = 4
-
-
-def _round(secret: bytes, number: int, half: int) -> int:
-    data = b"civic-contacts return path mask v1 " + bytes([number]) + half.to_bytes(3, "big")
-    return int.from_bytes(hmac.digest(secret, data, "sha256")[:3], "big") & ((1 << _HALF) - 1)
-
-
-def _mask(secret: bytes, value: int, undo: bool = False) -> int:
-    """A keyed permutation of 40-bit numbers (a small Feistel network), so tokens of
-    consecutive deliveries share nothing visible."""
-    left, right = value >> _HALF, value & ((1 << _HALF) - 1)
-    rounds = range(_ROUNDS - 1, -1, -1) if undo else range(_ROUNDS)
-    for number in rounds:
-        if undo:
-            left, right = right ^ _round(secret, number, left), left
-        else:
-            left, right = right, left ^ _round(secret, number, right)
-    return (left << _HALF) | right
-
-
-def return_token(secret: bytes, delivery_id: int) -> str:
-    """A short, opaque, verifiable token for one delivery (not the journalist's address)."""
-    masked = _mask(secret, delivery_id).to_bytes(5, "big")
-    return base64.b32encode(masked + _tag(secret, delivery_id)).decode("ascii").lower()
-
-
-def read_token(secrets: Sequence[bytes], token: str) -> int | None:
-    """The delivery a token names, when one of the secrets made it."""
-    try:
-        raw = base64.b32decode(token.upper())
-    except ValueError:
-        return None
-    if len(raw) != 10:
-        return None
-    masked = int.from_bytes(raw[:5], "big")
-    for secret in secrets:
-        delivery_id = _mask(secret, masked, undo=True)
-        if hmac.compare_digest(raw[5:], _tag(secret, delivery_id)):
-            return delivery_id
-    return None
-
-
-def check_return_path(value: str) -> str:
-    """The configured return path: an address whose local part can carry `+TOKEN`."""
-    local, at, domain = value.strip().rpartition("@")
-    if not at or not local or not domain or "+" in local or not local.isascii():
-        raise ConfigError(
-            f'[bounces] return_path "{value}" must be a plain ASCII address without "+"'
-            " (each message is sent from LOCAL+TOKEN@DOMAIN)"
-        )
-    return f"{local}@{domain.lower()}"
-
-
-def envelope_sender(return_path: str, secret: bytes, delivery_id: int) -> str:
-    """The envelope sender (MAIL FROM) of one delivery."""
-    local, _at, domain = return_path.rpartition("@")
-    return f"{local}+{return_token(secret, delivery_id)}@{domain}"
-
-
-def tokens_in(addresses: Iterable[str], return_path: str | None) -> list[str]:
-    """Tokens of our return path among the addresses a report was sent to."""
-    found = []
-    local, _at, domain = (return_path or "").rpartition("@")
-    for address in addresses:
-        match = _TOKEN.match(address)
-        if not match:
-            continue
-        if return_path and (
-            address.split("+", 1)[0].lower() != local.lower()
-            or domain_of(address) != domain.lower()
-        ):
-            continue
-        found.append(match.group(1).lower())
-    return found
-
 
 # Policy -----------------------------------------------------------------------------------
 
@@ -406,41 +315,6 @@ def file_source(data: bytes) -> str:
 
 
 # Reading back -----------------------------------------------------------------------------
-
-
-def bounce_counts(session: Session, release_id: int, notice_id: int | None = None) -> Counter[str]:
-    """Bounced, complained and auto-replied deliveries of a batch (or a notice's)."""
-    rows = session.execute(
-        select(Bounce.kind, Bounce.action, func.count(func.distinct(Bounce.delivery_id)))
-        .join(Delivery, Delivery.id == Bounce.delivery_id)
-        .where(
-            Delivery.release_id == release_id,
-            Delivery.notice_id.is_(None) if notice_id is None else Delivery.notice_id == notice_id,
-        )
-        .group_by(Bounce.kind, Bounce.action)
-    )
-    counts: Counter[str] = Counter()
-    for kind, action, n in rows:
-        if kind == "bounce":
-            counts["bounced"] += n
-            counts[f"bounced ({action})"] += n
-        elif kind == "complaint":
-            counts["complained"] += n
-        elif kind == "auto-reply":
-            counts["auto-replied"] += n
-    return counts
-
-
-def release_alerts(session: Session, release_id: int) -> Counter[tuple[str, str]]:
-    """Sender problems reported for a release's messages."""
-    alerts: Counter[tuple[str, str]] = Counter()
-    for email, reason in session.execute(
-        select(Bounce.email, Bounce.reason).where(
-            Bounce.release_id == release_id, Bounce.action == "alert"
-        )
-    ):
-        alerts[(domain_of(email) if email else "?", reason)] += 1
-    return alerts
 
 
 def list_bounces(

@@ -24,13 +24,22 @@ from civic_contacts.errors import ConfigError
 from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
-    from civic_contacts.deliver import batches, send, smtp
+    from civic_contacts.deliver import build as batch_build
+    from civic_contacts.deliver import plan as batch_plan
+    from civic_contacts.deliver import prepare as batch_prepare
+    from civic_contacts.deliver import recipients as batch_recipients
+    from civic_contacts.deliver import send, smtp
+    from civic_contacts.deliver import status as batch_state
     from civic_contacts.deliver.smtp import SmtpSettings
     from civic_contacts.registry import store as registry
     from civic_contacts.registry import tables
     from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `batch --help` needs none of them
-    batches = common.lazy("civic_contacts.deliver.batches")
+    batch_build = common.lazy("civic_contacts.deliver.build")
+    batch_plan = common.lazy("civic_contacts.deliver.plan")
+    batch_prepare = common.lazy("civic_contacts.deliver.prepare")
+    batch_recipients = common.lazy("civic_contacts.deliver.recipients")
+    batch_state = common.lazy("civic_contacts.deliver.status")
     embargo = common.lazy("civic_contacts.releases.embargo")
     registry = common.lazy("civic_contacts.registry.store")
     send = common.lazy("civic_contacts.deliver.send")
@@ -40,7 +49,7 @@ else:  # loaded when a command uses them: `batch --help` needs none of them
 app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
 
 
-def print_build(report: batches.BuildReport, next_command: str) -> None:
+def print_build(report: batch_build.BuildReport, next_command: str) -> None:
     """The build summary, for people (stderr)."""
     common.warn(report.warnings)
     for line in report.changed_options:
@@ -143,7 +152,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def build_and_print(
-    ctx: typer.Context, release: str, out: Path, options: batches.BuildOptions
+    ctx: typer.Context, release: str, out: Path, options: batch_plan.BuildOptions
 ) -> None:
     """Build a batch in one transaction and print its summary (also used by the demo)."""
     settings = common.settings(ctx)
@@ -153,7 +162,7 @@ def build_and_print(
         progress_bar("building") as tick,
         common.transaction(ctx, commit=not options.dry_run) as session,
     ):
-        report = batches.build_batch(session, release, out, options, settings, tick)
+        report = batch_build.build_batch(session, release, out, options, settings, tick)
     print_build(report, command)
 
 
@@ -175,7 +184,7 @@ def build(
 ) -> None:
     """Render one message per journalist into an outbox folder, with preview.html; on a batch
     already started, bring it up to date with the registry (sent messages are never touched)."""
-    options = batches.BuildOptions(
+    options = batch_plan.BuildOptions(
         after_embargo=after_embargo, max_contacts=max_contacts, templates=templates, dry_run=dry_run
     )
     build_and_print(ctx, release, out, options)
@@ -202,7 +211,7 @@ def preflight(ctx: typer.Context, transport: SmtpSettings, skip: bool) -> None:
     with common.transaction(ctx, commit=False) as session:
         if registry.is_demo(session):
             return
-        batches.check_identity(session, common.settings(ctx), "sent")
+        batch_recipients.check_identity(session, common.settings(ctx), "sent")
     from civic_contacts.deliver.doctor import run_doctor
 
     report = run_doctor(common.settings(ctx), transport, relay=False)
@@ -273,7 +282,7 @@ PLAINTEXT_AUTH = typer.Option(
 
 
 def _confirm_on_terminal(yes: bool, server: str) -> send.Confirm:
-    def confirm(plan: batches.SendPlan) -> bool:
+    def confirm(plan: batch_prepare.SendPlan) -> bool:
         common.warn(plan.warnings)
         common.say(_summary(plan, server))
         if yes:
@@ -286,7 +295,7 @@ def _confirm_on_terminal(yes: bool, server: str) -> send.Confirm:
     return confirm
 
 
-def _summary(plan: batches.SendPlan, server: str) -> str:
+def _summary(plan: batch_prepare.SendPlan, server: str) -> str:
     name = plan.slug if plan.what == "release" else f"{plan.what} of {plan.slug}"
     head = (
         f"{name}: {plan.recipients} recipients in {plan.outlets} outlets;"
@@ -446,7 +455,7 @@ def status(
 ) -> None:
     """How many messages of the release are pending, being sent, sent, failed and cancelled."""
     with common.transaction(ctx) as session:
-        found = batches.batch_status(session, release)
+        found = batch_state.batch_status(session, release)
     if json:
         common.print_json(found.as_json())
         return
@@ -504,7 +513,7 @@ def audit(
     with common.transaction(ctx) as session:
         # Streamed from the database to the file or the screen: a million rows are never
         # held at once (only the table for people is).
-        rows = batches.audit_rows(session, release)
+        rows = batch_state.audit_rows(session, release)
         if csv is not None:
             from civic_contacts.compose.outbox import open_text_atomic
 
@@ -516,7 +525,7 @@ def audit(
                 for r in rows
             )
             with open_text_atomic(csv) as handle:
-                tables.write_csv_to(handle, flat, batches.AUDIT_COLUMNS, raw)
+                tables.write_csv_to(handle, flat, batch_state.AUDIT_COLUMNS, raw)
             common.say(f"wrote {csv}")
             return
         if json:

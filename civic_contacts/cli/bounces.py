@@ -27,9 +27,9 @@ def _check_paths(paths: list[Path]) -> None:
 
 def _sink(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from civic_contacts.after.mailbox import Sink
-    from civic_contacts.after.returns import SoftPolicy, check_return_path
+    from civic_contacts.after.returns import SoftPolicy
     from civic_contacts.db import session_factory
-    from civic_contacts.deliver.tokens import verification_secrets
+    from civic_contacts.deliver.tokens import check_return_path, verification_secrets
 
     settings = common.settings(ctx)
     configured = settings.bounces.get("return_path")

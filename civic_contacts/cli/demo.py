@@ -52,7 +52,7 @@ def demo(
         mark = " (fallback)" if r.choice.fallback else ""
         common.say(f"  {r.outlet.slug}: {r.choice.language}{mark} -> {names}")
     from civic_contacts.cli.batches import build_and_print
-    from civic_contacts.deliver.batches import BuildOptions
+    from civic_contacts.deliver.plan import BuildOptions
 
     common.say(f"building the batch of {load.release}:")
     build_and_print(ctx, load.release, out, BuildOptions())

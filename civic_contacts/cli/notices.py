@@ -33,10 +33,11 @@ from civic_contacts.config import ENV_SMTP_PASSWORD
 
 if TYPE_CHECKING:
     from civic_contacts import db
-    from civic_contacts.deliver import batches, notices, send
+    from civic_contacts.deliver import notices, send
+    from civic_contacts.deliver import plan as batch_plan
     from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `notice --help` needs none of them
-    batches = common.lazy("civic_contacts.deliver.batches")
+    batch_plan = common.lazy("civic_contacts.deliver.plan")
     db = common.lazy("civic_contacts.db")
     embargo = common.lazy("civic_contacts.releases.embargo")
     notices = common.lazy("civic_contacts.deliver.notices")
@@ -86,7 +87,7 @@ def build(
     command = common.command_line(
         ctx, "notice", "send", release.strip().lower(), "--kind", kind.value, "--yes"
     )
-    options = batches.BuildOptions(templates=templates, dry_run=dry_run, send_command=command)
+    options = batch_plan.BuildOptions(templates=templates, dry_run=dry_run, send_command=command)
     with progress_bar("building") as tick, common.transaction(ctx, commit=not dry_run) as session:
         report = notices.build_notice(session, release, kind.value, out, options, settings, tick)
     if report.withdrawn:

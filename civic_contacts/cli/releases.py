@@ -12,11 +12,12 @@ from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
     from civic_contacts import db
-    from civic_contacts.deliver import batches, notices
+    from civic_contacts.deliver import notices
+    from civic_contacts.deliver import status as batch_state
     from civic_contacts.registry import store as registry
     from civic_contacts.releases import store as releases
 else:  # loaded when a command uses them: `release --help` needs none of them
-    batches = common.lazy("civic_contacts.deliver.batches")
+    batch_state = common.lazy("civic_contacts.deliver.status")
     db = common.lazy("civic_contacts.db")
     notices = common.lazy("civic_contacts.deliver.notices")
     registry = common.lazy("civic_contacts.registry.store")
@@ -80,7 +81,7 @@ def update(
         release, changes = releases.update_release(session, groups[0])
         due = notices.due_notices(session, release, db.utcnow()) if changes else []
         slug, revision = release.slug, release.revision
-        pending = batches.batch_status(session, slug).counts[S.PENDING]
+        pending = batch_state.batch_status(session, slug).counts[S.PENDING]
     if not changes:
         common.say(f"release {slug}: unchanged (revision {revision})")
         return
@@ -237,7 +238,7 @@ def remove(
     its deliveries kept for the audit)."""
     with common.transaction(ctx) as session:
         common.confirm(yes, f"Remove release {slug}?")
-        outcome = registry.remove_release(session, slug)
+        outcome = releases.remove_release(session, slug)
     common.say(
         f"{outcome} release {slug}"
         + (" (it was sent: kept for the audit, never sent again)" if outcome == "archived" else "")

@@ -11,7 +11,7 @@ from civic_contacts.deliver.tokens import verification_secrets, verify_token
 from civic_contacts.errors import ConfigError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import normalise_email
-from civic_contacts.registry.importing import check_text
+from civic_contacts.registry.codes import check_text
 
 app = typer.Typer(help="Suppressed addresses: never mailed.", no_args_is_help=True)
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TextIO
 
 from civic_contacts.compose import outbox_writer
 from civic_contacts.compose.outbox_writer import HEADER
@@ -33,7 +33,31 @@ from civic_contacts.errors import InputError, OutboxError
 _PIPE_BUFFER = 1 << 20
 
 if TYPE_CHECKING:
-    from civic_contacts.deliver.batches import BuiltMessage
+    from civic_contacts.compose.templates import Recipient, Variant
+
+
+class Planned(Protocol):
+    """What the outbox reads of a planned message (`deliver.plan.PlannedMessage`)."""
+
+    journalist_id: int
+    revision: int
+    outlet: str
+    path: str
+    variant: Variant
+    recipient: Recipient
+    contact_names: tuple[str, ...]
+    language_reason: str
+    routed: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass
+class BuiltMessage:
+    """A rendered message and what the manifest says of it."""
+
+    planned: Planned
+    data: bytes
+    content_hash: str
+    subject: str
 
 
 def write_text_atomic(path: Path, text: str) -> None:

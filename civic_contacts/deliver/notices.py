@@ -34,36 +34,38 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civic_contacts.after.returns import bounce_counts
 from civic_contacts.compose.assemble import Assembler
 from civic_contacts.compose.outbox import Outbox
 from civic_contacts.compose.templates import NoticeContext, Recipient, Renderer, Variant
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
-from civic_contacts.deliver.batches import (
-    BatchPlan,
-    BuildOptions,
+from civic_contacts.deliver.build import (
     BuildReport,
-    ContactBook,
-    Identity,
-    OutletSummary,
-    PlannedMessage,
-    PlannedSource,
-    Progress,
-    Reconciler,
-    SendPlan,
     built_with,
-    check_identity,
-    file_name,
-    lock_release,
-    message_id,
     render_message,
     render_preview,
     send_command,
-    with_known,
     write_messages,
 )
 from civic_contacts.deliver.ledger import BatchKey, DeliveryStatus, counts, move
+from civic_contacts.deliver.plan import (
+    BatchPlan,
+    BuildOptions,
+    OutletSummary,
+    PlannedMessage,
+    Progress,
+    lock_release,
+)
+from civic_contacts.deliver.prepare import PlannedSource, SendPlan
+from civic_contacts.deliver.recipients import (
+    ContactBook,
+    Identity,
+    check_identity,
+    file_name,
+    message_id,
+)
+from civic_contacts.deliver.reconcile import Reconciler, with_known
+from civic_contacts.deliver.status import bounce_counts
 from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
 from civic_contacts.errors import BatchConflict, EmbargoLifted, InputError
 from civic_contacts.registry import store as registry

@@ -33,14 +33,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts.after.returns import envelope_sender
 from civic_contacts.compose.assemble import Assembler
 from civic_contacts.compose.mime import check_headers, stamp_date
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
 from civic_contacts.db import check_same_file, file_identity, utcnow
-from civic_contacts.deliver import batches, notices
-from civic_contacts.deliver.batches import Progress, SendPlan
+from civic_contacts.deliver import build, notices, prepare, recipients, status
 from civic_contacts.deliver.ledger import (
     Claimed,
     DeliveryStatus,
@@ -52,6 +50,8 @@ from civic_contacts.deliver.ledger import (
     run_id,
 )
 from civic_contacts.deliver.pacing import RateLimiter, SharedPace
+from civic_contacts.deliver.plan import Progress, plan_batch
+from civic_contacts.deliver.prepare import SendPlan
 from civic_contacts.deliver.smtp import (
     Permanent,
     SmtpConnection,
@@ -60,9 +60,17 @@ from civic_contacts.deliver.smtp import (
     Unreachable,
     dkim_sign,
 )
-from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
+from civic_contacts.deliver.tokens import (
+    envelope_sender,
+    https_link,
+    mailto_link,
+    make_token,
+    signing_secret,
+)
 from civic_contacts.errors import InputError, SendError
+from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import domain_of, normalise_email
+from civic_contacts.releases import store as releases
 
 # Sending is stopped this long before a lift, so a message started just before it cannot
 # arrive after it.
@@ -136,7 +144,7 @@ def send_batch(
     anything is claimed.
     """
     now = options.clock()
-    plan = batches.prepare_send(
+    plan = prepare.prepare_send(
         session, release, settings, options.after_embargo, options.dry_run, now
     )
     return _send(session, plan, now, transport, options, progress, confirm)
@@ -177,8 +185,8 @@ def check_batch_schedule(
 ) -> int:
     """Refuse a scheduled send that could not finish before the lift (minus `margin`) at
     `rate`, naming the rate that would; returns how many messages are left to send."""
-    found = batches.releases.get_release(session, release)
-    left = batches.batch_status(session, release).counts[S.PENDING]
+    found = releases.get_release(session, release)
+    left = status.batch_status(session, release).counts[S.PENDING]
     lift = found.embargo
     if lift is None or not left:
         return left
@@ -793,16 +801,16 @@ def send_test(
     link for the test address only, the same header checks as a real message; nothing recorded.
     """
     moment = now or utcnow()
-    batches.check_identity(session, settings, "sent")
+    recipients.check_identity(session, settings, "sent")
     addresses = [normalise_email(a) for a in to]
-    blocked = sorted(set(addresses) & batches.registry.suppressed_emails(session))
+    blocked = sorted(set(addresses) & registry.suppressed_emails(session))
     if blocked:
         raise InputError(
             f"{', '.join(blocked)} is suppressed and never receives anything, tests included"
         )
-    found = batches.releases.get_release(session, release)
-    options, identity = batches.built_with(session, found, settings)
-    plan, _planner = batches.plan_batch(session, release, identity, options, moment)
+    found = releases.get_release(session, release)
+    options, identity = build.built_with(session, found, settings)
+    plan, _planner = plan_batch(session, release, identity, options, moment)
     wanted = normalise_email(as_email) if as_email else None
     sample = next(
         (
@@ -831,7 +839,7 @@ def send_test(
                 # The journalist's own greeting, so the copy reads as theirs will; To the tester.
                 email=address,
                 date=moment,
-                message_id=batches.message_id(
+                message_id=recipients.message_id(
                     f"test-{found.slug}-{moment:%Y%m%d%H%M%S}",
                     address,
                     identity.message_id_domain or domain_of(identity.from_address),

@@ -105,3 +105,66 @@ def in_language(written: str, by_language: dict[str, str] | None, language: str)
         if found:
             return found
     return written
+
+
+# Single values typed in a cell or an option (shared by imports, vCards and releases) ----
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def check_text(
+    value: str, what: str = "value", required: bool = True, max_length: int = 200
+) -> str:
+    """One line of text: stripped, no line breaks or control characters, not too long."""
+    text = value.strip()
+    found = _CONTROL_RE.search(text)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise InputError(
+            f"{what} holds a line break, control, direction-override or byte-order character"
+            f" ({code}), which is refused"
+        )
+    if required and not text:
+        raise InputError(f"{what} is empty")
+    if len(text) > max_length:
+        raise InputError(f"{what} is longer than {max_length} characters")
+    return text
+
+
+def check_code(value: str, what: str = "code") -> str:
+    """A short lower-case identifier such as `niamey` or `the-hague`."""
+    code = value.strip().lower()
+    if not _CODE_RE.match(code):
+        raise InputError(f'{what} "{value}" must be lower-case letters, digits and dashes')
+    return code
+
+
+def check_rank(value: str) -> int:
+    """A rank: a whole number, lower is more senior; empty means 100."""
+    if not value.strip():
+        return 100
+    try:
+        rank = int(value.strip())
+    except ValueError:
+        raise InputError(f'"{value}" is not a whole number') from None
+    if rank < 0:
+        raise InputError(f"rank {rank} is negative")
+    if rank > MAX_RANK:
+        raise InputError(f"rank {value.strip()[:30]} is larger than {MAX_RANK:,}")
+    return rank
+
+
+MAX_RANK = 1_000_000
+
+
+def check_flag(value: str) -> bool:
+    """yes/no, true/false, 1/0, oui/non; empty means yes."""
+    text = value.strip().lower()
+    if text in ("", "yes", "y", "true", "1", "oui"):
+        return True
+    if text in ("no", "n", "false", "0", "non"):
+        return False
+    raise InputError(f'"{value}" is not yes or no')

@@ -48,7 +48,8 @@ from civic_contacts.registry.models import (
     Suppression,
 )
 from civic_contacts.registry.phones import ParsedPhone
-from civic_contacts.releases.routing import ContactInfo, JournalistInfo, OfficeInfo, OutletInfo
+from civic_contacts.registry.statuses import DeliveryStatus
+from civic_contacts.registry.views import ContactInfo, JournalistInfo, OfficeInfo, OutletInfo
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -743,10 +744,9 @@ def remove_outlet(session: Session, slug: str) -> None:
     session.flush()
 
 
-def _archive_or_delete(session: Session, item: Journalist | Any, delivered: Any) -> str:
+def archive_or_delete(session: Session, item: Journalist | Any, delivered: Any) -> str:
     """Archive a journalist or release that messages went (or are going) to, so the audit
     stays whole; delete one that nothing was sent to. Returns "archived" or "removed"."""
-    from civic_contacts.deliver.ledger import DeliveryStatus
     from civic_contacts.registry.models import Delivery
 
     went = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.CLAIMED)
@@ -766,14 +766,4 @@ def remove_journalist(session: Session, email: str) -> str:
     from civic_contacts.registry.models import Delivery
 
     journalist = get_journalist(session, email)
-    return _archive_or_delete(session, journalist, Delivery.journalist_id == journalist.id)
-
-
-def remove_release(session: Session, slug: str) -> str:
-    """Delete a release never sent to anyone, or archive one that was (never built or sent
-    again; its deliveries stay for the audit); returns "removed" or "archived"."""
-    from civic_contacts.registry.models import Delivery
-    from civic_contacts.releases import store as releases
-
-    release = releases.get_release(session, slug)
-    return _archive_or_delete(session, release, Delivery.release_id == release.id)
+    return archive_or_delete(session, journalist, Delivery.journalist_id == journalist.id)

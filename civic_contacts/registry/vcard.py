@@ -26,8 +26,13 @@ import vobject
 from civic_contacts.errors import InputError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import normalise_email
-from civic_contacts.registry.codes import check_language, check_languages, in_language
-from civic_contacts.registry.importing import check_rank, check_text
+from civic_contacts.registry.codes import (
+    check_language,
+    check_languages,
+    check_rank,
+    check_text,
+    in_language,
+)
 from civic_contacts.registry.models import Phone, PressContact
 from civic_contacts.registry.phones import ParsedPhone, parse_phones
 from civic_contacts.registry.store import ContactRecord, JournalistRecord

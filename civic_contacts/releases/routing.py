@@ -16,50 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from civic_contacts.registry.codes import language_matches
-
-
-@dataclass(frozen=True)
-class OfficeInfo:
-    """What routing needs of an office."""
-
-    code: str
-    city: str
-    country: str
-    languages: tuple[str, ...]
-    covers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ContactInfo:
-    """What routing needs of a press contact."""
-
-    id: int
-    name: str
-    office: str
-    languages: tuple[str, ...]
-    rank: int
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class OutletInfo:
-    """What routing needs of an outlet."""
-
-    slug: str
-    name: str
-    country: str
-    languages: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class JournalistInfo:
-    """What routing needs of a journalist."""
-
-    id: int
-    name: str
-    email: str
-    outlet: str
-    language: str | None = None
+from civic_contacts.registry.views import ContactInfo as ContactInfo
+from civic_contacts.registry.views import JournalistInfo as JournalistInfo
+from civic_contacts.registry.views import OfficeInfo as OfficeInfo
+from civic_contacts.registry.views import OutletInfo as OutletInfo
 
 
 @dataclass(frozen=True)

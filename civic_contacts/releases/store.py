@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from civic_contacts.db import utcnow
 from civic_contacts.errors import BatchConflict, InputError, InvalidRelease, UnknownRelease
 from civic_contacts.registry import store as registry
-from civic_contacts.registry.codes import check_country, check_language
-from civic_contacts.registry.importing import check_code, check_text
+from civic_contacts.registry.codes import check_code, check_country, check_language, check_text
 from civic_contacts.registry.models import Release, ReleaseRevision, ReleaseTranslation
 from civic_contacts.registry.tables import decode
 from civic_contacts.releases.routing import ReleaseInfo
@@ -549,3 +548,12 @@ def message_body(body: str, keep_contact_block: bool = False) -> str:
         return "\n".join(lines[:start] + kept + lines[end:]) + "\n"
     rest = lines[:start] + lines[end:]
     return "\n".join(rest).strip("\n") + "\n"
+
+
+def remove_release(session: Session, slug: str) -> str:
+    """Delete a release never sent to anyone, or archive one that was (never built or sent
+    again; its deliveries stay for the audit); returns "removed" or "archived"."""
+    from civic_contacts.registry.models import Delivery
+
+    release = get_release(session, slug)
+    return registry.archive_or_delete(session, release, Delivery.release_id == release.id)

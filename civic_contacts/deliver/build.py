@@ -1,0 +1,257 @@
+"""Building a batch (`build_batch`): plan, render, record and write the outbox and its
+preview, in the caller's transaction. What a batch was built with (templates, contacts per
+outlet, relabelling after the lift, the outbox, the sender's identity) is stored with it, so
+sending and testing use exactly that (`built_with`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civic_contacts.compose.assemble import Assembler
+from civic_contacts.compose.mime import check_headers
+from civic_contacts.compose.outbox import BuiltMessage, Outbox
+from civic_contacts.compose.templates import Renderer
+from civic_contacts.config import Settings
+from civic_contacts.db import analyze_now, utcnow
+from civic_contacts.deliver.ledger import BatchKey, counts
+from civic_contacts.deliver.plan import (
+    ANALYZE_AFTER,
+    BatchPlan,
+    BuildOptions,
+    PlannedMessage,
+    Progress,
+    S,
+    audience_clause,
+    plan_batch,
+)
+from civic_contacts.deliver.recipients import Identity, check_identity
+from civic_contacts.deliver.reconcile import Reconciled, Reconciler, with_known
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.models import Batch, Release
+
+
+def render_message(planned: PlannedMessage, assembler: Assembler) -> BuiltMessage:
+    """Render one planned message to bytes and check its headers on the way out."""
+    data, subject = assembler.build(planned.variant, planned.recipient, planned.reply_to)
+    check_headers(data, planned.recipient.email)
+    return BuiltMessage(planned, data, hashlib.sha256(data).hexdigest(), subject)
+
+
+def stored_batch(session: Session, release: Release) -> Batch | None:
+    return session.scalar(select(Batch).where(Batch.release_id == release.id))
+
+
+def _describe(batch: Batch | None) -> dict[str, str]:
+    if batch is None:
+        return {}
+    return {
+        "templates": batch.templates or "(shipped)",
+        "contacts per outlet": str(batch.max_contacts),
+        "after the embargo": "yes" if batch.after_embargo else "no",
+        "from": f"{batch.from_name} <{batch.from_address}>",
+    }
+
+
+def store_batch(
+    session: Session,
+    release: Release,
+    options: BuildOptions,
+    identity: Identity,
+    outbox: Path | None,
+    now: dt.datetime,
+) -> tuple[Batch, list[str]]:
+    """Record what the batch is built with; say what differs from the last build."""
+    batch = stored_batch(session, release)
+    before = _describe(batch)
+    if batch is None:
+        batch = Batch(release_id=release.id)
+        session.add(batch)
+    batch.templates = str(options.templates.resolve()) if options.templates else None
+    batch.max_contacts = options.max_contacts
+    batch.after_embargo = options.after_embargo
+    batch.outbox = str(outbox) if outbox is not None else batch.outbox
+    batch.from_name = identity.from_name
+    batch.from_address = identity.from_address
+    batch.revision = release.revision
+    batch.built_at = now
+    after = _describe(batch)
+    changes = [
+        f"{key}: {before[key]} -> {after[key]}"
+        for key in after
+        if before.get(key, after[key]) != after[key]
+    ]
+    return batch, changes
+
+
+def built_with(
+    session: Session, release: Release, settings: Settings
+) -> tuple[BuildOptions, Identity]:
+    """The options and identity the release's batch was last built with (the defaults and the
+    configured identity when it was never built)."""
+    identity = Identity.from_settings(settings)
+    batch = stored_batch(session, release)
+    if batch is None:
+        return BuildOptions(), identity
+    options = BuildOptions(
+        after_embargo=batch.after_embargo,
+        max_contacts=batch.max_contacts,
+        templates=Path(batch.templates) if batch.templates else None,
+    )
+    return options, replace(identity, from_name=batch.from_name, from_address=batch.from_address)
+
+
+@dataclass
+class BuildReport:
+    """What `build_batch` did (or, with `dry_run`, would do)."""
+
+    release: str
+    outbox: Path | None
+    messages: int
+    outlets: int
+    recorded: Reconciled
+    pending: int
+    dry_run: bool
+    warnings: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+    fallback_count: int = 0
+    gaps: list[str] = field(default_factory=list)
+    changed_options: list[str] = field(default_factory=list)
+
+    @property
+    def preview(self) -> Path | None:
+        """The preview page a person opens before sending."""
+        return self.outbox / "preview.html" if self.outbox else None
+
+
+def build_batch(
+    session: Session,
+    release: str,
+    outbox: Path | None,
+    options: BuildOptions,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Plan, render and record the release's batch and write its outbox, in the session's
+    transaction (the caller commits); nothing is written to the outbox folder unless every
+    message was built. With `options.dry_run` nothing is recorded or written."""
+    now = options.now or utcnow()
+    check_identity(session, settings, "built" if not options.dry_run else "checked")
+    identity = Identity.from_settings(settings)
+    renderer = Renderer(options.templates or settings.templates)
+    version = registry.registry_version(session)
+    plan, _planner = plan_batch(session, release, identity, options, now)
+    assembler = Assembler(renderer)
+    book = Reconciler(session, plan.release, dry_run=options.dry_run, audience=audience_clause())
+    box = None if options.dry_run or outbox is None else Outbox(outbox)
+    try:
+        written = write_messages(plan, assembler, book, box, progress)
+        recorded = book.finish()
+        changed: list[str] = []
+        if not options.dry_run and recorded.added + recorded.rerendered >= ANALYZE_AFTER:
+            # The sends that follow claim through the batch's index: planned for the table as
+            # it now is (PostgreSQL; the build's own rows are counted inside its transaction).
+            analyze_now(session, ("deliveries",))
+        if not options.dry_run:
+            stored, changed = store_batch(
+                session, plan.release, options, identity, box.folder if box else None, now
+            )
+            remember_registry(stored, version, plan.count, plan.outlet_count)
+        pending = 0 if options.dry_run else counts(session, BatchKey(plan.release.id))[S.PENDING]
+        if box is not None:
+            box.commit(render_preview(renderer, plan, box, command=options.send_command))
+    except BaseException:
+        if box is not None:
+            box.abandon()
+        raise
+    if options.dry_run:
+        pending = recorded.added + recorded.rerendered + recorded.unchanged
+    return BuildReport(
+        release=plan.release.slug,
+        outbox=box.folder if box else None,
+        messages=written,
+        outlets=plan.outlet_count,
+        recorded=recorded,
+        pending=pending,
+        dry_run=options.dry_run,
+        warnings=plan.warnings,
+        suppressed=plan.suppressed,
+        fallbacks=plan.fallbacks,
+        fallback_count=plan.fallback_count,
+        gaps=plan.gaps,
+        changed_options=changed,
+    )
+
+
+def write_messages(
+    plan: BatchPlan,
+    assembler: Assembler,
+    book: Reconciler,
+    box: Outbox | None,
+    progress: Progress | None = None,
+) -> int:
+    """Render every planned message, record it in `book` and add it to `box` (when there is
+    one); returns how many. Shared by batches and notices."""
+    tick = progress or (lambda done, total: None)
+    written = 0
+    for planned, known in with_known(plan.messages(), book):
+        built = render_message(planned, assembler)
+        book.record(built, known)
+        if box is not None:
+            box.add(
+                built,
+                planned.fallback,
+                functools.partial(assembler.html_for, planned.variant, planned.recipient),
+            )
+        written += 1
+        if written % 50 == 0:
+            tick(written, plan.count)
+    tick(written, plan.count)
+    return written
+
+
+def send_command(release: str, notice: str | None = None) -> str:
+    """The command that sends a built batch (or notice), as a person types it."""
+    if notice:
+        return f"civic-contacts notice send {release} --kind {notice} --yes"
+    return f"civic-contacts batch send {release} --yes"
+
+
+def render_preview(
+    renderer: Renderer, plan: BatchPlan, box: Outbox, what: str = "", command: str = ""
+) -> str:
+    """The self-contained preview page: warnings, outlets, each message variant with its
+    headers, attachments and routed contacts, and the command that sends them."""
+    release = plan.release
+    template = renderer.env.get_template("preview.html")
+    return template.render(
+        what=what,
+        release=release,
+        titles=[(t.language, t.title) for t in release.translations],
+        embargo=plan.embargo,
+        warnings=plan.warnings,
+        gaps=plan.gaps,
+        fallbacks=plan.fallbacks,
+        fallback_count=plan.fallback_count,
+        suppressed=plan.suppressed,
+        outlets=plan.outlets,
+        total=box.messages,
+        variants=[(v, Markup(v.html)) for v in box.variants.values()],
+        more_variants=box.more_variants,
+        command=command or send_command(release.slug),
+    )
+
+
+def remember_registry(batch: Batch, version: str | None, recipients: int, outlets: int) -> None:
+    """Note that the batch's deliveries now match this version of the registry."""
+    batch.registry_version = version
+    batch.recipients = recipients
+    batch.outlets = outlets
