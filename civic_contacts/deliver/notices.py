@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from civic_contacts.compose.assemble import Assembler
 from civic_contacts.compose.outbox import Outbox
-from civic_contacts.compose.templates import NoticeContext, Recipient, Renderer, Variant
+from civic_contacts.compose.templates import NoticeContext, Renderer, Variant
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
 from civic_contacts.deliver.build import (
@@ -58,18 +58,16 @@ from civic_contacts.deliver.plan import (
 )
 from civic_contacts.deliver.prepare import PlannedSource, SendPlan
 from civic_contacts.deliver.recipients import (
+    Addressing,
     ContactBook,
     Identity,
     check_identity,
     file_name,
-    message_id,
 )
 from civic_contacts.deliver.reconcile import Reconciler, with_known
 from civic_contacts.deliver.status import bounce_counts
-from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
 from civic_contacts.errors import BatchConflict, EmbargoLifted, InputError
 from civic_contacts.registry import store as registry
-from civic_contacts.registry.addresses import domain_of
 from civic_contacts.registry.models import Delivery, Journalist, Notice, Release, ReleaseRevision
 from civic_contacts.releases import store as releases
 
@@ -403,8 +401,7 @@ def plan_notice(
         shown: dt.datetime | None = None
     else:
         shown = lift
-    secret = signing_secret()
-    domain = identity.message_id_domain or domain_of(identity.from_address)
+    addressing = Addressing(identity)
     plan = BatchPlan(release=release, embargo=shown)
     summaries: dict[tuple[str, str], OutletSummary] = {}
     for original, _change in people:
@@ -476,16 +473,12 @@ def plan_notice(
                     ),
                 )
                 variants[key] = variant
-            token = make_token(secret, original.email)
-            recipient = Recipient(
+            recipient = addressing.recipient(
                 name=names.get(original.journalist_id or 0, ""),
                 email=original.email,
-                message_id=message_id(f"{slug}.{kind.value}.{revision}", original.email, domain),
+                key=f"{slug}.{kind.value}.{revision}",
                 date=existing.get(original.email) or now,
-                unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                unsubscribe_url=https_link(identity.unsubscribe_base_url, token, language)
-                if token and identity.unsubscribe_base_url
-                else None,
+                language=language,
                 in_reply_to=original.message_id,
             )
             yield PlannedMessage(

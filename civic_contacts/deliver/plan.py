@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 from civic_contacts.compose.templates import ContactView, Recipient, Variant
 from civic_contacts.db import reading_whole, refresh_statistics
 from civic_contacts.deliver.ledger import BatchKey, DeliveryStatus
-from civic_contacts.deliver.recipients import ContactBook, Identity, file_name, message_id
-from civic_contacts.deliver.tokens import https_link, mailto_link, make_token, signing_secret
+from civic_contacts.deliver.recipients import (
+    Addressing,
+    ContactBook,
+    Identity,
+    file_name,
+)
 from civic_contacts.errors import InputError
 from civic_contacts.registry import store as registry
-from civic_contacts.registry.addresses import domain_of
 from civic_contacts.registry.models import Delivery, Journalist, Outlet, Release, Suppression
 from civic_contacts.releases import routing
 from civic_contacts.releases import store as releases
@@ -243,8 +246,7 @@ class Planner:
         self.contacts = registry.routing_contacts(session)
         self.offices = registry.routing_offices(session)
         self.router = routing.Router(self.info, self.contacts, self.offices, options.max_contacts)
-        self.secret = signing_secret()
-        self.domain = identity.message_id_domain or domain_of(identity.from_address)
+        self.addressing = Addressing(identity)
 
     def outlet(
         self, slug: str, people: list[Person]
@@ -280,19 +282,15 @@ class Planner:
                     from_address=identity.from_address,
                 )
                 variants[(choice.language, ids)] = variant
-            token = make_token(self.secret, journalist.email)
             built_at = by_id[journalist.id]
-            recipient = Recipient(
+            # The same Message-ID for every build of this release to this person, following
+            # the sender's domain until the message is sent.
+            recipient = self.addressing.recipient(
                 name=journalist.name,
                 email=journalist.email,
-                # The same for every build of this release to this person, and following the
-                # sender's domain until the message is sent.
-                message_id=message_id(self.slug, journalist.email, self.domain),
+                key=self.slug,
                 date=built_at if built_at is not None else self.now,
-                unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                unsubscribe_url=https_link(identity.unsubscribe_base_url, token, choice.language)
-                if token and identity.unsubscribe_base_url
-                else None,
+                language=choice.language,
             )
             messages.append(
                 PlannedMessage(

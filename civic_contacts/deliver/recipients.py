@@ -4,17 +4,26 @@ and the routed contacts as messages and cards show them (`ContactBook`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from civic_contacts.compose.templates import ContactView, PhoneView
+from civic_contacts.compose.templates import ContactView, PhoneView, Recipient
 from civic_contacts.compose.typography import is_french
 from civic_contacts.config import Settings
+from civic_contacts.deliver.tokens import (
+    check_return_path,
+    https_link,
+    mailto_link,
+    make_token,
+    signing_secret,
+)
 from civic_contacts.errors import ConfigError
 from civic_contacts.registry import store as registry
+from civic_contacts.registry.addresses import domain_of
 from civic_contacts.registry.codes import in_language
 from civic_contacts.registry.phones import format_international, tel_uri, whatsapp_url
 from civic_contacts.registry.vcard import contact_card
@@ -32,14 +41,12 @@ class Identity:
     embargo_warning_minutes: int = 15
     message_id_domain: str = ""
     # The envelope sender's base when bounces come back to a mailbox of their own: each
-    # message goes from LOCAL+TOKEN@DOMAIN of it (see returns.py); else from `from_address`.
+    # message goes from LOCAL+TOKEN@DOMAIN of it (see deliver/tokens.py); else from `from_address`.
     return_path: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:
         """The identity the config file (or its defaults) gives."""
-        from civic_contacts.deliver.tokens import check_return_path
-
         configured = settings.bounces.get("return_path")
         return cls(
             return_path=check_return_path(str(configured)) if configured else None,
@@ -163,3 +170,41 @@ class ContactBook:
     def cards(self, ids: tuple[int, ...], language: str) -> str:
         """The attached card file of a message in `language` (all routed contacts)."""
         return "".join(self.card(i, language) for i in ids)
+
+
+class Addressing:
+    """How every message of a release, a notice or a test send is addressed to its one
+    recipient: a Message-ID stable per (key, address) on the sender's domain, and the
+    recipient's unsubscribe token and links. The one place these are made, so that the three
+    kinds of message cannot drift apart (the envelope sender is the send's: `tokens`)."""
+
+    def __init__(self, identity: Identity, secret: bytes | None = None) -> None:
+        self.identity = identity
+        self.secret = secret if secret is not None else signing_secret()
+        self.domain = identity.message_id_domain or domain_of(identity.from_address)
+
+    def recipient(
+        self,
+        *,
+        name: str,
+        email: str,
+        key: str,
+        date: dt.datetime,
+        language: str,
+        in_reply_to: str | None = None,
+    ) -> Recipient:
+        """The recipient of one message: `key` names the message among the release's (the
+        slug for the release itself, the notice's kind and revision, a test's moment)."""
+        identity = self.identity
+        token = make_token(self.secret, email)
+        return Recipient(
+            name=name,
+            email=email,
+            message_id=message_id(key, email, self.domain),
+            date=date,
+            unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
+            unsubscribe_url=https_link(identity.unsubscribe_base_url, token, language)
+            if token and identity.unsubscribe_base_url
+            else None,
+            in_reply_to=in_reply_to,
+        )

@@ -52,6 +52,7 @@ from civic_contacts.deliver.ledger import (
 from civic_contacts.deliver.pacing import RateLimiter, SharedPace
 from civic_contacts.deliver.plan import Progress, plan_batch
 from civic_contacts.deliver.prepare import SendPlan
+from civic_contacts.deliver.recipients import Addressing
 from civic_contacts.deliver.smtp import (
     Permanent,
     SmtpConnection,
@@ -62,9 +63,6 @@ from civic_contacts.deliver.smtp import (
 )
 from civic_contacts.deliver.tokens import (
     envelope_sender,
-    https_link,
-    mailto_link,
-    make_token,
     signing_secret,
 )
 from civic_contacts.errors import InputError, SendError
@@ -828,28 +826,19 @@ def send_test(
         )
     renderer = Renderer(options.templates or settings.templates)
     variant = replace(sample.variant, test=True)
-    secret = signing_secret()
+    addressing = Addressing(identity)
     sent: list[TestSent] = []
     connection = SmtpConnection(transport)
     try:
         for address in addresses:
-            token = make_token(secret, address)
-            recipient = replace(
-                sample.recipient,
-                # The journalist's own greeting, so the copy reads as theirs will; To the tester.
+            # The journalist's own greeting, so the copy reads as theirs will; To the tester,
+            # with an unsubscribe link for the tester only.
+            recipient = addressing.recipient(
+                name=sample.recipient.name,
                 email=address,
+                key=f"test-{found.slug}-{moment:%Y%m%d%H%M%S}",
                 date=moment,
-                message_id=recipients.message_id(
-                    f"test-{found.slug}-{moment:%Y%m%d%H%M%S}",
-                    address,
-                    identity.message_id_domain or domain_of(identity.from_address),
-                ),
-                unsubscribe_mailto=mailto_link(identity.unsubscribe_mailto, token),
-                unsubscribe_url=https_link(
-                    identity.unsubscribe_base_url, token, sample.variant.language
-                )
-                if token and identity.unsubscribe_base_url
-                else None,
+                language=sample.variant.language,
             )
             data, subject = Assembler(renderer).build(variant, recipient, sample.reply_to)
             check_headers(data, address)
