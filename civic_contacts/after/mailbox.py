@@ -128,8 +128,17 @@ def _connect(imap: ImapSettings) -> Any:
 
 
 def _ensure_folder(client: Any, name: str) -> None:
-    if name and not client.folder_exists(name):
+    import imapclient
+
+    if not name or client.folder_exists(name):
+        return
+    try:
         client.create_folder(name)
+    except imapclient.exceptions.IMAPClientError:
+        # Another run reading the same mailbox may have made it between the look and the
+        # create (two fetches at once); only a folder still missing is a failure.
+        if not client.folder_exists(name):
+            raise
 
 
 def _move(client: Any, uids: list[int], folder: str) -> None:

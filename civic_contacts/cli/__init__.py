@@ -25,15 +25,19 @@ class _Group(TyperGroup):
         return list(COMMANDS)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        entry = COMMANDS.get(cmd_name)
+        name = ALIASES.get(cmd_name, cmd_name)
+        entry = COMMANDS.get(name)
         if entry is None:
             return None
         # What the help listing needs: the name and one line. Running it loads the real one.
-        return TyperCommand(cmd_name, help=entry[2], short_help=entry[2])
+        return TyperCommand(name, help=entry[2], short_help=entry[2])
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, _listed, rest = super().resolve_command(ctx, args)
-        return name, load_command(name) if name is not None else None, rest
+        if name is None:
+            return None, None, rest
+        name = ALIASES.get(name, name)
+        return name, load_command(name), rest
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -159,8 +163,8 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "phone": ("phones", None, "Phone numbers."),
     "outlet": ("outlets", None, "Outlets: the media organisations on the list."),
     "journalist": ("journalists", None, "Journalists: who receives releases."),
-    "suppress": ("suppressions", None, "Suppressed addresses: never mailed."),
-    "bounces": (
+    "suppression": ("suppressions", None, "Suppressed addresses: never mailed."),
+    "bounce": (
         "bounces",
         None,
         "Bounces, auto-replies and complaints: read the return mailbox, keep the list true.",
@@ -181,6 +185,10 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
 }
 
 
+# Older names of groups, still understood and never listed.
+ALIASES = {"suppress": "suppression", "bounces": "bounce"}
+
+
 def load_command(name: str) -> Any:
     """The click command or group behind `name`, importing its module now."""
     module, function, _help = COMMANDS[name]
@@ -188,7 +196,7 @@ def load_command(name: str) -> Any:
     if function is None:
         command = typer.main.get_group(_sub_app(module))
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name)(getattr(_module(module), function))
         command = typer.main.get_command(single)
     command.name = name

@@ -12,14 +12,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts.cli import common
-from civic_contacts.config import ENV_SMTP_PASSWORD
+from civic_contacts.cli import common, options
 from civic_contacts.errors import ConfigError
 from civic_contacts.registry.statuses import DeliveryStatus as S
 
@@ -30,7 +28,6 @@ if TYPE_CHECKING:
     from civic_contacts.deliver import recipients as batch_recipients
     from civic_contacts.deliver import send, smtp
     from civic_contacts.deliver import status as batch_state
-    from civic_contacts.deliver.smtp import SmtpSettings
     from civic_contacts.registry import store as registry
     from civic_contacts.registry import tables
     from civic_contacts.releases import embargo
@@ -190,40 +187,6 @@ def build(
     build_and_print(ctx, release, out, options)
 
 
-SKIP_DOCTOR = typer.Option(
-    False,
-    "--skip-doctor",
-    help="Send even when the DNS checks of `doctor` fail (SPF, DKIM, DMARC, unsubscribe link).",
-)
-
-
-def effective_rate(organisation: float | None, asked: float | None) -> float | None:
-    """The organisation's rate ([send] rate), which --rate can only lower."""
-    rates = [r for r in (organisation, asked) if r]
-    return min(rates) if rates else None
-
-
-def preflight(ctx: typer.Context, transport: SmtpSettings, skip: bool) -> None:
-    """The fast part of `doctor` (DNS only) before a send; a failure stops it unless skipped.
-    The demo's own registry, whose addresses are all invented, is not checked."""
-    if skip:
-        return
-    with common.transaction(ctx, commit=False) as session:
-        if registry.is_demo(session):
-            return
-        batch_recipients.check_identity(session, common.settings(ctx), "sent")
-    from civic_contacts.deliver.doctor import run_doctor
-
-    report = run_doctor(common.settings(ctx), transport, relay=False)
-    if report.failed:
-        raise ConfigError(
-            "mailbox providers would refuse or hide this mail: "
-            + "; ".join(f"{c.name}: {c.detail}" for c in report.failed)
-            + "; nothing was sent",
-            hint="civic-contacts doctor says how to fix each; --skip-doctor sends anyway",
-        )
-
-
 def wait_with_countdown(moment: dt.datetime, what: str) -> None:
     """Wait until `moment`, with a countdown on a terminal (one line when piped)."""
     common.say(f"{what}: waiting until {moment:%Y-%m-%d %H:%M:%S} UTC (Ctrl-C to stop)")
@@ -240,45 +203,6 @@ def wait_with_countdown(moment: dt.datetime, what: str) -> None:
 
     send.wait_until(moment, show=show)
     sys.stderr.write("\n")
-
-
-class Security(StrEnum):
-    starttls = "starttls"
-    ssl = "ssl"
-    none = "none"
-
-
-def _transport(
-    ctx: typer.Context,
-    host: str | None,
-    port: int | None,
-    security: Security | None,
-    user: str | None,
-    cafile: Path | None,
-    dkim_key: Path | None = None,
-    dkim_selector: str | None = None,
-    connect_timeout: float | None = None,
-    allow_plaintext_auth: bool = False,
-) -> SmtpSettings:
-    return smtp.transport_from(
-        common.settings(ctx),
-        host,
-        port,
-        security.value if security else None,
-        user,
-        cafile,
-        dkim_key,
-        dkim_selector,
-        connect_timeout,
-        allow_plaintext_auth,
-    )
-
-
-PLAINTEXT_AUTH = typer.Option(
-    False,
-    "--allow-plaintext-auth",
-    help="Send the SMTP password even with --security none (a trusted local relay only).",
-)
 
 
 def _confirm_on_terminal(yes: bool, server: str) -> send.Confirm:
@@ -308,98 +232,48 @@ def _summary(plan: batch_prepare.SendPlan, server: str) -> str:
 
 
 @app.command("send")
+@options.smtp_options
+@options.send_options
 def send_command(
     ctx: typer.Context,
     release: str = typer.Argument(..., help="Release slug."),
-    smtp_host: str | None = typer.Option(None, "--smtp-host", help="SMTP server."),
-    smtp_port: int | None = typer.Option(
-        None, "--smtp-port", help="SMTP port (587, 465 or 25 by security)."
-    ),
-    security: Security | None = typer.Option(
-        None, "--security", help="starttls (default), ssl or none."
-    ),
-    user: str | None = typer.Option(
-        None, "--user", help=f"SMTP login; password from {ENV_SMTP_PASSWORD}."
-    ),
-    cafile: Path | None = typer.Option(
-        None, "--cafile", help="CA certificates for a private server."
-    ),
-    rate: float | None = typer.Option(
-        None, "--rate", min=0.1, help="At most this many messages per second."
-    ),
-    connections: int = typer.Option(
-        1, "--connections", min=1, max=32, help="Parallel SMTP connections."
-    ),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most this many now."),
-    max_attempts: int = typer.Option(
-        3, "--max-attempts", min=1, help="Tries per message for 4xx replies."
-    ),
-    retry_wait: float = typer.Option(
-        1.0, "--retry-wait", min=0.0, help="Seconds before the first retry (doubles each time)."
-    ),
-    connect_timeout: float | None = typer.Option(
-        None, "--connect-timeout", min=1.0, help="Seconds to wait for the server (default 30)."
-    ),
     after_embargo: bool = typer.Option(
         False, "--after-embargo", help="Send after the lift (the batch must be built so)."
-    ),
-    dkim_key: Path | None = typer.Option(None, "--dkim-key", help="PEM private key to sign with."),
-    dkim_selector: str | None = typer.Option(None, "--dkim-selector", help="DKIM selector."),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Show what would go out; send and record nothing."
-    ),
-    yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
-    allow_plaintext_auth: bool = PLAINTEXT_AUTH,
-    at: str | None = typer.Option(
-        None,
-        "--at",
-        help='Wait and start at this time: 2031-03-09T22:00:00Z or "2031-03-09 23:00 Africa/Niamey".',
     ),
     margin: int = typer.Option(
         30, "--margin", min=0, help="With --at: finish at least this many minutes before the lift."
     ),
-    skip_doctor: bool = SKIP_DOCTOR,
+    *,
+    smtp: options.SmtpChoice,
+    run: options.SendChoice,
 ) -> None:
     """Send the release's messages over SMTP: each exactly once, resumable, rate-limited, with
     the options the batch was built with."""
-    transport = _transport(
-        ctx,
-        smtp_host,
-        smtp_port,
-        security,
-        user,
-        cafile,
-        dkim_key,
-        dkim_selector,
-        connect_timeout,
-        allow_plaintext_auth,
-    )
+    transport = options.transport(ctx, smtp)
     settings = common.settings(ctx)
-    options = send.SendOptions(
-        rate=effective_rate(settings.send_rate, rate),
-        per_domain_rate=settings.per_domain_rate,
-        connections=connections,
-        limit=limit,
-        max_attempts=max_attempts,
-        backoff=retry_wait,
-        after_embargo=after_embargo,
-        dry_run=dry_run,
-    )
-    if at is not None:
-        moment = embargo.parse_moment(at)
+    chosen = options.send_options_of(run, after_embargo=after_embargo)
+    if run.at is not None:
+        moment = embargo.parse_moment(run.at)
         with common.transaction(ctx, commit=False) as session:
             left = send.check_batch_schedule(
-                session, release, moment, options.rate, dt.timedelta(minutes=margin)
+                session,
+                release,
+                moment,
+                send.organisation_rate(settings.send_rate, run.rate),
+                dt.timedelta(minutes=margin),
             )
-        if not dry_run:
-            preflight(ctx, transport, skip_doctor)
+            if not run.dry_run and not run.skip_doctor:
+                # Checked before the wait too, so a problem is known now, not at the hour.
+                send.check_before_sending(session, settings, transport, run.dns_server)
+        if not run.dry_run:
             wait_with_countdown(moment, f"{release}: {left} message(s)")
-    if not dry_run:
-        preflight(ctx, transport, skip_doctor)
-    server = f"{transport.host}:{transport.port} ({transport.security}{', as ' + transport.user if transport.user else ''})"
-    confirm = _confirm_on_terminal(yes, server)
-    with progress_bar("sending") as tick, common.transaction(ctx, commit=not dry_run) as session:
-        report = send.send_batch(session, release, transport, options, settings, tick, confirm)
+    server = options.server_line(transport)
+    confirm = _confirm_on_terminal(run.yes, server)
+    with (
+        progress_bar("sending") as tick,
+        common.transaction(ctx, commit=not run.dry_run) as session,
+    ):
+        report = send.send_batch(session, release, transport, chosen, settings, tick, confirm)
     print_send(report, server)
 
 
@@ -493,7 +367,7 @@ def say_returned(returned: dict[str, int], alerts: dict[tuple[str, str], int]) -
         common.say(
             f"came back: {returned.get('bounced', 0)} bounced ({hard} address(es) gone),"
             f" {returned.get('complained', 0)} complained,"
-            f" {returned.get('auto-replied', 0)} auto-replied (civic-contacts bounces list)"
+            f" {returned.get('auto-replied', 0)} auto-replied (civic-contacts bounce list)"
         )
     for line in alert_lines(Counter(alerts)):
         common.warn([f"sender problem: {line}"])
@@ -551,6 +425,7 @@ def audit(
 
 
 @app.command("test")
+@options.smtp_options
 def test(
     ctx: typer.Context,
     release: str = typer.Argument(..., help="Release slug."),
@@ -559,25 +434,11 @@ def test(
         None, "--as", help="Send this journalist's message (their language, zone and contacts)."
     ),
     outlet: str | None = typer.Option(None, "--outlet", help="Send this outlet's first message."),
-    smtp_host: str | None = typer.Option(None, "--smtp-host"),
-    smtp_port: int | None = typer.Option(None, "--smtp-port"),
-    security: Security | None = typer.Option(None, "--security"),
-    user: str | None = typer.Option(None, "--user"),
-    cafile: Path | None = typer.Option(None, "--cafile"),
-    connect_timeout: float | None = typer.Option(None, "--connect-timeout", min=1.0),
-    allow_plaintext_auth: bool = PLAINTEXT_AUTH,
+    *,
+    smtp: options.SmtpChoice,
 ) -> None:
     """Send one journalist's message to test addresses, "[TEST]" in the subject; nothing recorded."""
-    transport = _transport(
-        ctx,
-        smtp_host,
-        smtp_port,
-        security,
-        user,
-        cafile,
-        connect_timeout=connect_timeout,
-        allow_plaintext_auth=allow_plaintext_auth,
-    )
+    transport = options.transport(ctx, smtp)
     settings = common.settings(ctx)
     with common.transaction(ctx, commit=False) as session:
         sent = send.send_test(session, release, transport, to, settings, as_email, outlet)

@@ -1,4 +1,4 @@
-"""`civic-contacts bounces`: what comes back after the send, read from the return mailbox."""
+"""`civic-contacts bounce` (also `bounces`): what comes back after the send, read from the return mailbox."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def _say_outcome(outcome, where: str) -> None:  # type: ignore[no-untyped-def]
     for address in outcome.suppressed[:20]:
         common.say(f"  suppressed {address}")
     if len(outcome.suppressed) > 20:
-        common.say(f"  ... and {len(outcome.suppressed) - 20} more (civic-contacts bounces list)")
+        common.say(f"  ... and {len(outcome.suppressed) - 20} more (civic-contacts bounce list)")
     if outcome.reviews:
         common.say(
             f"  {len(outcome.reviews)} journalist(s) left and gave another address:"
@@ -107,7 +107,7 @@ def read(ctx: typer.Context, paths: list[Path] = PATHS) -> None:
     for path in paths:
         for _name, data in messages_in(path):
             total.add(sink.record(file_source(data), data))
-    _say_outcome(total, "matched no delivery or were not reports (civic-contacts bounces list)")
+    _say_outcome(total, "matched no delivery or were not reports (civic-contacts bounce list)")
 
 
 @app.command("classify")

@@ -13,23 +13,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from civic_contacts.cli import common
+from civic_contacts.cli import common, options
 from civic_contacts.cli.batches import (
-    PLAINTEXT_AUTH,
-    SKIP_DOCTOR,
     STATUS_COLUMNS,
     STATUS_ORDER,
-    Security,
     _confirm_on_terminal,
-    _transport,
-    effective_rate,
-    preflight,
     print_build,
     print_send,
     progress_bar,
     wait_with_countdown,
 )
-from civic_contacts.config import ENV_SMTP_PASSWORD
 
 if TYPE_CHECKING:
     from civic_contacts import db
@@ -100,74 +93,37 @@ def build(
 
 
 @app.command("send")
+@options.smtp_options
+@options.send_options
 def send_command(
     ctx: typer.Context,
     release: str = typer.Argument(..., help="Release slug."),
     kind: Kind = KIND,
-    at: str | None = typer.Option(
-        None,
-        "--at",
-        help='Wait and send at this time: 2031-03-09T23:00:00Z or "2031-03-10 00:01 Africa/Niamey".',
-    ),
-    smtp_host: str | None = typer.Option(None, "--smtp-host", help="SMTP server."),
-    smtp_port: int | None = typer.Option(None, "--smtp-port", help="SMTP port."),
-    security: Security | None = typer.Option(
-        None, "--security", help="starttls (default), ssl or none."
-    ),
-    user: str | None = typer.Option(
-        None, "--user", help=f"SMTP login; password from {ENV_SMTP_PASSWORD}."
-    ),
-    cafile: Path | None = typer.Option(None, "--cafile", help="CA certificates."),
-    rate: float | None = typer.Option(None, "--rate", min=0.1, help="Messages per second."),
-    connections: int = typer.Option(1, "--connections", min=1, max=32),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most this many now."),
-    max_attempts: int = typer.Option(3, "--max-attempts", min=1),
-    retry_wait: float = typer.Option(1.0, "--retry-wait", min=0.0),
-    connect_timeout: float | None = typer.Option(None, "--connect-timeout", min=1.0),
-    dkim_key: Path | None = typer.Option(None, "--dkim-key", help="PEM private key to sign with."),
-    dkim_selector: str | None = typer.Option(None, "--dkim-selector", help="DKIM selector."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show who would get it; send nothing."),
-    yes: bool = typer.Option(False, "--yes", help="Do not ask (needed without a terminal)."),
-    allow_plaintext_auth: bool = PLAINTEXT_AUTH,
-    skip_doctor: bool = SKIP_DOCTOR,
+    *,
+    smtp: options.SmtpChoice,
+    run: options.SendChoice,
 ) -> None:
     """Send the notice over SMTP: each message exactly once, resumable, rate-limited."""
-    transport = _transport(
-        ctx,
-        smtp_host,
-        smtp_port,
-        security,
-        user,
-        cafile,
-        dkim_key,
-        dkim_selector,
-        connect_timeout,
-        allow_plaintext_auth,
-    )
+    transport = options.transport(ctx, smtp)
     settings = common.settings(ctx)
-    options = send.SendOptions(
-        rate=effective_rate(settings.send_rate, rate),
-        per_domain_rate=settings.per_domain_rate,
-        connections=connections,
-        limit=limit,
-        max_attempts=max_attempts,
-        backoff=retry_wait,
-        dry_run=dry_run,
-    )
-    if at is not None:
-        moment = embargo.parse_moment(at)
+    chosen = options.send_options_of(run)
+    if run.at is not None:
+        moment = embargo.parse_moment(run.at)
         with common.transaction(ctx, commit=False) as session:
             notices.check_scheduled(session, release, kind.value, moment, settings)
-        if not dry_run:
-            preflight(ctx, transport, skip_doctor)
+            if not run.dry_run and not run.skip_doctor:
+                # Checked before the wait too, so a problem is known now, not at the hour.
+                send.check_before_sending(session, settings, transport, run.dns_server)
+        if not run.dry_run:
             wait_with_countdown(moment, f"{kind.value} notice of {release}")
-    if not dry_run:
-        preflight(ctx, transport, skip_doctor)
-    server = f"{transport.host}:{transport.port} ({transport.security}{', as ' + transport.user if transport.user else ''})"
-    confirm = _confirm_on_terminal(yes, server)
-    with progress_bar("sending") as tick, common.transaction(ctx, commit=not dry_run) as session:
+    server = options.server_line(transport)
+    confirm = _confirm_on_terminal(run.yes, server)
+    with (
+        progress_bar("sending") as tick,
+        common.transaction(ctx, commit=not run.dry_run) as session,
+    ):
         report = send.send_notice(
-            session, release, kind.value, transport, options, settings, tick, confirm
+            session, release, kind.value, transport, chosen, settings, tick, confirm
         )
     print_send(report, server)
 

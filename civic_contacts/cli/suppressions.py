@@ -1,4 +1,4 @@
-"""`civic-contacts suppress`: addresses that must never receive mail."""
+"""`civic-contacts suppression` (also `suppress`): addresses that must never receive mail."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from civic_contacts.config import Settings
+from civic_contacts.config import ENV_DNS_SERVER, Settings
 from civic_contacts.deliver.smtp import SmtpConnection, SmtpSettings, Unreachable
 from civic_contacts.errors import CivicContactsError
 from civic_contacts.registry.addresses import domain_of
@@ -35,7 +35,6 @@ from civic_contacts.registry.addresses import domain_of
 SPF_LOOKUP_LIMIT = 10
 # A DNS server (HOST:PORT) to ask instead of the system's, for `doctor` and the check before a
 # send (a split-horizon DNS, or a test).
-ENV_DNS_SERVER = "CIVIC_CONTACTS_DNS_SERVER"
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

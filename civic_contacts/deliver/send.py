@@ -65,7 +65,7 @@ from civic_contacts.deliver.tokens import (
     envelope_sender,
     signing_secret,
 )
-from civic_contacts.errors import InputError, SendError
+from civic_contacts.errors import ConfigError, InputError, SendError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import domain_of, normalise_email
 from civic_contacts.releases import store as releases
@@ -94,9 +94,14 @@ class SendOptions:
     after_embargo: bool = False
     dry_run: bool = False
     clock: Callable[[], dt.datetime] = utcnow
-    # Messages per second to any one recipient domain; None: no limit. Shared, like `rate`,
-    # by every sender on the database (see pacing.SharedPace).
+    # Messages per second to any one recipient domain; None: the organisation's ([send]
+    # per_domain_rate), 0: no limit. Shared, like `rate`, by every sender on the database
+    # (see pacing.SharedPace).
     per_domain_rate: float | None = None
+    # The pre-send check (`doctor`'s DNS checks) runs before anything is sent; skipping it is
+    # a decision the caller makes by name. `dns_server` (HOST:PORT) is the resolver it asks.
+    skip_doctor: bool = False
+    dns_server: str | None = None
 
 
 @dataclass
@@ -124,6 +129,63 @@ class SendReport:
 Confirm = Callable[[SendPlan], bool]
 
 
+# The organisation's rules, applied here so that the command line, the desk and a library
+# caller all obey them -----------------------------------------------------------------------
+
+
+def organisation_rate(organisation: float | None, asked: float | None) -> float | None:
+    """The rate a send runs at: the organisation's ([send] rate, held over every sender and
+    restart), which a caller can only lower."""
+    rates = [r for r in (organisation, asked) if r]
+    return min(rates) if rates else None
+
+
+def with_policy(options: SendOptions, settings: Settings) -> SendOptions:
+    """The options as the organisation allows them: its rate (a caller can only lower it),
+    and its per-domain pace when the caller names none."""
+    return replace(
+        options,
+        rate=organisation_rate(settings.send_rate, options.rate),
+        per_domain_rate=settings.per_domain_rate
+        if options.per_domain_rate is None
+        else options.per_domain_rate,
+    )
+
+
+def check_before_sending(
+    session: Session,
+    settings: Settings,
+    transport: SmtpSettings,
+    dns_server: str | None = None,
+) -> None:
+    """The pre-send check: the press identity, then the fast part of `doctor` (DNS only);
+    a failure raises `ConfigError` naming each failed check. The demo's own registry, whose
+    addresses are all invented, is not checked."""
+    if registry.is_demo(session):
+        return
+    recipients.check_identity(session, settings, "sent")
+    from civic_contacts.deliver.doctor import run_doctor
+
+    report = run_doctor(settings, transport, dns_server, relay=False)
+    if report.failed:
+        raise ConfigError(
+            "mailbox providers would refuse or hide this mail: "
+            + "; ".join(f"{c.name}: {c.detail}" for c in report.failed)
+            + "; nothing was sent",
+            hint="civic-contacts doctor says how to fix each; --skip-doctor sends anyway",
+        )
+
+
+def _checked(
+    session: Session, options: SendOptions, settings: Settings, transport: SmtpSettings
+) -> SendOptions:
+    """The organisation's rules before a send: its rate, and the pre-send check unless the
+    caller skipped it by name (a dry run sends nothing and is not checked)."""
+    if not options.dry_run and not options.skip_doctor:
+        check_before_sending(session, settings, transport, options.dns_server)
+    return with_policy(options, settings)
+
+
 def send_batch(
     session: Session,
     release: str,
@@ -139,8 +201,10 @@ def send_batch(
     The batch is brought up to date and committed first (the ledger is shared with every
     other sender, so this function commits the session it is given); `confirm`, when given,
     sees what will go out and may say no. A server that cannot be reached stops the run before
-    anything is claimed.
+    anything is claimed. The organisation's rate and the pre-send check apply (see
+    `with_policy`, `check_before_sending`); `options.skip_doctor` is the one way past the check.
     """
+    options = _checked(session, options, settings, transport)
     now = options.clock()
     plan = prepare.prepare_send(
         session, release, settings, options.after_embargo, options.dry_run, now
@@ -164,6 +228,7 @@ def send_notice(
     Who gets it is worked out again first: someone suppressed since the build is cancelled.
     A reminder is rendered now, so it counts down from the moment it goes.
     """
+    options = _checked(session, options, settings, transport)
     now = options.clock()
     plan = notices.prepare_notice_send(
         session, release, notices.parse_kind(kind), settings, options.dry_run, now
