@@ -14,7 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import platformdirs
 
@@ -285,6 +285,69 @@ def _lookup(data: dict[str, Any], dotted: str) -> Any:
     return node
 
 
+def _default(name: str) -> Any:
+    """The default of one key, as `KEYS` declares it (the one place a default is written)."""
+    return KEY_NAMES[name].default
+
+
+def _from_table(kind: type, section: str, table: dict[str, Any]) -> Any:
+    """A typed section from its table of the config file (already checked against `KEYS`):
+    each value as written, else the key's default; paths as `Path`."""
+    values: dict[str, Any] = {}
+    for name in kind.__dataclass_fields__:  # type: ignore[attr-defined]
+        key = KEY_NAMES[f"{section}.{name}"]
+        value = table.get(name, key.default)
+        if key.kind == "path" and value:
+            value = Path(str(value))
+        values[name] = value
+    return kind(**values)
+
+
+@dataclass(frozen=True)
+class SmtpSection:
+    """The config file's [smtp] table: the relay. The password never goes there: it comes
+    from the environment only (`ENV_SMTP_PASSWORD`)."""
+
+    host: str | None = None
+    port: int | None = None
+    security: str = _default("smtp.security")
+    user: str | None = None
+    cafile: Path | None = None
+    dkim_key: Path | None = None
+    dkim_selector: str | None = None
+    feedback_id: str | None = None
+    connect_timeout: float = _default("smtp.connect_timeout")
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> SmtpSection:
+        """The section as the config file gives it."""
+        return cast(SmtpSection, _from_table(cls, "smtp", table))
+
+
+@dataclass(frozen=True)
+class BouncesSection:
+    """The config file's [bounces] table: the return path and the bounce mailbox, and when
+    repeated soft bounces suppress an address."""
+
+    return_path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: str = _default("bounces.security")
+    user: str | None = None
+    folder: str = _default("bounces.folder")
+    processed_folder: str = _default("bounces.processed_folder")
+    unmatched_folder: str = _default("bounces.unmatched_folder")
+    cafile: Path | None = None
+    soft_limit: int = _default("bounces.soft_limit")
+    soft_releases: int = _default("bounces.soft_releases")
+    soft_days: int = _default("bounces.soft_days")
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> BouncesSection:
+        """The section as the config file gives it."""
+        return cast(BouncesSection, _from_table(cls, "bounces", table))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know that is not in the registry."""
@@ -297,8 +360,8 @@ class Settings:
     message_id_domain: str = "example.org"
     templates: Path | None = None
     embargo_warning_minutes: int = 15
-    smtp: dict[str, Any] = field(default_factory=dict)
-    bounces: dict[str, Any] = field(default_factory=dict)
+    smtp: SmtpSection = field(default_factory=SmtpSection)
+    bounces: BouncesSection = field(default_factory=BouncesSection)
     send_rate: float | None = None  # the organisation's, shared by every sender
     per_domain_rate: float | None = 10.0  # None or 0: no limit per recipient domain
     config_file: Path | None = None
@@ -367,8 +430,8 @@ def load_settings(db: str | None = None, config_file: Path | None = None) -> Set
         message_id_domain=pick("press.message_id_domain", address.rsplit("@", 1)[-1].lower()),
         templates=Path(templates) if templates else None,
         embargo_warning_minutes=int(pick("embargo_warning_minutes")),
-        smtp=dict(conf.get("smtp", {})),
-        bounces=dict(conf.get("bounces", {})),
+        smtp=SmtpSection.from_table(conf.get("smtp", {})),
+        bounces=BouncesSection.from_table(conf.get("bounces", {})),
         send_rate=_number(pick("send.rate")) or _number(_lookup(conf, "smtp.rate")),
         per_domain_rate=_number(pick("send.per_domain_rate")),
         config_file=path,

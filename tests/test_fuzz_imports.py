@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts.config import check_config, load_settings
+from civic_contacts.config import BouncesSection, SmtpSection, check_config, load_settings
 from civic_contacts.db import make_engine, session_factory
 from civic_contacts.demo import load_demo_data
 from civic_contacts.errors import CivicContactsError
@@ -275,5 +275,6 @@ def test_config_file_fuzz(tmp_path_factory, lines: list[str]) -> None:
         settings = load_settings(db="sqlite:///:memory:", config_file=path)
     except CivicContactsError:
         return
-    assert isinstance(settings.smtp, dict)
+    assert isinstance(settings.smtp, SmtpSection)
+    assert isinstance(settings.bounces, BouncesSection)
     check_config({})

@@ -61,12 +61,12 @@ def imap_settings(settings: Settings) -> ImapSettings:
     missing or wrong otherwise."""
     conf = settings.bounces
     where = f"[bounces] of {settings.config_file}" if settings.config_file else "[bounces]"
-    host = str(conf.get("host") or "")
-    user = str(conf.get("user") or "")
+    host = conf.host or ""
+    user = conf.user or ""
     if not host or not user:
         missing = ", ".join(k for k, v in (("host", host), ("user", user)) if not v)
         raise ConfigError(f"no bounce mailbox: set {missing} in {where}")
-    security = str(conf.get("security", "ssl"))
+    security = conf.security
     if security not in ("ssl", "starttls", "none"):
         raise ConfigError(f'{where}: security "{security}" must be ssl, starttls or none')
     if security == "none" and host not in LOCAL_HOSTS:
@@ -78,20 +78,20 @@ def imap_settings(settings: Settings) -> ImapSettings:
     if not password:
         raise ConfigError(f"the bounce mailbox's password goes in {ENV_BOUNCES_PASSWORD}")
     default_port = {"ssl": 993, "starttls": 143, "none": 143}[security]
-    folder = str(conf.get("folder") or "INBOX")
-    processed = str(conf.get("processed_folder") or "Processed")
+    folder = conf.folder or "INBOX"
+    processed = conf.processed_folder or "Processed"
     if processed == folder:
         raise ConfigError(f"{where}: processed_folder must differ from folder ({folder})")
     return ImapSettings(
         host=host,
-        port=int(conf.get("port") or default_port),
+        port=int(conf.port or default_port),
         security=security,
         user=user,
         password=password,
         folder=folder,
         processed=processed,
-        unmatched=str(conf.get("unmatched_folder") or ""),
-        cafile=Path(str(conf["cafile"])) if conf.get("cafile") else None,
+        unmatched=conf.unmatched_folder or "",
+        cafile=conf.cafile,
     )
 
 

@@ -52,11 +52,7 @@ class SoftPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> SoftPolicy:
         conf = settings.bounces
-        return cls(
-            int(conf.get("soft_limit", 3)),
-            int(conf.get("soft_releases", 2)),
-            int(conf.get("soft_days", 30)),
-        )
+        return cls(conf.soft_limit, conf.soft_releases, conf.soft_days)
 
 
 @dataclass

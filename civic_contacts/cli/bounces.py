@@ -32,7 +32,7 @@ def _sink(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from civic_contacts.deliver.tokens import check_return_path, verification_secrets
 
     settings = common.settings(ctx)
-    configured = settings.bounces.get("return_path")
+    configured = settings.bounces.return_path
     return_path = check_return_path(str(configured)) if configured else None
     ours = {settings.press_address.lower(), settings.unsubscribe_mailto.lower()}
     if return_path:

@@ -299,7 +299,7 @@ def run_doctor(
         _dkim(dns, domain, transport, report)
         _dmarc(dns, domain, transport, report)
         _mx(dns, domain, report)
-        bounce_domain = domain_of(str(settings.bounces.get("return_path") or "")) or domain
+        bounce_domain = domain_of(settings.bounces.return_path or "") or domain
         if bounce_domain != domain:
             # Messages go from bounces+TOKEN@ of the return path: SPF is checked on that
             # domain, and bounces need its MX.

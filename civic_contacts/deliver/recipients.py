@@ -47,7 +47,7 @@ class Identity:
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:
         """The identity the config file (or its defaults) gives."""
-        configured = settings.bounces.get("return_path")
+        configured = settings.bounces.return_path
         return cls(
             return_path=check_return_path(str(configured)) if configured else None,
             organisation=settings.press_name,

@@ -342,32 +342,32 @@ def transport_from(
     """Where and how to connect: the given values, then the config file's [smtp] table; the
     password from the environment only (never sent without TLS unless asked by name)."""
     conf = settings.smtp
-    host = host or conf.get("host")
+    host = host or conf.host
     if not host:
         raise ConfigError(
             "no SMTP server: pass --smtp-host (or set host in [smtp] of the config file)"
         )
-    chosen = security or str(conf.get("security", "starttls"))
+    chosen = security or conf.security
     if chosen not in ("starttls", "ssl", "none"):
         raise ConfigError(f'[smtp] security "{chosen}" must be starttls, ssl or none')
     default_port = {"ssl": 465, "starttls": 587, "none": 25}[chosen]
-    user = user or conf.get("user")
+    user = user or conf.user
     password = os.environ.get(ENV_SMTP_PASSWORD)
     if user and not password:
         raise ConfigError(
             f"--user {user} needs the password in the environment variable {ENV_SMTP_PASSWORD}"
         )
-    key_path = dkim_key or (Path(conf["dkim_key"]) if conf.get("dkim_key") else None)
+    key_path = dkim_key or conf.dkim_key
     key = None
     if key_path is not None:
         try:
             key = key_path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{key_path}: cannot read the DKIM key ({exc.strerror})") from None
-        if not (dkim_selector or conf.get("dkim_selector")):
+        if not (dkim_selector or conf.dkim_selector):
             raise ConfigError("--dkim-key needs --dkim-selector")
-    ca = cafile or (Path(conf["cafile"]) if conf.get("cafile") else None)
-    feedback_id = conf.get("feedback_id") or None
+    ca = cafile or conf.cafile
+    feedback_id = conf.feedback_id or None
     if feedback_id is not None and not _FEEDBACK_ID.fullmatch(str(feedback_id)):
         raise ConfigError(
             f'[smtp] feedback_id "{feedback_id}" must be up to 4 fields of letters, digits,'
@@ -375,14 +375,14 @@ def transport_from(
         )
     transport = SmtpSettings(
         host=host,
-        port=int(port or conf.get("port") or default_port),
+        port=int(port or conf.port or default_port),
         security=chosen,
         user=user,
         password=password,
         cafile=ca,
-        timeout=timeout or float(conf.get("connect_timeout", 30)),
+        timeout=timeout or float(conf.connect_timeout),
         dkim_key=key,
-        dkim_selector=dkim_selector or conf.get("dkim_selector"),
+        dkim_selector=dkim_selector or conf.dkim_selector,
         dkim_domain=domain_of(settings.press_address),
         feedback_id=feedback_id,
         allow_plaintext_auth=allow_plaintext_auth,
