@@ -40,8 +40,9 @@ if TYPE_CHECKING:
         send_notice,
         send_test,
     )
-    from civic_contacts.deliver.smtp import SmtpSettings
+    from civic_contacts.deliver.smtp import SmtpSettings, SmtpTransport
     from civic_contacts.deliver.status import BatchStatus, batch_status
+    from civic_contacts.deliver.transport import MemoryTransport, Transport
     from civic_contacts.demo import load_demo_data
     from civic_contacts.errors import CivicContactsError
     from civic_contacts.migrations import ensure_schema, upgrade
@@ -83,6 +84,9 @@ _HOME = {
     "send_notice": "deliver.send",
     "send_test": "deliver.send",
     "SmtpSettings": "deliver.smtp",
+    "SmtpTransport": "deliver.smtp",
+    "MemoryTransport": "deliver.transport",
+    "Transport": "deliver.transport",
 }
 
 
@@ -101,6 +105,7 @@ __all__ = [
     "BuildReport",
     "CivicContactsError",
     "DeliveryStatus",
+    "MemoryTransport",
     "NoticeKind",
     "NoticeReport",
     "ParsedPhone",
@@ -108,7 +113,9 @@ __all__ = [
     "SendReport",
     "Settings",
     "SmtpSettings",
+    "SmtpTransport",
     "TestSent",
+    "Transport",
     "add_release",
     "batch_status",
     "build_batch",

@@ -116,7 +116,7 @@ def send_command(
                 send.check_before_sending(session, settings, transport, run.dns_server)
         if not run.dry_run:
             wait_with_countdown(moment, f"{kind.value} notice of {release}")
-    server = options.server_line(transport)
+    server = transport.describe()
     confirm = _confirm_on_terminal(run.yes, server)
     with (
         progress_bar("sending") as tick,

@@ -22,7 +22,7 @@ from civic_contacts.config import ENV_DNS_SERVER, ENV_SMTP_PASSWORD
 
 if TYPE_CHECKING:
     from civic_contacts.deliver.send import SendOptions
-    from civic_contacts.deliver.smtp import SmtpSettings
+    from civic_contacts.deliver.smtp import SmtpTransport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -225,7 +225,7 @@ send_options = _grouped("run", SendChoice, SEND_OPTIONS)
 """Adds a send's options to a command, passed to it as `run: SendChoice`."""
 
 
-def transport(ctx: typer.Context, smtp: SmtpChoice) -> SmtpSettings:
+def transport(ctx: typer.Context, smtp: SmtpChoice) -> SmtpTransport:
     """The relay to use: the options given, then the config file's [smtp] table."""
     from civic_contacts.cli import common
     from civic_contacts.deliver.smtp import transport_from
@@ -242,12 +242,6 @@ def transport(ctx: typer.Context, smtp: SmtpChoice) -> SmtpSettings:
         smtp.connect_timeout,
         smtp.allow_plaintext_auth,
     )
-
-
-def server_line(transport: SmtpSettings) -> str:
-    """The relay as the send's summary names it."""
-    login = f", as {transport.user}" if transport.user else ""
-    return f"{transport.host}:{transport.port} ({transport.security}{login})"
 
 
 def send_options_of(run: SendChoice, after_embargo: bool = False) -> SendOptions:

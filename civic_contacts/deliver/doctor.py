@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from civic_contacts.config import ENV_DNS_SERVER, Settings
-from civic_contacts.deliver.smtp import SmtpConnection, SmtpSettings, Unreachable
+from civic_contacts.deliver.smtp import SmtpConnection, SmtpTransport, Unreachable
 from civic_contacts.errors import CivicContactsError
 from civic_contacts.registry.addresses import domain_of
 
@@ -276,7 +276,7 @@ def organisational_domain(domain: str) -> str:
 
 def run_doctor(
     settings: Settings,
-    transport: SmtpSettings | None,
+    transport: SmtpTransport | None,
     dns_server: str | None = None,
     relay: bool = True,
 ) -> DoctorReport:
@@ -318,7 +318,7 @@ def run_doctor(
     return report
 
 
-def _relay_ips(dns: Dns, transport: SmtpSettings | None, report: DoctorReport) -> list[IP]:
+def _relay_ips(dns: Dns, transport: SmtpTransport | None, report: DoctorReport) -> list[IP]:
     if transport is None:
         return []
     try:
@@ -371,7 +371,7 @@ def _spf(dns: Dns, domain: str, ips: list[IP], report: DoctorReport) -> None:
     report.add(name, "ok", f"authorises {shown}; {found.lookups} of {SPF_LOOKUP_LIMIT} look-ups")
 
 
-def _dkim(dns: Dns, domain: str, transport: SmtpSettings | None, report: DoctorReport) -> None:
+def _dkim(dns: Dns, domain: str, transport: SmtpTransport | None, report: DoctorReport) -> None:
     if transport is None or not transport.dkim_key or not transport.dkim_selector:
         report.add(
             "DKIM",
@@ -409,7 +409,7 @@ def _dkim(dns: Dns, domain: str, transport: SmtpSettings | None, report: DoctorR
     report.add(name, "ok", "the published key matches the configured private key")
 
 
-def _dmarc(dns: Dns, domain: str, transport: SmtpSettings | None, report: DoctorReport) -> None:
+def _dmarc(dns: Dns, domain: str, transport: SmtpTransport | None, report: DoctorReport) -> None:
     organisation = organisational_domain(domain)
     found = None
     for candidate in dict.fromkeys((domain, organisation)):
@@ -478,7 +478,7 @@ def _unsubscribe(dns: Dns, settings: Settings, report: DoctorReport) -> None:
     report.add("One-click unsubscribe", "ok", f"{url} is https and {parts.hostname} resolves")
 
 
-def _relay(transport: SmtpSettings | None, report: DoctorReport) -> None:
+def _relay(transport: SmtpTransport | None, report: DoctorReport) -> None:
     if transport is None:
         report.add("Relay", "warn", "no relay configured", "set [smtp] host or pass --smtp-host")
         return

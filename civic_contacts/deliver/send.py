@@ -53,17 +53,17 @@ from civic_contacts.deliver.pacing import RateLimiter, SharedPace
 from civic_contacts.deliver.plan import Progress, plan_batch
 from civic_contacts.deliver.prepare import SendPlan
 from civic_contacts.deliver.recipients import Addressing
-from civic_contacts.deliver.smtp import (
-    Permanent,
-    SmtpConnection,
-    SmtpSettings,
-    Transient,
-    Unreachable,
-    dkim_sign,
-)
+from civic_contacts.deliver.smtp import SmtpTransport
 from civic_contacts.deliver.tokens import (
     envelope_sender,
     signing_secret,
+)
+from civic_contacts.deliver.transport import (
+    Connection,
+    Permanent,
+    Transient,
+    Transport,
+    Unreachable,
 )
 from civic_contacts.errors import ConfigError, InputError, SendError
 from civic_contacts.registry import store as registry
@@ -155,7 +155,7 @@ def with_policy(options: SendOptions, settings: Settings) -> SendOptions:
 def check_before_sending(
     session: Session,
     settings: Settings,
-    transport: SmtpSettings,
+    transport: Transport,
     dns_server: str | None = None,
 ) -> None:
     """The pre-send check: the press identity, then the fast part of `doctor` (DNS only);
@@ -166,7 +166,9 @@ def check_before_sending(
     recipients.check_identity(session, settings, "sent")
     from civic_contacts.deliver.doctor import run_doctor
 
-    report = run_doctor(settings, transport, dns_server, relay=False)
+    # Only a relay has DNS of its own to check; a transport in memory sends nowhere.
+    relay = transport if isinstance(transport, SmtpTransport) else None
+    report = run_doctor(settings, relay, dns_server, relay=False)
     if report.failed:
         raise ConfigError(
             "mailbox providers would refuse or hide this mail: "
@@ -177,7 +179,7 @@ def check_before_sending(
 
 
 def _checked(
-    session: Session, options: SendOptions, settings: Settings, transport: SmtpSettings
+    session: Session, options: SendOptions, settings: Settings, transport: Transport
 ) -> SendOptions:
     """The organisation's rules before a send: its rate, and the pre-send check unless the
     caller skipped it by name (a dry run sends nothing and is not checked)."""
@@ -189,7 +191,7 @@ def _checked(
 def send_batch(
     session: Session,
     release: str,
-    transport: SmtpSettings,
+    transport: Transport,
     options: SendOptions,
     settings: Settings,
     progress: Progress | None = None,
@@ -216,7 +218,7 @@ def send_notice(
     session: Session,
     release: str,
     kind: str,
-    transport: SmtpSettings,
+    transport: Transport,
     options: SendOptions,
     settings: Settings,
     progress: Progress | None = None,
@@ -297,7 +299,7 @@ def _send(
     session: Session,
     plan: SendPlan,
     now: dt.datetime,
-    transport: SmtpSettings,
+    transport: Transport,
     options: SendOptions,
     progress: Progress | None,
     confirm: Confirm | None,
@@ -315,11 +317,11 @@ def _send(
     report.final = dict(plan.counts)
     if plan.pending == 0:
         return report
-    first = SmtpConnection(transport)
+    first = transport.connect()
     try:
         first.open()
     except Unreachable as exc:
-        raise SendError(f"{exc}; nothing was sent", hint=_reach_hint(transport)) from None
+        raise SendError(f"{exc}; nothing was sent", hint=transport.reach_hint()) from None
     if confirm is not None and not confirm(plan):
         first.close()
         report.stopped = "not confirmed; nothing was sent"
@@ -342,13 +344,6 @@ def _send(
     report.final = counts(session, plan.key)
     session.commit()
     return report
-
-
-def _reach_hint(transport: SmtpSettings) -> str:
-    return (
-        f"check --smtp-host/--smtp-port ({transport.host}:{transport.port}) and your"
-        f" connection; --connect-timeout sets how long to wait (now {transport.timeout:g} s)"
-    )
 
 
 class Budget:
@@ -438,7 +433,7 @@ class Sender:
         self,
         engine: Engine,
         plan: SendPlan,
-        smtp: SmtpSettings,
+        transport: Transport,
         options: SendOptions,
         progress: Callable[[int], None],
         report: SendReport,
@@ -449,7 +444,7 @@ class Sender:
         self.envelope_from = plan.from_address
         self.return_path = plan.return_path
         self.return_secret = signing_secret() if plan.return_path else b""
-        self.smtp = smtp
+        self.transport = transport
         self.options = options
         self.message_for = plan.source
         self.progress = progress
@@ -488,7 +483,7 @@ class Sender:
             return self.envelope_from
         return envelope_sender(self.return_path, self.return_secret, claimed.id)
 
-    def run(self, first: SmtpConnection) -> SendReport:
+    def run(self, first: Connection) -> SendReport:
         """Send until nothing is left, the limit is reached, or the embargo stops the run."""
         self.group = (
             GroupCommit(self.engine, self.db_lock) if self.engine.dialect.name == "sqlite" else None
@@ -509,7 +504,7 @@ class Sender:
         # waiting far longer than its work takes.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
-        connections = [first] + [SmtpConnection(self.smtp) for _ in range(len(self.workers) - 1)]
+        connections = [first] + [self.transport.connect() for _ in range(len(self.workers) - 1)]
         workers = [
             threading.Thread(target=self._work, args=(name, conn), name=name, daemon=True)
             for name, conn in zip(self.workers, connections, strict=True)
@@ -576,6 +571,7 @@ class Sender:
             and self.engine.dialect.name == "postgresql"
             and sys.platform == "linux"
             and not self.options.rate
+            and self.transport.forks
         )
 
     def _run_processes(self) -> None:
@@ -647,7 +643,7 @@ class Sender:
         ticks = _Ticks(pipe)
         self.progress = ticks.add
         try:
-            self._work(name, SmtpConnection(self.smtp))
+            self._work(name, self.transport.connect())
         finally:
             ticks.flush()
             fatal = self.fatal
@@ -668,7 +664,7 @@ class Sender:
             )
             pipe.close()
 
-    def _work(self, worker: str, connection: SmtpConnection) -> None:
+    def _work(self, worker: str, connection: Connection) -> None:
         ledger = Ledger(self.engine, worker, self.user, self.db_lock, self.group)
         # Messages whose domain's next slot is later: kept (still claimed) while messages to
         # other domains go on, so one busy domain never holds up the rest.
@@ -745,7 +741,7 @@ class Sender:
             )
         self.stop.set()
 
-    def _deliver(self, connection: SmtpConnection, claimed: Claimed, ledger: Ledger) -> None:
+    def _deliver(self, connection: Connection, claimed: Claimed, ledger: Ledger) -> None:
         data = self.message_for(claimed)  # the message as built (its hash checked)
         attempt = 0
         while True:
@@ -762,7 +758,7 @@ class Sender:
                 self.stop.set()
                 return
             # Date says when the message went out, not when it was built; signed after that.
-            signed = dkim_sign(stamp_date(data, now), self.smtp)
+            signed = self.transport.sign(stamp_date(data, now))
             attempt += 1
             held = False
 
@@ -852,7 +848,7 @@ class TestSent:
 def send_test(
     session: Session,
     release: str,
-    transport: SmtpSettings,
+    transport: Transport,
     to: list[str],
     settings: Settings,
     as_email: str | None = None,
@@ -893,7 +889,7 @@ def send_test(
     variant = replace(sample.variant, test=True)
     addressing = Addressing(identity)
     sent: list[TestSent] = []
-    connection = SmtpConnection(transport)
+    connection = transport.connect()
     try:
         for address in addresses:
             # The journalist's own greeting, so the copy reads as theirs will; To the tester,
@@ -908,9 +904,9 @@ def send_test(
             data, subject = Assembler(renderer).build(variant, recipient, sample.reply_to)
             check_headers(data, address)
             try:
-                reply = connection.send(identity.from_address, address, dkim_sign(data, transport))
+                reply = connection.send(identity.from_address, address, transport.sign(data))
             except Unreachable as exc:
-                raise SendError(str(exc), hint=_reach_hint(transport)) from None
+                raise SendError(str(exc), hint=transport.reach_hint()) from None
             except (Transient, Permanent) as exc:
                 raise SendError(f"test to {address} failed: {exc}") from None
             sent.append(

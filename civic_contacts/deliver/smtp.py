@@ -1,8 +1,10 @@
-"""One SMTP connection: TLS that verifies the server, AUTH, PIPELINING, and DKIM signing.
+"""The real transport (`transport.Transport`): SMTP to a relay, with TLS that verifies the
+server, AUTH, PIPELINING, and DKIM signing.
 
 Replies are sorted into `Transient` (4xx, dropped connections: worth another try) and
-`Permanent` (5xx: this recipient is refused for good). A failure to connect, secure or log in is
-a `ConnectFailed`, so a run can stop at once instead of trying every message against a dead host.
+`Permanent` (5xx: this recipient is refused for good). A failure to connect is `Unreachable`,
+and one to secure or log in a `SendError`, so a run can stop at once instead of trying every
+message against a dead host.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from civic_contacts.config import ENV_SMTP_PASSWORD, Settings
+from civic_contacts.deliver.transport import Permanent, Transient, Unreachable
 from civic_contacts.errors import ConfigError, SendError
 from civic_contacts.registry.addresses import domain_of
 
 
 @dataclass
-class SmtpSettings:
-    """Where and how to connect. The password comes from the environment only."""
+class SmtpTransport:
+    """A relay: where and how to connect. The password comes from the environment only."""
+
+    forks: ClassVar[bool] = True
 
     host: str
     port: int
@@ -42,19 +48,31 @@ class SmtpSettings:
     allow_plaintext_auth: bool = False
 
     def __repr__(self) -> str:  # the password never appears in logs or tracebacks
-        return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
+        return f"SmtpTransport(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
+
+    def connect(self) -> SmtpConnection:
+        """A new connection to the relay (opened on first use)."""
+        return SmtpConnection(self)
+
+    def sign(self, data: bytes) -> bytes:
+        """The message with the Feedback-ID and DKIM signature configured (`dkim_sign`)."""
+        return dkim_sign(data, self)
+
+    def describe(self) -> str:
+        """The relay, for people."""
+        login = f", as {self.user}" if self.user else ""
+        return f"{self.host}:{self.port} ({self.security}{login})"
+
+    def reach_hint(self) -> str:
+        """What to check when the relay cannot be reached."""
+        return (
+            f"check --smtp-host/--smtp-port ({self.host}:{self.port}) and your connection;"
+            f" --connect-timeout sets how long to wait (now {self.timeout:g} s)"
+        )
 
 
-class Transient(Exception):
-    """A failure worth retrying (4xx, dropped connection)."""
-
-
-class Permanent(Exception):
-    """A refusal that will not change (5xx)."""
-
-
-class Unreachable(Transient):
-    """The server could not be reached (refused, timed out, no such host)."""
+SmtpSettings = SmtpTransport
+"""The older name of `SmtpTransport`, kept for library callers."""
 
 
 def _reply(code: int, message: bytes | str) -> str:
@@ -70,7 +88,7 @@ def tls_context(cafile: Path | None) -> ssl.SSLContext:
 class SmtpConnection:
     """One SMTP connection, opened on demand and reopened after a drop."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpTransport) -> None:
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
 
@@ -243,7 +261,7 @@ def _cause(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def check_plaintext_auth(settings: SmtpSettings) -> None:
+def check_plaintext_auth(settings: SmtpTransport) -> None:
     """Refuse to send a password over a connection without TLS unless asked by name."""
     if settings.security == "none" and settings.user and not settings.allow_plaintext_auth:
         raise ConfigError(
@@ -296,7 +314,7 @@ OVERSIGNED = (
 SIGNED = (b"mime-version", b"content-type", b"content-language", b"feedback-id")
 
 
-def dkim_sign(data: bytes, settings: SmtpSettings) -> bytes:
+def dkim_sign(data: bytes, settings: SmtpTransport) -> bytes:
     """The message as it goes out: with the configured Feedback-ID, and a DKIM-Signature
     (relaxed/relaxed) over-signing the headers that matter, List-Unsubscribe and
     List-Unsubscribe-Post among them."""
@@ -338,7 +356,7 @@ def transport_from(
     dkim_selector: str | None = None,
     timeout: float | None = None,
     allow_plaintext_auth: bool = False,
-) -> SmtpSettings:
+) -> SmtpTransport:
     """Where and how to connect: the given values, then the config file's [smtp] table; the
     password from the environment only (never sent without TLS unless asked by name)."""
     conf = settings.smtp
@@ -373,7 +391,7 @@ def transport_from(
             f'[smtp] feedback_id "{feedback_id}" must be up to 4 fields of letters, digits,'
             ' ".", "_" or "-" joined by ":" (for example "releases:press:civic-contacts")'
         )
-    transport = SmtpSettings(
+    transport = SmtpTransport(
         host=host,
         port=int(port or conf.port or default_port),
         security=chosen,
