@@ -3,9 +3,11 @@ per second: at most one in any 1/N seconds)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import cast
 
 from sqlalchemy import Float, Table, bindparam, func, select
@@ -25,29 +27,39 @@ class RateLimiter:
     bunch them up.)
     """
 
-    def __init__(self, rate: float | None, margin: float = 0.05) -> None:
+    def __init__(
+        self,
+        rate: float | None,
+        margin: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = rate
         # Below one per second, one message per 1/rate seconds (0.2: one every 5 seconds).
         self.window = (1.0 if not rate or rate >= 1 else 1.0 / rate) + margin
         self.capacity = max(1, int(rate)) if rate else 0
+        self.clock = clock
         self.ended: deque[float] = deque()
         self.in_flight = 0
         self.changed = threading.Condition()
+
+    def admit(self) -> float | None:
+        """Take a slot now if one is free (None); else the seconds until one may free up
+        (`math.inf`: when a message in flight is answered). The caller holds `changed`."""
+        now = self.clock()
+        while self.ended and now - self.ended[0] >= self.window:
+            self.ended.popleft()
+        if len(self.ended) + self.in_flight < self.capacity:
+            self.in_flight += 1
+            return None
+        return self.window - (now - self.ended[0]) if self.ended else math.inf
 
     def acquire(self) -> None:
         """Wait until one more message may start; pair each call with `release`."""
         if not self.rate:
             return
         with self.changed:
-            while True:
-                now = time.monotonic()
-                while self.ended and now - self.ended[0] >= self.window:
-                    self.ended.popleft()
-                if len(self.ended) + self.in_flight < self.capacity:
-                    self.in_flight += 1
-                    return
-                wait = self.window - (now - self.ended[0]) if self.ended else None
-                self.changed.wait(wait)
+            while (wait := self.admit()) is not None:
+                self.changed.wait(None if wait == math.inf else wait)
 
     def release(self) -> None:
         """The message that `acquire` let go has been answered (or has failed)."""
@@ -55,7 +67,7 @@ class RateLimiter:
             return
         with self.changed:
             self.in_flight -= 1
-            self.ended.append(time.monotonic())
+            self.ended.append(self.clock())
             self.changed.notify_all()
 
 
@@ -70,10 +82,11 @@ class SharedPace:
     previous run took.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         from civic_contacts.registry.models import SendPace
 
         self.engine = engine
+        self.clock = clock  # Unix seconds: slots are shared with other processes and machines
         table = cast(Table, SendPace.__table__)
         now = bindparam("now", type_=Float())
         interval = bindparam("interval", type_=Float())
@@ -101,7 +114,7 @@ class SharedPace:
                 # crash of the database server could lose its last half second's.
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
             taken = connection.execute(
-                self.statement, {"key": key, "now": time.time(), "interval": interval}
+                self.statement, {"key": key, "now": self.clock(), "interval": interval}
             ).scalar_one()
         return float(taken) - interval
 
@@ -118,9 +131,6 @@ class SharedPace:
 
     def wait(self, key: str, interval: float, stop: threading.Event | None = None) -> None:
         """Reserve a slot and sleep until it starts (returns early if `stop` is set)."""
-        left = self.reserve(key, interval) - time.time()
+        left = self.reserve(key, interval) - self.clock()
         if left > 0:
-            if stop is not None:
-                stop.wait(left)
-            else:
-                time.sleep(left)
+            (stop or threading.Event()).wait(left)
