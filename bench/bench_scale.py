@@ -16,7 +16,7 @@ References in the same run, on the same machine and data:
 - a naive renderer: every message built with one stdlib EmailMessage (messages per second);
 - a bare smtplib loop: the outbox's files sent to the same sink with the same connections,
   each in a thread of one process, and again each in a process of its own (`batch send` on
-  PostgreSQL runs its connections in processes of their own; see send.Sender._in_processes).
+  PostgreSQL runs its connections in processes of their own; see sender.Sender._in_processes).
 
 PostgreSQL runs use a scratch database created and dropped here (CIVIC_CONTACTS_BENCH_PG names
 the server, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).

@@ -25,21 +25,12 @@ if TYPE_CHECKING:
     from civic_contacts.db import make_engine, session_factory
     from civic_contacts.deliver.build import BuildReport, build_batch
     from civic_contacts.deliver.ledger import DeliveryStatus
-    from civic_contacts.deliver.notices import (
-        NoticeKind,
-        NoticeReport,
-        build_notice,
-        notices_overview,
-    )
+    from civic_contacts.deliver.notice_rules import NoticeKind
+    from civic_contacts.deliver.notice_status import notices_overview
+    from civic_contacts.deliver.notices import NoticeReport, build_notice
     from civic_contacts.deliver.plan import BuildOptions
-    from civic_contacts.deliver.send import (
-        SendOptions,
-        SendReport,
-        TestSent,
-        send_batch,
-        send_notice,
-        send_test,
-    )
+    from civic_contacts.deliver.send import TestSent, send_batch, send_notice, send_test
+    from civic_contacts.deliver.sender import SendOptions, SendReport
     from civic_contacts.deliver.smtp import SmtpSettings, SmtpTransport
     from civic_contacts.deliver.status import BatchStatus, batch_status
     from civic_contacts.deliver.transport import MemoryTransport, Transport
@@ -67,18 +58,18 @@ _HOME = {
     "CivicContactsError": "errors",
     "ensure_schema": "migrations",
     "upgrade": "migrations",
-    "NoticeKind": "deliver.notices",
+    "NoticeKind": "deliver.notice_rules",
     "NoticeReport": "deliver.notices",
     "build_notice": "deliver.notices",
-    "notices_overview": "deliver.notices",
+    "notices_overview": "deliver.notice_status",
     "add_release": "releases.store",
     "read_release_file": "releases.store",
     "update_release": "releases.store",
     "ParsedPhone": "registry.phones",
     "parse_phone": "registry.phones",
     "parse_phones": "registry.phones",
-    "SendOptions": "deliver.send",
-    "SendReport": "deliver.send",
+    "SendOptions": "deliver.sender",
+    "SendReport": "deliver.sender",
     "TestSent": "deliver.send",
     "send_batch": "deliver.send",
     "send_notice": "deliver.send",

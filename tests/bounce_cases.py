@@ -5,7 +5,7 @@ African, Spanish, Portuguese and German providers), feedback reports and auto-re
 
 Every address and host is invented (example.com/.net/.org, 192.0.2.0/24). Each report answers
 a message from `Press Office <press@example.org>` sent with the envelope sender
-`bounces+<TOKEN>@example.org`. Used by tests/test_bounces.py and bench/bench_bounces.py.
+`bounces+<TOKEN>@example.org`. Used by tests/after/test_bounces.py and bench/bench_bounces.py.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def _isolated_home(
     monkeypatch.delenv("CIVIC_CONTACTS_DB", raising=False)
     monkeypatch.delenv("CIVIC_CONTACTS_SMTP_PASSWORD", raising=False)
     # Test lists put thousands of addresses at one example domain; the per-domain pace is
-    # tested on its own (tests/test_pace.py).
+    # tested on its own (tests/deliver/test_pace.py).
     monkeypatch.setenv("CIVIC_CONTACTS_PER_DOMAIN_RATE", "0")
     monkeypatch.delenv("CIVIC_CONTACTS_DNS_SERVER", raising=False)
 

@@ -21,6 +21,9 @@ Gmail, Yahoo and others write them, in English, French and other languages (the 
 in the server's words, "550 5.1.1 <x@y>: Recipient address rejected"); RFC 3834 auto-replies.
 The server's words decide over boilerplate: only the diagnostic of each recipient is read for
 the reason, never the whole notice.
+
+One module: one report is read once, the rules in order; most of its length is the phrases
+servers use.
 """
 
 from __future__ import annotations

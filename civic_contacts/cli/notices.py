@@ -1,7 +1,7 @@
 """`civic-contacts notice`: follow-ups to exactly the journalists who were sent a release.
 
 Each command parses its options, opens one session, calls one function of the core
-(`notices.build_notice`, `send.send_notice`, `notices.notices_overview`) and prints what it
+(`notices.build_notice`, `send.send_notice`, `notice_status.notices_overview`) and prints what it
 returned. Sending shares its SMTP options and output with `batch send`.
 """
 
@@ -26,13 +26,15 @@ from civic_contacts.cli.batches import (
 
 if TYPE_CHECKING:
     from civic_contacts import db
-    from civic_contacts.deliver import notices, send
+    from civic_contacts.deliver import notice_rules, notice_status, notices, send
     from civic_contacts.deliver import plan as batch_plan
     from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `notice --help` needs none of them
     batch_plan = common.lazy("civic_contacts.deliver.plan")
     db = common.lazy("civic_contacts.db")
     embargo = common.lazy("civic_contacts.releases.embargo")
+    notice_rules = common.lazy("civic_contacts.deliver.notice_rules")
+    notice_status = common.lazy("civic_contacts.deliver.notice_status")
     notices = common.lazy("civic_contacts.deliver.notices")
     send = common.lazy("civic_contacts.deliver.send")
 
@@ -110,7 +112,7 @@ def send_command(
     if run.at is not None:
         moment = embargo.parse_moment(run.at)
         with common.transaction(ctx, commit=False) as session:
-            notices.check_scheduled(session, release, kind.value, moment, settings)
+            notice_rules.check_scheduled(session, release, kind.value, moment, settings)
             if not run.dry_run and not run.skip_doctor:
                 # Checked before the wait too, so a problem is known now, not at the hour.
                 send.check_before_sending(session, settings, transport, run.dns_server)
@@ -136,7 +138,7 @@ def status(
 ) -> None:
     """The release's notices, with their messages by status, and the notices now due."""
     with common.transaction(ctx) as session:
-        overview = notices.notices_overview(session, release, db.utcnow())
+        overview = notice_status.notices_overview(session, release, db.utcnow())
     if json:
         common.print_json(overview.as_json())
         return
@@ -154,7 +156,7 @@ def status(
         )
 
 
-def _notice_table(overview: notices.NoticesOverview) -> None:
+def _notice_table(overview: notice_status.NoticesOverview) -> None:
     common.print_table(
         f"Notices of {overview.release} (revision {overview.revision},"
         f" {overview.sent} journalists sent the release"

@@ -21,7 +21,7 @@ import typer
 from civic_contacts.config import ENV_DNS_SERVER, ENV_SMTP_PASSWORD
 
 if TYPE_CHECKING:
-    from civic_contacts.deliver.send import SendOptions
+    from civic_contacts.deliver.sender import SendOptions
     from civic_contacts.deliver.smtp import SmtpTransport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -247,7 +247,7 @@ def transport(ctx: typer.Context, smtp: SmtpChoice) -> SmtpTransport:
 def send_options_of(run: SendChoice, after_embargo: bool = False) -> SendOptions:
     """The core's options for a send as given on the command line (the organisation's rate
     and the pre-send check are the core's to apply)."""
-    from civic_contacts.deliver.send import SendOptions
+    from civic_contacts.deliver.sender import SendOptions
 
     return SendOptions(
         rate=run.rate,

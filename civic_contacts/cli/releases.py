@@ -12,14 +12,14 @@ from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
     from civic_contacts import db
-    from civic_contacts.deliver import notices
+    from civic_contacts.deliver import notice_status
     from civic_contacts.deliver import status as batch_state
     from civic_contacts.registry import store as registry
     from civic_contacts.releases import store as releases
 else:  # loaded when a command uses them: `release --help` needs none of them
     batch_state = common.lazy("civic_contacts.deliver.status")
     db = common.lazy("civic_contacts.db")
-    notices = common.lazy("civic_contacts.deliver.notices")
+    notice_status = common.lazy("civic_contacts.deliver.notice_status")
     registry = common.lazy("civic_contacts.registry.store")
     releases = common.lazy("civic_contacts.releases.store")
 
@@ -79,7 +79,7 @@ def update(
         )
     with common.transaction(ctx) as session:
         release, changes = releases.update_release(session, groups[0])
-        due = notices.due_notices(session, release, db.utcnow()) if changes else []
+        due = notice_status.due_notices(session, release, db.utcnow()) if changes else []
         slug, revision = release.slug, release.revision
         pending = batch_state.batch_status(session, slug).counts[S.PENDING]
     if not changes:

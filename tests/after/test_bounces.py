@@ -485,7 +485,7 @@ def test_bounces_fetch_from_a_real_imap_server(
     assert len(json.loads(demo("bounces", "list", "--json").stdout)) == len(rows)
     # The next notice (a correction) goes to everyone who was sent the release but the
     # address that bounced.
-    from tests.test_notices import release_file
+    from tests.deliver.test_notices import release_file
 
     files = [
         release_file(tmp_path, demo, lang, body="A corrected paragraph.\n\nThe rest of it.\n")

@@ -16,7 +16,7 @@ import typer.main
 from civic_contacts.cli import COMMANDS, _module, app, load_command
 from tests.conftest import Cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _words(text: str) -> str:

@@ -357,7 +357,7 @@ def _spawn_notice(db_url: str, port: int, *extra: str) -> subprocess.Popen:
 
 
 def _moved_notice_for(cli, db_url: str, port: int, sink, tmp_path: Path, journalists: int) -> None:
-    from tests.test_send import make_registry
+    from tests.deliver.test_send import make_registry
 
     make_registry(db_url, outlets=max(1, journalists // 40), per_outlet=min(40, journalists))
     cli("batch", "send", "sahel-civilians", *smtp(port), "--connections", "2", "--yes")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from civic_contacts.deliver.smtp import dot_stuffed
 from tests.conftest import SMTP_PASSWORD as PASSWORD
 from tests.conftest import Sink, free_port
-from tests.test_send import make_registry, send_args
+from tests.deliver.test_send import make_registry, send_args
 
 
 def tls_args(port: int, cert: Path, *extra: str) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_send import make_registry, send_args
+from tests.deliver.test_send import make_registry, send_args
 
 pytestmark = pytest.mark.smtp
 

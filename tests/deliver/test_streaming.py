@@ -14,11 +14,12 @@ from sqlalchemy.engine import Engine
 from civic_contacts.config import load_settings
 from civic_contacts.db import session_factory
 from civic_contacts.deliver import build, plan, prepare, reconcile
-from civic_contacts.deliver.send import SendOptions, send_batch
+from civic_contacts.deliver.send import send_batch
+from civic_contacts.deliver.sender import SendOptions
 from civic_contacts.deliver.smtp import SmtpSettings
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.models import Delivery, Journalist
-from tests.test_send import make_registry
+from tests.deliver.test_send import make_registry
 
 
 def version(engine: Engine) -> str | None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from civic_contacts.compose.assemble import Assembler, decoded_parts
 from civic_contacts.compose.mime import build_message
 from civic_contacts.compose.templates import Recipient, Renderer
-from tests.test_mime import CONTACT, RECIPIENT, variant
+from tests.compose.test_mime import CONTACT, RECIPIENT, variant
 
 LONG = ("Une très longue ligne sans retour " * 20).strip()
 NAMES = [

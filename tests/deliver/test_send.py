@@ -19,7 +19,8 @@ from sqlalchemy import select
 from civic_contacts import synthetic
 from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory
-from civic_contacts.deliver.send import SendOptions, send_batch
+from civic_contacts.deliver.send import send_batch
+from civic_contacts.deliver.sender import SendOptions
 from civic_contacts.deliver.smtp import SmtpSettings
 from civic_contacts.errors import EmbargoLifted
 from civic_contacts.migrations import ensure_schema
