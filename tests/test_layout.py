@@ -84,7 +84,7 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
 
     def visit(name: str) -> None:
         if name in path:
-            cycle = path[path.index(name) :] + [name]
+            cycle = [*path[path.index(name) :], name]
             pytest.fail("import circle: " + " -> ".join(cycle))
         if name in done:
             return
