@@ -219,7 +219,7 @@ def _send(
     confirm: Confirm | None,
 ) -> SendReport:
     """Run a prepared plan: preflight the server, confirm, then send with N workers."""
-    report = SendReport(release=plan.slug, plan=plan, dry_run=options.dry_run)
+    report = SendReport(release=plan.slug, plan=plan, dry_run=options.dry_run, rate=options.rate)
     if options.dry_run:
         session.rollback()
         report.final = dict(plan.counts)

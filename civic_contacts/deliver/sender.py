@@ -114,6 +114,9 @@ class SendReport:
     plan: SendPlan | None = None
     final: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    # The rate the run went at (messages per second; None: unlimited): the organisation's,
+    # or the caller's when lower.
+    rate: float | None = None
 
     @property
     def complete(self) -> bool:

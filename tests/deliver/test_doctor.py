@@ -334,3 +334,63 @@ def test_doctor_checks_the_return_path_domain_too(
     assert found["SPF good.example.org"][0] == "ok"
     assert found["SPF nospf.example.org"] == ("fail", "nospf.example.org has no SPF record")
     assert found["MX nospf.example.org"][0] == "warn"
+
+
+def test_a_library_send_obeys_the_pre_send_check_and_the_organisations_rate(
+    cli, data_dir: Path, dns_server, monkeypatch, tmp_path: Path
+) -> None:
+    """`send_batch` called from Python, as the README shows, applies the organisation's rules
+    itself: a domain without DMARC stops it before anything goes, `skip_doctor=True` is the
+    one way past, and `[send] rate = 10` caps a caller's `rate=100` (a lower one stands)."""
+    from civic_contacts.config import load_settings
+    from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.deliver.build import build_batch
+    from civic_contacts.deliver.plan import BuildOptions
+    from civic_contacts.deliver.send import send_batch
+    from civic_contacts.deliver.sender import SendOptions
+    from civic_contacts.deliver.transport import MemoryTransport
+    from civic_contacts.errors import ConfigError
+
+    dns, _key_path = dns_server
+    for noun, name in [
+        ("office", "offices"),
+        ("contact", "contacts"),
+        ("outlet", "outlets"),
+        ("journalist", "journalists"),
+    ]:
+        cli(noun, "import", str(data_dir / f"{name}.csv"))
+    cli("release", "add", *map(str, sorted((data_dir / "releases").glob("*.md"))))
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[press]\nname = "Press Office"\naddress = "press@nodmarc.newsroom.test"\n'
+        "[send]\nrate = 10\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(db=cli.db_url, config_file=config)
+    engine = make_engine(cli.db_url)
+    transport = MemoryTransport()
+    with session_factory(engine)() as session:
+        build_batch(session, "sahel-civilians", None, BuildOptions(), settings)
+        session.commit()
+    with session_factory(engine)() as session, pytest.raises(ConfigError) as refused:
+        send_batch(session, "sahel-civilians", transport, SendOptions(dns_server=dns), settings)
+    assert "DMARC nodmarc.newsroom.test" in refused.value.message and transport.kept == []
+    with session_factory(engine)() as session:
+        capped = send_batch(
+            session,
+            "sahel-civilians",
+            transport,
+            SendOptions(rate=100, limit=3, skip_doctor=True),
+            settings,
+        )
+        lower = send_batch(
+            session,
+            "sahel-civilians",
+            transport,
+            SendOptions(rate=5, limit=2, skip_doctor=True),
+            settings,
+        )
+    engine.dispose()
+    assert (capped.rate, capped.sent) == (10, 3)
+    assert (lower.rate, lower.sent) == (5, 2)
+    assert len(transport.recipients()) == 5 == len(set(transport.recipients()))
