@@ -120,6 +120,32 @@ class Dns:
         return [r.exchange.to_text().rstrip(".") for r in records]
 
 
+class RecordsDns(Dns):
+    """DNS answered from records held in memory (`{(name, kind): [text, ...]}`, kind TXT, A,
+    AAAA or MX as "PREFERENCE HOST"): the in-memory side of the DNS seam, for checking the
+    rules below without a server."""
+
+    def __init__(self, records: dict[tuple[str, str], list[str]]) -> None:
+        self.records = {
+            (name.lower().rstrip("."), kind): list(v) for (name, kind), v in records.items()
+        }
+
+    def txt(self, name: str) -> list[str]:
+        """The TXT records of a name."""
+        return list(self.records.get((name.lower().rstrip("."), "TXT"), []))
+
+    def addresses(self, name: str) -> list[IP]:
+        """A and AAAA records of a name."""
+        key = name.lower().rstrip(".")
+        texts = self.records.get((key, "A"), []) + self.records.get((key, "AAAA"), [])
+        return [ipaddress.ip_address(t) for t in texts]
+
+    def mx(self, name: str) -> list[str]:
+        """The MX hosts of a name, most preferred first."""
+        found = [t.split() for t in self.records.get((name.lower().rstrip("."), "MX"), [])]
+        return [host.rstrip(".") for _preference, host in sorted(found, key=lambda r: int(r[0]))]
+
+
 # SPF (RFC 7208), as much as a sender needs -----------------------------------------------
 
 
