@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from civic_contacts.db import Base, make_engine
 from civic_contacts.migrations import current_revision, ensure_schema, head_revision, upgrade
+
+# These tests start from an empty database, never the migrated template (conftest.Templates).
+pytestmark = pytest.mark.empty_db
 
 
 def test_empty_database_upgraded_to_head_matches_the_models(db_url: str) -> None:
