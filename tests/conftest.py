@@ -93,7 +93,7 @@ class Templates:
 
     def _build(self, backend: str, kind: str) -> Any:
         home = self.folder / f"{backend}-{kind}"
-        home.mkdir()
+        home.mkdir(exist_ok=True)
         if backend == "sqlite":
             url = f"sqlite:///{home / 'registry.sqlite3'}"
         else:
@@ -142,7 +142,8 @@ class Templates:
 
         if (backend, kind) not in self.made:
             self.made[(backend, kind)] = self._build(backend, kind)
-        url, home, secrets = self.made[(backend, kind)]
+        template_url, home, secrets = self.made[(backend, kind)]
+        url = template_url
         if backend == "sqlite":
             import sqlite3
 
@@ -164,8 +165,14 @@ class Templates:
             from civic_contacts.deliver.tokens import secrets_path
 
             shutil.copytree(home / "out", tmp_path / "out")
+            # The preview names the database in the command that sends: this test's.
+            preview = tmp_path / "out" / "preview.html"
+            preview.write_text(
+                preview.read_text(encoding="utf-8").replace(template_url, url), encoding="utf-8"
+            )
             path = secrets_path()
             path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
             path.write_bytes(secrets)
             eng = make_engine(url)
             with eng.begin() as connection:

@@ -16,6 +16,8 @@ from tests.browser import chromium_path, measure
 from tests.browser import run_chromium as run_browser
 from tests.conftest import need
 
+pytestmark = pytest.mark.slow
+
 
 def chromium() -> str:
     path = chromium_path()

@@ -55,6 +55,7 @@ def _utf8_server(enable: bool):
     return controller, sink, port
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("offered", [True, False])
 def test_a_non_ascii_name_part_goes_with_smtputf8_or_fails_alone(
     demo, tmp_path: Path, offered: bool

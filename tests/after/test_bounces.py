@@ -453,6 +453,7 @@ def mailbox_config(box: Mailbox) -> str:
     )
 
 
+@pytest.mark.slow
 def test_bounces_fetch_from_a_real_imap_server(
     demo, smtp_server, configured, dovecot: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -506,6 +507,7 @@ def test_bounces_fetch_from_a_real_imap_server(
     assert told == set(envelopes) - {hard}
 
 
+@pytest.mark.slow
 def test_two_fetches_at_once_act_on_each_report_once(
     demo, smtp_server, configured, dovecot: Mailbox, monkeypatch: pytest.MonkeyPatch, db_url: str
 ) -> None:

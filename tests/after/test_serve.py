@@ -159,6 +159,7 @@ def test_concurrent_duplicates_are_one_unsubscribe(server: Server, demo) -> None
     assert "Traceback" not in server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_busy_database_gets_503_with_retry_after_and_the_retry_lands(
     server: Server, demo, db_url: str
@@ -180,6 +181,7 @@ def test_a_busy_database_gets_503_with_retry_after_and_the_retry_lands(
     assert "Traceback" not in server.stop()
 
 
+@pytest.mark.slow
 def test_garbage_and_disconnects_never_print_a_traceback(server: Server, demo) -> None:
     """Malformed request lines and headers, bad methods, and clients that vanish mid-body get
     an answer or a closed socket, never a traceback; the server keeps serving."""

@@ -370,6 +370,7 @@ def test_a_build_removes_what_a_killed_build_left_beside_the_outbox(demo, tmp_pa
     assert (tmp_path / "out" / "manifest.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_build_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path: Path) -> None:
     """On a terminal `batch build` draws a progress bar up to every message; piped, it prints
     only its summary."""

@@ -7,6 +7,7 @@ import email
 from email import policy
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,7 @@ def test_unusual_templates_fall_back_to_the_reference(tmp_path: Path) -> None:
     language=st.sampled_from(["en", "fr"]),
     days=st.integers(min_value=0, max_value=3),
 )
+@pytest.mark.slow
 def test_fast_equals_reference_on_random_data(
     name: str, body: str, language: str, days: int
 ) -> None:

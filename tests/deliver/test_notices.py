@@ -243,6 +243,7 @@ def test_moved_correction_and_cancelled_reach_exactly_those_sent(
     assert "cancelled: journalists told not to publish" in shown
 
 
+@pytest.mark.slow
 def test_reminder_and_lift_are_scheduled_around_the_lift(demo, smtp_server, tmp_path: Path) -> None:
     """A reminder counts down and is refused at or after the lift; the lift notice is refused
     before the lift and, scheduled with --at, waits for it."""
@@ -373,6 +374,7 @@ def _moved_notice_for(cli, db_url: str, port: int, sink, tmp_path: Path, journal
     sink.received.clear()
 
 
+@pytest.mark.slow
 def test_killed_notice_send_resumes_with_nothing_lost(
     cli, db_url: str, smtp_server, tmp_path: Path
 ) -> None:
@@ -398,6 +400,7 @@ def test_killed_notice_send_resumes_with_nothing_lost(
     assert status["notices"][0]["sent"] == 200
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_two_notice_senders_never_both_send(cli, db_url: str, smtp_server, tmp_path: Path) -> None:
@@ -412,6 +415,7 @@ def test_two_notice_senders_never_both_send(cli, db_url: str, smtp_server, tmp_p
     assert len(counts) == 240 and max(counts.values()) == 1
 
 
+@pytest.mark.slow
 def test_khal_moves_the_event_instead_of_adding_one(demo, smtp_server, tmp_path: Path) -> None:
     """The original's calendar entry, then the moved notice's, imported into khal: one event,
     at the new time."""
@@ -534,6 +538,7 @@ def test_notices_need_a_sent_release_and_a_known_kind(demo, tmp_path: Path) -> N
     assert "built 0 messages" in built.stderr
 
 
+@pytest.mark.slow
 def test_batch_send_at_waits_and_refuses_what_cannot_finish_before_the_lift(
     demo, smtp_server, tmp_path: Path
 ) -> None:

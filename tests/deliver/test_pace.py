@@ -15,7 +15,7 @@ import pytest
 
 from tests.deliver.test_send import make_registry, send_args
 
-pytestmark = pytest.mark.smtp
+pytestmark = [pytest.mark.smtp, pytest.mark.slow]
 
 
 def busiest(times: list[float]) -> int:

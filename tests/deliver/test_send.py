@@ -21,7 +21,7 @@ from civic_contacts.config import load_settings
 from civic_contacts.db import make_engine, session_factory
 from civic_contacts.deliver.send import send_batch
 from civic_contacts.deliver.sender import SendOptions
-from civic_contacts.deliver.smtp import SmtpSettings
+from civic_contacts.deliver.transport import MemoryTransport
 from civic_contacts.errors import EmbargoLifted
 from civic_contacts.migrations import ensure_schema
 from civic_contacts.registry.models import Delivery
@@ -64,6 +64,7 @@ def send_args(port: int, *extra: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 def test_normal_send_of_a_few_thousand(cli, db_url: str, smtp_server) -> None:
     """2,000 messages arrive once each; status says all sent; the audit names server reply and user."""
@@ -140,6 +141,7 @@ def test_connection_dropped_mid_message(cli, db_url: str, smtp_server) -> None:
     assert sorted(Counter(sink.ids()).values()) == [1, 1, 1, 1]
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 def test_rate_is_held_in_every_second(cli, db_url: str, smtp_server) -> None:
     """With --rate 20, no one-second window at the server holds more than 20 messages."""
@@ -167,14 +169,13 @@ class StepClock:
             return self.now
 
 
-@pytest.mark.smtp
-def test_embargo_stops_the_run(engine, db_url: str, smtp_server) -> None:
+def test_embargo_stops_the_run(engine, db_url: str) -> None:
     """A run that reaches the lift stops: nothing embargoed is sent at or after it (less the
-    margin), and a later run sends nothing more either."""
-    sink, port = smtp_server
+    margin), and a later run sends nothing more either. (Through the in-memory transport: the
+    clock, not the wire, is what this is about.)"""
     lift = dt.datetime(2031, 3, 10, 0, 1, tzinfo=dt.UTC)
     make_registry(db_url, outlets=2, per_outlet=50, embargo=lift)
-    transport = SmtpSettings(host="127.0.0.1", port=port, security="none")
+    transport = MemoryTransport()
     settings = load_settings(db=db_url)
     clock = StepClock(lift - dt.timedelta(seconds=31))
     with session_factory(engine)() as session:
@@ -183,14 +184,14 @@ def test_embargo_stops_the_run(engine, db_url: str, smtp_server) -> None:
         )
     # Read once to prepare, then once before each message: the 24th goes at lift - 6 s, the
     # 25th would go at lift - 5 s, inside the margin.
-    assert report.sent == 24 and len(sink.ids()) == 24
+    assert report.sent == 24 and len(transport.kept) == 24
     assert report.stopped and "the embargo lifts at 2031-03-10 00:01:00 UTC" in report.stopped
     assert report.final["sent"] == 24 and report.final["pending"] == 76 and not report.complete
     with session_factory(engine)() as session, pytest.raises(EmbargoLifted):
         send_batch(
             session, "sahel-civilians", transport, SendOptions(clock=StepClock(lift)), settings
         )
-    assert len(sink.ids()) == 24
+    assert len(transport.kept) == 24
 
 
 @pytest.mark.smtp
@@ -261,6 +262,7 @@ def _spawn(db_url: str, port: int, *extra: str) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 @pytest.mark.parametrize(("connections", "rate"), [(1, "60"), (4, "200"), (4, None)])
 def test_killed_and_resumed_sends_each_message_once(
@@ -295,6 +297,7 @@ def test_killed_and_resumed_sends_each_message_once(
     assert duplicates <= kills * connections
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 def test_a_killed_run_leaves_no_worker_sending(db_url: str, smtp_server) -> None:
     """Killed, a run with four connections stops sending, all of it: on PostgreSQL its
@@ -313,6 +316,7 @@ def test_a_killed_run_leaves_no_worker_sending(db_url: str, smtp_server) -> None
     assert len(sink.received) == landed < 2000
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -353,6 +357,7 @@ def _parent_of(pid: int) -> int | None:
     return int(fields[1])
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 def test_ctrl_c_stops_every_worker_with_each_mark_committed(db_url: str, smtp_server) -> None:
     """Ctrl-C in a run with four connections (threads on SQLite, processes of their own on
@@ -389,6 +394,7 @@ def test_a_limit_holds_over_every_connection(cli, db_url: str, smtp_server) -> N
     assert (statuses["sent"], statuses["pending"], statuses["claimed"]) == (7, 193, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -406,6 +412,7 @@ def test_two_concurrent_senders_never_both_send(db_url: str, smtp_server) -> Non
     assert all(d.status == "sent" for d in deliveries(db_url).values())
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_two_concurrent_senders_on_sqlite(db_url: str, smtp_server) -> None:
@@ -490,6 +497,7 @@ def test_a_server_that_refuses_connections_stops_the_run_at_once(cli, db_url: st
     assert len(rows) == 40 and {(d.status, d.attempts) for d in rows} == {("pending", 0)}
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 def test_a_server_that_never_answers_times_out(cli, db_url: str) -> None:
     """A server that takes the connection and never greets stops the run after
@@ -607,6 +615,7 @@ def test_a_test_send_is_the_journalists_message_for_the_tester_only(
     assert json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout) == before
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 def test_address_suppressed_while_the_send_runs_is_never_sent(
     cli, db_url: str, smtp_server, tmp_path: Path
@@ -627,6 +636,7 @@ def test_address_suppressed_while_the_send_runs_is_never_sent(
     assert (row.status, row.last_error) == ("cancelled", "suppressed during the send")
 
 
+@pytest.mark.slow
 @pytest.mark.smtp
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_database_deleted_during_the_send_is_never_reported_as_success(

@@ -61,6 +61,7 @@ def test_moments_without_a_zone_are_refused(typed: str) -> None:
     assert "--at" in caught.value.message
 
 
+@pytest.mark.empty_db
 def test_upgrade_keeps_sent_history_and_records_the_current_text(db_url: str) -> None:
     """A registry at schema 0004 with a sent delivery: after the upgrade the delivery is the
     release's own (no notice), one message per address still holds, and the release has a
