@@ -8,7 +8,7 @@ import typer
 from civic_contacts.cli import common, options
 from civic_contacts.errors import ConfigError
 
-MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "info": "info"}
 
 
 @options.smtp_options

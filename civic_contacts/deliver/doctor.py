@@ -2,28 +2,33 @@
 
 Since 2024 Gmail, Yahoo and Outlook reject or spam-folder bulk mail whose domain lacks SPF,
 DKIM and an aligned DMARC record, or that has no one-click unsubscribe. Each check here is
-ok, warn or fail with a one-line fix:
+ok, warn or fail with a one-line fix (or info, for what is optional):
 
-- SPF of the envelope and From domain: a record exists, authorises the relay's addresses
-  (include, a, mx, ip4, ip6, exists and redirect are followed; more than 10 DNS look-ups is an
-  error, as RFC 7208 says), and ends in `~all` or `-all`;
+- SPF of the envelope and From domain, evaluated as receivers do by pyspf (macros, include,
+  a, mx, ip4, ip6, exists and redirect; the ten look-ups and two void look-ups of RFC 7208),
+  authorising the relay's addresses and ending in `~all` or `-all`;
 - DKIM: signing is configured and the selector's published key is the configured key's;
-- DMARC: a record for the From domain or its organisational domain, its policy, and whether
-  From aligns with the DKIM `d=` and the envelope domain;
-- the envelope (bounce) domain has MX records; the one-click unsubscribe URL is https and its
-  host resolves;
+- DMARC: a record for the From domain or its organisational domain (the Public Suffix List,
+  through `publicsuffixlist`), its policy, and whether the envelope domain or the DKIM `d=`
+  aligns with From, strictly or relaxed as the record says (one must);
+- the envelope (bounce) domain: MX records, MTA-STS and TLS-RPT (warn when absent); BIMI of
+  the From domain (information only); the one-click unsubscribe URL is https and resolves;
 - the relay: reachable, TLS with a valid certificate, and the login works (nothing is sent).
 
-DNS questions go to the system's resolver, or to `dns_server` (host:port), with dnspython.
-A DNS that cannot be reached makes the DNS checks "warn" (sending from a laptop offline is
-still possible); a DNS answer that shows a mistake makes them "fail".
+DNS questions go to the system's resolver, or to `dns_server` (host:port), with dnspython;
+`RecordsDns` answers from memory, for tests. A DNS that does not answer (a time-out,
+SERVFAIL) makes a check "warn, could not check", never "fail": sending from a laptop offline
+is still possible. A DNS answer that shows a mistake makes it "fail".
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -146,7 +151,7 @@ class RecordsDns(Dns):
         return [host.rstrip(".") for _preference, host in sorted(found, key=lambda r: int(r[0]))]
 
 
-# SPF (RFC 7208), as much as a sender needs -----------------------------------------------
+# SPF (RFC 7208), evaluated by pyspf ---------------------------------------------------------
 
 
 class SpfError(Exception):
@@ -155,14 +160,34 @@ class SpfError(Exception):
 
 @dataclass
 class SpfResult:
-    """pass, fail, softfail, neutral or none; the record's final `all`; look-ups used."""
+    """pass, fail, softfail, neutral, none or temperror; the record's final `all`; look-ups."""
 
     result: str
     all_qualifier: str | None
     lookups: int
+    explanation: str = ""
 
 
 _QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
+_ASKING = threading.local()  # the Dns that pyspf's look-ups go to, per thread
+
+
+def _spf_lookup(name: str, qtype: str, tcpfallback: bool = True, timeout: int = 30) -> list[Any]:
+    """pyspf's DNS hook (`spf.DNSLookup`), answered through this thread's `Dns`."""
+    import spf
+
+    dns: Dns = _ASKING.dns
+    try:
+        if qtype in ("TXT", "SPF"):
+            return [((name, qtype), (text.encode("utf-8"),)) for text in dns.txt(name)]
+        if qtype in ("A", "AAAA"):
+            version = 4 if qtype == "A" else 6
+            return [((name, qtype), str(ip)) for ip in dns.addresses(name) if ip.version == version]
+        if qtype == "MX":
+            return [((name, qtype), (n, host)) for n, host in enumerate(dns.mx(name))]
+    except DnsUnavailable as exc:
+        raise spf.TempError(f"DNS {exc}") from None
+    return []  # PTR and the rest: receivers are told not to rely on them (RFC 7208 5.5)
 
 
 def spf_record(dns: Dns, domain: str) -> str | None:
@@ -174,91 +199,35 @@ def spf_record(dns: Dns, domain: str) -> str | None:
 
 
 def check_spf(dns: Dns, domain: str, ips: list[IP]) -> SpfResult:
-    """Whether `domain`'s SPF authorises every one of `ips`."""
-    counter = [0]
+    """Whether `domain`'s SPF authorises every one of `ips`, as receivers evaluate it (pyspf:
+    macros, include and redirect, the ten look-ups and the two void look-ups of RFC 7208);
+    `SpfError` for a permanent error."""
+    import spf
+
     top = spf_record(dns, domain)
     if top is None:
         return SpfResult("none", None, 0)
-    results = {_evaluate(dns, domain, ip, counter, 0)[0] for ip in ips} or {"neutral"}
-    worst = next(r for r in ("fail", "softfail", "neutral", "none", "pass") if r in results)
     terms = top.split()[1:]
     final = next((t for t in reversed(terms) if t.lstrip("+-~?").lower() == "all"), None)
     qualifier = None if final is None else (final[0] if final[0] in "+-~?" else "+")
-    return SpfResult(worst, qualifier, counter[0])
-
-
-def _count(counter: list[int]) -> None:
-    counter[0] += 1
-    if counter[0] > SPF_LOOKUP_LIMIT:
-        raise SpfError(f"more than {SPF_LOOKUP_LIMIT} DNS look-ups (RFC 7208 limit)")
-
-
-def _evaluate(dns: Dns, domain: str, ip: IP, counter: list[int], depth: int) -> tuple[str, str]:
-    if depth > 10:
-        raise SpfError("include or redirect loop")
-    record = spf_record(dns, domain)
-    if record is None:
-        return "none", domain
-    redirect = None
-    for term in record.split()[1:]:
-        lowered = term.lower()
-        if lowered.startswith("redirect="):
-            redirect = term.split("=", 1)[1]
-            continue
-        if "=" in term.split(":", 1)[0]:
-            continue  # exp= and unknown modifiers
-        qualifier = _QUALIFIERS.get(term[0])
-        mechanism = term[1:] if qualifier else term
-        qualifier = qualifier or "pass"
-        if _matches(dns, domain, ip, mechanism, counter, depth):
-            return qualifier, domain
-    if redirect:
-        _count(counter)
-        result = _evaluate(dns, redirect, ip, counter, depth + 1)
-        if result[0] == "none":
-            raise SpfError(f"redirect to {redirect}, which has no SPF record")
-        return result
-    return "neutral", domain
-
-
-def _matches(dns: Dns, domain: str, ip: IP, mechanism: str, counter: list[int], depth: int) -> bool:
-    name, _sep, argument = mechanism.partition(":")
-    name = name.lower()
-    target, _slash, prefix = (argument or domain).partition("/")
-    if "/" in name:  # "a/24" or "mx/24" without a domain
-        name, prefix = name.split("/", 1)
-        target = domain
-    if name == "all":
-        return True
-    if name in ("ip4", "ip6"):
-        try:
-            network = ipaddress.ip_network(argument, strict=False)
-        except ValueError:
-            raise SpfError(f'"{mechanism}" is not a valid address range') from None
-        return ip.version == network.version and ip in network
-    if name == "include":
-        _count(counter)
-        result = _evaluate(dns, argument, ip, counter, depth + 1)[0]
-        if result == "none":
-            raise SpfError(f"include:{argument} has no SPF record")
-        return result == "pass"
-    if name in ("a", "mx"):
-        _count(counter)
-        hosts = [target] if name == "a" else dns.mx(target)
-        for host in hosts:
-            for address in dns.addresses(host):
-                bits = int(prefix) if prefix.isdigit() else address.max_prefixlen
-                network = ipaddress.ip_network(f"{address}/{bits}", strict=False)
-                if ip.version == network.version and ip in network:
-                    return True
-        return False
-    if name == "exists":
-        _count(counter)
-        return bool(dns.addresses(argument))
-    if name == "ptr":
-        _count(counter)
-        return False  # deprecated (RFC 7208 5.5); never counted on here
-    raise SpfError(f'unknown mechanism "{mechanism}"')
+    results: dict[str, str] = {}
+    lookups = 0
+    spf.DNSLookup = _spf_lookup
+    _ASKING.dns = dns
+    try:
+        for ip in ips or [ipaddress.ip_address("192.0.2.1")]:
+            query = spf.query(i=str(ip), s=f"postmaster@{domain}", h=domain, timeout=20)
+            result, _code, explanation = query.check()
+            lookups = max(lookups, query.lookups)
+            if result == "permerror":
+                raise SpfError(explanation.removeprefix("SPF Permanent Error: "))
+            if ips:
+                results.setdefault(result, explanation)
+    finally:
+        _ASKING.dns = None
+    order = ("temperror", "fail", "softfail", "neutral", "none", "pass")
+    worst = next((r for r in order if r in results), "neutral")
+    return SpfResult(worst, qualifier, lookups, results.get(worst, ""))
 
 
 # DKIM and DMARC ---------------------------------------------------------------------------
@@ -285,16 +254,27 @@ def public_key_of(private_pem: bytes) -> str:
 
 
 def organisational_domain(domain: str) -> str:
-    """The registered domain, approximated by the last two labels (three under a two-letter
-    second-level such as co.uk)."""
-    labels = domain.split(".")
-    if (
-        len(labels) > 2
-        and len(labels[-1]) == 2
-        and labels[-2] in ("co", "com", "org", "gov", "ac", "net")
-    ):
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    """The registered domain (RFC 7489 3.2): one label below the longest public suffix that
+    matches, from the Public Suffix List shipped with `publicsuffixlist` (no network at run
+    time): `presse.gouv.fr` stays itself, `press.example.co.uk` is `example.co.uk`."""
+    name = domain.lower().rstrip(".")
+    return _public_suffixes().privatesuffix(name) or name
+
+
+@functools.cache
+def _public_suffixes() -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def aligned(domain: str, other: str, mode: str) -> bool:
+    """DMARC identifier alignment (RFC 7489 3.1): the same domain in strict mode (`s`), the
+    same organisational domain in relaxed mode (`r`, the default)."""
+    domain, other = domain.lower().rstrip("."), other.lower().rstrip(".")
+    if mode == "s":
+        return domain == other
+    return organisational_domain(domain) == organisational_domain(other)
 
 
 # The whole check --------------------------------------------------------------------------
@@ -305,8 +285,10 @@ def run_doctor(
     transport: SmtpTransport | None,
     dns_server: str | None = None,
     relay: bool = True,
+    dns: Dns | None = None,
 ) -> DoctorReport:
-    """Every check (`relay=False`: the DNS checks only, the fast subset a send runs first)."""
+    """Every check (`relay=False`: the DNS checks only, the fast subset a send runs first);
+    DNS questions go to `dns` when given (the seam's in-memory side), else to `dns_server`."""
     report = DoctorReport()
     domain = domain_of(settings.press_address)
     problems = settings.identity_problems()
@@ -318,27 +300,42 @@ def run_doctor(
             f" of {domain}",
             "run civic-contacts config init (or edit the config file), then doctor again",
         )
-    dns = Dns(dns_server or os.environ.get(ENV_DNS_SERVER) or None)
+    dns = dns or Dns(dns_server or os.environ.get(ENV_DNS_SERVER) or None)
     relay_ips = _relay_ips(dns, transport, report)
-    try:
-        _spf(dns, domain, relay_ips, report)
-        _dkim(dns, domain, transport, report)
-        _dmarc(dns, domain, transport, report)
-        _mx(dns, domain, report)
-        bounce_domain = domain_of(settings.bounces.return_path or "") or domain
-        if bounce_domain != domain:
-            # Messages go from bounces+TOKEN@ of the return path: SPF is checked on that
-            # domain, and bounces need its MX.
-            _spf(dns, bounce_domain, relay_ips, report)
-            _mx(dns, bounce_domain, report)
-        _unsubscribe(dns, settings, report)
-    except DnsUnavailable as exc:
-        report.add(
-            "DNS",
-            "warn",
-            f"no DNS answer ({exc}); the DNS checks could not run",
-            "check your connection, or pass --dns-server HOST:PORT",
-        )
+    bounce_domain = domain_of(settings.bounces.return_path or "") or domain
+    checks: list[tuple[str, Callable[[], None]]] = [
+        (f"SPF {domain}", lambda: _spf(dns, domain, relay_ips, report)),
+        ("DKIM", lambda: _dkim(dns, domain, transport, report)),
+        (
+            f"DMARC {domain}",
+            lambda: _dmarc(dns, domain, bounce_domain, transport, report),
+        ),
+        (f"MX {domain}", lambda: _mx(dns, domain, report)),
+    ]
+    if bounce_domain != domain:
+        # Messages go from bounces+TOKEN@ of the return path: SPF is checked on that domain,
+        # and bounces need its MX.
+        checks += [
+            (f"SPF {bounce_domain}", lambda: _spf(dns, bounce_domain, relay_ips, report)),
+            (f"MX {bounce_domain}", lambda: _mx(dns, bounce_domain, report)),
+        ]
+    checks += [
+        (f"MTA-STS {bounce_domain}", lambda: _mta_sts(dns, bounce_domain, report)),
+        (f"TLS-RPT {bounce_domain}", lambda: _tls_rpt(dns, bounce_domain, report)),
+        (f"BIMI {domain}", lambda: _bimi(dns, domain, report)),
+        ("One-click unsubscribe", lambda: _unsubscribe(dns, settings, report)),
+    ]
+    for name, check in checks:
+        try:
+            check()
+        except DnsUnavailable as exc:
+            # No answer is not a wrong answer: never a reason to stop a send.
+            report.add(
+                name,
+                "warn",
+                f"could not check: no DNS answer ({exc})",
+                "check your connection, or pass --dns-server HOST:PORT",
+            )
     if relay:
         _relay(transport, report)
     return report
@@ -367,6 +364,14 @@ def _spf(dns: Dns, domain: str, ips: list[IP], report: DoctorReport) -> None:
             "fail",
             f"permanent error: {exc}",
             "fix the SPF record (one record, at most 10 look-ups)",
+        )
+        return
+    if found.result == "temperror":
+        report.add(
+            name,
+            "warn",
+            f"could not check: {found.explanation or 'a DNS look-up failed'}",
+            "check your connection, or pass --dns-server HOST:PORT",
         )
         return
     if found.result == "none":
@@ -435,7 +440,13 @@ def _dkim(dns: Dns, domain: str, transport: SmtpTransport | None, report: Doctor
     report.add(name, "ok", "the published key matches the configured private key")
 
 
-def _dmarc(dns: Dns, domain: str, transport: SmtpTransport | None, report: DoctorReport) -> None:
+def _dmarc(
+    dns: Dns,
+    domain: str,
+    envelope_domain: str,
+    transport: SmtpTransport | None,
+    report: DoctorReport,
+) -> None:
     organisation = organisational_domain(domain)
     found = None
     for candidate in dict.fromkeys((domain, organisation)):
@@ -455,13 +466,32 @@ def _dmarc(dns: Dns, domain: str, transport: SmtpTransport | None, report: Docto
         return
     where, tags = found
     policy = tags.get("p", "none")
-    signed = transport is not None and transport.dkim_key is not None and transport.dkim_selector
-    # The envelope sender and the DKIM d= are the From domain itself: aligned, strict or relaxed.
-    alignment = "From aligns with the envelope domain" + (" and the DKIM d=" if signed else "")
-    if policy == "none":
-        report.add(name, "ok", f"_dmarc.{where}: p=none (monitoring only); {alignment}")
-    else:
-        report.add(name, "ok", f"_dmarc.{where}: p={policy}; {alignment}")
+    spf_mode, dkim_mode = tags.get("aspf", "r").lower(), tags.get("adkim", "r").lower()
+    words = {"s": "strict", "r": "relaxed"}
+    # The envelope sender's domain (SPF's identity) and the DKIM d= are each compared with the
+    # From domain, strictly or relaxed as the record says; DMARC passes on either.
+    spf_aligned = aligned(envelope_domain, domain, spf_mode)
+    signer = transport.dkim_domain if transport is not None and transport.dkim_key else None
+    dkim_aligned = signer is not None and aligned(signer, domain, dkim_mode)
+    said = [
+        f"envelope {envelope_domain} {'aligns' if spf_aligned else 'does not align'}"
+        f" ({words.get(spf_mode, spf_mode)})",
+        f"DKIM d={signer} {'aligns' if dkim_aligned else 'does not align'}"
+        f" ({words.get(dkim_mode, dkim_mode)})"
+        if signer
+        else "not signed",
+    ]
+    detail = f"_dmarc.{where}: p={policy}" + (" (monitoring only)" if policy == "none" else "")
+    if not (spf_aligned or dkim_aligned):
+        report.add(
+            name,
+            "fail",
+            f"{detail}; neither identifier aligns with From {domain}: {'; '.join(said)}",
+            f"sign with a DKIM key of {organisation} (smtp.dkim_key), or send bounces to an"
+            f" address of {organisation} ([bounces] return_path)",
+        )
+        return
+    report.add(name, "ok", f"{detail}; {'; '.join(said)}")
 
 
 def _mx(dns: Dns, domain: str, report: DoctorReport) -> None:
@@ -475,6 +505,47 @@ def _mx(dns: Dns, domain: str, report: DoctorReport) -> None:
             f"{domain} has no MX record: bounces and replies to it may be lost",
             f"publish an MX record for {domain}",
         )
+
+
+def _mta_sts(dns: Dns, domain: str, report: DoctorReport) -> None:
+    """MTA-STS (RFC 8461): whether mail to the domain (bounces coming back) must use TLS."""
+    records = [t for t in dns.txt(f"_mta-sts.{domain}") if t.lower().startswith("v=stsv1")]
+    if not records:
+        report.add(
+            f"MTA-STS {domain}",
+            "warn",
+            f"no MTA-STS record at _mta-sts.{domain}: mail to {domain} may go unencrypted",
+            f'publish _mta-sts.{domain} TXT "v=STSv1; id=1" and a policy at'
+            f" https://mta-sts.{domain}/.well-known/mta-sts.txt",
+        )
+        return
+    report.add(f"MTA-STS {domain}", "ok", f"_mta-sts.{domain}: {records[0]}")
+
+
+def _tls_rpt(dns: Dns, domain: str, report: DoctorReport) -> None:
+    """SMTP TLS reporting (RFC 8460): where senders report TLS trouble reaching the domain."""
+    records = [t for t in dns.txt(f"_smtp._tls.{domain}") if t.lower().startswith("v=tlsrptv1")]
+    if not records:
+        report.add(
+            f"TLS-RPT {domain}",
+            "warn",
+            f"no TLS-RPT record at _smtp._tls.{domain}: nobody can tell you when TLS to it fails",
+            f'publish _smtp._tls.{domain} TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}"',
+        )
+        return
+    report.add(f"TLS-RPT {domain}", "ok", f"_smtp._tls.{domain}: {records[0]}")
+
+
+def _bimi(dns: Dns, domain: str, report: DoctorReport) -> None:
+    """BIMI: a logo some mailbox providers show beside an authenticated sender (information
+    only; it needs DMARC at quarantine or reject first)."""
+    records = [t for t in dns.txt(f"default._bimi.{domain}") if t.lower().startswith("v=bimi1")]
+    detail = (
+        f"default._bimi.{domain}: {records[0]}"
+        if records
+        else f"no BIMI record at default._bimi.{domain} (optional: a logo beside your messages)"
+    )
+    report.add(f"BIMI {domain}", "info", detail)
 
 
 def _unsubscribe(dns: Dns, settings: Settings, report: DoctorReport) -> None:
