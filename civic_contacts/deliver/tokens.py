@@ -125,13 +125,38 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
 
+@functools.lru_cache(maxsize=64)
+def derived_key(secret: bytes, label: bytes, length: int = 32) -> bytes:
+    """A key for one purpose, derived from the secret by HKDF-SHA256 with its own label, so
+    that no two kinds of token ever share a key."""
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=SHA256(), length=length, salt=None, info=label).derive(secret)
+
+
+_UNSUBSCRIBE_KEY = b"civic-contacts unsubscribe token v3 (AES-SIV)"
+_UNSUBSCRIBE_AD = b"unsubscribe"
+
+
 def make_token(secret: bytes, address: str) -> str:
-    """An opaque token for one address (the same every time for the same secret)."""
-    plain = address.encode("utf-8")
-    nonce = hmac.digest(_key(secret, b"nonce"), plain, "sha256")[:8]
-    sealed = _xor(plain, _keystream(_key(secret, b"enc"), nonce, len(plain)))
-    tag = hmac.digest(_key(secret, b"mac"), nonce + sealed, "sha256")[:12]
-    return f"{_b64(nonce)}.{_b64(sealed)}.{_b64(tag)}"
+    """An opaque token for one address: the address sealed with AES-SIV (RFC 5297) under a
+    key derived from the secret; deterministic, so a rebuild gives the same link."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+    siv = AESSIV(derived_key(secret, _UNSUBSCRIBE_KEY, 64))
+    return _b64(siv.encrypt(address.encode("utf-8"), [_UNSUBSCRIBE_AD]))
+
+
+def _open_v3(secret: bytes, sealed: bytes) -> str | None:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+    try:
+        plain = AESSIV(derived_key(secret, _UNSUBSCRIBE_KEY, 64)).decrypt(sealed, [_UNSUBSCRIBE_AD])
+    except InvalidTag:
+        return None
+    return plain.decode("utf-8")
 
 
 def _open_v2(secret: bytes, nonce: bytes, sealed: bytes, tag: bytes) -> str | None:
@@ -151,13 +176,23 @@ def verify_token(secret: bytes | Sequence[bytes], token: str) -> str:
         raise TokenError("the unsubscribe token is malformed")
     parts = text.split(".")
     try:
-        if len(parts) == 3:
+        if len(parts) == 1:
+            sealed = _unb64(text)
+            if len(sealed) <= 16:
+                raise TokenError("the unsubscribe token is malformed")
+            for candidate in candidates:
+                address = _open_v3(candidate, sealed)
+                if address is not None:
+                    return address
+        elif len(parts) == 3:
+            # The second format (links in messages sent before AES-SIV), read only.
             nonce, sealed, tag = (_unb64(p) for p in parts)
             for candidate in candidates:
                 address = _open_v2(candidate, nonce, sealed, tag)
                 if address is not None:
                     return address
         elif len(parts) == 2:
+            # The first format, read only.
             address = _unb64(parts[0]).decode("utf-8")
             given = _unb64(parts[1])
             if any(hmac.compare_digest(given, _mac(c, address)) for c in candidates):
@@ -190,58 +225,72 @@ def https_link(base_url: str, token: str, language: str | None = None) -> str:
 
 # Return paths: each message's envelope sender names its delivery -------------------------
 
-TOKEN_LENGTH = 16  # base32 of a 5-byte delivery id and a 5-byte signature
-_TOKEN = re.compile(r"^[^@+]+\+([a-z2-7]{16})@", re.I)
+TOKEN_LENGTH = 17  # "1", then base32 of a 5-byte tag and the 5-byte masked delivery id
+_TOKEN = re.compile(r"^[^@+]+\+(1[a-z2-7]{16}|[a-z2-7]{16})@", re.I)
+_RETURN_MAC = b"civic-contacts return path v2 mac"
+_RETURN_MASK = b"civic-contacts return path v2 mask"
 
 
-def _tag(secret: bytes, delivery_id: int) -> bytes:
+def return_token(secret: bytes, delivery_id: int) -> str:
+    """A short, opaque, verifiable token for one delivery (not the journalist's address).
+
+    A keyed MAC over the delivery id (HMAC-SHA256, 40 bits) names it; the id itself goes
+    masked by a second keyed function of that MAC (the synthetic-IV construction of RFC 5297,
+    with HMAC in place of AES-CMAC and CTR), so consecutive deliveries' tokens share nothing
+    visible. Both keys are derived from the secret by HKDF, each with its own label."""
+    raw = delivery_id.to_bytes(5, "big")
+    tag = hmac.digest(derived_key(secret, _RETURN_MAC), raw, "sha256")[:5]
+    mask = hmac.digest(derived_key(secret, _RETURN_MASK), tag, "sha256")[:5]
+    masked = bytes(a ^ b for a, b in zip(raw, mask, strict=True))
+    return "1" + base64.b32encode(tag + masked).decode("ascii").lower()
+
+
+def read_token(secrets: Sequence[bytes], token: str) -> int | None:
+    """The delivery a token names, when one of the secrets made it (tokens of the first,
+    16-character format, in messages sent before, are still read)."""
+    text = token.lower()
+    newer = len(text) == 17 and text.startswith("1")
+    try:
+        raw = base64.b32decode((text[1:] if newer else text).upper())
+    except ValueError:
+        return None
+    if len(raw) != 10:
+        return None
+    for secret in secrets:
+        if newer:
+            tag, masked = raw[:5], raw[5:]
+            mask = hmac.digest(derived_key(secret, _RETURN_MASK), tag, "sha256")[:5]
+            plain = bytes(a ^ b for a, b in zip(masked, mask, strict=True))
+            expected = hmac.digest(derived_key(secret, _RETURN_MAC), plain, "sha256")[:5]
+            if hmac.compare_digest(tag, expected):
+                return int.from_bytes(plain, "big")
+        else:
+            delivery_id = _unmask_v1(secret, int.from_bytes(raw[:5], "big"))
+            if hmac.compare_digest(raw[5:], _tag_v1(secret, delivery_id)):
+                return delivery_id
+    return None
+
+
+# The first return-path format (a Feistel mask and an HMAC tag), read only: tokens in
+# messages already sent keep naming their delivery.
+
+
+def _tag_v1(secret: bytes, delivery_id: int) -> bytes:
     return hmac.digest(
         secret, b"civic-contacts return path v1 " + delivery_id.to_bytes(5, "big"), "sha256"
     )[:5]
 
 
-_HALF = 20  # bits: a delivery id (up to 2**40) is masked as two halves
-_ROUNDS = 4
-
-
-def _round(secret: bytes, number: int, half: int) -> int:
-    data = b"civic-contacts return path mask v1 " + bytes([number]) + half.to_bytes(3, "big")
-    return int.from_bytes(hmac.digest(secret, data, "sha256")[:3], "big") & ((1 << _HALF) - 1)
-
-
-def _mask(secret: bytes, value: int, undo: bool = False) -> int:
-    """A keyed permutation of 40-bit numbers (a small Feistel network), so tokens of
-    consecutive deliveries share nothing visible."""
-    left, right = value >> _HALF, value & ((1 << _HALF) - 1)
-    rounds = range(_ROUNDS - 1, -1, -1) if undo else range(_ROUNDS)
-    for number in rounds:
-        if undo:
-            left, right = right ^ _round(secret, number, left), left
-        else:
-            left, right = right, left ^ _round(secret, number, right)
-    return (left << _HALF) | right
-
-
-def return_token(secret: bytes, delivery_id: int) -> str:
-    """A short, opaque, verifiable token for one delivery (not the journalist's address)."""
-    masked = _mask(secret, delivery_id).to_bytes(5, "big")
-    return base64.b32encode(masked + _tag(secret, delivery_id)).decode("ascii").lower()
-
-
-def read_token(secrets: Sequence[bytes], token: str) -> int | None:
-    """The delivery a token names, when one of the secrets made it."""
-    try:
-        raw = base64.b32decode(token.upper())
-    except ValueError:
-        return None
-    if len(raw) != 10:
-        return None
-    masked = int.from_bytes(raw[:5], "big")
-    for secret in secrets:
-        delivery_id = _mask(secret, masked, undo=True)
-        if hmac.compare_digest(raw[5:], _tag(secret, delivery_id)):
-            return delivery_id
-    return None
+def _unmask_v1(secret: bytes, value: int) -> int:
+    half = (1 << 20) - 1
+    left, right = value >> 20, value & half
+    for number in range(3, -1, -1):
+        data = b"civic-contacts return path mask v1 " + bytes([number]) + left.to_bytes(3, "big")
+        left, right = (
+            right ^ (int.from_bytes(hmac.digest(secret, data, "sha256")[:3], "big") & half),
+            left,
+        )
+    return (left << 20) | right
 
 
 def check_return_path(value: str) -> str:

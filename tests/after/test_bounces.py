@@ -74,7 +74,7 @@ def test_return_path_tokens_name_one_delivery_and_cannot_be_forged() -> None:
     or foreign one names none."""
     secret, old = b"current-secret", b"older-secret"
     token = return_token(secret, 123456)
-    assert len(token) == 16 and token.isalnum() and "123456" not in token
+    assert len(token) == 17 and token.isalnum() and "123456" not in token
     # Consecutive deliveries' tokens share nothing visible (they do not count up).
     assert len({return_token(secret, n)[:4] for n in range(1, 51)}) >= 45
     assert read_token([secret], token) == 123456
@@ -82,6 +82,11 @@ def test_return_path_tokens_name_one_delivery_and_cannot_be_forged() -> None:
     flipped = token[:-1] + ("a" if token[-1] != "a" else "b")
     assert read_token([secret], flipped) is None
     assert read_token([secret], "not-a-token") is None
+    # Tokens of the first format, in messages sent before, still name their delivery (made
+    # with the code of then).
+    assert read_token([b"other", old], "luifmcdzuijqmn7n") == 42
+    assert read_token([old], "2dffuvatcbifmko4") == 123456
+    assert read_token([secret], "2dffuvatcbifmko4") is None
     address = envelope_sender("bounces@example.org", secret, 7)
     assert address.startswith("bounces+") and address.endswith("@example.org")
     assert tokens_in([address.upper().replace("BOUNCES", "bounces")], "bounces@example.org")
