@@ -94,19 +94,28 @@ class Dns:
             self.resolver.port = int(port)
         self.resolver.lifetime = timeout
         self.resolver.timeout = timeout
+        # Once the server has not answered, the other questions are not asked (each would
+        # wait as long again): the checks that need them say they could not check.
+        self.silent: str | None = None
 
     def _ask(self, name: str, kind: str) -> list[Any]:
         import dns.exception
         import dns.resolver
 
+        if self.silent is not None:
+            raise DnsUnavailable(self.silent)
         try:
             return list(self.resolver.resolve(name, kind))
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
-        except (dns.resolver.NoNameservers, dns.exception.Timeout) as exc:
+        except dns.resolver.NoNameservers as exc:  # SERVFAIL or refused, for this name
             raise DnsUnavailable(str(exc).splitlines()[0]) from None
+        except dns.exception.Timeout as exc:
+            self.silent = str(exc).splitlines()[0]
+            raise DnsUnavailable(self.silent) from None
         except dns.resolver.NoResolverConfiguration:
-            raise DnsUnavailable("no DNS resolver is configured") from None
+            self.silent = "no DNS resolver is configured"
+            raise DnsUnavailable(self.silent) from None
 
     def txt(self, name: str) -> list[str]:
         """The TXT records of a name, each joined from its strings."""

@@ -256,3 +256,47 @@ def test_a_dns_that_does_not_answer_never_fails_a_check() -> None:
     asked = [c for c in report.checks if c.name != "One-click unsubscribe"]
     assert len(asked) == 7
     assert all(c.status == "warn" and "could not check" in c.detail for c in asked)
+
+
+def test_a_silent_dns_server_is_waited_for_once() -> None:
+    """A DNS server that never answers costs one time-out, not one per check: after the
+    first, the other questions are not sent, and every check says it could not check."""
+    import socket
+    import threading
+
+    from dnslib import DNSRecord
+
+    from civic_contacts.deliver.doctor import Dns
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    asked: set[str] = set()
+    done = threading.Event()
+
+    def listen() -> None:
+        while not done.is_set():
+            try:
+                data, _peer = listener.recvfrom(4096)
+            except TimeoutError:
+                continue
+            asked.add(str(DNSRecord.parse(data).q.qname).rstrip("."))
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        report = run_doctor(
+            settings_for("press@presse.gouv.fr"),
+            signed_by("presse.gouv.fr"),
+            relay=False,
+            dns=Dns(f"127.0.0.1:{port}", timeout=0.5),
+        )
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+    assert report.failed == []
+    assert asked == {"presse.gouv.fr"}
+    said = [c for c in report.checks if c.name != "One-click unsubscribe"]
+    assert all(c.status == "warn" and "could not check" in c.detail for c in said)
