@@ -38,12 +38,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from civic_contacts.db import UTCDateTime, matching, utcnow
-from civic_contacts.registry.models import Delivery, Suppression
+from civic_contacts.registry.models import Delivery, Release, Suppression
 from civic_contacts.registry.statuses import DeliveryStatus
 
 LEASE = dt.timedelta(minutes=10)
@@ -202,6 +202,18 @@ class Claimed:
     outlet: str = ""
 
 
+def current_release(key: BatchKey) -> ColumnElement[bool]:
+    """True for a delivery rendered from its release's current revision, of a release still
+    going out (not removed; for the release's own batch, not withdrawn: a cancellation
+    notice still goes). A claim takes nothing else, in the same statement, so nothing of an
+    older revision is handed to a worker once the change has committed."""
+    live = [Release.id == Delivery.release_id, Release.revision == Delivery.revision]
+    live.append(Release.archived_at.is_(None))
+    if key.notice_id is None:
+        live.append(Release.cancelled_at.is_(None))
+    return exists().where(*live)
+
+
 def claim(
     connection: Connection,
     key: BatchKey,
@@ -241,7 +253,7 @@ def _claim_once(
 ) -> tuple[int, list[Claimed]]:
     candidates = (
         select(Delivery.id)
-        .where(key.where(), Delivery.status == S.PENDING.value)
+        .where(key.where(), Delivery.status == S.PENDING.value, current_release(key))
         .order_by(Delivery.id)
         .limit(size)
         .with_for_update(skip_locked=True)
@@ -315,6 +327,9 @@ _FAILED = _mark(S.FAILED).values(
 )
 _ATTEMPT = _mark(S.CLAIMED).values(attempts=Delivery.attempts + 1, last_error=bindparam("d_error"))
 _RELEASED = _mark(S.PENDING).values(claimed_by=None, claimed_at=None)
+_STATE = select(Release.revision, Release.cancelled_at, Release.archived_at).where(
+    Release.id == bindparam("s_id")
+)
 
 
 @dataclass
@@ -428,6 +443,18 @@ class Ledger:
             fixed = dict(compiled.construct_params({"d_me": me}, _check=False))
             order = tuple(compiled.positiontup) if compiled.positiontup else None
             self.compiled[name] = (compiled.string, order, fixed)
+
+    def release_state(self, release_id: int) -> tuple[int, bool, bool]:
+        """The release's revision now, whether it is withdrawn and whether it is removed, read
+        on this worker's own connection (one indexed row; asked before each message's body)."""
+        # A read: it takes no write lock on SQLite, and none of the run's.
+        try:
+            row = self.connection.execute(_STATE, {"s_id": release_id}).one()
+            self.connection.commit()
+        except BaseException:
+            self.connection.rollback()
+            raise
+        return int(row[0]), row[1] is not None, row[2] is not None
 
     def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
         """Take pending deliveries for this worker, going on from where its last claim ended."""

@@ -97,16 +97,30 @@ def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Du
         return []
     due: list[Due] = []
 
-    def add(kind: NoticeKind, reason: str, people: int) -> None:
+    def add(kind: NoticeKind, reason: str, people: list[str]) -> None:
         notice = current_notice(session, release, kind)
         if notice is not None:
-            left = counts(session, BatchKey(release.id, notice.id))
-            if not left[S.PENDING] and not left[S.CANCELLED]:
+            key = BatchKey(release.id, notice.id)
+            left = counts(session, key)
+            # Someone sent the release after this notice was built (a send that was running
+            # when the release changed) is not among its recipients: it is due again, for them.
+            covered = set(
+                session.scalars(
+                    select(Delivery.email).where(key.where(), Delivery.status != S.CANCELLED.value)
+                )
+            )
+            missed = [email for email in people if email not in covered]
+            if missed:
+                reason += (
+                    f"; {len(missed)} of them were sent the release after the {kind} notice"
+                    " was built"
+                )
+            elif not left[S.PENDING] and not left[S.CANCELLED]:
                 return
         due.append(
             Due(
                 kind.value,
-                people,
+                len(people),
                 reason,
                 f"civic-contacts notice build {release.slug} --kind {kind} --out DIR",
             )
@@ -118,9 +132,13 @@ def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Du
     )
     if moved:
         if lift is not None and lift > now:
-            add(K.MOVED, "with another lift time", len(moved))
+            add(K.MOVED, "with another lift time", [o.email for o, _c in moved])
         else:
-            add(K.LIFTED, "under an embargo since lifted or removed", len(moved))
+            add(
+                K.LIFTED,
+                "under an embargo since lifted or removed",
+                [o.email for o, _c in moved],
+            )
     corrected = audience(
         session, release, K.CORRECTION, but_not=_id(current_notice(session, release, K.CORRECTION))
     )
@@ -128,7 +146,7 @@ def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Du
         add(
             K.CORRECTION,
             "in a text that has changed since",
-            len(corrected),
+            [o.email for o, _c in corrected],
         )
     return due
 

@@ -431,6 +431,7 @@ def prepare_notice_send(
         found_counts[S.PENDING] = len(listing)
     return SendPlan(
         key=key,
+        revision=found.revision,
         slug=found.slug,
         embargo=plan.embargo,
         recipients=plan.count,

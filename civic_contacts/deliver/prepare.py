@@ -67,6 +67,9 @@ class SendPlan:
     # Messages that must not go before this instant (the lift, for a `lifted` notice).
     not_before: dt.datetime | None = None
     what: str = "release"
+    # The release's revision the messages were rendered from: a send stops the moment the
+    # release has another (moved, corrected, withdrawn), see `Sender`.
+    revision: int = 1
 
     @property
     def pending(self) -> int:
@@ -202,6 +205,7 @@ def prepare_send(
     assert isinstance(engine, Engine)
     return SendPlan(
         key=key,
+        revision=found.revision,
         slug=found.slug,
         embargo=embargo,
         recipients=recipients,

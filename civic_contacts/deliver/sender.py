@@ -125,6 +125,10 @@ class SendReport:
         return not (self.final.get(S.FAILED, 0) or left or self.stopped)
 
 
+class Withheld(Exception):
+    """The release changed under a running send: this message must not go."""
+
+
 class Budget:
     """How many more messages a run may start (`--limit`; None: no limit), shared by its
     workers: threads, or processes forked from the run (`context`)."""
@@ -219,6 +223,10 @@ class Sender:
     ) -> None:
         self.engine = engine
         self.key = plan.key
+        self.revision = plan.revision
+        self.slug = plan.slug
+        self.what = plan.what
+        self.own_batch = plan.key.notice_id is None
         self.not_before = plan.not_before
         self.envelope_from = plan.from_address
         self.return_path = plan.return_path
@@ -546,6 +554,9 @@ class Sender:
                 # The previous message's mark is committed before this body goes (see
                 # Ledger.sent): it was written while this message was got ready.
                 ledger.confirm()
+                # And the release is still the one this message was rendered from: moved,
+                # corrected, withdrawn or removed meanwhile, nothing more of it goes.
+                self._check_release(ledger)
                 if self.pace is not None and self.domain_interval is not None:
                     domain = "domain:" + domain_of(claimed.email)
                     self.pace.wait(domain, self.domain_interval, self.stop)
@@ -570,6 +581,12 @@ class Sender:
                 finally:
                     if held:
                         self.limiter.release()
+            except Withheld:
+                # The body never went: the server drops a message whose DATA is cut off.
+                connection.drop()
+                ledger.release(claimed.id)
+                self.stop.set()
+                return
             except Permanent as exc:
                 ledger.failed(claimed.id, str(exc))
                 with self.lock:
@@ -602,6 +619,26 @@ class Sender:
                 self.report.sent += 1
             self.progress(1)
             return
+
+    def _check_release(self, ledger: Ledger) -> None:
+        """Raise `Withheld` (and say why, once) when the release is no longer what this run's
+        messages were rendered from."""
+        revision, withdrawn, removed = ledger.release_state(self.key.release_id)
+        if revision == self.revision and not removed and not (withdrawn and self.own_batch):
+            return
+        what = (
+            "was removed"
+            if removed
+            else "was withdrawn"
+            if withdrawn and revision == self.revision
+            else f"changed (revision {self.revision} is now {revision})"
+        )
+        with self.lock:
+            self.report.stopped = self.report.stopped or (
+                f"release {self.slug} {what} while this {self.what} was being sent: nothing of"
+                " the older revision goes out any more"
+            )
+        raise Withheld(what)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with "full jitter" up to the cap, so retries do not come in waves."""
