@@ -616,3 +616,36 @@ def test_complaints_suppress_and_leavers_are_listed_for_review(
     assert leaver in journalists and "newsdesk@worlddesk.example.org" not in journalists
     status = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
     assert (status["complained"], status["auto_replied"], status["bounced"]) == (1, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [
+        "x" * 80_000,  # a run of local-part characters with no "@": 15 s before, quadratic
+        "joe.bloggs" * 30_000,
+        "<" * 300_000,  # tags that never close
+        "<script>" * 40_000,  # scripts that never end
+    ],
+)
+@pytest.mark.parametrize("kind", ["plain", "html"])
+def test_a_huge_hostile_report_is_read_in_one_pass(padding: str, kind: str) -> None:
+    """A report padded with text built to make pattern matching slow is classified, its
+    recipient found, reading at most the first 64 KB of each part and in one pass: it is done
+    long before the generous bound here (it takes hundredths of a second; quadratic reading
+    took minutes at these sizes)."""
+    import threading
+
+    body = "This is the mail system. 550 5.1.1 <jdoe@example.com>: user unknown\r\n" + padding
+    if kind == "html":
+        body = "<html><body><p>" + body.replace("<jdoe", "&lt;jdoe").replace(".com>", ".com&gt;")
+    data = (
+        "From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Content-Type: text/{kind}; charset=utf-8\r\n\r\n{body}"
+    ).encode()
+    found: list = []
+    reader = threading.Thread(target=lambda: found.append(classify(data)), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert found, "classifying one report ran past 10 s"
+    assert [r.email for r in found[0].recipients] == ["jdoe@example.com"]
