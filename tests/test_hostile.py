@@ -571,3 +571,27 @@ def test_config_urls_and_addresses_are_one_each(tmp_path: Path) -> None:
     )
     assert any(p.startswith("press.address must be exactly one email address") for p in problems)
     assert any(p.startswith("press.unsubscribe_base_url must be") for p in problems)
+
+
+def test_text_from_a_report_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """A forged report whose words hold escape sequences (colour, window title, a C1 CSI)
+    and a bidirectional override reaches the officer's terminal with each control character
+    replaced: `bounce classify` prints what the report says, never what it would make the
+    terminal do."""
+    from typer.testing import CliRunner
+
+    from civic_contacts.cli import app
+
+    report = tmp_path / "forged.eml"
+    report.write_bytes(
+        b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        + "550 5.1.1 <jdoe@example.com>: \x1b[31mno\x1b]0;pwned\x07 such \x9b2J user "
+        "\u202eresu\r\n".encode()
+    )
+    shown = CliRunner().invoke(app, ["bounce", "classify", str(report)])
+    assert shown.exit_code == 0, shown.output
+    assert "jdoe@example.com" in shown.stdout and "such" in shown.stdout
+    for control in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert control not in shown.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
@@ -141,21 +142,42 @@ def _freeze_start_up() -> None:
     gc.freeze()
 
 
-def out() -> Console:
-    """The console for results (stdout)."""
+# What a terminal would act on rather than show: C0 controls but tab and newline, DEL, C1
+# controls (ESC and CSI start colour changes, cursor moves, title and clipboard writes) and
+# the bidirectional overrides that reorder what is shown.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text as a terminal may show it: every control character a replacement character, so
+    words from a report or a registry (anything an outsider wrote) cannot move the cursor,
+    recolour the screen or set the window's title."""
+    return _UNSHOWABLE.sub("\ufffd", text)
+
+
+def _console(**options: Any) -> Console:
     from rich.console import Console
 
+    class Printable(Console):
+        """A console that never passes a control character of a string through."""
+
+        def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+            super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    return Printable(**options)
+
+
+def out() -> Console:
+    """The console for results (stdout)."""
     if sys.stdout.isatty():
-        return Console(highlight=False)
+        return _console(highlight=False)
     # Piped: wide enough that tables keep one line per row for grep and less.
-    return Console(highlight=False, width=200)
+    return _console(highlight=False, width=200)
 
 
 def err() -> Console:
     """The console for messages and warnings (stderr)."""
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -182,7 +204,7 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*["" if v is None else printable(str(v)) for v in row])
     out().print(table)
 
 
