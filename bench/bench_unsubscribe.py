@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-SECRET = "bench-secret-3f9a"
+SECRET = "bench-secret-3f9a-6c2e8b1d-7a04"
 
 
 def serve_reference(db_url: str, port: int) -> None:

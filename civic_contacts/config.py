@@ -113,6 +113,14 @@ KEYS: tuple[Key, ...] = (
         env=ENV_UNSUBSCRIBE_SECRET,
         secret=True,
     ),
+    Key(
+        "retired_secret_days",
+        "integer",
+        "days a retired unsubscribe secret still opens the links it sealed (the life of a link"
+        " in an archived message)",
+        180,
+        minimum=1,
+    ),
     Key("press.name", "text", "the organisation's name: From display name and card ORG"),
     Key("press.address", "email", "the press office's From address"),
     Key(
@@ -221,9 +229,27 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return items
 
 
+SECRET_LENGTH = 32  # characters of a given secret: 32 random hexadecimal ones are 128 bits
+SECRET_HINT = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def weak_secret(value: str) -> str | None:
+    """Why a given secret is too weak to seal links with (None when it is not). A short one
+    was recovered offline from one received message in under a second, and then any token
+    could be forged: at least 32 characters, not a few repeated (generated ones are 64
+    random hexadecimal digits, 256 bits)."""
+    if len(value) < SECRET_LENGTH:
+        return f"is {len(value)} characters; at least {SECRET_LENGTH} random ones are needed (128 bits)"
+    if len(set(value)) < 10:
+        return "repeats too few characters to be random (at least 10 different ones)"
+    return None
+
+
 def _check_value(key: Key, value: Any) -> str | None:
     expected = _KINDS[key.kind] + (f" {', '.join(key.choices)}" if key.choices else "")
     shown = repr(value) if not isinstance(value, str) else f'"{value}"'
+    if key.secret:
+        shown = "(a value not shown here)"
     if key.kind in ("integer", "number"):
         ok = isinstance(value, int) and not isinstance(value, bool)
         if key.kind == "number":
@@ -239,6 +265,8 @@ def _check_value(key: Key, value: Any) -> str | None:
         return f"{key.name} holds a line break or control character"
     if key.kind == "choice" and value not in key.choices:
         return f"{key.name} must be {expected}, not {shown}"
+    if key.name == "unsubscribe_secret" and (weak := weak_secret(value)):
+        return f"{key.name} {weak}; {SECRET_HINT}"
     if key.kind == "email" and (value.count("@") != 1 or any(c in value for c in ' <>,;"()[]')):
         return f"{key.name} must be exactly one email address (no name, no brackets), not {shown}"
     if key.kind in ("email", "domain", "url") and not value.isascii():

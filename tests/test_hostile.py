@@ -25,7 +25,7 @@ from civic_contacts.errors import CivicContactsError, InputError
 from civic_contacts.migrations import ensure_schema
 from tests.conftest import free_port
 
-SECRET = "hmac-secret-for-tests-7d1f"
+SECRET = "hmac-secret-for-tests-7d1f-5b0e9a2c"
 
 
 def test_name_with_crlf_bcc_is_refused_at_import(demo, tmp_path: Path) -> None:
@@ -445,10 +445,79 @@ def test_a_secret_is_generated_once_kept_private_and_rotated(demo, tmp_path: Pat
     assert len(set(tokens.values())) == len(tokens) == 41
     first = next(t for to, t in tokens.items() if "adama.kone@example.com" in to)
     demo("config", "rotate-secret")
-    assert len(path.read_text().split()) == 2
+    assert len(path.read_text().splitlines()) == 2
     applied = demo("suppress", "apply", first)
     assert "adama.kone@example.com: suppressed" in applied.stderr
     assert os.environ.get("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET") is None
+
+
+def test_a_weak_secret_is_refused_and_never_shown(
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short or repetitive secret (in the config file or the environment) is refused with
+    one line that says how to make a good one, and the value itself is never printed."""
+    config = tmp_path / "c.toml"
+    config.write_text('unsubscribe_secret = "a"\n', encoding="utf-8")
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    checked = demo("config", "check", expect=2)
+    said = " ".join(checked.stderr.split())
+    assert "unsubscribe_secret is 1 characters; at least 32 random ones" in said
+    assert "token_hex(32)" in said and '"a"' not in said
+    config.write_text(f'unsubscribe_secret = "{"ab" * 20}"\n', encoding="utf-8")
+    assert "repeats too few characters" in demo("config", "check", expect=2).stderr
+    config.unlink()
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "short-secret")
+    refused = demo("batch", "build", "sahel-civilians", "--out", str(tmp_path / "o"), expect=2)
+    assert "CIVIC_CONTACTS_UNSUBSCRIBE_SECRET is 12 characters" in refused.stderr
+    assert "short-secret" not in refused.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_rotating_a_given_secret_is_refused(demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the secret in the environment, `config rotate-secret` would change nothing that
+    seals links: it says so and changes nothing."""
+    from civic_contacts.deliver.tokens import secrets_path
+
+    before = secrets_path().read_bytes()
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
+    refused = demo("config", "rotate-secret", expect=2)
+    assert "the unsubscribe secret is given in CIVIC_CONTACTS_UNSUBSCRIBE_SECRET" in refused.stderr
+    assert secrets_path().read_bytes() == before
+
+
+def test_a_retired_secret_expires_and_can_be_dropped_at_once(demo) -> None:
+    """A secret retired by rotation opens its links for 180 days, then no more; `config
+    retire-secret` drops one at once (after a leak), never the current one."""
+    import datetime as dt
+
+    from civic_contacts.deliver.tokens import (
+        make_token,
+        rotate_secret,
+        signing_secret,
+        stored_secrets,
+        verification_secrets,
+        verify_token,
+    )
+
+    first = signing_secret()
+    link = make_token(first, "adama.kone@example.com")
+    rotate_secret(now=dt.datetime.now(dt.UTC) - dt.timedelta(days=10))
+    assert verify_token(verification_secrets(), link) == "adama.kone@example.com"
+    second = signing_secret()
+    rotate_secret(now=dt.datetime.now(dt.UTC) - dt.timedelta(days=181))
+    # the first was retired 10 days ago and still opens; the second, retired 181 days ago, no more
+    assert first in verification_secrets() and second not in verification_secrets()
+    entries = stored_secrets()
+    current, retired = entries[0], next(e for e in entries if e.value == first)
+    listed = demo("config", "retire-secret", expect=2)
+    assert retired.fingerprint in listed.stdout and "name the retired secret" in listed.stderr
+    assert first.decode() not in listed.stdout
+    refused = demo("config", "retire-secret", current.fingerprint, expect=2)
+    assert "is the current one" in refused.stderr
+    demo("config", "retire-secret", retired.fingerprint)
+    assert first not in verification_secrets()
+    with pytest.raises(CivicContactsError):
+        verify_token(verification_secrets(), link)
 
 
 def test_exported_cells_never_run_as_spreadsheet_formulas(demo, tmp_path: Path) -> None:

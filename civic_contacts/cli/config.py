@@ -58,8 +58,42 @@ def check() -> None:
 
 @app.command("rotate-secret")
 def rotate_secret() -> None:
-    """Start signing unsubscribe links with a new generated secret (older links keep working)."""
+    """Start sealing unsubscribe links with a new generated secret; links sealed with the one
+    before keep working for retired_secret_days (180)."""
     from civic_contacts.deliver.tokens import rotate_secret as rotate
 
     path = rotate()
-    common.say(f"new unsubscribe secret in {path}; links already sent keep working")
+    common.say(
+        f"new unsubscribe secret in {path}; links already sent keep working until the one"
+        " before is retired (civic-contacts config retire-secret drops it at once)"
+    )
+
+
+@app.command("retire-secret")
+def retire_secret(
+    fingerprint: str | None = typer.Argument(None, help="The retired secret to drop."),
+    every: bool = typer.Option(False, "--all", help="Drop every retired secret."),
+) -> None:
+    """Drop a retired unsubscribe secret at once (after a leak): the links it sealed stop
+    working. Without a fingerprint, list the retired ones."""
+    from civic_contacts.deliver.tokens import retire_secret as retire
+    from civic_contacts.deliver.tokens import stored_secrets
+
+    if fingerprint is None and not every:
+        found = stored_secrets()
+        for entry in found:
+            state = (
+                "current"
+                if entry.retired is None
+                else f"retired {entry.retired:%Y-%m-%d %H:%M} UTC"
+            )
+            common.out().print(f"{entry.fingerprint}  {state}", markup=False)
+        raise ConfigError(
+            "name the retired secret to drop (a fingerprint above), or pass --all",
+            hint="the current one is dropped by rotating first",
+        )
+    dropped = retire(fingerprint, every)
+    common.say(
+        f"dropped {len(dropped)} retired secret(s): {', '.join(dropped) or 'none'}; links they"
+        " sealed no longer work"
+    )

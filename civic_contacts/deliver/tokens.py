@@ -16,6 +16,7 @@ still verify. Applying the same token twice is harmless.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -23,10 +24,18 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from civic_contacts.config import ENV_UNSUBSCRIBE_SECRET, config_path, read_config_file
+from civic_contacts.config import (
+    ENV_UNSUBSCRIBE_SECRET,
+    KEY_NAMES,
+    SECRET_HINT,
+    config_path,
+    read_config_file,
+    weak_secret,
+)
 from civic_contacts.errors import ConfigError, TokenError
 from civic_contacts.registry.addresses import domain_of
 
@@ -39,29 +48,77 @@ def secrets_path() -> Path:
     return config_path().parent / SECRETS_FILE
 
 
-def _stored() -> list[bytes]:
+@dataclass(frozen=True)
+class StoredSecret:
+    """One generated secret of the secrets file: the current one (first, never retired), or
+    a retired one, which opens the links it sealed until `retired_secret_days` have passed."""
+
+    value: bytes
+    retired: dt.datetime | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A name for the secret that says nothing of it."""
+        return hashlib.sha256(b"civic-contacts secret fingerprint " + self.value).hexdigest()[:12]
+
+    def line(self) -> str:
+        """The secret as the file keeps it."""
+        value = self.value.decode("ascii")
+        return value if self.retired is None else f"{value} retired={self.retired.isoformat()}"
+
+
+def stored_secrets() -> list[StoredSecret]:
+    """Every generated secret the file holds, newest first (expired ones included)."""
     path = secrets_path()
     if not path.is_file():
         return []
-    return [
-        line.strip().encode("ascii")
-        for line in path.read_text(encoding="ascii").splitlines()
-        if line.strip()
-    ]
+    found = []
+    for line in path.read_text(encoding="ascii").splitlines():
+        value, _space, rest = line.strip().partition(" ")
+        if not value:
+            continue
+        retired = None
+        if rest.startswith("retired="):
+            try:
+                retired = dt.datetime.fromisoformat(rest.removeprefix("retired="))
+            except ValueError:
+                retired = dt.datetime.fromtimestamp(0, dt.UTC)  # unreadable: treat as old
+        found.append(StoredSecret(value.encode("ascii"), retired))
+    return found
 
 
-def _write(lines: list[bytes]) -> None:
+def _stored() -> list[bytes]:
+    """The generated secrets that still open links: the current one, and those retired less
+    than `retired_secret_days` ago."""
+    days = int(
+        read_config_file().get("retired_secret_days") or KEY_NAMES["retired_secret_days"].default
+    )
+    oldest = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    return [s.value for s in stored_secrets() if s.retired is None or s.retired > oldest]
+
+
+def _write(entries: list[StoredSecret]) -> None:
     path = secrets_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write("".join(line.decode("ascii") + "\n" for line in lines))
+        handle.write("".join(entry.line() + "\n" for entry in entries))
     os.replace(temporary, path)
 
 
 def _given() -> bytes | None:
-    value = os.environ.get(ENV_UNSUBSCRIBE_SECRET) or read_config_file().get("unsubscribe_secret")
+    value = os.environ.get(ENV_UNSUBSCRIBE_SECRET)
+    if value:
+        weak = weak_secret(value)
+        if weak:
+            raise ConfigError(
+                f"{ENV_UNSUBSCRIBE_SECRET} {weak}; nothing was sealed with it",
+                hint=SECRET_HINT,
+            )
+        return value.encode("utf-8")
+    # The config file's value was checked when the file was read.
+    value = read_config_file().get("unsubscribe_secret")
     return str(value).encode("utf-8") if value else None
 
 
@@ -71,11 +128,12 @@ def signing_secret() -> bytes:
     given = _given()
     if given is not None:
         return given
-    stored = _stored()
-    if stored:
-        return stored[0]
+    entries = stored_secrets()
+    current = next((e.value for e in entries if e.retired is None), None)
+    if current is not None:
+        return current
     fresh = secrets.token_hex(32).encode("ascii")
-    _write([fresh])
+    _write([StoredSecret(fresh), *stored_secrets()])
     return fresh
 
 
@@ -85,10 +143,58 @@ def verification_secrets() -> list[bytes]:
     return ([given] if given is not None else []) + _stored()
 
 
-def rotate_secret() -> Path:
-    """Put a new generated secret first; the older ones keep verifying sent links."""
-    _write([secrets.token_hex(32).encode("ascii"), *_stored()])
+def _refuse_when_given(doing: str) -> None:
+    if os.environ.get(ENV_UNSUBSCRIBE_SECRET) or read_config_file().get("unsubscribe_secret"):
+        where = (
+            ENV_UNSUBSCRIBE_SECRET
+            if os.environ.get(ENV_UNSUBSCRIBE_SECRET)
+            else f"unsubscribe_secret of {config_path()}"
+        )
+        raise ConfigError(
+            f"the unsubscribe secret is given in {where}, which links are sealed with: {doing}"
+            " the generated ones would change nothing; nothing was changed",
+            hint=f"put a new secret in {where} instead ({SECRET_HINT})",
+        )
+
+
+def rotate_secret(now: dt.datetime | None = None) -> Path:
+    """Put a new generated secret first and retire the one before it: links it sealed keep
+    opening for `retired_secret_days`. Refused while a secret is given (environment or config
+    file): that one, not the file's, seals the links."""
+    _refuse_when_given("rotating")
+    moment = now or dt.datetime.now(dt.UTC)
+    entries = stored_secrets()
+    retired = [e if e.retired else StoredSecret(e.value, moment) for e in entries]
+    _write([StoredSecret(secrets.token_hex(32).encode("ascii")), *retired])
     return secrets_path()
+
+
+def retire_secret(fingerprint: str | None = None, every: bool = False) -> list[str]:
+    """Drop one retired secret (by its fingerprint), or every retired one, at once (after a
+    leak): the links they sealed stop opening. The current secret is never dropped here
+    (rotate first). Returns the fingerprints dropped."""
+    entries = stored_secrets()
+    retired = [e for e in entries if e.retired is not None]
+    if every:
+        dropped = retired
+    else:
+        wanted = (fingerprint or "").strip().lower()
+        current = [
+            e for e in entries if e.retired is None and wanted and e.fingerprint.startswith(wanted)
+        ]
+        if current:
+            raise ConfigError(
+                f"secret {current[0].fingerprint} is the current one; nothing was dropped",
+                hint="run civic-contacts config rotate-secret first, then retire it",
+            )
+        dropped = [e for e in retired if wanted and e.fingerprint.startswith(wanted)]
+        if not dropped:
+            known = ", ".join(e.fingerprint for e in retired) or "none"
+            raise ConfigError(
+                f'no retired secret "{fingerprint}" (retired ones: {known}); nothing was dropped'
+            )
+    _write([e for e in entries if e not in dropped])
+    return [e.fingerprint for e in dropped]
 
 
 def secret_from_environment() -> bytes | None:

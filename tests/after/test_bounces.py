@@ -25,7 +25,7 @@ from civic_contacts.deliver.tokens import envelope_sender, read_token, return_to
 from tests.bounce_cases import CASES, OURS, RETURN, gmail, postfix, prose
 from tests.conftest import free_port, need, self_signed
 
-SECRET = "bounce-test-secret-7c1d"
+SECRET = "bounce-test-secret-7c1d-2e9f4a6b0c"
 
 
 # The classifier ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 from civic_contacts.deliver.tokens import make_token
 from tests.conftest import free_port
 
-SECRET = "server-secret-for-tests-41c2"
+SECRET = "server-secret-for-tests-41c2-8f3d6a1b"
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 
 

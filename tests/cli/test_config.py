@@ -75,7 +75,7 @@ def test_unknown_keys_and_wrong_kinds_are_named(cli) -> None:
 def test_show_says_where_each_setting_comes_from(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """`config show --json` lists every setting with its source; secrets only as set/unset."""
     write_config(IDENTITY + '[smtp]\nhost = "relay.press-office.test"\n')
-    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "do-not-print-me")
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "do-not-print-me-3b7e1f9c2a6d-81")
     shown = json.loads(cli("config", "show", "--json").stdout)
     rows = {r["key"]: (r["value"], r["source"]) for r in shown["settings"]}
     assert rows["db"][1] == "option"
@@ -84,7 +84,7 @@ def test_show_says_where_each_setting_comes_from(cli, monkeypatch: pytest.Monkey
     assert rows["smtp.host"] == ("relay.press-office.test", "file")
     assert rows["smtp.security"] == ("starttls", "default")
     assert rows["unsubscribe_secret"] == ("set", "environment")
-    assert "do-not-print-me" not in json.dumps(shown)
+    assert "do-not-print-me-3b7e1f9c2a6d-81" not in json.dumps(shown)
 
 
 @pytest.mark.smtp

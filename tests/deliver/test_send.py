@@ -583,7 +583,7 @@ def test_a_test_send_is_the_journalists_message_for_the_tester_only(
 
     from civic_contacts.deliver.tokens import verify_token
 
-    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "secret-for-the-test-send")
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "secret-for-the-test-send-4e7a9c1b")
     sink, port = smtp_server
     before = json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout)
     result = demo(
@@ -611,7 +611,7 @@ def test_a_test_send_is_the_journalists_message_for_the_tester_only(
     assert "adama.kone@example.com" not in received["data"].decode("ascii", "replace")
     link = str(msg["List-Unsubscribe"])
     token = unquote(link.split("subject=", 1)[1].split(">", 1)[0]).removeprefix("unsubscribe ")
-    assert verify_token(b"secret-for-the-test-send", token) == "officer@example.org"
+    assert verify_token(b"secret-for-the-test-send-4e7a9c1b", token) == "officer@example.org"
     assert json.loads(demo("batch", "status", "sahel-civilians", "--json").stdout) == before
 
 

@@ -91,7 +91,7 @@ def test_dkim_signature_covers_list_unsubscribe_post(
         encoding="utf-8",
     )
     monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
-    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "test-secret")
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", "test-secret-for-the-relay-5d8c2f1a")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_path = tmp_path / "dkim.pem"
     key_path.write_bytes(
