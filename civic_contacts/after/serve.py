@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from civic_contacts.db import session_factory
+from civic_contacts.db import file_identity, session_factory
 from civic_contacts.deliver.tokens import verify_token
 from civic_contacts.errors import TokenError
 from civic_contacts.registry import store as registry
@@ -152,8 +152,12 @@ class UnsubscribeApp:
     """The WSGI application: one registry, the secrets that verify tokens, the organisation."""
 
     def __init__(self, engine: Engine, secret: bytes | Sequence[bytes], organisation: str) -> None:
+        self.engine = engine
         self.factory = session_factory(engine)
         self.sqlite = engine.url.get_backend_name() == "sqlite"
+        # The SQLite file served: one replaced under the server (a restore from a backup) is
+        # noticed at the next request, and nothing written to the old one is confirmed.
+        self.identity = file_identity(engine)
         self.secret = secret
         self.organisation = organisation
 
@@ -244,12 +248,29 @@ class UnsubscribeApp:
         done = _page(language, "done.title", _said(language, "done", address=mask(address)))
         return HTTPStatus.OK, done, []
 
+    def _replaced(self) -> bool:
+        """Whether the SQLite file at the served path is another than the one opened; if so,
+        the old connections are let go, so the next request writes to the file now there."""
+        if self.identity is None or file_identity(self.engine) == self.identity:
+            return False
+        print(
+            "unsubscribe: the database file was replaced while serving; the request was not"
+            " confirmed, the next one is written to the new file",
+            file=sys.stderr,
+        )
+        self.engine.dispose()
+        self.identity = file_identity(self.engine)
+        return True
+
     def record(self, address: str) -> bool:
         """Suppress the address; True once it is on the list (by this request or a concurrent
-        one), False when the database stayed busy for RECORD_FOR seconds."""
+        one), False when the database stayed busy for RECORD_FOR seconds or its file was
+        replaced (then nothing is confirmed that may have gone to the old file)."""
         deadline = time.monotonic() + RECORD_FOR
         pause = 0.05
         while True:
+            if self._replaced():
+                return False
             try:
                 with self.factory() as session, session.begin():
                     if self.sqlite:
@@ -257,9 +278,9 @@ class UnsubscribeApp:
                         # whole attempt stays within RECORD_FOR.
                         session.execute(text("PRAGMA busy_timeout = 250"))
                     registry.suppress(session, address, "unsubscribe link")
-                return True
+                return not self._replaced()
             except IntegrityError:
-                return True  # a concurrent request recorded the same address first
+                return not self._replaced()  # a concurrent request recorded it first
             except DBAPIError:
                 if time.monotonic() + pause > deadline:
                     return False

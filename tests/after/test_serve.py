@@ -201,3 +201,49 @@ def test_garbage_and_disconnects_never_print_a_traceback(server: Server, demo) -
     assert status == 200
     log = server.stop()
     assert "Traceback" not in log, log[-2000:]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_file_replaced_under_the_server_is_never_confirmed(
+    demo, db_url: str, tmp_path
+) -> None:
+    """The SQLite file is replaced while the server runs (a restore from a backup): the next
+    unsubscribe is answered 503, not "you are unsubscribed" for a write to the old file, and
+    its retry lands in the file now at the path."""
+    import io
+    import shutil
+    from urllib.parse import urlencode
+
+    from civic_contacts.after.serve import UnsubscribeApp
+    from civic_contacts.db import make_engine
+
+    path = db_url.removeprefix("sqlite:///")
+    backup = tmp_path / "backup.sqlite3"
+    with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
+        source.backup(copy)
+    engine = make_engine(db_url)
+    app = UnsubscribeApp(engine, SECRET.encode(), "Press Office")
+
+    def post(address: str) -> str:
+        body = urlencode({"token": token(address), "List-Unsubscribe": "One-Click"}).encode()
+        answered: list[str] = []
+        app(
+            {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/unsubscribe",
+                "QUERY_STRING": "",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+            },
+            lambda status, headers: answered.append(status),
+        )
+        return answered[0]
+
+    assert post("adama.kone@example.com").startswith("200")
+    shutil.copyfile(backup, tmp_path / "restored.sqlite3")
+    os.replace(tmp_path / "restored.sqlite3", path)  # what a restore does: a new file
+    assert post("moussa.keita@example.com").startswith("503")
+    assert "moussa.keita@example.com" not in suppressed(demo)
+    assert post("moussa.keita@example.com").startswith("200")
+    engine.dispose()
+    assert "moussa.keita@example.com" in suppressed(demo)
