@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import platformdirs
 
-from civic_contacts.errors import ConfigError
+from civic_contacts.errors import CivicContactsError, ConfigError
 
 APP_NAME = "civic-contacts"
 ENV_DB = "CIVIC_CONTACTS_DB"
@@ -49,6 +49,8 @@ def shipped_dir(name: str) -> Path:
 def default_db_url() -> str:
     """An SQLite file in the user's data folder."""
     folder = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    # The data folder is ours to make; a folder named in a URL someone gave is not.
+    folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'registry.sqlite3'}"
 
 
@@ -60,15 +62,23 @@ def config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
 
 
+def _toml(path: Path, error: type[CivicContactsError]) -> dict[str, Any]:
+    """A TOML file read whole, or one line saying why it cannot be (arrays or tables nested
+    deeper than Python's stack, too, which the parser meets as a RecursionError)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: not valid TOML: arrays or tables nested too deep") from None
+
+
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
     """The config file as a dict, checked against `KEYS`; empty when there is none."""
     path = path or config_path()
     if not path.is_file():
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = _toml(path, ConfigError)
     problems = check_config(data)
     if problems:
         more = (
@@ -594,9 +604,9 @@ def config_problems(path: Path | None = None) -> list[str]:
     if not path.is_file():
         return ["the file does not exist (civic-contacts config init writes one)"]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return [f"not valid TOML: {exc}"]
+        data = _toml(path, ConfigError)
+    except ConfigError as exc:
+        return [exc.message.removeprefix(f"{path}: ")]
     problems = check_config(data)
     if problems:
         return problems

@@ -89,7 +89,13 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            if not folder.is_dir():
+                raise DatabaseError(
+                    f"database URL {url!r}: the folder {folder} does not exist",
+                    hint="create it first, or check the path (sqlite:/// then an absolute path"
+                    " has four slashes)",
+                )
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

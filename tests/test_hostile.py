@@ -664,3 +664,81 @@ def test_text_from_a_report_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert "jdoe@example.com" in shown.stdout and "such" in shown.stdout
     for control in ("\x1b", "\x07", "\x9b", "\u202e"):
         assert control not in shown.stdout
+
+
+def test_input_built_to_crash_gets_one_line(
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of these ended in a traceback or did something silently: arrays nested 3,000
+    deep in the config file and in a release's front matter, a NUL in a release body, a
+    --db in a folder that does not exist (it made the folders). Now one line each, exit 2,
+    and nothing made."""
+    deep = "[" * 3000 + "]" * 3000
+    config = tmp_path / "deep.toml"
+    config.write_text(f"a = {deep}\n", encoding="utf-8")
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    said = demo("office", "list", expect=2).stderr
+    assert "not valid TOML: arrays or tables nested too deep" in said and "Traceback" not in said
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(tmp_path / "none.toml"))
+    head = '+++\nslug = "deep"\nlang = "en"\noffice = "niamey"\nembargo = "none"\ntitle = "t"\ndateline = "d"\n'
+    nested = tmp_path / "deep.en.md"
+    nested.write_text(head + f"z = {deep}\n+++\nbody\n", encoding="utf-8")
+    assert "nested too deep" in demo("release", "add", str(nested), expect=2).stderr
+    nul = tmp_path / "nul.en.md"
+    nul.write_text(head + "+++\nfirst line\nbody\x00here\n", encoding="utf-8")
+    refused = demo("release", "add", str(nul), expect=2).stderr
+    assert "nul.en.md line 10, body: holds a NUL character" in refused
+    missing = tmp_path / "not-there" / "deeper"
+    from typer.testing import CliRunner
+
+    from civic_contacts.cli import app
+
+    made = CliRunner().invoke(app, ["--db", f"sqlite:///{missing / 'x.sqlite3'}", "office", "list"])
+    assert made.exit_code == 2 and "does not exist" in made.stderr
+    assert not (tmp_path / "not-there").exists()
+
+
+def test_reports_built_to_crash_are_read_or_set_aside(tmp_path: Path) -> None:
+    """A report nested 3,000 parts deep, text parts in the idna or punycode charset, and a
+    Maildir copied with cur/ but no new/: classified (the deep one as "other", acted on never),
+    each without a traceback."""
+    from typer.testing import CliRunner
+
+    from civic_contacts.cli import app
+
+    deep = "From: a@example.net\r\nTo: b@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+    for i in range(3000):
+        deep += f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'
+    deep += "Content-Type: text/plain\r\n\r\nhello\r\n"
+    box = tmp_path / "copied-maildir"
+    (box / "cur").mkdir(parents=True)
+    (box / "cur" / "1.eml").write_text(deep, encoding="ascii")
+    for number, charset in enumerate(("idna", "punycode"), start=2):
+        (box / "cur" / f"{number}.eml").write_bytes(
+            b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+            b"Subject: Undelivered Mail Returned to Sender\r\n"
+            + f"Content-Type: text/plain; charset={charset}\r\n\r\n".encode()
+            + b"550 5.1.1 <jdoe@example.com>: user unknown \xff\xfe\r\n"
+        )
+    shown = CliRunner().invoke(app, ["bounce", "classify", "--json", str(box)])
+    assert shown.exit_code == 0, shown.output
+    kinds = [json.loads(line)["kind"] for line in shown.stdout.splitlines()]
+    assert kinds[0] == "other" and len(kinds) == 3
+
+
+def test_a_rebuild_leaves_what_the_tool_did_not_write(demo, tmp_path: Path) -> None:
+    """A link or a folder someone put in an outbox is not the tool's: a rebuild refuses to
+    replace the outbox (naming it) rather than delete it."""
+    out = tmp_path / "out"
+    (out / "shared").symlink_to(tmp_path, target_is_directory=True)
+    refused = demo("batch", "build", "sahel-civilians", "--out", str(out), expect=2)
+    assert "did not write (shared)" in refused.stderr
+    assert (out / "shared").is_symlink()
+    (out / "shared").unlink()
+    (out / "notes").mkdir()
+    assert (
+        "did not write (notes)"
+        in demo("batch", "build", "sahel-civilians", "--out", str(out), expect=2).stderr
+    )
+    (out / "notes").rmdir()
+    demo("batch", "build", "sahel-civilians", "--out", str(out))

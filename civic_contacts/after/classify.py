@@ -753,7 +753,15 @@ def _diagnostic_line(words: str) -> str:
 
 def classify(data: bytes, ours: set[str] | None = None) -> Report:
     """Classify one report (the bytes of one message). `ours` are addresses of our own (the
-    press office, the return path) never taken for a recipient."""
+    press office, the return path) never taken for a recipient. A message nobody could read
+    (parts nested thousands deep) is `other`: never acted on."""
+    try:
+        return _classify(data, ours)
+    except RecursionError:
+        return Report("other", subject="(nested too deep to read)")
+
+
+def _classify(data: bytes, ours: set[str] | None) -> Report:
     msg = email.message_from_bytes(data, policy=compat32)
     known = {a.lower() for a in (ours or set())}
     subject = _one_line(_header(msg, "Subject"), 500)
@@ -901,12 +909,14 @@ def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
     """Each message in a file or folder, with a name for it: a single message (.eml), an
     mbox file (`path#n`), or a Maildir folder (its `new` and `cur` files)."""
     if path.is_dir():
-        if not ((path / "cur").is_dir() or (path / "new").is_dir()):
+        folders = [path / name for name in ("cur", "new") if (path / name).is_dir()]
+        if not folders:
             raise InputError(f"{path}: a folder that is not a Maildir (no cur/ or new/ inside)")
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.keys()):
-            with box.get_file(key) as handle:
-                yield f"{path}/{key}", handle.read()
+        # Read as files, so that a Maildir with only one of the two (as copied) is read too.
+        for folder in folders:
+            for item in sorted(folder.iterdir()):
+                if item.is_file() and not item.name.startswith("."):
+                    yield f"{path}/{folder.name}/{item.name}", item.read_bytes()
         return
     try:
         with open(path, "rb") as handle:

@@ -25,6 +25,7 @@ def demo(
     if state.db is None:
         # Never the user's real registry: invented people must not mix with real ones.
         own = out.expanduser().resolve()
+        own.parent.mkdir(parents=True, exist_ok=True)  # where the demo was told to write
         state.db = f"sqlite:///{own.parent / (own.name + '.sqlite3')}"
         state.settings = None
     common.say(

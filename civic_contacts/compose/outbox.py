@@ -284,10 +284,13 @@ def _check_ours(folder: Path) -> None:
                     ours.add(str(json.loads(line)["path"]))
     except OSError:
         pass
+    # The folders the tool made are the ones its files are in; it never makes a link.
+    folders = {str(Path(name).parent) for name in ours} - {"."}
     foreign = sorted(
         str(path.relative_to(folder))
         for path in folder.rglob("*")
-        if not path.is_dir() and str(path.relative_to(folder)) not in ours
+        if path.is_symlink()
+        or str(path.relative_to(folder)) not in (folders if path.is_dir() else ours)
     )
     if foreign:
         shown = ", ".join(foreign[:3]) + (

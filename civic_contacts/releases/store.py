@@ -125,7 +125,14 @@ def read_release_file(path: Path) -> ReleaseFile:
         meta = tomllib.loads("\n".join(lines[1:end]))
     except tomllib.TOMLDecodeError as exc:
         raise InvalidRelease(f"{where}, front matter: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise InvalidRelease(
+            f"{where}, front matter: not valid TOML (arrays or tables nested too deep)"
+        ) from None
     body = "\n".join(lines[end + 1 :]).strip("\n") + "\n"
+    if "\x00" in body:
+        line = body[: body.index("\x00")].count("\n") + end + 2
+        raise InvalidRelease(f"{where} line {line}, body: holds a NUL character, which is refused")
     unknown = sorted(set(meta) - _KNOWN_KEYS)
     if unknown:
         raise InvalidRelease(
