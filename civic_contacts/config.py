@@ -4,6 +4,9 @@ config file beats the default.
 The config file is TOML, at `CIVIC_CONTACTS_CONFIG` or `config.toml` in the user's config
 folder. Secrets (the SMTP password, the unsubscribe secret) are read from the environment
 only when needed and are never stored anywhere by the tool.
+
+One module: every setting's key, kind, default, check and source live here together, so that
+a new setting is one change in one place.
 """
 
 from __future__ import annotations

@@ -916,7 +916,8 @@ def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
         for folder in folders:
             for item in sorted(folder.iterdir()):
                 if item.is_file() and not item.name.startswith("."):
-                    yield f"{path}/{folder.name}/{item.name}", item.read_bytes()
+                    # Named by its Maildir key: the file name without the ":2,S" flags.
+                    yield f"{path}/{item.name.split(':', 1)[0]}", item.read_bytes()
         return
     try:
         with open(path, "rb") as handle:

@@ -159,6 +159,12 @@ def _suppression_reason(row: Returned, kind: str) -> str:
     return f"bounce{code} {row.reason}: {row.diagnostic}"[:200]
 
 
+def _storable(text: str, limit: int) -> str:
+    """A report's words as a column can hold them: no NUL (which PostgreSQL refuses in text)
+    and no longer than the column (a forged report's recipient may be 1,000 characters)."""
+    return text.replace("\x00", "\ufffd")[:limit]
+
+
 def record_report(
     session: Session,
     source: str,
@@ -200,23 +206,35 @@ def record_report(
             ]
     if not rows:
         rows = [Returned("", None, "none", report.kind, report.subject)]
+    # Longer than any mailbox's address (RFC 5321 allows 320 at most): named by a forged or
+    # broken report, never acted on.
+    rows = [
+        r
+        if len(r.email) <= 320 and "\x00" not in r.email
+        else Returned(_storable(r.email, 320), r.status, "none", "not an address", r.diagnostic)
+        for r in rows
+    ]
     try:
         with session.begin_nested():
             for row in rows:
                 matched, how_row = _match_row(matcher, report, row, delivery, how)
+                new_address = report.new_address if row.reason == "left" else None
                 bounce = Bounce(
-                    source=source,
-                    email=row.email,
+                    source=_storable(source, 400),
+                    email=_storable(row.email, 320),
                     kind=report.kind,
                     action=row.action,
-                    reason=row.reason[:40],
-                    status=row.status,
-                    diagnostic=row.diagnostic[:2000],
+                    reason=_storable(row.reason, 40),
+                    status=_storable(row.status, 16) if row.status else None,
+                    diagnostic=_storable(row.diagnostic, 2000),
                     delivery_id=matched.id if matched is not None else None,
                     release_id=matched.release_id if matched is not None else None,
                     matched_by=how_row,
-                    new_address=report.new_address if row.reason == "left" else None,
-                    subject=report.subject[:500],
+                    # An address no mailbox can have is no address to offer for review.
+                    new_address=new_address
+                    if new_address and len(new_address) <= 320 and "\x00" not in new_address
+                    else None,
+                    subject=_storable(report.subject, 500),
                     received_at=moment,
                 )
                 bounce.outcome = _act(session, bounce, row, matched, policy, moment, outcome)

@@ -12,9 +12,8 @@ import ipaddress
 import pytest
 
 from civic_contacts.config import BouncesSection, Settings
+from civic_contacts.deliver.dns import DnsUnavailable, RecordsDns
 from civic_contacts.deliver.doctor import (
-    DnsUnavailable,
-    RecordsDns,
     SpfError,
     check_spf,
     organisational_domain,
@@ -266,7 +265,7 @@ def test_a_silent_dns_server_is_waited_for_once() -> None:
 
     from dnslib import DNSRecord
 
-    from civic_contacts.deliver.doctor import Dns
+    from civic_contacts.deliver.dns import Dns
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.bind(("127.0.0.1", 0))
