@@ -649,3 +649,37 @@ def test_a_huge_hostile_report_is_read_in_one_pass(padding: str, kind: str) -> N
     reader.join(10)
     assert found, "classifying one report ran past 10 s"
     assert [r.email for r in found[0].recipients] == ["jdoe@example.com"]
+
+
+def test_poison_values_in_a_report_are_stored_safely(cli, tmp_path: Path) -> None:
+    """A forged report naming a recipient of 400 characters, with a NUL in its subject and
+    its diagnostic, is recorded (PostgreSQL refuses NULs and over-long values, which ended
+    every `bounce read` with "the database failed"); the over-long address is never acted
+    on, and the next report is read as usual."""
+    local = "a" * 390
+    (tmp_path / "poison.eml").write_bytes(
+        (
+            "From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+            "Subject: Undelivered Mail \x00 Returned to Sender\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+            "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed \x00 here.\r\n"
+            "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+            f"Final-Recipient: rfc822; {local}@example.com\r\nAction: failed\r\n"
+            "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such \x00 user\r\n"
+            "--b--\r\n"
+        ).encode()
+    )
+    (tmp_path / "plain.eml").write_bytes(
+        b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b"Content-Type: text/plain\r\n\r\n"
+        b"550 5.1.1 <jdoe@example.com>: user unknown\r\n"
+    )
+    cli("bounce", "read", str(tmp_path / "poison.eml"), str(tmp_path / "plain.eml"))
+    rows = json.loads(cli("bounce", "list", "--json").stdout)
+    long_row = next(r for r in rows if r["email"].startswith("aaaa"))
+    assert len(long_row["email"]) == 320 and long_row["action"] == "none"
+    assert "\x00" not in long_row["diagnostic"]
+    suppressed = [r["email"] for r in json.loads(cli("suppress", "list", "--json").stdout)]
+    assert not any(s.startswith("aaaa") for s in suppressed)
