@@ -206,6 +206,19 @@ KEYS: tuple[Key, ...] = (
         "where reports that match no delivery are moved (empty: they stay where they are)",
         "",
     ),
+    Key(
+        "bounces.unreadable_folder",
+        "text",
+        "where reports that could not be recorded are moved (the reason is printed)",
+        "Unreadable",
+    ),
+    Key(
+        "bounces.max_recipients",
+        "integer",
+        "recipients one report may name before it goes to review instead of being acted on",
+        10,
+        minimum=1,
+    ),
     Key("bounces.cafile", "path", "CA certificates for a private IMAP server"),
     Key(
         "bounces.soft_limit",
@@ -378,6 +391,8 @@ class BouncesSection:
     folder: str = _default("bounces.folder")
     processed_folder: str = _default("bounces.processed_folder")
     unmatched_folder: str = _default("bounces.unmatched_folder")
+    unreadable_folder: str = _default("bounces.unreadable_folder")
+    max_recipients: int = _default("bounces.max_recipients")
     cafile: Path | None = None
     soft_limit: int = _default("bounces.soft_limit")
     soft_releases: int = _default("bounces.soft_releases")

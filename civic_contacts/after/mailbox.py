@@ -29,7 +29,13 @@ from civic_contacts.errors import ConfigError, InputError
 from civic_contacts.registry.models import Bounce
 
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
-FETCH_CHUNK = 50  # messages fetched per IMAP round trip
+FETCH_CHUNK = 50  # messages moved per IMAP round trip
+# What is read of one message: a report says what it has to say in its headers and first
+# part; a 200 MB message is read as its first megabyte (memory stays bounded by this).
+MESSAGE_LIMIT = 1024 * 1024
+# A whole `bounce fetch` ends within this, however slowly the server answers (one byte every
+# few seconds keeps each read alive; the run as a whole is not).
+RUN_LIMIT = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -44,6 +50,7 @@ class ImapSettings:
     folder: str = "INBOX"
     processed: str = "Processed"
     unmatched: str = ""
+    unreadable: str = "Unreadable"
     cafile: Path | None = None
     timeout: float = 30.0
 
@@ -91,6 +98,7 @@ def imap_settings(settings: Settings) -> ImapSettings:
         folder=folder,
         processed=processed,
         unmatched=conf.unmatched_folder or "",
+        unreadable=conf.unreadable_folder or "Unreadable",
         cafile=conf.cafile,
     )
 
@@ -165,23 +173,47 @@ def _move_now(client: Any, uids: list[int], folder: str) -> None:
     client.uid_expunge(uids)
 
 
-def _fetch(client: Any, uids: list[int]) -> dict[int, bytes]:
-    """The messages of these UIDs still in the folder (another run may have moved some)."""
+def _fetch_one(client: Any, uid: int) -> bytes | None:
+    """One message, at most its first MESSAGE_LIMIT bytes (None when another run moved it)."""
     import imapclient
 
+    part = f"BODY.PEEK[]<0.{MESSAGE_LIMIT}>"
     try:
-        fetched = client.fetch(uids, ["BODY.PEEK[]"])
+        fetched = client.fetch([uid], [part])
     except imapclient.exceptions.IMAPClientError:
-        fetched = {}
-        for uid in uids:
-            with contextlib.suppress(imapclient.exceptions.IMAPClientError):
-                fetched.update(client.fetch([uid], ["BODY.PEEK[]"]))
-    found = {}
-    for uid, parts in fetched.items():
-        data = parts.get(b"BODY[]")
-        if isinstance(data, bytes):
-            found[uid] = data
-    return found
+        return None
+    for parts in fetched.values():
+        for key, data in parts.items():
+            if key.startswith(b"BODY[]") and isinstance(data, bytes):
+                return data
+    return None
+
+
+class MailboxError(InputError):
+    """The bounce mailbox failed under a run: what failed, and what was recorded before."""
+
+
+@contextlib.contextmanager
+def _deadline(client: Any, limit: dt.timedelta) -> Any:
+    """Cut the connection when the run's time is up, wherever a read is waiting; yields an
+    event that says whether it was cut."""
+    import socket
+    import threading
+
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):
+            client.socket().shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(limit.total_seconds(), cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 
 @dataclass
@@ -215,39 +247,85 @@ def _left_behind(outcome: Outcome, started: dt.datetime) -> bool:
     return outcome.recorded_at is not None and outcome.recorded_at < started - LEFT_BEHIND
 
 
-def fetch(imap: ImapSettings, sink: Sink, limit: int | None = None) -> Outcome:
-    """Read the folder's new messages, record each, and move the processed ones."""
+def fetch(
+    imap: ImapSettings,
+    sink: Sink,
+    limit: int | None = None,
+    run_limit: dt.timedelta = RUN_LIMIT,
+) -> Outcome:
+    """Read the folder's new messages, record each in its own transaction, and move the
+    processed ones. A report that cannot be recorded is moved to the Unreadable folder with
+    its reason in the outcome, and the others go on; a mailbox that fails (a missing folder,
+    a refused command, a dropped connection, the run's time up) is a `MailboxError` saying
+    what failed and how many reports were recorded before it."""
+    import imaplib
+
+    import imapclient
+    from sqlalchemy.exc import DBAPIError
+
     started = utcnow()
     client = _connect(imap)
     total = Outcome()
+    step = "opening the folders"
+    expired = None
     try:
-        _ensure_folder(client, imap.processed)
-        _ensure_folder(client, imap.unmatched)
-        selected = client.select_folder(imap.folder)
-        validity = int(selected.get(b"UIDVALIDITY", 0))
-        uids = sorted(client.search(["ALL"]))
-        if limit is not None:
-            uids = uids[:limit]
-        for start in range(0, len(uids), FETCH_CHUNK):
-            chunk = uids[start : start + FETCH_CHUNK]
-            fetched = _fetch(client, chunk)
-            done: list[int] = []
-            unmatched: list[int] = []
-            for uid in chunk:
-                data = fetched.get(uid)
-                if data is None:
-                    continue  # gone since the search (another run moved it)
-                outcome = sink.record(f"{imap.label};{validity};{uid}", data)
-                total.add(outcome)
-                if outcome.already and not _left_behind(outcome, started):
-                    continue  # recorded just now by another run, which moves it
-                if outcome.stays:
-                    unmatched.append(uid)
-                else:
-                    done.append(uid)
-            _move(client, done, imap.processed)
-            if imap.unmatched:
-                _move(client, unmatched, imap.unmatched)
+        with _deadline(client, run_limit) as expired:
+            _ensure_folder(client, imap.processed)
+            _ensure_folder(client, imap.unmatched)
+            step = f"opening the folder {imap.folder}"
+            selected = client.select_folder(imap.folder)
+            try:
+                validity = int(selected.get(b"UIDVALIDITY", 0))
+            except (TypeError, ValueError):
+                raise MailboxError(
+                    f"the bounce mailbox {imap.host}: the folder {imap.folder} has no valid"
+                    " UIDVALIDITY; nothing was read"
+                ) from None
+            step = "searching the folder"
+            uids = sorted(client.search(["ALL"]))
+            if limit is not None:
+                uids = uids[:limit]
+            for start in range(0, len(uids), FETCH_CHUNK):
+                done: list[int] = []
+                unmatched: list[int] = []
+                unreadable: list[int] = []
+                for uid in uids[start : start + FETCH_CHUNK]:
+                    step = f"reading message {uid}"
+                    data = _fetch_one(client, uid)
+                    if data is None:
+                        continue  # gone since the search (another run moved it)
+                    try:
+                        outcome = sink.record(f"{imap.label};{validity};{uid}", data)
+                    except DBAPIError as exc:
+                        # One report the database refuses must not stop the others.
+                        first = (str(exc.orig or exc).strip().splitlines() or ["refused"])[0]
+                        total.unreadable += 1
+                        total.problems.append(f"message {uid}: the database refused it ({first})")
+                        unreadable.append(uid)
+                        continue
+                    total.add(outcome)
+                    if outcome.already and not _left_behind(outcome, started):
+                        continue  # recorded just now by another run, which moves it
+                    if outcome.stays:
+                        unmatched.append(uid)
+                    else:
+                        done.append(uid)
+                step = "moving the processed messages"
+                _move(client, done, imap.processed)
+                if unreadable:  # made when first needed
+                    _ensure_folder(client, imap.unreadable)
+                    _move(client, unreadable, imap.unreadable)
+                if imap.unmatched:
+                    _move(client, unmatched, imap.unmatched)
+    except (imapclient.exceptions.IMAPClientError, imaplib.IMAP4.abort, OSError) as exc:
+        cause = " ".join(str(exc).split())[:200] or type(exc).__name__
+        if expired is not None and expired.is_set():
+            cause = f"the run's {run_limit.total_seconds() / 60:g} minutes were up"
+        raise MailboxError(
+            f"the bounce mailbox {imap.host} failed while {step} ({cause});"
+            f" {total.reports} report(s) read before that are recorded",
+            hint="run civic-contacts bounce fetch again: what was recorded is not read twice",
+        ) from None
     finally:
         with contextlib.suppress(Exception):  # a failed goodbye changes nothing recorded
             client.logout()

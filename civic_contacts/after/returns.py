@@ -48,11 +48,14 @@ class SoftPolicy:
     limit: int = 3
     releases: int = 2
     days: int = 30
+    # A report naming more recipients than this goes to review, never acted on: one forged
+    # report must not suppress a list.
+    max_recipients: int = 10
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SoftPolicy:
         conf = settings.bounces
-        return cls(conf.soft_limit, conf.soft_releases, conf.soft_days)
+        return cls(conf.soft_limit, conf.soft_releases, conf.soft_days, conf.max_recipients)
 
 
 @dataclass
@@ -73,6 +76,8 @@ class Outcome:
     stays: int = 0
     # When a report read before was first recorded.
     recorded_at: dt.datetime | None = None
+    # Why reports were set aside unrecorded (one line each), and how many were.
+    problems: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
         """Sum another outcome into this one."""
@@ -86,6 +91,7 @@ class Outcome:
         self.alerts.update(other.alerts)
         self.reviews.extend(other.reviews)
         self.stays += other.stays
+        self.problems.extend(other.problems)
 
 
 ALERT_ADVICE = {
@@ -206,6 +212,11 @@ def record_report(
             ]
     if not rows:
         rows = [Returned("", None, "none", report.kind, report.subject)]
+    if len(rows) > policy.max_recipients:
+        rows = [
+            Returned(r.email, r.status, "none", f"review: names {len(rows)}", r.diagnostic)
+            for r in rows
+        ]
     # Longer than any mailbox's address (RFC 5321 allows 320 at most): named by a forged or
     # broken report, never acted on.
     rows = [
@@ -243,7 +254,12 @@ def record_report(
     except IntegrityError:
         # Another run recorded this report first: nothing of this one stays.
         return Outcome(already=1)
-    if outcome.unreadable or report.kind == "other" or outcome.unmatched:
+    if (
+        outcome.unreadable
+        or report.kind == "other"
+        or outcome.unmatched
+        or any(r.reason.startswith("review") for r in rows)
+    ):
         outcome.stays = 1
     return outcome
 

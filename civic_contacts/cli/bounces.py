@@ -63,6 +63,11 @@ def _say_outcome(outcome, where: str) -> None:  # type: ignore[no-untyped-def]
             f" {outcome.unmatched} matched no delivery"
             + (f", {outcome.unreadable} unreadable" if outcome.unreadable else "")
         )
+    if outcome.problems:
+        common.warn(
+            [f"{len(outcome.problems)} report(s) set aside in the Unreadable folder:"]
+            + [f"  {line}" for line in outcome.problems[:20]]
+        )
     for address in outcome.suppressed[:20]:
         common.say(f"  suppressed {address}")
     if len(outcome.suppressed) > 20:

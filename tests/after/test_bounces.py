@@ -683,3 +683,43 @@ def test_poison_values_in_a_report_are_stored_safely(cli, tmp_path: Path) -> Non
     assert "\x00" not in long_row["diagnostic"]
     suppressed = [r["email"] for r in json.loads(cli("suppress", "list", "--json").stdout)]
     assert not any(s.startswith("aaaa") for s in suppressed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_mailbox_that_fails_or_floods_is_one_line_and_bounded(
+    cli, configured, dovecot: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a real Dovecot: a folder that does not exist is one line naming it, exit 2
+    (it was a traceback); a 3 MB report is read as its first megabyte and classified;
+    a report naming 15 recipients (over the 10 allowed) goes to review (left in the folder), never acted on."""
+    monkeypatch.setenv("CIVIC_CONTACTS_BOUNCES_PASSWORD", dovecot.password)
+    configured(mailbox_config(dovecot) + 'folder = "Nope"\n')
+    refused = cli("bounce", "fetch", expect=2)
+    said = " ".join(refused.stderr.split())
+    assert "failed while opening the folder Nope" in said and "Traceback" not in said
+    configured(mailbox_config(dovecot))
+    huge = postfix("jdoe@example.com", "5.1.1", "550 5.1.1 <jdoe@example.com>: user unknown")
+    huge = huge.replace(b"\r\n\r\n", b"\r\nX-Padding: yes\r\n\r\n", 1) + b"x" * (3 * 1024 * 1024)
+    many = "\r\n".join(
+        f"550 5.1.1 <person{n}@example.com>: user unknown" for n in range(15)
+    ).encode()
+    flood = (
+        b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nContent-Type: text/plain\r\n\r\n"
+        + many
+        + b"\r\n"
+    )
+    dovecot.deliver(huge, flood)
+    fetched = cli("bounce", "fetch")
+    assert "read 2 new report(s): 2 bounce(s)" in " ".join(fetched.stderr.split())
+    rows = json.loads(cli("bounce", "list", "--json").stdout)
+    reviewed = [r for r in rows if r["email"].startswith("person")]
+    assert len(reviewed) == 15 and all(r["action"] == "none" for r in reviewed)
+    assert all(r["reason"] == "review: names 15" for r in reviewed)
+    # The huge one was read (its first megabyte is its whole report) and classified.
+    assert any(r["email"] == "jdoe@example.com" and r["action"] == "suppress" for r in rows)
+    suppressed = json.loads(cli("suppress", "list", "--json").stdout)
+    assert not any(s["email"].startswith("person") for s in suppressed)
+    # Neither names a delivery of ours, and one is for review: both stay where they were.
+    assert dovecot.counts()["INBOX"] == 2
