@@ -180,6 +180,8 @@ def _fetch_one(client: Any, uid: int) -> bytes | None:
     part = f"BODY.PEEK[]<0.{MESSAGE_LIMIT}>"
     try:
         fetched = client.fetch([uid], [part])
+    except imapclient.exceptions.IMAPClientAbortError:
+        raise  # the connection is gone: the run fails, saying so
     except imapclient.exceptions.IMAPClientError:
         return None
     for parts in fetched.values():
