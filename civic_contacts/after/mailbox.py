@@ -22,7 +22,14 @@ from typing import Any
 from sqlalchemy import false, update
 from sqlalchemy.orm import Session
 
-from civic_contacts.after.returns import Matcher, Outcome, SoftPolicy, record_report
+from civic_contacts.after.classify import Report
+from civic_contacts.after.returns import (
+    Matcher,
+    Outcome,
+    SoftPolicy,
+    classify_within,
+    record_report,
+)
 from civic_contacts.config import ENV_BOUNCES_PASSWORD, Settings
 from civic_contacts.db import utcnow
 from civic_contacts.errors import ConfigError, InputError
@@ -230,14 +237,23 @@ class Sink:
     ours: set[str]
 
     def record(self, source: str, data: bytes) -> Outcome:
-        """Record one report in its own transaction."""
+        """Record one report in its own transaction. It is read first, within its time budget,
+        before the transaction (and SQLite's write lock) is taken."""
+        read = classify_within(data, self.ours)
+        classified = read if read is not None else Report(kind="other")
         with self.sessions() as session, session.begin():
             if session.get_bind().dialect.name == "sqlite":
                 # Take the write lock first (waiting for another run's), so this transaction
                 # never has to turn a read into a write while another run holds the lock.
                 session.execute(update(Bounce).where(false()).values(kind=Bounce.kind))
             matcher = Matcher(session, self.return_path, self.secrets)
-            return record_report(session, source, data, matcher, self.policy, ours=self.ours)
+            outcome = record_report(
+                session, source, data, matcher, self.policy, ours=self.ours, classified=classified
+            )
+            if read is None and not outcome.already:
+                outcome.unreadable = 1
+                outcome.problems.append(f"{source}: could not be read within its time budget")
+            return outcome
 
 
 # A report recorded this long before a run started, and still in the folder, was left there

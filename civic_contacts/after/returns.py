@@ -20,6 +20,7 @@ read twice, or by two runs at once, is acted on once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -171,6 +172,29 @@ def _storable(text: str, limit: int) -> str:
     return text.replace("\x00", "\ufffd")[:limit]
 
 
+CLASSIFY_BUDGET = 5.0  # seconds one report may take to read before it is set aside
+
+
+def classify_within(
+    data: bytes, ours: set[str] | None = None, budget: float = CLASSIFY_BUDGET
+) -> Report | None:
+    """The report classified, or None when reading it failed or took longer than `budget`
+    seconds (reading is linear and bounded, so this is a last guard: a report built to be
+    slow is set aside as unreadable rather than hold the mailbox, or a write lock)."""
+    import threading
+
+    found: list[Report] = []
+
+    def read() -> None:
+        with contextlib.suppress(Exception):
+            found.append(classify(data, ours))
+
+    reader = threading.Thread(target=read, name="classify", daemon=True)
+    reader.start()
+    reader.join(budget)
+    return found[0] if found else None
+
+
 def record_report(
     session: Session,
     source: str,
@@ -179,6 +203,7 @@ def record_report(
     policy: SoftPolicy,
     now: dt.datetime | None = None,
     ours: set[str] | None = None,
+    classified: Report | None = None,
 ) -> Outcome:
     """Classify one report, match it and act on it, in a savepoint of the session's
     transaction; a report whose source was recorded before is left alone."""
@@ -193,11 +218,12 @@ def record_report(
             stays=int(all(o in STAYING for o, _at in stored)),
             recorded_at=min(at for _o, at in stored),
         )
-    try:
-        report = classify(data, ours)
-    except Exception:  # a report nobody can parse is counted, never a traceback
+    read = classified if classified is not None else classify_within(data, ours)
+    if read is None:  # nobody could read it in time, or at all: counted, never acted on
         outcome.unreadable = 1
         report = Report(kind="other")
+    else:
+        report = read
     outcome.by_kind[report.kind] += 1
     rows = list(report.recipients)
     delivery, how = matcher.delivery(report, rows[0].email if rows else None)

@@ -723,3 +723,18 @@ def test_a_mailbox_that_fails_or_floods_is_one_line_and_bounded(
     assert not any(s["email"].startswith("person") for s in suppressed)
     # Neither names a delivery of ours, and one is for review: both stay where they were.
     assert dovecot.counts()["INBOX"] == 2
+
+
+def test_a_report_that_takes_too_long_to_read_is_set_aside() -> None:
+    """Reading a report has a time budget: past it, the report is unreadable (set aside,
+    never acted on) instead of holding the mailbox; within it, the same report is read."""
+    from civic_contacts.after.returns import classify_within
+
+    big = (
+        b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nContent-Type: text/plain\r\n\r\n"
+        b"550 5.1.1 <jdoe@example.com>: user unknown\r\n" + b"word " * 200_000
+    )
+    assert classify_within(big, budget=1e-6) is None
+    read = classify_within(big)
+    assert read is not None and [r.email for r in read.recipients] == ["jdoe@example.com"]
