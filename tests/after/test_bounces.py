@@ -4,6 +4,7 @@ real SMTP server, reports read from files and from a real IMAP server (Dovecot).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -371,8 +372,8 @@ service anvil {{
 """
 
 
-@pytest.fixture
-def dovecot() -> Iterator[Mailbox]:
+@contextlib.contextmanager
+def running_dovecot() -> Iterator[Mailbox]:
     """Dovecot (Debian's package) on loopback with a throwaway config, a self-signed
     certificate, one user and a Maildir; stopped and removed afterwards."""
     binary = shutil.which("dovecot") or (
@@ -449,6 +450,13 @@ def dovecot() -> Iterator[Mailbox]:
         )
         time.sleep(0.2)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Mailbox]:
+    """A Dovecot of its own for the test (see `running_dovecot`)."""
+    with running_dovecot() as box:
+        yield box
 
 
 def mailbox_config(box: Mailbox) -> str:
