@@ -338,7 +338,12 @@ def fetch(
     except (imapclient.exceptions.IMAPClientError, imaplib.IMAP4.abort, OSError) as exc:
         cause = " ".join(str(exc).split())[:200] or type(exc).__name__
         if expired is not None and expired.is_set():
-            cause = f"the run's {run_limit.total_seconds() / 60:g} minutes were up"
+            seconds = run_limit.total_seconds()
+            cause = (
+                f"the run's {seconds / 60:g} minutes were up"
+                if seconds >= 60
+                else f"the run's {seconds:g} seconds were up"
+            )
         raise MailboxError(
             f"the bounce mailbox {imap.host} failed while {step} ({cause});"
             f" {total.reports} report(s) read before that are recorded",

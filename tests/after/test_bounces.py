@@ -746,3 +746,95 @@ def test_a_report_that_takes_too_long_to_read_is_set_aside() -> None:
     assert classify_within(big, budget=1e-6) is None
     read = classify_within(big)
     assert read is not None and [r.email for r in read.recipients] == ["jdoe@example.com"]
+
+
+class FakeImap:
+    """A hostile IMAP server on loopback: it greets and takes the login like any other, then,
+    at the first command after it, drips its answer a byte every half second ("drip"), or
+    hangs up mid-answer ("drop"), or answers NO ("no"). Bounded: it serves one connection
+    and stops when the test ends."""
+
+    def __init__(self, mode: str) -> None:
+        import socket
+        import threading
+
+        self.mode = mode
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(10)
+        self.port = self.listener.getsockname()[1]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            connection, _peer = self.listener.accept()
+            connection.settimeout(10)
+            reader = connection.makefile("rb")
+            connection.sendall(b"* OK [CAPABILITY IMAP4rev1] fake\r\n")
+            while not self.done.is_set():
+                line = reader.readline()
+                if not line:
+                    return
+                tag, _space, command = line.decode("ascii", "replace").partition(" ")
+                verb = command.split(" ", 1)[0].upper().strip()
+                if verb == "CAPABILITY":
+                    connection.sendall(
+                        b"* CAPABILITY IMAP4rev1\r\n" + f"{tag} OK done\r\n".encode()
+                    )
+                elif verb == "LOGIN":
+                    connection.sendall(f"{tag} OK logged in\r\n".encode())
+                elif verb == "LOGOUT":
+                    connection.sendall(f"* BYE\r\n{tag} OK bye\r\n".encode())
+                    return
+                elif self.mode == "no":
+                    connection.sendall(f"{tag} NO not today\r\n".encode())
+                elif self.mode == "drop":
+                    connection.sendall(b'* LIST (\\HasNoChildren) "/" "Proc')
+                    connection.close()
+                    return
+                else:  # drip: a byte every half second, for as long as anyone listens
+                    for byte in b'* LIST (\\HasNoChildren) "/" "Processed"\r\n' * 100:
+                        if self.done.wait(0.5):
+                            return
+                        connection.sendall(bytes([byte]))
+
+    def close(self) -> None:
+        self.done.set()
+        self.listener.close()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("drip", "the run's 2 seconds were up"),
+        ("drop", "failed while opening the folders"),
+        ("no", "failed while opening the folders"),
+    ],
+)
+def test_a_hostile_imap_server_ends_the_run_with_one_line(engine, mode: str, said: str) -> None:
+    """A server that drips its answer a byte at a time is cut at the run's time limit (each
+    byte kept the per-read timeout alive before); one that hangs up mid-answer, or answers NO,
+    fails the run saying what failed: never a traceback, never "read 0 new report(s)"."""
+    import datetime as dt
+
+    from civic_contacts.after.mailbox import ImapSettings, MailboxError, Sink, fetch
+    from civic_contacts.after.returns import SoftPolicy
+    from civic_contacts.db import session_factory
+
+    server = FakeImap(mode)
+    try:
+        imap = ImapSettings("127.0.0.1", server.port, "none", "bounces", "secret-password")
+        sink = Sink(session_factory(engine), None, [], SoftPolicy(), set())
+        with pytest.raises(MailboxError) as failed:
+            fetch(imap, sink, run_limit=dt.timedelta(seconds=2))
+    finally:
+        server.close()
+    assert said in failed.value.message
+    assert "0 report(s) read before that are recorded" in failed.value.message
