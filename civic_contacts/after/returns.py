@@ -1,4 +1,4 @@
-"""Acting on what comes back: each classified report (`bounces.py`) is matched to the delivery
+"""Acting on what comes back: each classified report (`classify.py`) is matched to the delivery
 it answers and recorded once, and the media list is kept true.
 
 Matching: every message leaves with its own envelope sender, `LOCAL+TOKEN@DOMAIN` of

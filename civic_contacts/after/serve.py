@@ -3,7 +3,7 @@
 GET shows a confirmation page (link checkers and mail scanners fetch links; nothing is
 applied on GET). POST applies: RFC 8058 one-click (`List-Unsubscribe=One-Click` in the body,
 sent by the recipient's mail program) or the confirmation form. Tokens are HMAC-signed
-(`unsubscribe.py`); a forged one gets 400 and changes nothing; a replayed one is harmless.
+(`deliver/tokens.py`); a forged one gets 400 and changes nothing; a replayed one is harmless.
 
 Why waitress: it is a production WSGI server in pure Python (no compiler, runs wherever this
 tool does), maintained by the Pylons project, and it reads each request whole on its own I/O

@@ -1,7 +1,7 @@
 """`civic-contacts batch`: build, test, send and follow the messages of a release.
 
 Each command parses its options, opens one session, calls one function of the core
-(`batches.build_batch`, `send.send_batch`, `send.send_test`, `batches.batch_status`) and
+(`build.build_batch`, `send.send_batch`, `send.send_test`, `status.batch_status`) and
 prints what it returned.
 """
 

@@ -1,5 +1,5 @@
 """`civic-contacts doctor`: SPF, DKIM, DMARC, MX, the unsubscribe link and the relay, checked
-before anything is sent (see `doctor.py`)."""
+before anything is sent (see `deliver/doctor.py`)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A `Transport` makes connections and signs what goes through them; a `Connection` takes one
 message for one recipient and answers with the server's reply, or raises `Transient` (4xx,
 a dropped connection: worth another try) or `Permanent` (5xx: refused for good). The send
-loop (`send.py`) knows nothing else of SMTP.
+loop (`sender.py`) knows nothing else of SMTP.
 
 Two implementations: `smtp.SmtpTransport`, the real one (TLS, AUTH, pipelining, DKIM), and
 `MemoryTransport` here, which keeps every message it is given in order, for the many tests and

@@ -1,5 +1,5 @@
 """Where a delivery is in its life: the statuses alone, for code that only names them (the
-command line's listings), without the ledger and the database behind them (`deliveries.py`)."""
+command line's listings), without the ledger and the database behind them (`deliver/ledger.py`)."""
 
 from __future__ import annotations
 
