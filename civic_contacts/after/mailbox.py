@@ -198,6 +198,30 @@ def _fetch_one(client: Any, uid: int) -> bytes | None:
     return None
 
 
+def _connect_within(imap: ImapSettings, limit: dt.timedelta) -> Any:
+    """`_connect`, within the run's time limit too: a greeting or a login dripped a byte at a
+    time keeps each read alive, not the run. (The limit needs the main thread's alarm; from
+    another thread, connecting is bounded by the per-read timeout only.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        return _connect(imap)
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutError(f"no answer within the run's {limit.total_seconds():g} seconds")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, limit.total_seconds())
+    try:
+        return _connect(imap)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class MailboxError(InputError):
     """The bounce mailbox failed under a run: what failed, and what was recorded before."""
 
@@ -282,7 +306,7 @@ def fetch(
     from sqlalchemy.exc import DBAPIError
 
     started = utcnow()
-    client = _connect(imap)
+    client = _connect_within(imap, run_limit)
     total = Outcome()
     step = "opening the folders"
     expired = None

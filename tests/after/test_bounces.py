@@ -775,6 +775,10 @@ class FakeImap:
             connection, _peer = self.listener.accept()
             connection.settimeout(10)
             reader = connection.makefile("rb")
+            if self.mode == "greeting":  # a greeting that never ends, a byte at a time
+                while not self.done.wait(0.5):
+                    connection.sendall(b"*")
+                return
             connection.sendall(b"* OK [CAPABILITY IMAP4rev1] fake\r\n")
             while not self.done.is_set():
                 line = reader.readline()
@@ -816,25 +820,30 @@ class FakeImap:
         ("drip", "the run's 2 seconds were up"),
         ("drop", "failed while opening the folders"),
         ("no", "failed while opening the folders"),
+        ("greeting", "no answer within the run's 2 seconds"),
     ],
 )
 def test_a_hostile_imap_server_ends_the_run_with_one_line(engine, mode: str, said: str) -> None:
     """A server that drips its answer a byte at a time is cut at the run's time limit (each
     byte kept the per-read timeout alive before); one that hangs up mid-answer, or answers NO,
-    fails the run saying what failed: never a traceback, never "read 0 new report(s)"."""
+    fails the run saying what failed: never a traceback, never "read 0 new report(s)". A
+    greeting dripped forever is cut at the same limit."""
     import datetime as dt
 
     from civic_contacts.after.mailbox import ImapSettings, MailboxError, Sink, fetch
     from civic_contacts.after.returns import SoftPolicy
     from civic_contacts.db import session_factory
+    from civic_contacts.errors import InputError
 
     server = FakeImap(mode)
     try:
         imap = ImapSettings("127.0.0.1", server.port, "none", "bounces", "secret-password")
         sink = Sink(session_factory(engine), None, [], SoftPolicy(), set())
-        with pytest.raises(MailboxError) as failed:
+        with pytest.raises(InputError) as failed:
             fetch(imap, sink, run_limit=dt.timedelta(seconds=2))
     finally:
         server.close()
     assert said in failed.value.message
-    assert "0 report(s) read before that are recorded" in failed.value.message
+    if mode != "greeting":
+        assert isinstance(failed.value, MailboxError)
+        assert "0 report(s) read before that are recorded" in failed.value.message
