@@ -29,7 +29,7 @@ from civic_contacts.deliver.notice_rules import parse_kind
 from civic_contacts.deliver.plan import Progress, plan_batch
 from civic_contacts.deliver.prepare import SendPlan
 from civic_contacts.deliver.recipients import Addressing
-from civic_contacts.deliver.sender import Sender, SendOptions, SendReport
+from civic_contacts.deliver.sender import Sender, SendOptions, SendReport, release_changed
 from civic_contacts.deliver.smtp import SmtpTransport
 from civic_contacts.deliver.transport import (
     Permanent,
@@ -40,6 +40,7 @@ from civic_contacts.deliver.transport import (
 from civic_contacts.errors import ConfigError, InputError, SendError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import normalise_email
+from civic_contacts.registry.models import Release
 from civic_contacts.releases import store as releases
 
 S = DeliveryStatus
@@ -256,6 +257,13 @@ def _send(
     check_same_file(database, f"sending ({report.sent} messages were handed to the server)")
     session.expire_all()
     report.final = counts(session, plan.key)
+    if report.stopped is None and report.final.get(S.PENDING):
+        # The claims found nothing more of this revision: say why, when that is the reason.
+        found = session.get(Release, plan.key.release_id)
+        if found is not None:
+            report.stopped = release_changed(
+                plan, found.revision, found.cancelled_at is not None, found.archived_at is not None
+            )
     session.commit()
     return report
 

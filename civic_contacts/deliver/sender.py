@@ -129,6 +129,25 @@ class Withheld(Exception):
     """The release changed under a running send: this message must not go."""
 
 
+def release_changed(plan: SendPlan, revision: int, withdrawn: bool, removed: bool) -> str | None:
+    """Why a run's messages may no longer go (the release moved on from the revision they
+    were rendered from, was withdrawn or removed), or None when they may."""
+    own = plan.key.notice_id is None
+    if revision == plan.revision and not removed and not (withdrawn and own):
+        return None
+    what = (
+        "was removed"
+        if removed
+        else "was withdrawn"
+        if withdrawn and revision == plan.revision
+        else f"changed (revision {plan.revision} is now {revision})"
+    )
+    return (
+        f"release {plan.slug} {what} while this {plan.what} was being sent: nothing of the"
+        " older revision goes out any more"
+    )
+
+
 class Budget:
     """How many more messages a run may start (`--limit`; None: no limit), shared by its
     workers: threads, or processes forked from the run (`context`)."""
@@ -223,10 +242,7 @@ class Sender:
     ) -> None:
         self.engine = engine
         self.key = plan.key
-        self.revision = plan.revision
-        self.slug = plan.slug
-        self.what = plan.what
-        self.own_batch = plan.key.notice_id is None
+        self.plan = plan
         self.not_before = plan.not_before
         self.envelope_from = plan.from_address
         self.return_path = plan.return_path
@@ -623,22 +639,12 @@ class Sender:
     def _check_release(self, ledger: Ledger) -> None:
         """Raise `Withheld` (and say why, once) when the release is no longer what this run's
         messages were rendered from."""
-        revision, withdrawn, removed = ledger.release_state(self.key.release_id)
-        if revision == self.revision and not removed and not (withdrawn and self.own_batch):
+        why = release_changed(self.plan, *ledger.release_state(self.key.release_id))
+        if why is None:
             return
-        what = (
-            "was removed"
-            if removed
-            else "was withdrawn"
-            if withdrawn and revision == self.revision
-            else f"changed (revision {self.revision} is now {revision})"
-        )
         with self.lock:
-            self.report.stopped = self.report.stopped or (
-                f"release {self.slug} {what} while this {self.what} was being sent: nothing of"
-                " the older revision goes out any more"
-            )
-        raise Withheld(what)
+            self.report.stopped = self.report.stopped or why
+        raise Withheld(why)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with "full jitter" up to the cap, so retries do not come in waves."""

@@ -105,3 +105,27 @@ def test_a_claim_takes_nothing_of_an_older_revision(demo, db_url: str, tmp_path:
         connection.rollback()
     engine.dispose()
     assert pending is not None
+
+
+def test_a_send_whose_next_claim_finds_only_the_old_revision_says_why(
+    demo, db_url: str, tmp_path: Path
+) -> None:
+    """At a rate, a worker claims 20 at a time: the embargo moved right after the 20th, the
+    next claim finds nothing of the current revision, and the run still says why it ended
+    with messages left (it said nothing before)."""
+
+    def move_the_embargo() -> None:
+        lift = embargo_of(demo) + dt.timedelta(days=2)
+        stamp = lift.strftime("%Y-%m-%dT%H:%M:%SZ")
+        files = [release_file(tmp_path, demo, lang, stamp) for lang in ("en", "fr")]
+        demo("release", "update", *map(str, files))
+
+    transport = ChangingTransport(20, move_the_embargo)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        report = send_batch(
+            session, "sahel-civilians", transport, SendOptions(rate=20), load_settings(db=db_url)
+        )
+    engine.dispose()
+    assert report.sent == 20 == len(transport.kept) and report.final["pending"] == 21
+    assert report.stopped is not None and "changed (revision 1 is now 2)" in report.stopped
