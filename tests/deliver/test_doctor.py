@@ -198,13 +198,8 @@ def test_doctor_output_for_people_and_a_relay_that_is_down(
     assert "FAIL  Relay 127.0.0.1" in down.stdout
 
 
-def test_a_send_stops_on_what_doctor_fails_unless_skipped(
-    cli, data_dir: Path, smtp_server, dns_server, monkeypatch, tmp_path: Path
-) -> None:
-    """Outside the demo, `batch send` runs the DNS checks first: a domain without DMARC stops
-    it with the failing checks named; `--skip-doctor` sends anyway."""
-    sink, port = smtp_server
-    dns, key = dns_server
+def load_outside_the_demo(cli, data_dir: Path) -> None:
+    """The demo's files imported into an ordinary registry (the pre-send check runs there)."""
     for noun, name in [
         ("office", "offices"),
         ("contact", "contacts"),
@@ -213,6 +208,16 @@ def test_a_send_stops_on_what_doctor_fails_unless_skipped(
     ]:
         cli(noun, "import", str(data_dir / f"{name}.csv"))
     cli("release", "add", *map(str, sorted((data_dir / "releases").glob("*.md"))))
+
+
+def test_a_send_stops_on_what_doctor_fails_unless_skipped(
+    cli, data_dir: Path, smtp_server, dns_server, monkeypatch, tmp_path: Path
+) -> None:
+    """Outside the demo, `batch send` runs the DNS checks first: a domain without DMARC stops
+    it with the failing checks named; `--skip-doctor` sends anyway."""
+    sink, port = smtp_server
+    dns, key = dns_server
+    load_outside_the_demo(cli, data_dir)
     config = tmp_path / "c.toml"
     config.write_text(
         '[press]\nname = "Press Office"\naddress = "press@nodmarc.newsroom.test"\n'
@@ -352,14 +357,7 @@ def test_a_library_send_obeys_the_pre_send_check_and_the_organisations_rate(
     from civic_contacts.errors import ConfigError
 
     dns, _key_path = dns_server
-    for noun, name in [
-        ("office", "offices"),
-        ("contact", "contacts"),
-        ("outlet", "outlets"),
-        ("journalist", "journalists"),
-    ]:
-        cli(noun, "import", str(data_dir / f"{name}.csv"))
-    cli("release", "add", *map(str, sorted((data_dir / "releases").glob("*.md"))))
+    load_outside_the_demo(cli, data_dir)
     config = tmp_path / "c.toml"
     config.write_text(
         '[press]\nname = "Press Office"\naddress = "press@nodmarc.newsroom.test"\n'
