@@ -295,6 +295,18 @@ def _check_value(key: Key, value: Any) -> str | None:
         return f"{key.name} {weak}; {SECRET_HINT}"
     if key.kind == "email" and (value.count("@") != 1 or any(c in value for c in ' <>,;"()[]')):
         return f"{key.name} must be exactly one email address (no name, no brackets), not {shown}"
+    if key.kind == "email" and "." not in value.rsplit("@", 1)[1].strip(".")[1:]:
+        return (
+            f"{key.name} {shown} has no top-level domain (press@sahel-relief.org, not"
+            " press@sahel-relief): mail to it cannot be delivered"
+        )
+    if key.name == "press.unsubscribe_base_url" and not value.startswith(
+        ("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")
+    ):
+        return (
+            f"{key.name} must be https:// (mailbox providers ignore a one-click unsubscribe"
+            f" link that is not; http:// only to this machine, for a trial), not {shown}"
+        )
     if key.kind in ("email", "domain", "url") and not value.isascii():
         return (
             f"{key.name} must be ASCII (write an international domain in its xn-- form),"
@@ -315,6 +327,15 @@ def check_config(data: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     for dotted, value in _flatten(data):
         key = KEY_NAMES.get(dotted)
+        if key is None and dotted.rsplit(".", 1)[-1] in ("password", "pass", "passwd"):
+            section = dotted.split(".", 1)[0]
+            env = ENV_BOUNCES_PASSWORD if section == "bounces" else ENV_SMTP_PASSWORD
+            problems.append(
+                f"{dotted}: a password never goes in the config file (it is read by whoever"
+                f" reads the file, and copied with it to backups); set {env} in the"
+                " environment instead"
+            )
+            continue
         if key is None:
             near = difflib.get_close_matches(dotted, KEY_NAMES, n=1, cutoff=0.6)
             if not near:

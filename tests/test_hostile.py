@@ -742,3 +742,40 @@ def test_a_rebuild_leaves_what_the_tool_did_not_write(demo, tmp_path: Path) -> N
     )
     (out / "notes").rmdir()
     demo("batch", "build", "sahel-civilians", "--out", str(out))
+
+
+def test_the_smaller_traps_of_a_week(demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each was found in a press office's week (issue 35): an address with no top-level domain
+    and an http:// one-click link passed `config check`; a password in the config file was
+    answered "did you mean smtp.port?"; a reply's "Re: unsubscribe TOKEN" was called forged;
+    a folder of saved .eml files was "not a Maildir"."""
+    config = tmp_path / "c.toml"
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    config.write_text('[press]\nname = "P"\naddress = "press@sahel-relief"\n', encoding="utf-8")
+    assert "has no top-level domain" in demo("config", "check", expect=2).stderr
+    config.write_text(
+        '[press]\nname = "P"\naddress = "press@sahel-relief.org"\n'
+        'unsubscribe_base_url = "http://sahel-relief.org/unsubscribe"\n',
+        encoding="utf-8",
+    )
+    assert "must be https://" in demo("config", "check", expect=2).stderr
+    config.write_text('[smtp]\npassword = "hunter2"\n', encoding="utf-8")
+    said = " ".join(demo("config", "check", expect=2).stderr.split())
+    assert "a password never goes in the config file" in said
+    assert "CIVIC_CONTACTS_SMTP_PASSWORD" in said and "did you mean" not in said
+    assert "hunter2" not in said
+    config.unlink()
+    monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
+    token = make_token(SECRET.encode(), "adama.kone@example.com")
+    applied = demo("suppress", "apply", f"Re: unsubscribe {token}")
+    assert "adama.kone@example.com: suppressed" in applied.stderr
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for n in range(2):
+        (saved / f"{n}.eml").write_bytes(
+            b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\n"
+            b"Subject: Undelivered Mail Returned to Sender\r\nContent-Type: text/plain\r\n\r\n"
+            + f"550 5.1.1 <gone{n}@example.com>: user unknown\r\n".encode()
+        )
+    read = demo("bounce", "read", str(saved))
+    assert "read 2 new report(s): 2 bounce(s)" in " ".join(read.stderr.split())

@@ -911,7 +911,11 @@ def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
     if path.is_dir():
         folders = [path / name for name in ("cur", "new") if (path / name).is_dir()]
         if not folders:
-            raise InputError(f"{path}: a folder that is not a Maildir (no cur/ or new/ inside)")
+            # A folder of saved messages (.eml, mbox files): each file as a file is read.
+            for item in sorted(path.iterdir()):
+                if item.is_file() and not item.name.startswith("."):
+                    yield from messages_in(item)
+            return
         # Read as files, so that a Maildir with only one of the two (as copied) is read too.
         for folder in folders:
             for item in sorted(folder.iterdir()):

@@ -104,7 +104,8 @@ ALERT_ADVICE = {
     "reputation": "slow down ([send] rate) and ask your provider about the relay's reputation",
     "relay": "the relay refuses to pass mail on: check [smtp] user and host",
     "reverse-dns": "your relay's address has no matching reverse DNS (PTR) name",
-    "spam": "the content was taken for spam: check the message with bench/bench_spam.py",
+    "spam": "the content was taken for spam: run one message of the outbox through a spam"
+    " filter (spamassassin -t < OUTBOX/OUTLET/ADDRESS.eml) and mend what it scores",
     "content": "an attachment or the content was refused",
     "size": "the message is too large for the recipient's server",
     "policy": "refused by the recipient's policy: read the diagnostic",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
 from civic_contacts.cli import common
@@ -73,7 +75,10 @@ def apply(
             f"no unsubscribe secret yet (no link was ever signed here): set {ENV_UNSUBSCRIBE_SECRET}"
             " to the one the messages were built with"
         )
-    text = token.strip().removeprefix("unsubscribe").strip()
+    # The token as the reply's subject carries it: "unsubscribe TOKEN", "Re: unsubscribe
+    # TOKEN", "AW: Unsubscribe TOKEN"; or the token alone.
+    found = re.search(r"(?i)\bunsubscribe\s+(\S+)", token)
+    text = found.group(1) if found else token.strip()
     address = verify_token(secret, text)
     with common.transaction(ctx) as session:
         outcome = registry.suppress(session, address, "unsubscribe reply")

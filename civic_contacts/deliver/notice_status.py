@@ -99,6 +99,7 @@ def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Du
 
     def add(kind: NoticeKind, reason: str, people: list[str]) -> None:
         notice = current_notice(session, release, kind)
+        command = f"civic-contacts notice build {release.slug} --kind {kind} --out DIR"
         if notice is not None:
             key = BatchKey(release.id, notice.id)
             left = counts(session, key)
@@ -117,14 +118,11 @@ def due_notices(session: Session, release: Release, now: dt.datetime) -> list[Du
                 )
             elif not left[S.PENDING] and not left[S.CANCELLED]:
                 return
-        due.append(
-            Due(
-                kind.value,
-                len(people),
-                reason,
-                f"civic-contacts notice build {release.slug} --kind {kind} --out DIR",
-            )
-        )
+            elif left[S.PENDING]:
+                # Built and waiting: what is left to do is to send it, not to build it again.
+                reason += f"; the notice is built, {left[S.PENDING]} message(s) waiting to be sent"
+                command = f"civic-contacts notice send {release.slug} --kind {kind} --yes"
+        due.append(Due(kind.value, len(people), reason, command))
 
     lift = release.embargo
     moved = audience(

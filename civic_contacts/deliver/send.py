@@ -220,7 +220,13 @@ def _send(
     confirm: Confirm | None,
 ) -> SendReport:
     """Run a prepared plan: preflight the server, confirm, then send with N workers."""
-    report = SendReport(release=plan.slug, plan=plan, dry_run=options.dry_run, rate=options.rate)
+    report = SendReport(
+        release=plan.slug,
+        plan=plan,
+        dry_run=options.dry_run,
+        rate=options.rate,
+        limit=options.limit,
+    )
     if options.dry_run:
         session.rollback()
         report.final = dict(plan.counts)

@@ -118,10 +118,16 @@ class SendReport:
     # or the caller's when lower.
     rate: float | None = None
 
+    # The most this run was asked to send (`--limit`); None: everything.
+    limit: int | None = None
+
     @property
     def complete(self) -> bool:
-        """Nothing failed and nothing is left for this run to send."""
+        """Nothing failed and nothing is left for this run to send (a run asked to send at
+        most N that sent N left the rest on purpose)."""
         left = self.final.get(S.PENDING, 0)
+        if self.limit is not None and self.sent >= self.limit:
+            left = 0
         return not (self.final.get(S.FAILED, 0) or left or self.stopped)
 
 

@@ -129,3 +129,27 @@ def test_a_send_whose_next_claim_finds_only_the_old_revision_says_why(
     engine.dispose()
     assert report.sent == 20 == len(transport.kept) and report.final["pending"] == 21
     assert report.stopped is not None and "changed (revision 1 is now 2)" in report.stopped
+
+
+def test_a_built_notice_waiting_to_go_is_due_as_a_send(demo, db_url: str, tmp_path: Path) -> None:
+    """Right after `notice build`, what is due is to send it: the notice status names
+    `notice send` (it named `notice build` again, for the notice just built)."""
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        send_batch(
+            session,
+            "sahel-civilians",
+            MemoryTransport(),
+            SendOptions(limit=5),
+            load_settings(db=db_url),
+        )
+    lift = embargo_of(demo) + dt.timedelta(days=1)
+    stamp = lift.strftime("%Y-%m-%dT%H:%M:%SZ")
+    files = [release_file(tmp_path, demo, lang, stamp) for lang in ("en", "fr")]
+    demo("release", "update", *map(str, files))
+    demo("notice", "build", "sahel-civilians", "--kind", "moved", "--out", str(tmp_path / "n"))
+    shown = " ".join(demo("notice", "status", "sahel-civilians").stderr.split())
+    shown += " ".join(demo("notice", "status", "sahel-civilians").stdout.split())
+    engine.dispose()
+    assert "the notice is built, 5 message(s) waiting to be sent" in shown
+    assert "run: civic-contacts notice send sahel-civilians --kind moved --yes" in shown
