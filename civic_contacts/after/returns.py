@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -177,7 +177,10 @@ CLASSIFY_BUDGET = 5.0  # seconds one report may take to read before it is set as
 
 
 def classify_within(
-    data: bytes, ours: set[str] | None = None, budget: float = CLASSIFY_BUDGET
+    data: bytes,
+    ours: set[str] | None = None,
+    budget: float = CLASSIFY_BUDGET,
+    reader: Callable[[bytes, set[str] | None], Report] = classify,
 ) -> Report | None:
     """The report classified, or None when reading it failed or took longer than `budget`
     seconds (reading is linear and bounded, so this is a last guard: a report built to be
@@ -188,11 +191,11 @@ def classify_within(
 
     def read() -> None:
         with contextlib.suppress(Exception):
-            found.append(classify(data, ours))
+            found.append(reader(data, ours))
 
-    reader = threading.Thread(target=read, name="classify", daemon=True)
-    reader.start()
-    reader.join(budget)
+    worker = threading.Thread(target=read, name="classify", daemon=True)
+    worker.start()
+    worker.join(budget)
     return found[0] if found else None
 
 
