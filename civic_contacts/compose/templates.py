@@ -440,7 +440,9 @@ def calendar_entry(
     event.add("dtend", variant.embargo.astimezone(dt.UTC) + dt.timedelta(minutes=30))
     event.add("sequence", variant.embargo_sequence)
     event.add("transp", "TRANSPARENT")
-    event.add("summary", f"{embargo.summary}: {variant.title}")
+    # French typography in the calendar as in the message: "Levée de l’embargo : …".
+    summary = f"{embargo.summary}: {variant.title}"
+    event.add("summary", french(summary) if is_french(variant.language) else summary)
     # The lift in the outlet's own time as well as GMT (the banner carries both).
     event.add("description", f"{embargo.banner}\n{variant.title}")
     if method != "PUBLISH":

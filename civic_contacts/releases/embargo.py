@@ -27,7 +27,7 @@ class EmbargoText:
     local: str  # "01:01 in Paris" (empty when the outlet's time is GMT)
     banner: str  # label with the local time in brackets
     subject_prefix: str  # the label, for the subject line
-    summary: str  # calendar entry summary prefix, "Embargo lifts" / "Levée de l'embargo"
+    summary: str  # calendar entry summary prefix, "Embargo lifts" / "Levée de l’embargo"
     when: str = ""  # the instant alone: "00:01 GMT, Wednesday 22 June 2022"
 
 
@@ -72,7 +72,7 @@ def embargo_text(instant: dt.datetime | None, language: str, zone: str) -> Embar
             instant, "EEEE d MMMM y 'à' HH 'h' mm 'GMT'", tzinfo=dt.UTC, locale="fr"
         )
         label = f"SOUS EMBARGO JUSQU'AU {when}"
-        summary = "Levée de l'embargo"
+        summary = "Levée de l’embargo"
     else:
         when = format_datetime(instant, "HH:mm 'GMT', EEEE d MMMM y", tzinfo=dt.UTC, locale="en")
         label = f"EMBARGOED UNTIL {when}"

@@ -102,7 +102,9 @@ def test_calendar_part_keeps_its_charset_and_method() -> None:
     cal = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
     assert cal.get_param("charset") == "utf-8" and cal.get_param("method") == "PUBLISH"
     event = icalendar.Calendar.from_ical(cal.get_content()).walk("VEVENT")[0]
-    assert str(event["SUMMARY"]) == "Levée de l'embargo: Été"
+    # French typography, as in the message: a no-break space before the colon, a typographic
+    # apostrophe.
+    assert str(event["SUMMARY"]) == "Levée de l’embargo\u00a0: Été"
 
 
 def test_calendar_keeps_uid_and_raises_sequence_when_embargo_moves() -> None:
