@@ -272,7 +272,7 @@ CASES: list[Case] = [
             "550-5.2.1 The email account that you tried to reach is disabled. 550 5.2.1 https://support.example.com/mail/?p=DisabledUser",
         ),
         "bounce",
-        _e("f.ba@example.com", "suppress", "disabled", "5.2.1"),
+        _e("f.ba@example.com", "retry", "disabled", "5.2.1"),
     ),
     Case(
         "o365-recipient-not-found",
@@ -303,7 +303,7 @@ CASES: list[Case] = [
             subject="Undeliverable: Sahel",
         ),
         "bounce",
-        _e("reporter@hotmail.example.com", "retry", "unclassified", "5.5.0"),
+        _e("reporter@hotmail.example.com", "retry", "unknown-user-unconfirmed", "5.5.0"),
     ),
     Case(
         "sendmail-user-unknown",
@@ -365,7 +365,7 @@ CASES: list[Case] = [
             sender="MAILER-DAEMON@yahoo.example.com",
         ),
         "bounce",
-        _e("press.reader@yahoo.example.com", "suppress", "no-such-user"),
+        _e("press.reader@yahoo.example.com", "retry", "unknown-user-unconfirmed"),
     ),
     Case(
         "orange-fr-invalid",
@@ -398,7 +398,7 @@ CASES: list[Case] = [
             copy_to="moussa.ndiaye@fai.example.sn",
         ),
         "bounce",
-        _e("moussa.ndiaye@fai.example.sn", "suppress", "no-such-user"),
+        _e("moussa.ndiaye@fai.example.sn", "retry", "unknown-user-unconfirmed"),
     ),
     Case(
         "niger-isp-fr-nexiste-pas",
@@ -408,7 +408,7 @@ CASES: list[Case] = [
             sender="postmaster@fai.example.ne",
         ),
         "bounce",
-        _e("hamani@fai.example.ne", "suppress", "no-such-user"),
+        _e("hamani@fai.example.ne", "retry", "unknown-user-unconfirmed"),
     ),
     Case(
         "spanish-desconocido",
@@ -470,7 +470,7 @@ CASES: list[Case] = [
         "generic-5.0.0-user-unknown",
         postfix("old.name@example.org", "5.0.0", "550 sorry, user unknown"),
         "bounce",
-        _e("old.name@example.org", "suppress", "no-such-user", "5.0.0"),
+        _e("old.name@example.org", "retry", "unknown-user-unconfirmed", "5.0.0"),
     ),
     Case(
         "account-suspended",
@@ -480,7 +480,7 @@ CASES: list[Case] = [
             "550 5.2.1 This mailbox has been suspended for inactivity",
         ),
         "bounce",
-        _e("freelance@example.com", "suppress", "disabled", "5.2.1"),
+        _e("freelance@example.com", "retry", "disabled", "5.2.1"),
     ),
     # How we send: alert -------------------------------------------------------------------
     Case(
@@ -592,7 +592,7 @@ CASES: list[Case] = [
             "550 5.7.1 <intranet@example.org>: Recipient address rejected: Access denied",
         ),
         "bounce",
-        _e("intranet@example.org", "alert", "policy", "5.7.1"),
+        _e("intranet@example.org", "suppress", "no-such-user", "5.7.1"),
     ),
     Case(
         "yahoo-tss04",
@@ -652,7 +652,7 @@ CASES: list[Case] = [
             action="delayed",
         ),
         "bounce",
-        _e("busy@example.com", "retry", "mailbox-full", "4.2.2"),
+        _e("busy@example.com", "none", "delayed", "4.2.2"),
     ),
     Case(
         "mailbox-full-permanent-code",
@@ -680,7 +680,7 @@ CASES: list[Case] = [
             subject="Delayed Mail (still being retried)",
         ),
         "bounce",
-        _e("slow@example.com", "retry", "network", "4.4.1"),
+        _e("slow@example.com", "none", "delayed", "4.4.1"),
     ),
     Case(
         "expired",
@@ -709,7 +709,7 @@ CASES: list[Case] = [
             subject="Delayed Mail (still being retried)",
         ),
         "bounce",
-        _e("grey@example.net", "retry", "greylisted", "4.7.1"),
+        _e("grey@example.net", "none", "delayed", "4.7.1"),
     ),
     Case(
         "too-many-connections",
@@ -720,7 +720,7 @@ CASES: list[Case] = [
             action="delayed",
         ),
         "bounce",
-        _e("busy@example.org", "retry", "too-many-connections", "4.7.0"),
+        _e("busy@example.org", "none", "delayed", "4.7.0"),
     ),
     Case(
         "exim-retry-timeout",
@@ -744,7 +744,7 @@ CASES: list[Case] = [
             "maybe@example.com", "5.0.0", "550 Requested action not taken: mailbox unavailable"
         ),
         "bounce",
-        _e("maybe@example.com", "retry", "unclassified", "5.0.0"),
+        _e("maybe@example.com", "retry", "unknown-user-unconfirmed", "5.0.0"),
     ),
     Case(
         "service-unavailable",

@@ -29,6 +29,7 @@ servers use.
 from __future__ import annotations
 
 import email
+import json
 import mailbox
 import re
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
+from civic_contacts.after import prose, reasons
 from civic_contacts.errors import InputError
 
 Kind = str  # bounce, auto-reply, complaint, other
@@ -87,25 +89,10 @@ class Report:
 
 # Reading ----------------------------------------------------------------------------------
 
-# Linear in the text: a local part is tried only where a run of its characters begins, and
-# for at most 64 of them (RFC 5321's limit), so a long run without "@" costs one pass, not one
-# per position (80 KB of it took 15 s before).
-_LOCAL = r"A-Za-z0-9.!#$%&'*+/=?^_`{|}~-"
-_ADDRESS = re.compile(
-    rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
-)
 # What is read of a report's text, per part and in all: a bounce says what it has to say in
 # its first lines; the rest (a quoted original, padding) is never worth reading whole.
 PART_LIMIT = 64 * 1024
 TEXT_LIMIT = 256 * 1024
-# An enhanced status code (RFC 3463) as servers write it: never part of an IP address or a
-# version number.
-_ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
-_BASIC = re.compile(r"(?<![\d.#])([45][0-5]\d)(?:[ -]|$)(?!\d)", re.M)
-_ROBOTS = re.compile(
-    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|noreply|no-reply)@", re.I
-)
 _WHITESPACE = re.compile(r"\s+")
 DIAGNOSTIC_LENGTH = 300
 
@@ -126,6 +113,8 @@ def _one_line(text: str, limit: int = DIAGNOSTIC_LENGTH) -> str:
 
 def _text_of(part: Message) -> str:
     payload = part.get_payload(decode=True)
+    if payload is None and isinstance(part.get_payload(), str):
+        payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
     if not isinstance(payload, bytes):
         return ""
     payload = payload[:PART_LIMIT]
@@ -177,7 +166,10 @@ def _human_text(msg: Message) -> str:
     html: list[str] = []
     for part in _walk_outside_original(msg):
         kind = part.get_content_type()
-        if kind == "text/plain":
+        if kind == "text/plain" or (
+            # A multipart whose boundary matches nothing: its body is all there is to read.
+            part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), str)
+        ):
             plain.append(_text_of(part))
         elif kind == "text/html":
             html.append(_text_of(part))
@@ -213,7 +205,7 @@ def _original(msg: Message) -> Message | None:
     return None
 
 
-_QUOTED_HEADER = re.compile(r"^[ >]*(Message-ID|To):[ \t]*(.+)$", re.I | re.M)
+_QUOTED_HEADER = re.compile(r"^[ >]*(Message-ID|To|From):[ \t]*(.+)$", re.I | re.M)
 
 
 def _quoted_headers(text: str) -> dict[str, str]:
@@ -228,350 +220,8 @@ def _addresses(value: str) -> list[str]:
     return [a.lower() for _n, a in getaddresses([value]) if "@" in a]
 
 
-# Deciding ---------------------------------------------------------------------------------
-
-
 def _any(*words: str) -> re.Pattern[str]:
     return re.compile("|".join(words), re.I)
-
-
-# How we send (alert), each with a short reason word.
-SENDER_PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dmarc", _any(r"\bdmarc\b")),
-    ("spf", _any(r"\bspf\b", r"sender policy framework")),
-    ("dkim", _any(r"\bdkim\b", r"domainkeys")),
-    (
-        "authentication",
-        _any(
-            r"not authenticated",
-            r"unauthenticated",
-            r"authentication (?:failed|required|check)",
-            r"fails? (?:sender )?authentication",
-            r"5\.7\.5\b",
-            r"5\.7\.8\b",
-        ),
-    ),
-    (
-        "blocklist",
-        _any(
-            r"block ?list",
-            r"black ?list",
-            r"blocklisted",
-            r"blacklisted",
-            r"spamhaus",
-            r"barracuda",
-            r"spamcop",
-            r"\bsorbs\b",
-            r"\brbl\b",
-            r"dnsbl",
-            r"\buribl\b",
-            r"listed (?:on|in|at|by)\b",
-            r"\bS3[01]\d\d\b",
-            r"5\.7\.606",
-            r"5\.7\.511",
-            r"banned sending ip",
-            r"liste noire",
-        ),
-    ),
-    (
-        "reputation",
-        _any(
-            r"reputation",
-            r"user complaints",
-            r"\bTS[S]?0\d\b",
-            r"unexpected volume",
-            r"sending limits?",
-            r"rate[- ]limit",
-            r"mauvaise réputation",
-        ),
-    ),
-    (
-        "relay",
-        _any(
-            r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)",
-            r"unable to relay",
-            r"not permitted to relay",
-            r"relais refusé",
-        ),
-    ),
-    (
-        "reverse-dns",
-        _any(
-            r"reverse (?:dns|lookup|mapping)",
-            r"\bptr\b",
-            r"\brdns\b",
-            r"client host .* (?:not|no) .*(?:name|dns)",
-            r"hostname does not resolve",
-        ),
-    ),
-    (
-        "spam",
-        _any(
-            r"\bspam\b",
-            r"\bjunk\b",
-            r"unsolicited",
-            r"\bbulk mail",
-            r"phish",
-            r"suspicious",
-            r"\bindésirable",
-            r"pourriel",
-            r"message (?:content )?rejected",
-        ),
-    ),
-    (
-        "content",
-        _any(
-            r"\bvirus",
-            r"malware",
-            r"content (?:filter|policy|rejected)",
-            r"attachment.*(?:not allowed|blocked|prohibited)",
-            r"prohibited content",
-        ),
-    ),
-    (
-        "size",
-        _any(
-            r"message (?:size|is too large|too large|too big)",
-            r"exceeds (?:the )?(?:maximum|size)",
-            r"size limit",
-            r"5\.3\.4",
-            r"trop volumineux",
-        ),
-    ),
-)
-TEMPORARY: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("greylisted", _any(r"gr[ae]y[- ]?list", r"greylisting", r"try again later.*grey")),
-    (
-        "mailbox-full",
-        _any(
-            r"mailbox (?:is )?full",
-            r"over ?quota",
-            r"quota (?:exceeded|exceed|full)",
-            r"exceeded (?:the |their |its )?(?:storage|quota)",
-            r"insufficient (?:system )?storage",
-            r"out of storage",
-            r"storage (?:space|quota)",
-            r"boîte(?: aux lettres)? (?:est )?pleine",
-            r"boite(?: aux lettres)? (?:est )?pleine",
-            r"espace (?:disque )?insuffisant",
-            r"postfach (?:ist )?voll",
-            r"buzón lleno",
-            r"caixa (?:postal )?cheia",
-            r"5\.2\.2",
-        ),
-    ),
-    (
-        "expired",
-        _any(
-            r"delivery time expired",
-            r"retry time(?:out)? (?:not reached|exceeded)",
-            r"message expired",
-            r"expired in queue",
-            r"could not be delivered within",
-            r"has been delayed",
-            r"gave up",
-            r"too long in (?:the )?queue",
-            r"4\.4\.7",
-            r"5\.4\.7",
-            r"délai (?:de remise )?(?:expiré|dépassé)",
-        ),
-    ),
-    (
-        "too-many-connections",
-        _any(
-            r"too many (?:connections|concurrent|messages|recipients)",
-            r"connection limit",
-            r"try again later",
-            r"temporarily (?:deferred|unavailable|rejected)",
-        ),
-    ),
-    (
-        "network",
-        _any(
-            r"connection (?:timed out|refused|reset|lost)",
-            r"timed? ?out",
-            r"network",
-            r"no route to host",
-            r"host unreachable",
-            r"lost connection",
-            r"tls (?:handshake|negotiation)",
-        ),
-    ),
-)
-GONE: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "no-such-domain",
-        _any(
-            r"host (?:or domain name )?not found",
-            r"domain (?:name )?not found",
-            r"name service error",
-            r"no such domain",
-            r"domain (?:does not|doesn't) exist",
-            r"unrouteable",
-            r"unroutable",
-            r"nxdomain",
-            r"no mx",
-            r"mx record.*not",
-            r"domain .*(?:could not|cannot) be (?:found|resolved)",
-            r"domaine (?:inexistant|introuvable)",
-            r"dominio inexistente",
-            r"unknown domain",
-        ),
-    ),
-    (
-        "disabled",
-        _any(
-            r"account (?:has been |is )?(?:disabled|deactivated|suspended|inactive|closed|locked)",
-            r"mailbox (?:has been |is )?(?:disabled|deactivated|suspended|inactive|closed)",
-            r"(?:disabled|inactive|suspended|deactivated) (?:account|mailbox|user)",
-            r"compte (?:est )?(?:désactivé|suspendu|fermé|inactif)",
-            r"boîte (?:aux lettres )?(?:désactivée|fermée)",
-            r"cuenta (?:desactivada|suspendida)",
-        ),
-    ),
-    (
-        "moved",
-        _any(
-            r"mailbox (?:has )?moved",
-            r"no longer (?:valid|in use|available|active|accepts mail)",
-            r"address (?:has )?changed",
-            r"5\.1\.6",
-        ),
-    ),
-    (
-        "no-such-user",
-        _any(
-            r"user (?:unknown|not found|doesn't exist|does not exist)",
-            r"unknown (?:user|recipient|mailbox|local[- ]part|address)",
-            r"no such (?:user|recipient|mailbox|address|account|person)",
-            r"recipient (?:unknown|not found|does not exist|invalid|address rejected: user unknown)",
-            r"(?:address|mailbox|recipient|account|user) (?:couldn't|could not|cannot|can't|wasn't|was not) (?:be )?found",
-            r"(?:mailbox|address|account|user|recipient) (?:does not|doesn't|did not) exist",
-            r"invalid (?:recipient|mailbox|address|user)",
-            r"not a valid (?:mailbox|recipient|user|address)",
-            r"mailbox not found",
-            r"mailbox unknown",
-            r"no mailbox here",
-            r"sorry, no mailbox",
-            r"doesn't have an? [\w.-]+ account",
-            r"address (?:not found|unknown|rejected: not found)",
-            r"undeliverable address",
-            r"bad destination mailbox",
-            r"recipientnotfound",
-            r"utilisateur (?:inconnu|introuvable|inexistant)",
-            r"destinataire (?:inconnu|introuvable|inexistant)",
-            r"adresse (?:inconnue|introuvable|inexistante|invalide|erronée)",
-            r"n'existe pas",
-            r"boîte (?:aux lettres )?(?:inconnue|inexistante|introuvable)",
-            r"compte (?:inconnu|inexistant)",
-            r"usuario (?:desconocido|inexistente|no existe)",
-            r"no existe",
-            r"destinatario desconocido",
-            r"empfänger (?:unbekannt|existiert nicht)",
-            r"unbekannte(?:r)? (?:empfänger|benutzer)",
-            r"utente (?:sconosciuto|inesistente)",
-            r"usuário (?:desconhecido|inexistente)",
-            r"não existe",
-            r"5\.1\.10",
-        ),
-    ),
-)
-
-
-def _first_reason(rules: tuple[tuple[str, re.Pattern[str]], ...], text: str) -> str | None:
-    for reason, pattern in rules:
-        if pattern.search(text):
-            return reason
-    return None
-
-
-# An enhanced code right after the server's reply code ("550 5.1.1", "550-'5.1.1"): the
-# server's own, preferred over codes a notice adds around it.
-_REPLIED = re.compile(r"(?<![\d.])[245]\d\d[ -]['\"(]?([245]\.\d{1,3}\.\d{1,3})(?![\d]|\.\d)")
-
-
-def status_in(text: str) -> str | None:
-    """The most specific enhanced status code in a server's words (x.0.0 only if alone);
-    one that follows the server's reply code first."""
-    replied = [m.group(1) for m in _REPLIED.finditer(text) if not m.group(1).endswith(".0.0")]
-    if replied:
-        return replied[0]
-    codes = [".".join(m.groups()) for m in _ENHANCED.finditer(text)]
-    codes = [c for c in codes if c[0] in "45"] or codes
-    specific = [c for c in codes if not c.endswith(".0.0")]
-    chosen = specific or codes
-    return chosen[0] if chosen else None
-
-
-# RFC 7372's authentication codes, by their detail.
-AUTH_CODES = {
-    "7.20": "dkim",
-    "7.21": "dkim",
-    "7.22": "dkim",
-    "7.23": "spf",
-    "7.24": "spf",
-    "7.25": "reverse-dns",
-    "7.26": "dmarc",
-    "7.27": "sender-address",
-}
-
-
-def decide(status: str | None, words: str, dsn_action: str = "") -> tuple[str, str]:
-    """The action and a short reason for one recipient, from its status code and the
-    server's words (the diagnostic only, never the notice's boilerplate)."""
-    action = dsn_action.strip().lower()
-    if action in ("delivered", "relayed", "expanded"):
-        return "none", action
-    basic = _BASIC.search(words)
-    klass = status[0] if status else (basic.group(1)[0] if basic else "")
-    subject_detail = ".".join(status.split(".")[1:]) if status else ""
-    sender = _first_reason(SENDER_PROBLEMS, words)
-    temporary = _first_reason(TEMPORARY, words)
-    gone = _first_reason(GONE, words)
-    if action == "delayed" or klass == "4":
-        if sender and sender not in ("size",) and temporary != "greylisted":
-            return "alert", sender
-        return "retry", temporary or "temporary"
-    if klass == "2":
-        return "none", "delivered"
-    # Permanent, or a failure with no code: first how the code reads.
-    if subject_detail.startswith("7."):
-        return "alert", AUTH_CODES.get(subject_detail) or sender or "policy"
-    if subject_detail in ("6.0", "6.1", "6.2", "6.3", "6.5", "6.6"):
-        return "alert", sender or "content"
-    if subject_detail in ("3.4", "2.3"):
-        return "alert", "size"
-    if subject_detail in ("1.7", "1.8"):
-        return "alert", "sender-address"
-    if subject_detail in ("2.2",) or temporary == "mailbox-full":
-        return "retry", "mailbox-full"
-    if subject_detail in ("4.7",) or temporary == "expired":
-        return "retry", "expired"
-    if sender:
-        return "alert", sender
-    if subject_detail in ("1.1", "1.10", "1.0") and gone in (None, "no-such-user"):
-        return "suppress", "no-such-user"
-    if subject_detail == "1.2":
-        return "suppress", "no-such-domain"
-    if subject_detail == "1.3":
-        return "suppress", "bad-address"
-    if subject_detail == "1.6":
-        return "suppress", "moved"
-    if subject_detail == "2.1":
-        return "suppress", "disabled"
-    if subject_detail == "4.1" and re.search(
-        r"recipient address rejected: access denied", words, re.I
-    ):
-        return "suppress", "no-such-user"  # Exchange Online's directory-based edge blocking
-    if subject_detail == "4.4" and (
-        gone == "no-such-domain" or re.search(r"unable to route|no route", words, re.I)
-    ):
-        return "suppress", "no-such-domain"
-    if gone:
-        return "suppress", gone
-    if temporary:
-        return "retry", temporary
-    return "retry", "unclassified"
 
 
 # Kinds ------------------------------------------------------------------------------------
@@ -586,27 +236,42 @@ AUTO_SUBJECT = _any(
     r"réponse automatique",
     r"répondeur",
     r"abwesenheit",
+    r"automatische antwort",
+    r"automatisch antwoord",
+    r"afwezig",
     r"respuesta automática",
     r"fuera de la oficina",
     r"resposta automática",
+    r"ausente",
     r"\bvacation\b",
     r"\bon leave\b",
     r"\bcongés?\b",
     r"en vacances",
     r"away from (?:my|the) (?:desk|office)",
 )
+# An auto-reply saying the person has left, in the languages of our media lists.
 LEFT = _any(
-    r"no longer (?:with|at|works?|working|employed)",
+    r"no longer (?:with|at|works?|working|employed|part of)",
     r"has left",
     r"have left",
-    r"left (?:the|our) (?:company|organi[sz]ation|newsroom|paper)",
+    r"left (?:the|our) (?:company|organi[sz]ation|newsroom|paper|station)",
     r"a quitté",
+    r"ai quitté",
     r"ne fait plus partie",
     r"n'est plus (?:à|au|chez|en poste|joignable à cette adresse|employée?|membre)",
     r"ne travaille plus",
     r"this (?:address|mailbox) is no longer (?:monitored|in use|active)",
     r"cette (?:adresse|boîte) n'est plus (?:consultée|utilisée|active)",
-    r"ya no trabaja",
+    r"werkt niet meer (?:bij|voor)",
+    r"is niet meer (?:werkzaam|in dienst|verbonden)",
+    r"(?:heb|heeft) .{0,40}verlaten",
+    r"ist nicht mehr (?:bei|für|im|in|tätig|beschäftigt)",
+    r"bin nicht mehr (?:bei|für|im|in|tätig)",
+    r"(?:hat|habe) .{0,40}verlassen",
+    r"ya no (?:trabaja|trabajo|forma parte|está en)",
+    r"(?:ha|he) dejado (?:de trabajar|la empresa|el|la)",
+    r"j[áa] não (?:trabalha|trabalho|faz parte|está n)",
+    r"deixou (?:a|o|de trabalhar)",
     r"no longer monitored",
 )
 FAILURE_SUBJECT = _any(
@@ -615,10 +280,13 @@ FAILURE_SUBJECT = _any(
     r"delivery (?:status notification|failure|has failed|failed|problem|incomplete|notification)",
     r"mail delivery (?:failed|failure|subsystem|system)",
     r"returned mail",
+    r"return(?:ed)? to sender",
     r"failure notice",
     r"could not be delivered",
     r"not delivered",
     r"message not delivered",
+    r"delivery (?:report|error)",
+    r"mail (?:system )?error",
     r"non remis",
     r"non distribuable",
     r"échec (?:de la )?(?:remise|distribution|livraison)",
@@ -626,6 +294,7 @@ FAILURE_SUBJECT = _any(
     r"rejected",
     r"unzustellbar",
     r"nicht zugestellt",
+    r"onbestelbaar",
     r"no se puede entregar",
     r"no entregado",
     r"não entregue",
@@ -633,20 +302,46 @@ FAILURE_SUBJECT = _any(
     r"address not found",
     r"message blocked",
     r"warning: could not send",
+    r"недоставленное|не доставлено",
 )
 FAILURE_FROM = _any(
     r"mailer-daemon",
     r"postmaster",
+    r"post_master",
     r"mail delivery (?:sub)?system",
     r"mail-daemon",
     r"microsoftexchange",
+    r"mail administrator",
+)
+# A bounce's own words, in the notice a server writes (not in a person's reply).
+FAILURE_TEXT = _any(
+    r"could not be delivered",
+    r"couldn't be delivered",
+    r"was not delivered",
+    r"wasn't delivered",
+    r"not able to deliver",
+    r"unable to deliver",
+    r"delivery (?:has )?failed",
+    r"did not reach",
+    r"permanent (?:error|failure|fatal)",
+    r"fatal errors?",
+    r"undeliverable",
+    r"(?<![\d.])5\d\d[ -](?:\d\.\d|[a-z<])",
+    r"not be delivered",
+    r"failed recipient",
+    r"following address(?:\(es\)|es)? failed",
+    r"no se (?:ha )?(?:podido|pudo) entregar",
+    r"n'a pas pu être (?:remis|distribué|livré)",
+    r"konnte nicht zugestellt",
+    r"не может быть доставлено|не удалось доставить",
 )
 
 
 def _report_type(msg: Message) -> str:
     if msg.get_content_type() == "multipart/report":
         value = msg.get_param("report-type")
-        return value.lower() if isinstance(value, str) else ""
+        if isinstance(value, str) and value.lower() in ("delivery-status", "feedback-report"):
+            return value.lower()
     for part in msg.walk():
         kind = part.get_content_type()
         if kind == "message/feedback-report":
@@ -656,99 +351,114 @@ def _report_type(msg: Message) -> str:
     return ""
 
 
-def _status_blocks(msg: Message) -> list[Message]:
+def _status_blocks(msg: Message, human: str) -> list[Message]:
+    """The per-recipient blocks of a delivery status part; where the MIME structure is
+    broken (a boundary that does not match), the same fields found in the text."""
     for part in msg.walk():
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
             payload = part.get_payload()
             if isinstance(payload, list):
-                return [p for p in payload if isinstance(p, Message)]
-            if isinstance(payload, str):
-                blocks = re.split(r"\r?\n\s*\r?\n", payload.strip())
-                return [email.message_from_string(b + "\n\n", policy=compat32) for b in blocks]
-    return []
+                text = "\n\n".join(
+                    "\n".join(f"{name}: {value}" for name, value in block.items())
+                    for block in payload
+                    if isinstance(block, Message)
+                )
+            else:
+                text = _text_of(part) if isinstance(payload, str) else ""
+            return _blocks_in_text(text)
+    return _blocks_in_text(human)
+
+
+_RECIPIENT_FIELD = re.compile(r"^(?:Final|Original)-Recipient[ \t]*:", re.I | re.M)
+_FINAL_FIELD = re.compile(r"^Final-Recipient[ \t]*:", re.I | re.M)
+
+
+def _blocks_in_text(text: str) -> list[Message]:
+    """Delivery status fields written out in a text, one block per recipient: the
+    paragraphs with a recipient field, each split again where a second Final-Recipient
+    begins without a blank line before it (as some servers write them)."""
+    blocks: list[Message] = []
+    for paragraph in re.split(r"\r?\n[ \t]*\r?\n", text):
+        if not _RECIPIENT_FIELD.search(paragraph):
+            continue
+        starts = [m.start() for m in _FINAL_FIELD.finditer(paragraph)][1:]
+        for start, end in zip([0, *starts], [*starts, len(paragraph)], strict=True):
+            chunk = paragraph[start:end].strip()
+            blocks.append(email.message_from_string(chunk + "\n\n", policy=compat32))
+    return blocks
 
 
 def _typed_address(value: str) -> str:
     """`rfc822; x@y` → x@y."""
     _type, _semi, address = value.partition(";")
     address = (address or _type).strip().strip("<>").strip()
+    address = _WHITESPACE.sub("", address)
     return address.lower() if "@" in address else ""
 
 
-def _dsn_recipients(msg: Message, human: str) -> list[Returned]:
+def _dsn_recipients(msg: Message, human: str, notice: str, known: set[str]) -> list[Returned]:
     found: list[Returned] = []
-    for block in _status_blocks(msg)[1:] or _status_blocks(msg):
+    mentions = prose.failed_addresses(notice, known, None)
+    for block in _status_blocks(msg, human):
         address = _typed_address(str(block.get("Final-Recipient", ""))) or _typed_address(
             str(block.get("Original-Recipient", ""))
         )
-        if not address:
+        if not address or any(r.email == address for r in found):
             continue
         diagnostic = _one_line(str(block.get("Diagnostic-Code", "")))
-        _kind, _semi, words = diagnostic.partition(";")
+        kind, _semi, words = diagnostic.partition(";")
         words = words.strip() if _semi else diagnostic
         status_field = str(block.get("Status", "")).strip()
-        status = status_in(words) or status_in(status_field)
-        if status and status_in(status_field) and status.endswith(".0.0"):
-            status = status_in(status_field)
-        if not words:
-            words = _window(human, address)
-        action, reason = decide(status, words, str(block.get("Action", "")))
-        found.append(Returned(address, status, action, reason, words or status_field))
+        status = reasons.status_in(words) or reasons.status_in(status_field)
+        if status and reasons.status_in(status_field) and status.endswith(".0.0"):
+            status = reasons.status_in(status_field)
+        if status_field and status and status[0] != status_field[0] and status_field[0] in "245":
+            status = reasons.status_in(status_field) or status
+        around = _about(notice, mentions, address)
+        if not words or kind.strip().lower().startswith("x-"):
+            words = _one_line(words + " " + around, 2000)
+            if status is None or status.endswith(".0.0"):
+                status = reasons.status_in(words) or status
+        command = reasons.command_in(words) or reasons.command_in(around)
+        action, reason = reasons.decide(status, words, str(block.get("Action", "")), command)
+        if kind.strip().lower() == "x-unix" and action not in ("none", "retry"):
+            # A local delivery program failed (procmail, a full disk): the mail system's.
+            action, reason = "retry", "mailer-error"
+        if reason == "unclassified" and around:
+            action, reason = reasons.decide(
+                status, words + " " + around, str(block.get("Action", "")), command
+            )
+        found.append(Returned(address, status, action, reason, _one_line(words) or status_field))
     return found
 
 
-def _window(text: str, address: str, size: int = 600) -> str:
-    """The server's words about one address in a notice written as prose: from the address
-    on, up to the next blank line after the first SMTP reply (or `size` characters)."""
-    lowered = text.lower()
-    at = lowered.find(address.lower())
-    if at < 0:
-        return ""
-    chunk = text[at : at + size]
-    reply = re.search(r"(?<![\d.])[45]\d\d[ -]", chunk)
-    if reply:
-        end = chunk.find("\n\n", reply.start())
-        chunk = chunk[: end if end > 0 else len(chunk)]
-    else:
-        # Prose with the address above its explanation: up to the second paragraph break.
-        breaks = [m.start() for m in re.finditer(r"\n\s*\n", chunk)]
-        chunk = chunk[: breaks[1]] if len(breaks) > 1 else chunk
-    return chunk
+def _about(notice: str, mentions: list[prose.Mention], address: str) -> str:
+    """What a notice says near one address (its mention and what follows), or nothing."""
+    for index, mention in enumerate(mentions):
+        if mention.address == address:
+            return prose.words_after(notice, mentions, index)
+    return ""
 
 
-def _prose_recipients(human: str, original_to: str | None, ours: set[str]) -> list[Returned]:
+def _prose_recipients(notice: str, original_to: str | None, ours: set[str]) -> list[Returned]:
     """Recipients of a failure notice written as prose (no delivery-status part)."""
-    addresses: list[str] = []
-    if original_to:
-        addresses.append(original_to)
-    for match in _ADDRESS.finditer(human):
-        address = match.group().lower().rstrip(".")
-        if address in ours or _ROBOTS.match(address) or address in addresses:
-            continue
-        addresses.append(address)
-    if original_to:
-        # The notice is about our message's one recipient; other addresses in it are the
-        # reporting servers' own.
-        addresses = [original_to]
+    mentions = prose.failed_addresses(notice, ours, original_to)
     found = []
-    for address in addresses[:20]:
-        words = _window(human, address) or human[:1500]
-        status = status_in(words)
-        action, reason = decide(status, words)
-        diagnostic = _diagnostic_line(words) or _one_line(words)
-        found.append(Returned(address, status, action, reason, diagnostic))
+    for index, mention in enumerate(mentions):
+        after = prose.words_after(notice, mentions, index)
+        status = reasons.status_in(after)
+        action, reason = reasons.decide(status, after)
+        words = after
+        if reason == "unclassified":
+            before = prose.words_before(notice, mentions, index)
+            words = before + "\n" + after
+            if len(mentions) == 1:
+                words = notice
+            status = status or reasons.status_in(words)
+            action, reason = reasons.decide(status, words)
+        diagnostic = prose.server_line(words, DIAGNOSTIC_LENGTH) or words
+        found.append(Returned(mention.address, status, action, reason, _one_line(diagnostic)))
     return found
-
-
-_SERVER_LINE = re.compile(r"(?<![\d.])[45]\d\d[ -][^\n]{3,}", re.M)
-
-
-def _diagnostic_line(words: str) -> str:
-    """The server's reply line(s) in a stretch of prose."""
-    found = _SERVER_LINE.search(words)
-    if not found:
-        return ""
-    return _one_line(words[found.start() : found.start() + DIAGNOSTIC_LENGTH * 2])
 
 
 def classify(data: bytes, ours: set[str] | None = None) -> Report:
@@ -762,6 +472,8 @@ def classify(data: bytes, ours: set[str] | None = None) -> Report:
 
 
 def _classify(data: bytes, ours: set[str] | None) -> Report:
+    if data.startswith(b"From "):  # an mbox line before the message
+        data = data.split(b"\n", 1)[1] if b"\n" in data else b""
     msg = email.message_from_bytes(data, policy=compat32)
     known = {a.lower() for a in (ours or set())}
     subject = _one_line(_header(msg, "Subject"), 500)
@@ -780,10 +492,15 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
             for address in _addresses(str(value)):
                 if address not in addressed:
                     addressed.append(address)
-    known.update(addressed)
+    # The report's own recipients are ours (or the sender's), never a failed address;
+    # X-Original-To and the like may name the failed address itself (as DragonFly's do).
+    for name in ("To", "Cc", "Delivered-To"):
+        for value in msg.get_all(name) or []:
+            known.update(_addresses(str(value)))
     original = _original(msg)
     human = _human_text(msg)
-    quoted = _quoted_headers(human) if original is None else {}
+    notice = prose.notice_part(human)
+    quoted = _quoted_headers(human[len(notice) :] or human) if original is None else {}
     original_to = None
     original_id = None
     if original is not None:
@@ -795,6 +512,7 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
         to = _addresses(quoted.get("to", ""))
         original_to = to[0] if to else None
         original_id = quoted.get("message-id")
+        known.update(_addresses(quoted.get("from", "")))
     if not original_id:
         for name in ("In-Reply-To", "References"):
             ids = re.findall(r"<[^<>\s]+>", _header(msg, name))
@@ -810,41 +528,133 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
         message_id=_header(msg, "Message-ID").strip() or None,
     )
     report_type = _report_type(msg)
-    if report_type == "feedback-report":
+    if report_type == "feedback-report" or (
+        original is not None and _COMPLAINT_SUBJECT.search(subject) and report_type == ""
+    ):
         report.kind = "complaint"
-        report.recipients = _complaint(msg, original_to)
+        report.recipients = _complaint(msg, original, human)
         return report
-    if report_type == "delivery-status":
+    if _unsubscribe_request(msg, subject) and sender:
+        # A mail client's one-click "unsubscribe by email" (RFC 2369 mailto), as Apple Mail
+        # sends it: the sender asks to be taken off.
+        report.kind = "complaint"
+        report.recipients = [Returned(sender, None, "suppress", "opt-out", "unsubscribe by email")]
+        return report
+    service = _service_notification(human)
+    if service is not None:
+        report.kind, report.recipients = service
+        return report
+    if report_type == "delivery-status" or _RECIPIENT_FIELD.search(human):
         report.kind = "bounce"
-        report.recipients = _dsn_recipients(msg, human)
+        report.recipients = _dsn_recipients(msg, human, notice, known)
         if not report.recipients:
-            report.recipients = _prose_recipients(human, original_to, known)
-        return report
+            report.recipients = _prose_recipients(notice, original_to, known)
+        if report.recipients or report_type == "delivery-status":
+            _unless_contradicted(report.recipients, notice)
+            return report
+    from_robot = bool(FAILURE_FROM.search(_header(msg, "From")))
+    failure_subject = bool(FAILURE_SUBJECT.search(subject))
     auto = _auto_reply(msg, subject)
-    looks_failed = bool(FAILURE_SUBJECT.search(subject)) or bool(
-        FAILURE_FROM.search(_header(msg, "From"))
-    )
-    if looks_failed and not auto:
+    # Postfix, Exim and others mark their own notices `Auto-Submitted: auto-replied`: a
+    # failure's sender or subject with a failure's words is a bounce all the same.
+    if (from_robot or failure_subject) and (not auto or FAILURE_TEXT.search(notice)):
         report.kind = "bounce"
-        report.recipients = _prose_recipients(human, original_to, known)
+        report.recipients = _prose_recipients(notice, original_to, known)
+        _unless_contradicted(report.recipients, notice)
         return report
     if auto:
         report.kind = "auto-reply"
         reason = "auto-reply"
-        if LEFT.search(human) or LEFT.search(subject):
+        if LEFT.search(notice) or LEFT.search(subject):
             reason = "left"
             others = [
                 a.lower().rstrip(".")
-                for a in _ADDRESS.findall(human)
+                for a in prose.ADDRESS.findall(notice)
                 if a.lower().rstrip(".") not in known
                 and a.lower().rstrip(".") != sender
-                and not _ROBOTS.match(a)
+                and not prose.ROBOTS.match(a)
             ]
             report.new_address = others[0] if others else None
         if sender:
-            report.recipients = [Returned(sender, None, "none", reason, _one_line(human, 200))]
+            report.recipients = [Returned(sender, None, "none", reason, _one_line(notice, 200))]
         return report
     return report
+
+
+def _unless_contradicted(recipients: list[Returned], notice: str) -> None:
+    """A notice about one address whose own words say the mailbox exists (full, disabled)
+    while the diagnostic says it does not: ambiguous, so never suppressed."""
+    if len(recipients) != 1 or recipients[0].action != "suppress":
+        return
+    said = reasons.mailbox_exists(notice)
+    if said:
+        recipients[0].action, recipients[0].reason = "retry", said
+
+
+def _service_notification(text: str) -> tuple[str, list[Returned]] | None:
+    """A sending service's notification in JSON (Amazon SES through SNS): bounces,
+    complaints and deliveries it reports, per recipient."""
+    start = text.find('{"notificationType"')
+    if start < 0:
+        start = text.find('{"eventType"')
+    if start < 0 and '\\"notificationType\\"' in text:
+        start = text.find("{")  # an SNS envelope, the notification a string inside it
+    if start < 0:
+        return None
+    try:
+        body, _end = json.JSONDecoder().raw_decode(_WHITESPACE.sub(" ", text[start:]))
+        if isinstance(body, dict) and isinstance(body.get("Message"), str):
+            body = json.loads(body["Message"])
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    kind = str(body.get("notificationType") or body.get("eventType") or "").lower()
+    found: list[Returned] = []
+    if kind == "bounce" and isinstance(body.get("bounce"), dict):
+        bounce = body["bounce"]
+        permanent = str(bounce.get("bounceType", "")).lower() == "permanent"
+        for item in bounce.get("bouncedRecipients") or []:
+            if not isinstance(item, dict) or "@" not in str(item.get("emailAddress", "")):
+                continue
+            words = str(item.get("diagnosticCode") or "")
+            status = reasons.status_in(str(item.get("status") or "")) or reasons.status_in(words)
+            if status is None and not permanent:
+                status = "4.0.0"
+            action, reason = reasons.decide(status, words or str(bounce.get("bounceSubType", "")))
+            found.append(
+                Returned(
+                    str(item["emailAddress"]).lower(), status, action, reason, _one_line(words)
+                )
+            )
+        return "bounce", found
+    if kind == "complaint" and isinstance(body.get("complaint"), dict):
+        complaint = body["complaint"]
+        feedback = str(complaint.get("complaintFeedbackType") or "abuse").lower()
+        for item in complaint.get("complainedRecipients") or []:
+            if isinstance(item, dict) and "@" in str(item.get("emailAddress", "")):
+                address = str(item["emailAddress"]).lower()
+                found.append(Returned(address, None, "suppress", "complaint", feedback))
+        return "complaint", found
+    if kind == "delivery" and isinstance(body.get("delivery"), dict):
+        delivery = body["delivery"]
+        words = str(delivery.get("smtpResponse") or "")
+        for address in delivery.get("recipients") or []:
+            if "@" in str(address):
+                status = reasons.status_in(words) or "2.0.0"
+                found.append(Returned(str(address).lower(), status, "none", "delivered", words))
+        return "other", found
+    return None
+
+
+# A feedback loop's report sent as a plain message carrying the copy (Hotmail's JMRP).
+_COMPLAINT_SUBJECT = _any(r"complaint about message from", r"^abuse report\b", r"\bspam report\b")
+
+
+def _unsubscribe_request(msg: Message, subject: str) -> bool:
+    if str(msg.get("X-Apple-Unsubscribe", "")).strip().lower() == "true":
+        return True
+    return subject.strip().lower() == "unsubscribe" and _auto_reply(msg, "")
 
 
 def _auto_reply(msg: Message, subject: str) -> bool:
@@ -873,25 +683,55 @@ COMPLAINT_TYPES = {
 }
 
 
-def _complaint(msg: Message, original_to: str | None) -> list[Returned]:
-    feedback: Message | None = None
+def _feedback_fields(msg: Message) -> Message | None:
     for part in msg.walk():
         if part.get_content_type() == "message/feedback-report":
             payload = part.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-                feedback = payload[0]
-            elif isinstance(payload, str):
-                feedback = email.message_from_string(payload.strip() + "\n\n", policy=compat32)
-            break
+                # Some senders split the fields with blank lines: every block's fields count.
+                merged = email.message_from_string("\n", policy=compat32)
+                for block in payload:
+                    if isinstance(block, Message):
+                        for name, value in block.items():
+                            merged[name] = value
+                return merged
+            if isinstance(payload, str):
+                text = payload
+                if part.get("Content-Transfer-Encoding", "").lower() in (
+                    "base64",
+                    "quoted-printable",
+                ):
+                    text = _text_of(part)
+                text = re.sub(r"\r?\n[ \t]*\r?\n", "\n", text.strip())
+                return email.message_from_string(text + "\n\n", policy=compat32)
+    return None
+
+
+def _complaint(msg: Message, original: Message | None, human: str) -> list[Returned]:
+    """The complained address: the report's Original-Rcpt-To, else the recipient of the
+    original message it carries (its To, or the `for <x>` of its first Received line)."""
+    feedback = _feedback_fields(msg)
     kind = str(feedback.get("Feedback-Type", "abuse") if feedback else "abuse").strip().lower()
-    recipients = []
+    recipients: list[str] = []
     if feedback is not None:
-        for value in feedback.get_all("Original-Rcpt-To") or []:
-            recipients.extend(
-                _addresses(str(value).strip("<>")) or [str(value).strip("<> ").lower()]
-            )
-    if not recipients and original_to:
-        recipients = [original_to]
+        for value in [
+            *(feedback.get_all("Original-Rcpt-To") or []),
+            *(feedback.get_all("Removal-Recipient") or []),
+        ]:
+            for address in _addresses(str(value).strip()) or [str(value).strip("<> ").lower()]:
+                if "@" in address and address not in recipients:
+                    recipients.append(address)
+    if not recipients and original is not None:
+        # Hotmail's reports name the recipient in a header of the copy they carry.
+        recipients = _addresses(_header(original, "X-HmXmrOriginalRecipient"))[:1]
+        recipients = recipients or _addresses(_header(original, "To"))[:1]
+        if not recipients:
+            received = " ".join(str(v) for v in original.get_all("Received") or [])
+            found = re.search(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?", received)
+            recipients = [found.group(1).lower()] if found else []
+    if not recipients:
+        quoted = _quoted_headers(human)
+        recipients = _addresses(quoted.get("to", ""))[:1]
     if kind == "not-spam":
         return [Returned(r, None, "none", "not-spam", kind) for r in recipients]
     reason = COMPLAINT_TYPES.get(kind, "complaint")

@@ -190,7 +190,7 @@ def three_reports(envelopes: dict[str, str]) -> tuple[list[str], list[bytes]]:
             envelopes[alert],
         ),
         report_for(
-            postfix(soft, "4.2.2", "452 4.2.2 Mailbox full", action="delayed"), envelopes[soft]
+            postfix(soft, "4.2.2", "452 4.2.2 Mailbox full", action="failed"), envelopes[soft]
         ),
     ]
 
@@ -286,7 +286,7 @@ def test_soft_bounces_suppress_only_when_repeated_over_releases(
 
     def soft(envelope: str, words: bytes, name: str) -> Path:
         data = report_for(
-            postfix(address, "4.2.2", "452 4.2.2 Mailbox full", action="delayed"), envelope
+            postfix(address, "4.2.2", "452 4.2.2 Mailbox full", action="failed"), envelope
         )
         path = tmp_path / name
         path.write_bytes(data.replace(b"452 4.2.2 Mailbox full", words))
