@@ -13,6 +13,8 @@ qmail, Exchange and Office 365, Gmail, Yahoo, SES and many ISPs):
 - A disabled, suspended or inactive account may come back (RFC 3463 says X.2.1 may be
   transient): retried, and suppressed only when it keeps failing (see `returns.py`).
 - A failure at the greeting or at MAIL FROM is about us, never about the recipient.
+
+One module: one decision, read in one order; most of its length is the phrases servers use.
 """
 
 from __future__ import annotations
@@ -33,10 +35,14 @@ _EXPLICIT = (
             re.I,
         ),
     ),
+    # A reply straight after ">>> DATA", with no "354" to go on, is the pipelined answer to
+    # the recipients (Sendmail shows the last command it sent), not to the message.
+    ("PIPELINED", re.compile(r">>>\s+data\s+<<<\s+5\d\d\b", re.I)),
     (
         "DATA",
         re.compile(
-            r"(?:in\s+reply\s+to|after)\s+(?:the\s+)?(?:end\s+of\s+)?data\b|>>>\s+data\b|end\s+of\s+data|smtp\s+command\s+data",
+            r"(?:in\s+reply\s+to|after)\s+(?:the\s+)?(?:end\s+of\s+)?data\b|end\s+of\s+data"
+            r"|smtp\s+command\s+data|>>>\s+data\b|>>>\s+\.\s",
             re.I,
         ),
     ),
@@ -56,7 +62,7 @@ _REPLY = re.compile(r"(?<![\d.])[45]\d\d[ -]")
 
 def command_in(words: str) -> str:
     """The SMTP command the failure answered, where the notice says: RCPT, DATA, MAIL,
-    CONNECT or an empty string. Said in words first; else the last command a transcript
+    CONNECT, PIPELINED (the answer to the recipients, shown after DATA) or an empty string. Said in words first; else the last command a transcript
     shows before the server's reply."""
     for name, pattern in _EXPLICIT:
         if pattern.search(words):
@@ -584,7 +590,10 @@ def decide(
         addressing = detail in ("1.0", "1.1", "1.3", "1.10")
         if not addressing and (command == "DATA" or NO_ADDRESS_REPLY.search(words)):
             return "alert", "filtered"
-        if command == "RCPT" or addressing:
+        if command == "PIPELINED" and detail.startswith("2."):
+            # Carriers' filters answer so for a mailbox that exists and refuses us.
+            return "alert", "filtered"
+        if command in ("RCPT", "PIPELINED") or addressing:
             if sender and sender not in ("policy", "blocklist") and command != "RCPT":
                 return "alert", sender
             return "suppress", "bad-address" if detail == "1.3" else "no-such-user"

@@ -23,7 +23,7 @@ import pytest
 
 from civic_contacts.after.classify import Report, classify
 from civic_contacts.deliver.tokens import envelope_sender, read_token, return_token, tokens_in
-from tests.bounce_cases import CASES, OURS, RETURN, gmail, postfix, prose
+from tests.bounce_cases import CASES, OURS, RETURN, auto_reply, gmail, postfix, prose
 from tests.conftest import free_port, need, self_signed
 
 SECRET = "bounce-test-secret-7c1d-2e9f4a6b0c"
@@ -865,3 +865,63 @@ def test_a_hostile_imap_server_ends_the_run_with_one_line(engine, mode: str, sai
     if mode != "greeting":
         assert isinstance(failed.value, MailboxError)
         assert "0 report(s) read before that are recorded" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "new"),
+    [
+        (
+            "Réponse automatique",
+            "Bonjour, j'ai quitté le journal fin novembre. Écrivez à desk@hebdo.example.net.",
+            "desk@hebdo.example.net",
+        ),
+        (
+            "Absence",
+            "Mme Diallo ne fait plus partie de la rédaction ; contact : info@radio.example.org",
+            "info@radio.example.org",
+        ),
+        (
+            "Automatisch antwoord",
+            "Ik werk niet meer bij de krant. Mail voortaan naar redactie@krant.example.nl.",
+            "redactie@krant.example.nl",
+        ),
+        (
+            "Automatische Antwort",
+            "Frau Weber ist nicht mehr bei der Zeitung. Bitte schreiben Sie an news@zeitung.example.de.",
+            "news@zeitung.example.de",
+        ),
+        (
+            "Respuesta automática",
+            "Ya no trabajo en el diario. Escriba a redaccion@diario.example.es.",
+            "redaccion@diario.example.es",
+        ),
+        (
+            "Resposta automática",
+            "Já não trabalho no jornal. Escreva para redacao@jornal.example.pt.",
+            "redacao@jornal.example.pt",
+        ),
+    ],
+    ids=["fr-quitte", "fr-plus-partie", "nl", "de", "es", "pt"],
+)
+def test_left_auto_replies_in_the_languages_of_our_lists(subject: str, text: str, new: str) -> None:
+    """'I have left' in French, Dutch, German, Spanish and Portuguese offers the new address
+    for review, as in English; never suppressed."""
+    report = classify(auto_reply("Reporter <reporter@example.com>", subject, text + "\n"), OURS)
+    assert report.kind == "auto-reply"
+    assert [(r.email, r.action, r.reason) for r in report.recipients] == [
+        ("reporter@example.com", "none", "left")
+    ]
+    assert report.new_address == new
+
+
+def test_an_ordinary_absence_is_not_leaving() -> None:
+    """'Je suis absent jusqu'au 12' is an absence: no review, no new address."""
+    report = classify(
+        auto_reply(
+            "Reporter <reporter@example.com>",
+            "Absence",
+            "Je suis absent jusqu'au 12 décembre. En cas d'urgence : desk@example.net\n",
+        ),
+        OURS,
+    )
+    assert [(r.action, r.reason) for r in report.recipients] == [("none", "auto-reply")]
