@@ -32,12 +32,39 @@ from civic_contacts.after.classify import Report, classify, messages_in  # noqa:
 from tests.bounce_cases import CASES, OURS  # noqa: E402
 
 ALERT = set(
-    "authfailure badreputation blocked norelaying policyviolation requireptr securityerror"
-    " spamdetected virusdetected contenterror notcompliantrfc rejected filtered".split()
+    [
+        "authfailure",
+        "badreputation",
+        "blocked",
+        "norelaying",
+        "policyviolation",
+        "requireptr",
+        "securityerror",
+        "spamdetected",
+        "virusdetected",
+        "contenterror",
+        "notcompliantrfc",
+        "rejected",
+        "filtered",
+    ]
 )
 RETRY = set(
-    "mailboxfull expired networkerror toomanyconn speeding systemfull systemerror exceedlimit"
-    " mesgtoobig suspend onhold mailererror syntaxerror undefined".split()
+    [
+        "mailboxfull",
+        "expired",
+        "networkerror",
+        "toomanyconn",
+        "speeding",
+        "systemfull",
+        "systemerror",
+        "exceedlimit",
+        "mesgtoobig",
+        "suspend",
+        "onhold",
+        "mailererror",
+        "syntaxerror",
+        "undefined",
+    ]
 )
 INTERNAL = re.compile(r"^\d\.0\.9\d\d$")  # sisimai's own codes for reports with none
 
