@@ -81,6 +81,9 @@ class Report:
     original_message_id: str | None = None
     # The original's recipient, when the report quotes its headers.
     original_to: str | None = None
+    # The envelope sender of the original, from the copy the report carries (where our
+    # return path, and its token, shows up when the report was sent elsewhere).
+    original_return_path: list[str] = field(default_factory=list)
     # An auto-reply saying the person left and naming another address.
     new_address: str | None = None
     subject: str = ""
@@ -205,7 +208,7 @@ def _original(msg: Message) -> Message | None:
     return None
 
 
-_QUOTED_HEADER = re.compile(r"^[ >]*(Message-ID|To|From):[ \t]*(.+)$", re.I | re.M)
+_QUOTED_HEADER = re.compile(r"^[ >]*(Message-ID|To|From|Return-Path):[ \t]*(.+)$", re.I | re.M)
 
 
 def _quoted_headers(text: str) -> dict[str, str]:
@@ -520,9 +523,14 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
             if ids:
                 original_id = ids[0]
                 break
+    if original is not None:
+        returned_to = _addresses(_header(original, "Return-Path"))
+    else:
+        returned_to = _addresses(quoted.get("return-path", ""))
     report = Report(
         kind="other",
         addressed_to=addressed,
+        original_return_path=returned_to,
         original_message_id=original_id,
         original_to=original_to,
         subject=subject,

@@ -1,10 +1,16 @@
 """Acting on what comes back: each classified report (`classify.py`) is matched to the delivery
 it answers and recorded once, and the media list is kept true.
 
-Matching: every message leaves with its own envelope sender, `LOCAL+TOKEN@DOMAIN` of
-`[bounces] return_path`, where TOKEN names the delivery and is signed (a bounce then maps to
-exactly one delivery even when it quotes nothing of the original). Without a valid token the
-original Message-ID is tried, then the most recent message sent to the recipient.
+Matching, and who may change the list: every message leaves with its own envelope sender,
+`LOCAL+TOKEN@DOMAIN` of `[bounces] return_path`, where TOKEN names the delivery and is signed
+(a bounce then maps to exactly one delivery even when it quotes nothing of the original).
+Anyone can email the bounce address, so with a return path a report acts only through a
+valid token whose delivery went to the address the report names (or, for a report naming
+none, to the token's own recipient). Without a return path, a report acts only when it quotes
+a Message-ID we sent to the address it names. Anything else that would suppress, count a soft
+bounce or offer a new address is held: listed by `bounces review` with why, and acted on only
+when an officer accepts it. Sender problems (alerts) touch no journalist and are counted
+either way.
 
 Acting: `suppress` suppresses the address (the reason and the server's words kept on the
 suppression); `alert` never touches the journalist and is summed up as a sender problem;
@@ -14,8 +20,10 @@ another address becomes a review task (`journalist review`); nothing else change
 
 Deliveries keep their status: a bounced message was sent, and exactly-once stays exact. What
 came back is in the `bounces` table, one row per recipient of each report, unique by the
-report's source (a mailbox's UIDVALIDITY and UID, or a file's digest) and recipient: a report
-read twice, or by two runs at once, is acted on once.
+report's source (a mailbox's UIDVALIDITY and UID, or a file's digest) and recipient, and
+known by the report's own fingerprint (its Message-ID and content): a report read twice, by
+two runs at once, filed back into the inbox or read over another name of the same mailbox is
+acted on once.
 """
 
 from __future__ import annotations
@@ -67,6 +75,7 @@ class Outcome:
     already: int = 0  # reports read before (by this run or another)
     unreadable: int = 0
     unmatched: int = 0
+    held: int = 0  # would have changed the list, but could not be verified: bounces review
     by_action: Counter[str] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     suppressed: list[str] = field(default_factory=list)
@@ -86,6 +95,7 @@ class Outcome:
         self.already += other.already
         self.unreadable += other.unreadable
         self.unmatched += other.unmatched
+        self.held += other.held
         self.by_action.update(other.by_action)
         self.by_kind.update(other.by_kind)
         self.suppressed.extend(other.suppressed)
@@ -127,36 +137,56 @@ def alert_lines(alerts: Counter[tuple[str, str]]) -> list[str]:
 
 @dataclass
 class Matcher:
-    """Finds the delivery a report answers."""
+    """Finds the delivery a report answers, and says when it cannot vouch for one."""
 
     session: Session
     return_path: str | None
     secrets: Sequence[bytes]
 
-    def delivery(self, report: Report, recipient: str | None) -> tuple[Delivery | None, str]:
-        """The delivery, and how it was found (token, message-id, recipient)."""
-        for token in tokens_in(report.addressed_to, self.return_path):
+    def token_delivery(self, report: Report) -> tuple[Delivery | None, bool]:
+        """The delivery a valid token of ours names (in the addresses the report went to, or
+        the return path of the copy it carries), and whether any token was there at all."""
+        present = False
+        addresses = [*report.addressed_to, *report.original_return_path]
+        for token in tokens_in(addresses, self.return_path):
+            present = True
             delivery_id = read_token(self.secrets, token)
             if delivery_id is not None:
                 found = self.session.get(Delivery, delivery_id)
                 if found is not None:
-                    return found, "token"
-        if report.original_message_id:
-            found = self.session.scalar(
-                select(Delivery).where(Delivery.message_id == report.original_message_id.strip())
+                    return found, True
+        return None, present
+
+    def verified(self, report: Report, email: str) -> tuple[Delivery | None, str, str]:
+        """The delivery a report may act on for one address it names ("" for none), how it
+        was found (token, message-id), or why none may be (a sentence for review)."""
+        email = email.lower()
+        if self.return_path:
+            delivery, present = self.token_delivery(report)
+            if delivery is None:
+                return (
+                    None,
+                    "",
+                    (
+                        "its return-path token is not one of ours"
+                        if present
+                        else "it came without a return-path token of ours"
+                    ),
+                )
+            if not email or email == delivery.email.lower():
+                return delivery, "token", ""
+            return None, "", f"it names {email}, but its token is for a message to another address"
+        if not report.original_message_id:
+            return None, "", "it quotes no Message-ID of ours"
+        found = self.session.scalar(
+            select(Delivery).where(
+                Delivery.message_id == report.original_message_id.strip(),
+                Delivery.email == email,
             )
-            if found is not None:
-                return found, "message-id"
-        if recipient:
-            found = self.session.scalar(
-                select(Delivery)
-                .where(Delivery.email == recipient, Delivery.status == "sent")
-                .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
-                .limit(1)
-            )
-            if found is not None:
-                return found, "recipient"
-        return None, ""
+        )
+        if found is None:
+            return None, "", f"it quotes no Message-ID we sent to {email or 'anyone'}"
+        return found, "message-id", ""
 
 
 def _suppression_reason(row: Returned, kind: str) -> str:
@@ -199,6 +229,18 @@ def classify_within(
     return found[0] if found else None
 
 
+def report_fingerprint(data: bytes) -> str:
+    """A report's own identity: its Message-ID and its content after the headers (which a
+    mailbox, a move or another route may add to), line endings aside."""
+    import email
+
+    head, _sep, body = data.replace(b"\r\n", b"\n").partition(b"\n\n")
+    message_id = email.message_from_bytes(head + b"\n\n").get("Message-ID", "")
+    digest = hashlib.sha256(str(message_id).strip().encode("utf-8", "replace"))
+    digest.update(b"\0" + body)
+    return digest.hexdigest()
+
+
 def record_report(
     session: Session,
     source: str,
@@ -210,11 +252,16 @@ def record_report(
     classified: Report | None = None,
 ) -> Outcome:
     """Classify one report, match it and act on it, in a savepoint of the session's
-    transaction; a report whose source was recorded before is left alone."""
+    transaction; a report recorded before (by its source or its fingerprint) is left alone."""
     outcome = Outcome(reports=1)
     moment = now or utcnow()
+    fingerprint = report_fingerprint(data)
     stored = list(
-        session.execute(select(Bounce.outcome, Bounce.received_at).where(Bounce.source == source))
+        session.execute(
+            select(Bounce.outcome, Bounce.received_at).where(
+                (Bounce.source == source) | (Bounce.fingerprint == fingerprint)
+            )
+        )
     )
     if stored:
         return Outcome(
@@ -230,16 +277,11 @@ def record_report(
         report = read
     outcome.by_kind[report.kind] += 1
     rows = list(report.recipients)
-    delivery, how = matcher.delivery(report, rows[0].email if rows else None)
-    if delivery is not None and report.kind in ("bounce", "complaint", "auto-reply"):
-        if not rows:
+    if not rows and report.kind in ("bounce", "complaint", "auto-reply"):
+        # A report naming nobody answers for the token's own recipient (and nobody else).
+        delivery, _how, _why = matcher.verified(report, "")
+        if delivery is not None:
             rows = [Returned(delivery.email, None, "retry", "unclassified", report.subject)]
-        elif how == "token" and delivery.email not in {r.email for r in rows} and len(rows) == 1:
-            # Forwarded on: the address we send to is the one that answers for it.
-            first = rows[0]
-            rows = [
-                Returned(delivery.email, first.status, first.action, first.reason, first.diagnostic)
-            ]
     if not rows:
         rows = [Returned("", None, "none", report.kind, report.subject)]
     if len(rows) > policy.max_recipients:
@@ -258,10 +300,13 @@ def record_report(
     try:
         with session.begin_nested():
             for row in rows:
-                matched, how_row = _match_row(matcher, report, row, delivery, how)
+                matched, how, why = (
+                    matcher.verified(report, row.email) if row.email else (None, "", "")
+                )
                 new_address = report.new_address if row.reason == "left" else None
                 bounce = Bounce(
                     source=_storable(source, 400),
+                    fingerprint=fingerprint,
                     email=_storable(row.email, 320),
                     kind=report.kind,
                     action=row.action,
@@ -270,7 +315,7 @@ def record_report(
                     diagnostic=_storable(row.diagnostic, 2000),
                     delivery_id=matched.id if matched is not None else None,
                     release_id=matched.release_id if matched is not None else None,
-                    matched_by=how_row,
+                    matched_by=how,
                     # An address no mailbox can have is no address to offer for review.
                     new_address=new_address
                     if new_address and len(new_address) <= 320 and "\x00" not in new_address
@@ -278,7 +323,12 @@ def record_report(
                     subject=_storable(report.subject, 500),
                     received_at=moment,
                 )
-                bounce.outcome = _act(session, bounce, row, matched, policy, moment, outcome)
+                if matched is None and _would_change_the_list(row, bounce, report):
+                    bounce.held = _storable(f"held: {why}", 200)
+                    bounce.outcome = "held"
+                    outcome.held += 1
+                else:
+                    bounce.outcome = _act(session, bounce, row, matched, policy, moment, outcome)
                 session.add(bounce)
             session.flush()
     except IntegrityError:
@@ -288,26 +338,23 @@ def record_report(
         outcome.unreadable
         or report.kind == "other"
         or outcome.unmatched
+        or outcome.held
         or any(r.reason.startswith("review") for r in rows)
     ):
         outcome.stays = 1
     return outcome
 
 
-def _match_row(
-    matcher: Matcher, report: Report, row: Returned, delivery: Delivery | None, how: str
-) -> tuple[Delivery | None, str]:
-    """The delivery one recipient of a report answers: the report's own (by token or
-    Message-ID, or when it is that recipient's), else the last message sent to the address."""
-    if delivery is not None and (how in ("token", "message-id") or row.email == delivery.email):
-        return delivery, how
-    if row.email:
-        return matcher.delivery(Report(kind=report.kind), row.email)
-    return None, ""
+def _would_change_the_list(row: Returned, bounce: Bounce, report: Report) -> bool:
+    """Whether acting on this row could suppress an address, count towards suppressing it,
+    or offer a new address for it."""
+    if report.kind not in ("bounce", "complaint", "auto-reply") or not row.email:
+        return False
+    return row.action in ("suppress", "retry") or bool(bounce.new_address)
 
 
 # Outcomes of reports that are left in the mailbox for a person to read.
-STAYING = ("unmatched", "other")
+STAYING = ("unmatched", "other", "held")
 
 
 def _act(
@@ -319,22 +366,23 @@ def _act(
     now: dt.datetime,
     outcome: Outcome,
 ) -> str:
-    """Do what the row's action says; the word recorded as its outcome."""
-    if matched is None and bounce.kind != "complaint":
+    """Do what the row's action says for a verified delivery (alerts and notes need none);
+    the word recorded as its outcome."""
+    if matched is None:
         outcome.unmatched += 1
         if row.action == "alert":  # about how we send, whichever message it answers
             outcome.alerts[(domain_of(row.email) if row.email else "?", row.reason)] += 1
         return "unmatched"
     outcome.by_action[row.action] += 1
-    address = matched.email if matched is not None else row.email
-    if row.action == "suppress" and address:
+    address = matched.email
+    if row.action == "suppress":
         if registry.suppress(session, address, _suppression_reason(row, bounce.kind)) == "created":
             outcome.suppressed.append(address)
         return "suppressed"
     if row.action == "alert":
         outcome.alerts[(domain_of(row.email or address), row.reason)] += 1
         return "alerted"
-    if row.action == "retry" and address:
+    if row.action == "retry":
         if _soft_limit_reached(session, address, bounce, policy, now):
             reason = (
                 f"repeated soft bounces ({policy.limit} over {policy.releases} releases in"
@@ -393,15 +441,72 @@ def list_bounces(
 
 def reviews(session: Session) -> Sequence[Bounce]:
     """Auto-replies saying a journalist left and naming another address, newest first, for
-    addresses still on the list and not suppressed."""
+    addresses still on the list and not suppressed (a held one only once accepted)."""
     suppressed = select(Suppression.email)
     return list(
         session.scalars(
             select(Bounce)
-            .where(Bounce.new_address.is_not(None), Bounce.email.not_in(suppressed))
+            .where(
+                Bounce.new_address.is_not(None),
+                Bounce.email.not_in(suppressed),
+                Bounce.outcome.not_in(("held", "dismissed")),
+            )
             .order_by(Bounce.received_at.desc())
         )
     )
+
+
+# Held for review ---------------------------------------------------------------------------
+
+
+def held(session: Session) -> Sequence[Bounce]:
+    """Reports held because nothing vouched for them, oldest first."""
+    return list(
+        session.scalars(
+            select(Bounce).where(Bounce.outcome == "held").order_by(Bounce.received_at, Bounce.id)
+        )
+    )
+
+
+def decide_held(session: Session, ids: Sequence[int], accept: bool) -> list[str]:
+    """Accept (act as the report says, for the address it names) or dismiss held reports; a
+    line per report saying what was done. An id that is not a held report is an error, and
+    nothing is changed (the caller's transaction is rolled back)."""
+    from civic_contacts.errors import InputError
+
+    rows = {b.id: b for b in session.scalars(select(Bounce).where(Bounce.id.in_(ids)))}
+    missing = [str(i) for i in ids if i not in rows or rows[i].outcome != "held"]
+    if missing:
+        raise InputError(
+            f"no held report with id {', '.join(missing)} (civic-contacts bounce review)"
+        )
+    said = []
+    for bounce_id in ids:
+        bounce = rows[bounce_id]
+        if not accept:
+            bounce.outcome = "dismissed"
+            said.append(f"{bounce.id} {bounce.email}: dismissed")
+            continue
+        if bounce.action == "suppress":
+            reason = "accepted by an officer: " + _suppression_reason(
+                Returned(
+                    bounce.email, bounce.status, bounce.action, bounce.reason, bounce.diagnostic
+                ),
+                bounce.kind,
+            )
+            registry.suppress(session, bounce.email, reason[:200])
+            bounce.outcome = "suppressed"
+            said.append(f"{bounce.id} {bounce.email}: suppressed")
+        elif bounce.new_address:
+            bounce.outcome = "review"
+            said.append(
+                f"{bounce.id} {bounce.email}: left, new address {bounce.new_address}"
+                " offered in civic-contacts journalist review"
+            )
+        else:
+            bounce.outcome = "counted"
+            said.append(f"{bounce.id} {bounce.email}: counted as a soft bounce")
+    return said
 
 
 def bounce_json(bounce: Bounce, release: str | None) -> dict[str, object]:
@@ -417,6 +522,7 @@ def bounce_json(bounce: Bounce, release: str | None) -> dict[str, object]:
         "delivery_id": bounce.delivery_id,
         "matched_by": bounce.matched_by or None,
         "outcome": bounce.outcome,
+        "held": bounce.held or None,
         "new_address": bounce.new_address,
         "received_at": bounce.received_at.isoformat().replace("+00:00", "Z"),
     }

@@ -63,6 +63,13 @@ def _say_outcome(outcome, where: str) -> None:  # type: ignore[no-untyped-def]
             f" {outcome.unmatched} matched no delivery"
             + (f", {outcome.unreadable} unreadable" if outcome.unreadable else "")
         )
+    if outcome.held:
+        common.warn(
+            [
+                f"{outcome.held} report(s) held, not acted on: nothing of ours vouches for them"
+                " (civic-contacts bounce review)"
+            ]
+        )
     if outcome.problems:
         common.warn(
             [f"{len(outcome.problems)} report(s) set aside in the Unreadable folder:"]
@@ -179,5 +186,52 @@ def list_(
                 str(r["outcome"]),
             ]
             for r in rows
+        ],
+    )
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    accept: list[int] = typer.Option([], "--accept", help="Act on this held report (an id)."),
+    dismiss: list[int] = typer.Option([], "--dismiss", help="Set this held report aside."),
+    json: bool = typer.Option(False, "--json", help="JSON for scripts."),
+) -> None:
+    """Reports held because nothing of ours vouches for them (no valid return-path token for
+    the address they name, or no Message-ID we sent to it): anyone can email the bounce
+    address, so these change nothing until an officer accepts one."""
+    from civic_contacts.after.returns import bounce_json, decide_held, held
+    from civic_contacts.errors import InputError
+
+    both = set(accept) & set(dismiss)
+    if both:
+        raise InputError(f"report {sorted(both)[0]} is given to both --accept and --dismiss")
+    if accept or dismiss:
+        with common.transaction(ctx) as session:
+            said = decide_held(session, accept, True) + decide_held(session, dismiss, False)
+        for line in said:
+            common.say(line)
+        return
+    with common.transaction(ctx) as session:
+        rows = [(b.id, bounce_json(b, None)) for b in held(session)]
+    if json:
+        common.print_json([{"id": i, **r} for i, r in rows])
+        return
+    if not rows:
+        common.say("no report is held for review")
+        return
+    common.print_table(
+        "Held for review (accept with --accept ID, set aside with --dismiss ID)",
+        ["id", "received", "email", "kind", "would", "why held"],
+        [
+            [
+                str(i),
+                str(r["received_at"])[:16],
+                str(r["email"]),
+                str(r["kind"]),
+                f"{r['action']} ({r['reason']})",
+                str(r["held"] or "").removeprefix("held: "),
+            ]
+            for i, r in rows
         ],
     )

@@ -433,8 +433,13 @@ class Bounce(Base):
     )
     # How the report was matched to its delivery: token, message-id, recipient or "" (none).
     matched_by: Mapped[str] = mapped_column(String(16), default="")
-    # What was done: suppressed, alerted, counted (a soft bounce), noted, unmatched.
+    # What was done: suppressed, alerted, counted (a soft bounce), noted, unmatched, held
+    # (for an officer's review: see `held`), then accepted or dismissed.
     outcome: Mapped[str] = mapped_column(String(16), default="")
+    # Why a report that would change the list was held rather than acted on.
+    held: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The report's own identity (Message-ID and content): read once, wherever it is read.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     # An auto-reply that says the person left and names another address: a review task.
     new_address: Mapped[str | None] = mapped_column(String(320), default=None)
     subject: Mapped[str] = mapped_column(String(500), default="")

@@ -23,11 +23,9 @@ import pytest
 
 from civic_contacts.after.classify import Report, classify
 from civic_contacts.deliver.tokens import envelope_sender, read_token, return_token, tokens_in
+from tests.after.conftest import SECRET
 from tests.bounce_cases import CASES, OURS, RETURN, auto_reply, gmail, postfix, prose
 from tests.conftest import free_port, need, self_signed
-
-SECRET = "bounce-test-secret-7c1d-2e9f4a6b0c"
-
 
 # The classifier ---------------------------------------------------------------------------
 
@@ -142,22 +140,6 @@ def test_classify_reads_files_mbox_and_maildir(cli, tmp_path: Path) -> None:
 
 def smtp(port: int) -> list[str]:
     return ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
-
-
-@pytest.fixture
-def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A config file with a return path (and, when given, the bounce mailbox)."""
-
-    def write(mailbox: str = "") -> Path:
-        config = tmp_path / "config.toml"
-        config.write_text(
-            '[bounces]\nreturn_path = "bounces@example.org"\n' + mailbox, encoding="utf-8"
-        )
-        monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
-        monkeypatch.setenv("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", SECRET)
-        return config
-
-    return write
 
 
 def sent_envelopes(demo, smtp_server, count: int) -> dict[str, str]:
