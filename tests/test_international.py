@@ -158,3 +158,38 @@ def test_french_typography(written: str, typeset: str) -> None:
 
     assert french(written) == typeset
     assert french(typeset) == typeset  # typesetting twice changes nothing
+
+
+@pytest.mark.slow
+def test_notices_reach_a_non_ascii_name_part_with_smtputf8(demo, tmp_path: Path) -> None:
+    """`zoë@bücher.example` was sent the release with SMTPUTF8; a correction notice builds
+    (no 7-bit policy crash) and goes to her the same way, To in UTF-8."""
+    from tests.deliver.test_notices import release_file
+
+    add(demo, "Zoë Example", "zoë@bücher.example")
+    controller, sink, port = _utf8_server(True)
+    try:
+        demo("batch", "send", "sahel-civilians", *smtp(port), "--yes")
+        files = [
+            release_file(tmp_path, demo, lang, body="A corrected paragraph.\n\nThe rest.\n")
+            for lang in ("en", "fr")
+        ]
+        demo("release", "update", *map(str, files))
+        demo(
+            "notice",
+            "build",
+            "sahel-civilians",
+            "--kind",
+            "correction",
+            "--out",
+            str(tmp_path / "corr"),
+        )
+        before = len(sink.received)
+        demo("notice", "send", "sahel-civilians", "--kind", "correction", *smtp(port), "--yes")
+    finally:
+        controller.stop()
+    notices = {m["to"]: m for m in sink.received[before:]}
+    assert len(notices) == 42
+    zoe = notices["zoë@xn--bcher-kva.example"]
+    head = zoe["data"].split(b"\r\n\r\n", 1)[0].decode("utf-8")
+    assert "zoë@xn--bcher-kva.example" in head.split("\r\nTo: ", 1)[1].split("\r\n")[0]

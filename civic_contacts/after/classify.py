@@ -40,7 +40,8 @@ from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
-from civic_contacts.after import prose, reasons
+from civic_contacts.after import prose
+from civic_contacts.deliver import reasons
 from civic_contacts.errors import InputError
 
 Kind = str  # bounce, auto-reply, complaint, other

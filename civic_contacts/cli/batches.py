@@ -297,6 +297,12 @@ def print_send(report: send.SendReport, server: str) -> None:
         common.warn([line])
     if len(report.errors) > 20:
         common.warn([f"... and {len(report.errors) - 20} more"])
+    if report.suppressed:
+        common.say(
+            f"{len(report.suppressed)} address(es) refused by the relay as gone, now suppressed:"
+            f" {', '.join(report.suppressed[:10])}"
+            + (" ..." if len(report.suppressed) > 10 else "")
+        )
     if report.stopped:
         common.say(f"stopped: {report.stopped}")
     busy = f" ({final[S.CLAIMED]} being sent by another run)" if final[S.CLAIMED] else ""

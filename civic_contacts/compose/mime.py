@@ -25,6 +25,7 @@ from civic_contacts.compose.templates import ContactView, Parts, Recipient, Vari
 from civic_contacts.errors import InputError
 
 POLICY = policy.SMTP.clone(cte_type="7bit", refold_source="none")
+UTF8_HEADERS = POLICY.clone(utf8=True)
 _LINE_BREAKS = re.compile(r"[\r\n\x00\u2028\u2029\x85\x0b\x0c]")
 
 
@@ -142,7 +143,11 @@ def build_message(
     set_boundaries(msg, recipient.message_id)
     # After the parts: set_content() drops any Content-* header set before it.
     msg.set_raw("Content-Language", check_header_value(variant.language, "Content-Language"))
-    return msg.as_bytes(policy=POLICY)
+    if recipient.email.isascii() and variant.from_address.isascii():
+        return msg.as_bytes(policy=POLICY)
+    # An internationalised name part is written in UTF-8 in the header (RFC 6532), as the
+    # release's own messages write it; the parts stay 7-bit.
+    return msg.as_bytes(policy=UTF8_HEADERS)
 
 
 ALLOWED_HEADERS = {

@@ -510,10 +510,11 @@ class Ledger:
         if waiting is not None:
             waiting()
 
-    def failed(self, delivery_id: int, reply: str) -> None:
-        """The server refused the message for good (5xx)."""
+    def failed(self, delivery_id: int, reply: str, error: str | None = None) -> None:
+        """The server refused the message for good (5xx): its reply, and the error to keep
+        (the reply unless said otherwise)."""
         self.confirm()
-        self._write(S.FAILED, {"d_id": delivery_id, "d_reply": reply, "d_error": reply})()
+        self._write(S.FAILED, {"d_id": delivery_id, "d_reply": reply, "d_error": error or reply})()
 
     def attempt(self, delivery_id: int, error: str) -> None:
         """A try that may be repeated (4xx, dropped connection); the claim is kept."""

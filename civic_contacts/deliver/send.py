@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
 from civic_contacts.db import check_same_file, file_identity, utcnow
 from civic_contacts.deliver import build, notices, prepare, recipients, status
-from civic_contacts.deliver.ledger import DeliveryStatus, counts, release_dead_claims
+from civic_contacts.deliver.ledger import BatchKey, DeliveryStatus, counts, release_dead_claims
 from civic_contacts.deliver.notice_rules import parse_kind
 from civic_contacts.deliver.plan import Progress, plan_batch
 from civic_contacts.deliver.prepare import SendPlan
@@ -40,7 +41,7 @@ from civic_contacts.deliver.transport import (
 from civic_contacts.errors import ConfigError, InputError, SendError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import normalise_email
-from civic_contacts.registry.models import Release
+from civic_contacts.registry.models import Delivery, Release
 from civic_contacts.releases import store as releases
 
 S = DeliveryStatus
@@ -262,6 +263,7 @@ def _send(
     Sender(engine, plan, transport, options, advance, report).run(first)
     check_same_file(database, f"sending ({report.sent} messages were handed to the server)")
     session.expire_all()
+    report.suppressed = suppress_refused(session, plan.key)
     report.final = counts(session, plan.key)
     if report.stopped is None and report.final.get(S.PENDING):
         # The claims found nothing more of this revision: say why, when that is the reason.
@@ -363,3 +365,31 @@ def send_test(
     finally:
         connection.close()
     return sent
+
+
+def suppress_refused(session: Session, key: BatchKey) -> list[str]:
+    """Suppress the addresses of this batch that the relay refused at RCPT TO as gone (a
+    550 5.1.1 while we sent is the same hard bounce as one that comes back later); the
+    addresses newly suppressed. Refusals about how we send, or ambiguous ones, change
+    nothing (see `reasons.decide`)."""
+    from civic_contacts.deliver.reasons import decide, status_in
+    from civic_contacts.deliver.transport import REFUSED_AT_RCPT
+
+    refused = session.execute(
+        select(Delivery.email, Delivery.last_error).where(
+            key.where(),
+            Delivery.status == S.FAILED,
+            Delivery.last_error.startswith(REFUSED_AT_RCPT),
+        )
+    )
+    done = []
+    for email, error in refused:
+        words = str(error).removeprefix(REFUSED_AT_RCPT)
+        action, reason = decide(status_in(words), words, command="RCPT")
+        if action != "suppress":
+            continue
+        why = f"refused while sending: {reason}: {words}"[:200]
+        if registry.suppress(session, email, why) == "created":
+            done.append(email)
+    session.commit()
+    return done

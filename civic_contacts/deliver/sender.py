@@ -49,6 +49,7 @@ from civic_contacts.deliver.tokens import (
     signing_secret,
 )
 from civic_contacts.deliver.transport import (
+    REFUSED_AT_RCPT,
     Connection,
     Permanent,
     Transient,
@@ -120,6 +121,8 @@ class SendReport:
 
     # The most this run was asked to send (`--limit`); None: everything.
     limit: int | None = None
+    # Addresses the relay refused at RCPT TO as gone (5.1.1 and the like): suppressed.
+    suppressed: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -610,7 +613,8 @@ class Sender:
                 self.stop.set()
                 return
             except Permanent as exc:
-                ledger.failed(claimed.id, str(exc))
+                stage = REFUSED_AT_RCPT if exc.stage == "rcpt" else ""
+                ledger.failed(claimed.id, str(exc), f"{stage}{exc}")
                 with self.lock:
                     self.report.failed += 1
                     self.report.errors.append(f"{claimed.email}: {exc}")

@@ -183,7 +183,10 @@ class SmtpConnection:
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = exc.recipients[recipient]
             self._reset_or_drop(code)
-            raise (Transient if 400 <= code < 500 else Permanent)(_reply(code, message)) from None
+            if 400 <= code < 500:
+                raise Transient(_reply(code, message)) from None
+            # Said of the address itself: read after the run (see `send.suppress_refused`).
+            raise Permanent(_reply(code, message), stage="rcpt") from None
         except smtplib.SMTPResponseException as exc:
             self._reset_or_drop(exc.smtp_code)
             raise (Transient if exc.smtp_code < 500 else Permanent)(

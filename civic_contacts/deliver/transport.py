@@ -24,7 +24,16 @@ class Transient(Exception):
 
 
 class Permanent(Exception):
-    """A refusal that will not change (5xx)."""
+    """A refusal that will not change (5xx); `stage` says which command was refused when
+    it was the recipient ("rcpt")."""
+
+    def __init__(self, reply: str, stage: str = "") -> None:
+        super().__init__(reply)
+        self.stage = stage
+
+
+# How a refusal of the recipient (in reply to RCPT TO) is recorded as its delivery's error.
+REFUSED_AT_RCPT = "refused at RCPT TO: "
 
 
 class Unreachable(Transient):

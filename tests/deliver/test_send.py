@@ -117,6 +117,32 @@ def test_4xx_retried_and_5xx_failed(cli, db_url: str, smtp_server) -> None:
 
 
 @pytest.mark.smtp
+def test_an_address_refused_as_gone_while_sending_is_suppressed(
+    cli, db_url: str, smtp_server
+) -> None:
+    """A 550 5.1.1 in reply to RCPT TO during our own send is the hard bounce of that
+    delivery: the address is suppressed, and the run says so. A refusal about how we send
+    (5.7.1 policy) or one that is not final (4xx) suppresses nobody."""
+    sink, port = smtp_server
+    make_registry(db_url, outlets=2, per_outlet=5)
+    gone, policy = "outlet-00001.3@example.com", "outlet-00001.4@example.com"
+    sink.faults[(gone, "rcpt")] = ["550 5.1.1 <outlet-00001.3@example.com>: user unknown"]
+    sink.faults[(policy, "rcpt")] = ["550 5.7.1 Delivery not authorized, message refused"]
+    sink.faults[("outlet-00000.1@example.com", "rcpt")] = ["452 4.2.2 Mailbox full"]
+    result = cli(*send_args(port), expect=1)
+    said = " ".join(result.stderr.split())
+    assert f"1 address(es) refused by the relay as gone, now suppressed: {gone}" in said
+    suppressed = {
+        r["email"]: r["reason"] for r in json.loads(cli("suppress", "list", "--json").stdout)
+    }
+    assert list(suppressed) == [gone]
+    assert suppressed[gone].startswith("refused while sending: no-such-user: 550 5.1.1")
+    rows = deliveries(db_url)
+    assert rows[gone].server_reply.startswith("550 5.1.1")
+    assert rows[policy].status == "failed"
+
+
+@pytest.mark.smtp
 def test_4xx_beyond_attempts_left_pending(cli, db_url: str, smtp_server) -> None:
     """A message refused with 4xx more often than allowed is left pending with the last error."""
     sink, port = smtp_server
