@@ -442,7 +442,13 @@ def _about(notice: str, mentions: list[prose.Mention], address: str) -> str:
     for index, mention in enumerate(mentions):
         if mention.address == address:
             return prose.words_after(notice, mentions, index)
-    return ""
+    # An address the notice names but prose reading set aside (a postmaster@ recipient):
+    # its own paragraph.
+    at = notice.lower().find(address)
+    if at < 0:
+        return ""
+    end = re.search(r"\n[ \t]*\n", notice[at:])
+    return notice[at : at + (end.start() if end else 900)]
 
 
 def _prose_recipients(notice: str, original_to: str | None, ours: set[str]) -> list[Returned]:

@@ -367,6 +367,7 @@ NO_MAIL_SERVER = _any(
     r"does not accept (?:any )?mail",
     r"not accepting (?:network )?messages",
     r"couldn't find a mail exchanger",
+    r"indicated no smtp service",
     r"no mail exchanger",
     r"no (?:valid )?mx (?:record|host)",
     r"5\.1\.10\b",
@@ -397,6 +398,11 @@ NOT_IN_DIRECTORY = _any(
 # Exchange Online's directory-based edge blocking: the address is not in the tenant's
 # directory (whatever the enhanced code, 5.4.1 or 5.7.1).
 EDGE_DIRECTORY = _any(r"recipient address rejected: access denied")
+# An address echoed the way Sendmail refuses one at RCPT TO: "<x@y>... User unknown".
+_ADDRESS_ECHO = re.compile(
+    r"<[^<>\s]+@[^<>\s]+>\.\.\.\s+(?:user unknown|user not exist|no such user|unknown user)",
+    re.I,
+)
 # A server's reply naming no address ("550 : User unknown"): given after the message, to
 # all its recipients at once, as some carriers' filters do.
 NO_ADDRESS_REPLY = re.compile(r"(?<![\d.])5\d\d\s*:?\s*:\s*user unknown", re.I)
@@ -590,6 +596,9 @@ def decide(
         addressing = detail in ("1.0", "1.1", "1.3", "1.10")
         if not addressing and (command == "DATA" or NO_ADDRESS_REPLY.search(words)):
             return "alert", "filtered"
+        if not command and not detail.startswith("2.") and _ADDRESS_ECHO.search(words):
+            # Sendmail's own form for a refused address ("<x@y>... User unknown").
+            command = "RCPT"
         if command == "PIPELINED" and detail.startswith("2."):
             # Carriers' filters answer so for a mailbox that exists and refuses us.
             return "alert", "filtered"
