@@ -243,9 +243,7 @@ def running_mail_system(
     transport += [f"{a} retry:{words}" for a, words in (deferred or {}).items()]
     (postfix_dir / "transport").write_text("\n".join(transport) + "\n", encoding="utf-8")
     (postfix_dir / "main.cf").write_text(
-        MAIN_CF.format(
-            base=postfix_dir, domains=", ".join(domains), cert=cert, key=key, **ports
-        ),
+        MAIN_CF.format(base=postfix_dir, domains=", ".join(domains), cert=cert, key=key, **ports),
         encoding="utf-8",
     )
     (postfix_dir / "master.cf").write_text(MASTER_CF.format(**ports), encoding="utf-8")
@@ -273,16 +271,10 @@ def running_mail_system(
         said = (postfix_dir / "start.log").read_text(errors="replace")
         assert prepared.returncode == 0 and started.returncode == 0, said
         _wait_for(ports["smtp"], "Postfix", postfix_dir / "maillog")
-        yield MailSystem(
-            base, ports["smtp"], ports["submission"], ports["imap"], cert, password
-        )
+        yield MailSystem(base, ports["smtp"], ports["submission"], ports["imap"], cert, password)
     finally:
-        subprocess.run(
-            [POSTFIX, *config, "stop"], capture_output=True, timeout=120, check=False
-        )
-        subprocess.run(
-            [DOVECOT, "-c", str(dovecot_conf), "stop"], capture_output=True, timeout=60
-        )
+        subprocess.run([POSTFIX, *config, "stop"], capture_output=True, timeout=120, check=False)
+        subprocess.run([DOVECOT, "-c", str(dovecot_conf), "stop"], capture_output=True, timeout=60)
         time.sleep(0.2)
         if not os.environ.get("CIVIC_KEEP_MTA"):
             shutil.rmtree(base, ignore_errors=True)
