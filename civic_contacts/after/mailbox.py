@@ -346,7 +346,7 @@ def fetch(
                         unreadable.append(uid)
                         continue
                     total.add(outcome)
-                    if outcome.already and not _left_behind(outcome, started):
+                    if outcome.already and not outcome.copy and not _left_behind(outcome, started):
                         continue  # recorded just now by another run, which moves it
                     if outcome.stays:
                         unmatched.append(uid)

@@ -76,6 +76,8 @@ class Outcome:
     unreadable: int = 0
     unmatched: int = 0
     held: int = 0  # would have changed the list, but could not be verified: bounces review
+    # Read before under another source (filed back, another name of the mailbox): a copy.
+    copy: int = 0
     by_action: Counter[str] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     suppressed: list[str] = field(default_factory=list)
@@ -258,7 +260,7 @@ def record_report(
     fingerprint = report_fingerprint(data)
     stored = list(
         session.execute(
-            select(Bounce.outcome, Bounce.received_at).where(
+            select(Bounce.outcome, Bounce.received_at, Bounce.source).where(
                 (Bounce.source == source) | (Bounce.fingerprint == fingerprint)
             )
         )
@@ -266,8 +268,9 @@ def record_report(
     if stored:
         return Outcome(
             already=1,
-            stays=int(all(o in STAYING for o, _at in stored)),
-            recorded_at=min(at for _o, at in stored),
+            copy=int(all(s != source for _o, _at, s in stored)),
+            stays=int(all(o in STAYING for o, _at, _s in stored)),
+            recorded_at=min(at for _o, at, _s in stored),
         )
     read = classified if classified is not None else classify_within(data, ours)
     if read is None:  # nobody could read it in time, or at all: counted, never acted on

@@ -907,3 +907,28 @@ def test_an_ordinary_absence_is_not_leaving() -> None:
         OURS,
     )
     assert [(r.action, r.reason) for r in report.recipients] == [("none", "auto-reply")]
+
+
+@pytest.mark.slow
+def test_a_report_filed_back_or_read_under_another_host_name_acts_once(
+    demo, smtp_server, configured, dovecot: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a fetch, the processed report is copied back into the inbox (a new UID) and the
+    mailbox is read as `localhost` instead of 127.0.0.1: nothing is counted twice."""
+    configured(mailbox_config(dovecot))
+    monkeypatch.setenv("CIVIC_CONTACTS_BOUNCES_PASSWORD", dovecot.password)
+    envelopes = sent_envelopes(demo, smtp_server, 3)
+    soft = sorted(envelopes)[0]
+    report = report_for(
+        postfix(soft, "4.2.2", "452 4.2.2 Mailbox full", action="failed"), envelopes[soft]
+    )
+    dovecot.deliver(report)
+    assert "read 1 new report(s)" in demo("bounces", "fetch").stderr
+    dovecot.deliver(report)
+    renamed = mailbox_config(dovecot).replace(f'host = "{dovecot.host}"', 'host = "localhost"')
+    configured(renamed)
+    again = " ".join(demo("bounces", "fetch").stderr.split())
+    assert "read 0 new report(s)" in again and "1 read before" in again, again
+    rows = json.loads(demo("bounces", "list", "--json").stdout)
+    assert [(r["email"], r["outcome"]) for r in rows] == [(soft, "counted")]
+    assert dovecot.counts() == {"INBOX": 0, "Processed": 2}
