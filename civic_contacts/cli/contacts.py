@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
 from civic_contacts.cli import common
-from civic_contacts.cli.inputs import listed, option
+from civic_contacts.cli.inputs import changes_said, cleared, exists, listed, option
 from civic_contacts.errors import InputError
 
 app = typer.Typer(help="Press contacts: our spokespeople.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def add(
     name: str = typer.Option(..., help="Full name."),
     office: str = typer.Option(..., help="Office code."),
     email: str = typer.Option(..., help="Email address."),
-    role: str = typer.Option("", help="Role, such as Press Officer for the Sahel."),
+    role: str | None = typer.Option(None, help="Role, such as Press Officer for the Sahel."),
     role_in: list[str] = typer.Option(
         [],
         "--role-in",
@@ -42,30 +42,126 @@ def add(
     phone: list[str] = typer.Option(
         [], "--phone", help="Phone text, as typed (repeat for several)."
     ),
-    rank: int = typer.Option(100, help="Lower is more senior."),
+    rank: int | None = typer.Option(None, help="Lower is more senior (100 when new)."),
+    update: bool = typer.Option(
+        False, "--update", help="If it exists, change only the fields given."
+    ),
 ) -> None:
-    """Add a press contact, or update the one with this email."""
+    """Add a press contact. One with this email exists: refused (use `edit`), unless
+    --update, which changes only the fields given (rank and role stay unless given)."""
     from civic_contacts.registry import importing
     from civic_contacts.registry import store as registry
     from civic_contacts.registry.addresses import normalise_email
     from civic_contacts.registry.store import ContactRecord
 
     with common.transaction(ctx) as session:
+        address = option("--email", normalise_email, email)
+        found = registry.find_contact(session, address)
+        if found is not None and not update:
+            raise exists("contact", address)
         office_row = registry.get_office(session, office)
         phones, warnings = importing.read_phones(" / ".join(phone), office_row.country)
-        record = ContactRecord(
-            name=option("--name", lambda v: importing.check_text(v, "name"), name),
-            office=office_row.code,
-            role=option("--role", lambda v: importing.check_text(v, "role", required=False), role),
-            languages=option("--language", importing.check_language_list, listed(language)),
-            email=option("--email", normalise_email, email),
-            phones=phones,
-            rank=option("--rank", importing.check_rank, str(rank)),
-            roles={k: v for k, v in _given_roles(role_in).items() if v} if role_in else None,
-        )
-        outcome = registry.upsert_contact(session, record)
+        values = _values(name=name, role=role, role_in=role_in, language=language, rank=rank)
+        values["office_id"] = office_row.id
+        if found is None:
+            record = ContactRecord(
+                name=str(values["name"]),
+                office=office_row.code,
+                role=str(values.get("role", "")),
+                languages=cast(list[str], values["languages"]),
+                email=address,
+                phones=phones,
+                rank=cast(int, values.get("rank", 100)),
+                roles=cast("dict[str, str] | None", values.get("roles")),
+            )
+            said = [f"contact {address}: {registry.upsert_contact(session, record)}"]
+        else:
+            changes = registry.edit(session, found, values, phones if phone else None)
+            said = changes_said("contact", address, changes)
     common.warn([f"--phone: {w}" for w in warnings])
-    common.say(f"contact {record.email}: {outcome}")
+    for line in said:
+        common.say(line)
+
+
+def _values(
+    name: str | None = None,
+    role: str | None = None,
+    role_in: list[str] | None = None,
+    language: list[str] | None = None,
+    rank: int | None = None,
+) -> dict[str, object]:
+    """The contact's fields given as options, checked, by column."""
+    from civic_contacts.registry import importing
+
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = option("--name", lambda v: importing.check_text(v, "name"), name)
+    if role is not None:
+        values["role"] = option(
+            "--role", lambda v: importing.check_text(v, "role", required=False), role
+        )
+    if role_in:
+        values["roles"] = dict(sorted((k, v) for k, v in _given_roles(role_in).items() if v))
+    if language:
+        values["languages"] = option("--language", importing.check_language_list, listed(language))
+    if rank is not None:
+        values["rank"] = option("--rank", importing.check_rank, str(rank))
+    return values
+
+
+CLEARABLE = ("role", "roles", "phones")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The contact's email address (or id)."),
+    name: str | None = typer.Option(None, help="Full name."),
+    office: str | None = typer.Option(None, help="Office code."),
+    role: str | None = typer.Option(None, help="Role."),
+    role_in: list[str] = typer.Option(
+        [], "--role-in", help="Set the role in a language, LANG=ROLE (LANG= removes it)."
+    ),
+    language: list[str] = typer.Option([], "--language", help="Languages in order (replace)."),
+    phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat): replaces them."),
+    rank: int | None = typer.Option(None, help="Lower is more senior."),
+    active: bool | None = typer.Option(
+        None, "--active/--inactive", help="Routed to journalists, or kept but not routed."
+    ),
+    clear: list[str] = typer.Option(
+        [], "--clear", help=f"Empty a field on purpose (repeat): {', '.join(CLEARABLE)}."
+    ),
+) -> None:
+    """Change only the fields given; everything else of the contact (rank, phones, who is
+    routed) stays as it is."""
+    from civic_contacts.registry import importing
+    from civic_contacts.registry import store as registry
+
+    emptied = cleared(clear, CLEARABLE)
+    with common.transaction(ctx) as session:
+        found = registry.get_contact(session, email)
+        values = _values(name=name, role=role, language=language, rank=rank)
+        if role_in:  # merged with the roles it has (LANG= removes one)
+            roles = {**found.roles, **_given_roles(role_in)}
+            values["roles"] = {k: v for k, v in sorted(roles.items()) if v}
+        country = found.office.country
+        if office is not None:
+            office_row = registry.get_office(session, office)
+            values["office_id"], country = office_row.id, office_row.country
+        if active is not None:
+            values["active"] = active
+        if "role" in emptied:
+            values["role"] = ""
+        if "roles" in emptied:
+            values["roles"] = {}
+        phones, warnings = importing.read_phones(" / ".join(phone), country)
+        given_phones = [] if "phones" in emptied else (phones if phone else None)
+        if not values and given_phones is None:
+            raise InputError("nothing to change: give a field (--name, --rank, …) or --clear FIELD")
+        changes = registry.edit(session, found, values, given_phones)
+    common.warn([f"--phone: {w}" for w in warnings])
+    for line in changes_said("contact", found.email, changes):
+        common.say(line)
 
 
 @app.command("list")
@@ -146,53 +242,6 @@ def show(
         # phone_text already says "(WhatsApp)" for a WhatsApp number: once is enough.
         note = f"  (not valid: {problem})" if problem else ""
         console.print(f"  phone:     {text}{note}", markup=False)
-
-
-@app.command("edit")
-def edit(
-    ctx: typer.Context,
-    contact: str = typer.Argument(..., help="Email address or id."),
-    name: str | None = typer.Option(None),
-    office: str | None = typer.Option(None),
-    role: str | None = typer.Option(None),
-    role_in: list[str] = typer.Option(
-        [], "--role-in", help="Set the role in a language, LANG=ROLE (LANG= removes it)."
-    ),
-    language: list[str] = typer.Option([], "--language", help="Replace the languages."),
-    phone: list[str] = typer.Option([], "--phone", help="Replace the phones."),
-    rank: int | None = typer.Option(None),
-    active: bool | None = typer.Option(None, "--active/--inactive"),
-) -> None:
-    """Change some fields of a press contact."""
-    from civic_contacts.registry import importing
-    from civic_contacts.registry import store as registry
-
-    with common.transaction(ctx) as session:
-        found = registry.get_contact(session, contact)
-        if name is not None:
-            found.name = option("--name", lambda v: importing.check_text(v, "name"), name)
-        if office is not None:
-            found.office = registry.get_office(session, office)
-        if role is not None:
-            found.role = option(
-                "--role", lambda v: importing.check_text(v, "role", required=False), role
-            )
-        if role_in:
-            roles = {**found.roles, **_given_roles(role_in)}
-            found.roles = {k: v for k, v in sorted(roles.items()) if v}
-        if language:
-            found.languages = option("--language", importing.check_language_list, listed(language))
-        warnings: list[str] = []
-        if phone:
-            phones, warnings = importing.read_phones(" / ".join(phone), found.office.country)
-            registry.set_contact_phones(found, phones)
-        if rank is not None:
-            found.rank = option("--rank", importing.check_rank, str(rank))
-        if active is not None:
-            found.active = active
-        email = found.email
-    common.warn([f"--phone: {w}" for w in warnings])
-    common.say(f"contact {email}: updated")
 
 
 @app.command("remove")

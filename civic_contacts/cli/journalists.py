@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from civic_contacts.cli import common
-from civic_contacts.cli.inputs import option
+from civic_contacts.cli.inputs import changes_said, cleared, exists, option
+from civic_contacts.errors import InputError
 
 if TYPE_CHECKING:
     from civic_contacts.registry import addresses, codes, exporting, importing, tables
@@ -24,6 +25,9 @@ else:  # loaded when a command uses them: `journalist --help` needs none of them
 app = typer.Typer(help="Journalists: who receives releases.", no_args_is_help=True)
 
 
+UPDATE = typer.Option(False, "--update", help="If it exists, change only the fields given.")
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -33,24 +37,96 @@ def add(
     language: str | None = typer.Option(
         None, help="Their own language (a BCP 47 code such as fr or en), if not the outlet's."
     ),
-    role: str = typer.Option("", help="Role at the outlet."),
+    role: str | None = typer.Option(None, help="Role at the outlet."),
     phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat)."),
+    update: bool = UPDATE,
 ) -> None:
-    """Add a journalist, or update the one with this email."""
+    """Add a journalist. One with this email exists: refused (use `edit`), unless --update,
+    which changes only the fields given; a removed (archived) one is brought back."""
     with common.transaction(ctx) as session:
+        address = option("--email", addresses.normalise_email, email)
+        found = registry.find_journalist(session, address)
+        if found is not None and found.archived_at is None and not update:
+            raise exists("journalist", address)
         outlet_row = registry.get_outlet(session, outlet)
         phones, warnings = importing.read_phones(" / ".join(phone), outlet_row.country)
-        record = registry.JournalistRecord(
-            outlet=outlet_row.slug,
-            name=option("--name", lambda v: importing.check_text(v, "name"), name),
-            email=option("--email", addresses.normalise_email, email),
-            language=option("--language", codes.check_language, language) if language else None,
-            role=option("--role", lambda v: importing.check_text(v, "role", required=False), role),
-            phones=phones,
-        )
-        outcome = registry.upsert_journalist(session, record)
+        values: dict[str, object] = {
+            "outlet_id": outlet_row.id,
+            "name": option("--name", lambda v: importing.check_text(v, "name"), name),
+        }
+        if language is not None:
+            values["language"] = option("--language", codes.check_language, language)
+        if role is not None:
+            values["role"] = option(
+                "--role", lambda v: importing.check_text(v, "role", required=False), role
+            )
+        if found is None:
+            record = registry.JournalistRecord(
+                outlet=outlet_row.slug,
+                name=str(values["name"]),
+                email=address,
+                language=cast("str | None", values.get("language")),
+                role=str(values.get("role", "")),
+                phones=phones,
+            )
+            said = [f"journalist {address}: {registry.upsert_journalist(session, record)}"]
+        else:
+            back = found.archived_at is not None
+            values["archived_at"] = None
+            changes = registry.edit(session, found, values, phones if phone else None)
+            said = changes_said("journalist", address, changes)
+            if back:
+                said[0] = f"journalist {address}: brought back"
     common.warn([f"--phone: {w}" for w in warnings])
-    common.say(f"journalist {record.email}: {outcome}")
+    for line in said:
+        common.say(line)
+
+
+CLEARABLE = ("language", "role", "phones")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The journalist's email address."),
+    outlet: str | None = typer.Option(None, help="Outlet slug."),
+    name: str | None = typer.Option(None, help="Full name."),
+    language: str | None = typer.Option(None, help="Their own language (BCP 47)."),
+    role: str | None = typer.Option(None, help="Role at the outlet."),
+    phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat): replaces them."),
+    clear: list[str] = typer.Option(
+        [], "--clear", help=f"Empty a field on purpose (repeat): {', '.join(CLEARABLE)}."
+    ),
+) -> None:
+    """Change only the fields given; everything else of the journalist stays as it is."""
+    emptied = cleared(clear, CLEARABLE)
+    with common.transaction(ctx) as session:
+        found = registry.get_journalist(session, email)
+        values: dict[str, object] = {}
+        country = found.outlet.country
+        if outlet is not None:
+            outlet_row = registry.get_outlet(session, outlet)
+            values["outlet_id"], country = outlet_row.id, outlet_row.country
+        if name is not None:
+            values["name"] = option("--name", lambda v: importing.check_text(v, "name"), name)
+        if language is not None:
+            values["language"] = option("--language", codes.check_language, language)
+        if role is not None:
+            values["role"] = option(
+                "--role", lambda v: importing.check_text(v, "role", required=False), role
+            )
+        phones, warnings = importing.read_phones(" / ".join(phone), country)
+        if "language" in emptied:
+            values["language"] = None
+        if "role" in emptied:
+            values["role"] = ""
+        given_phones = [] if "phones" in emptied else (phones if phone else None)
+        if not values and given_phones is None:
+            raise InputError("nothing to change: give a field (--name, --role, …) or --clear FIELD")
+        changes = registry.edit(session, found, values, given_phones)
+    common.warn([f"--phone: {w}" for w in warnings])
+    for line in changes_said("journalist", found.email, changes):
+        common.say(line)
 
 
 @app.command("list")

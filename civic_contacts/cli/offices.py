@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 
 from civic_contacts.cli import common
-from civic_contacts.cli.inputs import listed, option
+from civic_contacts.cli.inputs import changes_said, cleared, exists, listed, option
+from civic_contacts.errors import InputError
 
 if TYPE_CHECKING:
     from civic_contacts.registry import codes, exporting, importing, tables
@@ -39,36 +40,103 @@ def add(
         help="Languages in order, BCP 47 codes such as fr, en, ar, pt-BR (repeat or fr;en).",
     ),
     covers: list[str] = typer.Option(
-        ["*"], "--covers", help="Countries covered (repeat or NE;ML), * for all."
+        [], "--covers", help="Countries covered (repeat or NE;ML), * for all (the default)."
     ),
     city_in: list[str] = typer.Option(
         [], "--city-in", help="The city in another language, LANG=NAME (fr=La Haye); repeat."
     ),
+    update: bool = typer.Option(
+        False, "--update", help="If it exists, change only the fields given."
+    ),
 ) -> None:
-    """Add an office, or update the one with this code."""
-    record = registry.OfficeRecord(
-        code=option("--code", importing.check_code, code),
-        name=option("--name", lambda v: importing.check_text(v, "name"), name),
-        city=option("--city", lambda v: importing.check_text(v, "city"), city),
-        country=option("--country", codes.check_country, country),
-        timezone=option("--timezone", codes.check_timezone, timezone),
-        languages=option("--language", importing.check_language_list, listed(language)),
-        covers=option(
-            "--covers", lambda v: importing.check_covers(codes.split_list(v)), listed(covers)
-        ),
-        cities={
-            language: text
-            for language, text in (
-                option("--city-in", importing.check_city_given, v) for v in city_in
-            )
-            if text
-        }
-        if city_in
-        else None,
-    )
+    """Add an office. One with this code exists: refused (use `edit`), unless --update,
+    which changes only the fields given."""
+    key = option("--code", importing.check_code, code)
+    values = _values(name, city, country, timezone, language, covers, city_in)
     with common.transaction(ctx) as session:
-        outcome = registry.upsert_office(session, record)
-    common.say(f"office {record.code}: {outcome}")
+        found = registry.find_office(session, key)
+        if found is not None and not update:
+            raise exists("office", key)
+        if found is None:
+            record = registry.OfficeRecord(
+                code=key,
+                covers=cast(list[str], values.pop("covers", ["*"])),
+                cities=cast("dict[str, str] | None", values.pop("cities", None)),
+                **cast(dict[str, Any], values),
+            )
+            said = [f"office {key}: {registry.upsert_office(session, record)}"]
+        else:
+            said = changes_said("office", key, registry.edit(session, found, values))
+    for line in said:
+        common.say(line)
+
+
+def _values(
+    name: str | None,
+    city: str | None,
+    country: str | None,
+    timezone: str | None,
+    language: list[str],
+    covers: list[str],
+    city_in: list[str],
+    cities: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """The office's fields given as options, checked, by column."""
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = option("--name", lambda v: importing.check_text(v, "name"), name)
+    if city is not None:
+        values["city"] = option("--city", lambda v: importing.check_text(v, "city"), city)
+    if country is not None:
+        values["country"] = option("--country", codes.check_country, country)
+    if timezone is not None:
+        values["timezone"] = option("--timezone", codes.check_timezone, timezone)
+    if language:
+        values["languages"] = option("--language", importing.check_language_list, listed(language))
+    if covers:
+        values["covers"] = option(
+            "--covers", lambda v: importing.check_covers(codes.split_list(v)), listed(covers)
+        )
+    if city_in:
+        given = dict(option("--city-in", importing.check_city_given, v) for v in city_in)
+        merged = {**(cities or {}), **given}
+        values["cities"] = {k: v for k, v in sorted(merged.items()) if v}
+    return values
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="The office's code."),
+    name: str | None = typer.Option(None, help="Display name."),
+    city: str | None = typer.Option(None, help="City."),
+    country: str | None = typer.Option(None, help="ISO 3166 country code."),
+    timezone: str | None = typer.Option(None, help="IANA time zone."),
+    language: list[str] = typer.Option([], "--language", help="Languages in order (replace)."),
+    covers: list[str] = typer.Option([], "--covers", help="Countries covered (replace)."),
+    city_in: list[str] = typer.Option(
+        [], "--city-in", help="The city in another language, LANG=NAME (LANG= removes it)."
+    ),
+    clear: list[str] = typer.Option(
+        [], "--clear", help="Empty a field on purpose: cities (the city's other names)."
+    ),
+) -> None:
+    """Change only the fields given; everything else of the office stays as it is."""
+    emptied = cleared(clear, ("cities",))
+    with common.transaction(ctx) as session:
+        found = registry.get_office(session, code)
+        values = _values(
+            name, city, country, timezone, language, covers, city_in, dict(found.cities or {})
+        )
+        if "cities" in emptied:
+            values["cities"] = {}
+        if not values:
+            raise InputError(
+                "nothing to change: give a field (--name, --city, …) or --clear cities"
+            )
+        changes = registry.edit(session, found, values)
+    for line in changes_said("office", found.code, changes):
+        common.say(line)
 
 
 @app.command("list")

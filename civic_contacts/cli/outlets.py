@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 
 from civic_contacts.cli import common
-from civic_contacts.cli.inputs import listed, option
+from civic_contacts.cli.inputs import changes_said, cleared, exists, listed, option
+from civic_contacts.errors import InputError
 from civic_contacts.registry.codes import OUTLET_KINDS
 
 if TYPE_CHECKING:
@@ -36,25 +37,88 @@ def add(
         "--language",
         help="Languages in order, BCP 47 codes such as fr, en, ar, pt-BR (repeat or fr;en).",
     ),
-    kind: str = typer.Option("online", help="One of: " + ", ".join(OUTLET_KINDS) + "."),
+    kind: str | None = typer.Option(
+        None, help="One of: " + ", ".join(OUTLET_KINDS) + " (online when new)."
+    ),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat)."),
+    update: bool = typer.Option(
+        False, "--update", help="If it exists, change only the fields given."
+    ),
 ) -> None:
-    """Add an outlet, or update the one with this slug."""
-    record = registry.OutletRecord(
-        slug=option("--slug", lambda v: importing.check_code(v, "slug"), slug),
-        name=option("--name", lambda v: importing.check_text(v, "name"), name),
-        country=option("--country", codes.check_country, country),
-        languages=option("--language", importing.check_language_list, listed(language)),
-        timezone=option("--timezone", codes.check_timezone, timezone),
-        kind=option("--kind", importing.check_kind, kind),
-        tags=[
+    """Add an outlet. One with this slug exists: refused (use `edit`), unless --update,
+    which changes only the fields given."""
+    key = option("--slug", lambda v: importing.check_code(v, "slug"), slug)
+    values = _values(name, country, timezone, language, kind, tag)
+    with common.transaction(ctx) as session:
+        found = registry.find_outlet(session, key)
+        if found is not None and not update:
+            raise exists("outlet", key)
+        if found is None:
+            record = registry.OutletRecord(
+                slug=key,
+                kind=str(values.pop("kind", "online")),
+                tags=cast(list[str], values.pop("tags", [])),
+                **cast(dict[str, Any], values),
+            )
+            said = [f"outlet {key}: {registry.upsert_outlet(session, record)}"]
+        else:
+            said = changes_said("outlet", key, registry.edit(session, found, values))
+    for line in said:
+        common.say(line)
+
+
+def _values(
+    name: str | None,
+    country: str | None,
+    timezone: str | None,
+    language: list[str],
+    kind: str | None,
+    tag: list[str],
+) -> dict[str, object]:
+    """The outlet's fields given as options, checked, by column."""
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = option("--name", lambda v: importing.check_text(v, "name"), name)
+    if country is not None:
+        values["country"] = option("--country", codes.check_country, country)
+    if timezone is not None:
+        values["timezone"] = option("--timezone", codes.check_timezone, timezone)
+    if language:
+        values["languages"] = option("--language", importing.check_language_list, listed(language))
+    if kind is not None:
+        values["kind"] = option("--kind", importing.check_kind, kind)
+    if tag:
+        values["tags"] = [
             option("--tag", lambda v: importing.check_text(v, "tag", max_length=50), t)
             for t in codes.split_list(listed(tag))
-        ],
-    )
+        ]
+    return values
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    slug: str = typer.Argument(..., help="The outlet's slug."),
+    name: str | None = typer.Option(None, help="Display name."),
+    country: str | None = typer.Option(None, help="ISO 3166 country code."),
+    timezone: str | None = typer.Option(None, help="IANA time zone of the newsroom."),
+    language: list[str] = typer.Option([], "--language", help="Languages in order (replace)."),
+    kind: str | None = typer.Option(None, help="One of: " + ", ".join(OUTLET_KINDS) + "."),
+    tag: list[str] = typer.Option([], "--tag", help="Tags (repeat): replace them."),
+    clear: list[str] = typer.Option([], "--clear", help="Empty a field on purpose: tags."),
+) -> None:
+    """Change only the fields given; everything else of the outlet stays as it is."""
+    emptied = cleared(clear, ("tags",))
+    values = _values(name, country, timezone, language, kind, tag)
+    if "tags" in emptied:
+        values["tags"] = []
+    if not values:
+        raise InputError("nothing to change: give a field (--name, --language, …) or --clear tags")
     with common.transaction(ctx) as session:
-        outcome = registry.upsert_outlet(session, record)
-    common.say(f"outlet {record.slug}: {outcome}")
+        found = registry.get_outlet(session, slug)
+        changes = registry.edit(session, found, values)
+    for line in changes_said("outlet", found.slug, changes):
+        common.say(line)
 
 
 @app.command("list")

@@ -155,6 +155,70 @@ def upsert_office(session: Session, record: OfficeRecord) -> Outcome:
     return _apply(office, values)
 
 
+Changes = dict[str, tuple[str, str]]  # field: (before, after), as people read them
+
+
+def shown(obj: object, field_name: str) -> str:
+    """A field of a record as people read it: an office or outlet by its code or slug, lists
+    joined with "; ", phones by their text, nothing as ""."""
+    if field_name == "office_id":
+        return str(cast(PressContact, obj).office.code)
+    if field_name == "outlet_id":
+        return str(cast(Journalist, obj).outlet.slug)
+    if field_name == "phones":
+        return "; ".join(p.raw for p in cast(Journalist, obj).phones)
+    value = getattr(obj, field_name)
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def edit(
+    session: Session,
+    obj: Office | PressContact | Outlet | Journalist,
+    values: Mapping[str, object],
+    phones: list[ParsedPhone] | None = None,
+) -> Changes:
+    """Change only the fields given (and the phones, when given): each field that changes,
+    before and after. Nothing else of the record is touched."""
+    before = {name: shown(obj, name) for name in values}
+    if phones is not None:
+        before["phones"] = shown(obj, "phones")
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+    if phones is not None and isinstance(obj, PressContact | Journalist):
+        _set_phones(obj, phones)
+    session.flush()
+    session.expire(obj, [n for n in ("office", "outlet") if hasattr(obj, n)])
+    after = {name: shown(obj, name) for name in before}
+    return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+
+
+def find_office(session: Session, code: str) -> Office | None:
+    """The office with this code, or None."""
+    return session.scalar(select(Office).where(Office.code == code.strip().lower()))
+
+
+def find_contact(session: Session, email: str) -> PressContact | None:
+    """The press contact with this email, or None."""
+    return session.scalar(select(PressContact).where(PressContact.email == email))
+
+
+def find_outlet(session: Session, slug: str) -> Outlet | None:
+    """The outlet with this slug, or None."""
+    return session.scalar(select(Outlet).where(Outlet.slug == slug.strip().lower()))
+
+
+def find_journalist(session: Session, email: str) -> Journalist | None:
+    """The journalist with this email, or None."""
+    return session.scalar(select(Journalist).where(Journalist.email == email))
+
+
 def _apply(obj: object, values: Mapping[str, object]) -> Outcome:
     changed = False
     for key, value in values.items():

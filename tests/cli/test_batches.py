@@ -461,6 +461,7 @@ def test_build_after_a_partial_send_adds_cancels_and_rerenders(
         "Moved Person",
         "--email",
         moved,
+        "--update",
     )
     demo(
         "journalist",

@@ -36,7 +36,8 @@ def test_import_twice_changes_nothing(cli, data_dir: Path) -> None:
 
 
 def test_add_then_update(cli) -> None:
-    """`office add` creates, and again with the same code updates."""
+    """`office add` creates; again with the same code it refuses (naming `edit`) and changes
+    nothing; `--update` changes only what is given; `office edit` changes one field."""
     args = [
         "office",
         "add",
@@ -56,10 +57,18 @@ def test_add_then_update(cli) -> None:
         "SN",
     ]
     assert "created" in cli(*args).stderr
-    assert "unchanged" in cli(*args).stderr
-    cli(*args[:-1], "SN;GM")
+    refused = cli(*args[:-1], "SN;GM", expect=2)
+    assert "office dakar exists" in refused.stderr and "office edit dakar" in refused.stderr
+    assert json.loads(cli("office", "list", "--json").stdout)[0]["covers"] == ["SN"]
+    assert "unchanged" in cli(*args, "--update").stderr
+    updated = cli(*args[:-1], "SN;GM", "--update")
+    assert "covers: SN → SN; GM" in updated.stderr
     office = json.loads(cli("office", "list", "--json").stdout)[0]
     assert office["country"] == "SN" and office["covers"] == ["SN", "GM"]
+    edited = cli("office", "edit", "dakar", "--city-in", "fr=Dakar", "--name", "Bureau de Dakar")
+    assert "name: Dakar → Bureau de Dakar" in edited.stderr
+    office = json.loads(cli("office", "list", "--json").stdout)[0]
+    assert office["covers"] == ["SN", "GM"] and office["languages"] == ["fr", "en"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,135 @@
+"""No silent loss in the registry: `add` never overwrites a record that exists, `edit` and
+`add --update` change only the fields given, `--clear` empties one field on purpose."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def listed(demo):
+    def journalist(email: str) -> dict:
+        return next(
+            j
+            for j in json.loads(demo("journalist", "list", "--json").stdout)
+            if j["email"] == email
+        )
+
+    return journalist
+
+
+def test_adding_an_existing_journalist_refuses_and_loses_nothing(demo, listed) -> None:
+    """The week's trap: `journalist add` for a journalist who exists printed "updated" and
+    erased the role and every phone. Now it refuses, naming `edit`; `--update` changes the
+    name alone; `edit` changes one field; `--clear` empties one."""
+    email = "adama.kone@example.com"
+    before = listed(email)
+    assert before["role"] and before["phones"]
+    refused = demo(
+        "journalist",
+        "add",
+        "--outlet",
+        before["outlet"],
+        "--name",
+        "A. Koné",
+        "--email",
+        email,
+        expect=2,
+    )
+    assert f"journalist {email} exists" in refused.stderr
+    assert f"journalist edit {email}" in refused.stderr
+    assert listed(email) == before
+    updated = demo(
+        "journalist",
+        "add",
+        "--outlet",
+        before["outlet"],
+        "--name",
+        "A. Koné",
+        "--email",
+        email,
+        "--update",
+    )
+    assert "name: Adama Koné → A. Koné" in updated.stderr
+    after = listed(email)
+    assert (after["name"], after["role"], after["phones"]) == (
+        "A. Koné",
+        before["role"],
+        before["phones"],
+    )
+    edited = demo("journalist", "edit", email, "--role", "Chef du desk Sahel")
+    assert f"role: {before['role']} → Chef du desk Sahel" in edited.stderr
+    assert listed(email)["phones"] == before["phones"]
+    assert "unchanged" in demo("journalist", "edit", email, "--role", "Chef du desk Sahel").stderr
+    demo("journalist", "edit", email, "--clear", "phones")
+    assert listed(email)["phones"] == [] and listed(email)["role"] == "Chef du desk Sahel"
+
+
+def test_edit_refuses_what_it_cannot_do(demo) -> None:
+    """Nothing to change, a field that cannot be emptied, an unknown journalist: one line
+    each, exit 2."""
+    email = "adama.kone@example.com"
+    assert "nothing to change" in demo("journalist", "edit", email, expect=2).stderr
+    assert (
+        "--clear outlet: not a field"
+        in demo("journalist", "edit", email, "--clear", "outlet", expect=2).stderr
+    )
+    assert (
+        'no journalist "nobody@example.com"'
+        in demo("journalist", "edit", "nobody@example.com", "--role", "x", expect=2).stderr
+    )
+
+
+def test_adding_an_existing_contact_keeps_its_rank(demo) -> None:
+    """`contact add` for an existing spokesperson reset the rank to 100, which changed who is
+    routed. Now it refuses; `--update` without --rank keeps it; `edit --rank` changes it."""
+    contacts = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}
+    email, contact = next((e, c) for e, c in contacts.items() if c["rank"] != 100)
+    args = [
+        "contact",
+        "add",
+        "--name",
+        contact["name"],
+        "--office",
+        contact["office"],
+        "--email",
+        email,
+        "--language",
+        ";".join(contact["languages"]),
+    ]
+    assert f"contact {email} exists" in demo(*args, expect=2).stderr
+    demo(*args, "--update", "--role", "Porte-parole principal")
+    after = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}[email]
+    assert after["rank"] == contact["rank"] and after["role"] == "Porte-parole principal"
+    assert after["phones"] == contact["phones"]
+    moved = demo("contact", "edit", email, "--rank", "7")
+    assert f"rank: {contact['rank']} → 7" in moved.stderr
+
+
+def test_outlets_are_edited_field_by_field(demo) -> None:
+    """`outlet add` for an outlet that exists refuses; `outlet edit` changes one field and
+    keeps the languages and tags; `--clear tags` empties them."""
+    outlet = json.loads(demo("outlet", "list", "--json").stdout)[0]
+    refused = demo(
+        "outlet",
+        "add",
+        "--slug",
+        outlet["slug"],
+        "--name",
+        "X",
+        "--country",
+        outlet["country"],
+        "--timezone",
+        outlet["timezone"],
+        "--language",
+        "en",
+        expect=2,
+    )
+    assert f"outlet {outlet['slug']} exists" in refused.stderr
+    demo("outlet", "edit", outlet["slug"], "--name", "Renamed")
+    after = json.loads(demo("outlet", "list", "--json").stdout)[0]
+    assert after == {**outlet, "name": "Renamed"}
+    demo("outlet", "edit", outlet["slug"], "--clear", "tags")
+    assert json.loads(demo("outlet", "list", "--json").stdout)[0]["tags"] == []
