@@ -137,15 +137,17 @@ def list_(
 ) -> None:
     """List the journalists."""
     with common.transaction(ctx) as session:
+        suppressed = registry.suppressed_emails(session)
         journalists = [
-            exporting.journalist_json(j) for j in registry.list_journalists(session, outlet)
+            exporting.journalist_json(j, suppressed)
+            for j in registry.list_journalists(session, outlet)
         ]
     if json:
         common.print_json(journalists)
         return
     common.print_table(
         "Journalists",
-        ["outlet", "name", "email", "language", "role", "phones"],
+        ["outlet", "name", "email", "language", "role", "phones", "status"],
         [
             [
                 j["outlet"],
@@ -154,6 +156,7 @@ def list_(
                 j["language"] or "",
                 j["role"],
                 "\n".join(j["phones"]),
+                ", ".join(j["status"]),
             ]
             for j in journalists
         ],
@@ -196,7 +199,9 @@ def export(
     """Export journalists as an import-ready CSV (cells a spreadsheet would run as formulas
     start with ', unless --raw)."""
     with common.transaction(ctx) as session:
-        text = exporting.journalists_csv(registry.list_journalists(session, outlet), raw)
+        text = exporting.journalists_csv(
+            registry.list_journalists(session, outlet), raw, registry.suppressed_emails(session)
+        )
     common.write_output(text, output)
 
 

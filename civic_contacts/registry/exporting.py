@@ -96,8 +96,13 @@ def outlet_json(outlet: Outlet) -> dict[str, Any]:
     }
 
 
-def journalist_json(journalist: Journalist) -> dict[str, Any]:
-    """A journalist with the CSV columns as keys."""
+def journalist_json(journalist: Journalist, suppressed: set[str] | None = None) -> dict[str, Any]:
+    """A journalist with the CSV columns as keys; `status` says suppressed (the address is
+    on the suppression list, when `suppressed` is given) and opted-out."""
+    is_suppressed = suppressed is not None and journalist.email in suppressed
+    status = [
+        s for s, on in (("suppressed", is_suppressed), ("opted-out", journalist.opted_out)) if on
+    ]
     return {
         "outlet": journalist.outlet.slug,
         "name": journalist.name,
@@ -106,6 +111,8 @@ def journalist_json(journalist: Journalist) -> dict[str, Any]:
         "role": journalist.role,
         "phones": [phone_text(p) for p in journalist.phones],
         "opted_out": journalist.opted_out,
+        "suppressed": is_suppressed,
+        "status": status,
     }
 
 
@@ -160,10 +167,12 @@ def outlets_csv(outlets: Iterable[Outlet], raw: bool = False) -> str:
     )
 
 
-def journalists_csv(journalists: Iterable[Journalist], raw: bool = False) -> str:
-    """Journalists as an import-ready CSV."""
+def journalists_csv(
+    journalists: Iterable[Journalist], raw: bool = False, suppressed: set[str] | None = None
+) -> str:
+    """Journalists as an import-ready CSV, with a status column (suppressed, opted-out) so
+    that importing it elsewhere keeps them off the list."""
+    columns = [*JOURNALIST_COLUMNS, "status"]
     return write_csv(
-        [_csv_row(journalist_json(j), JOURNALIST_COLUMNS) for j in journalists],
-        JOURNALIST_COLUMNS,
-        raw,
+        [_csv_row(journalist_json(j, suppressed), columns) for j in journalists], columns, raw
     )

@@ -482,6 +482,7 @@ def journalist_from_row(
         phones, phone_warnings = (phones_of or read_phones)(row.get("phones"), outlets[slug])
     warnings.extend(f"{source} row {row.number}, phones: {w}" for w in phone_warnings)
     language = row.get("language")
+    status = row.get("status")
     return JournalistRecord(
         outlet=slug,
         name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
@@ -489,7 +490,20 @@ def journalist_from_row(
         language=check_cell("language", check_language, language) if language else None,
         role=check_cell("role", lambda v: check_text(v, "role", required=False), row.get("role")),
         phones=phones,
+        status=check_cell("status", check_status, status) if status else frozenset(),
     )
+
+
+STATUSES = ("suppressed", "opted-out")
+
+
+def check_status(value: str) -> frozenset[str]:
+    """An export's status cell: suppressed, opted-out, both (; between) or nothing."""
+    words = {w.strip().lower() for w in re.split(r"[;,]", value) if w.strip()}
+    unknown = sorted(words - set(STATUSES))
+    if unknown:
+        raise InputError(f'"{unknown[0]}" is not a status (these are: {", ".join(STATUSES)})')
+    return frozenset(words)
 
 
 def import_journalists(
@@ -538,6 +552,7 @@ def import_journalists(
             return  # refused in the end: no need to write it
         for outcome in registry.upsert_journalists(session, records, outlet_ids):
             report.count(outcome)
+        registry.keep_statuses(session, [r for r in records if r.status])
         if good >= 2 * analyzed:
             # The look-ups of the next chunks are planned for the tables as they are now
             # (PostgreSQL; nothing elsewhere): at 5,000, 10,000, 20,000 ... rows.
@@ -548,7 +563,7 @@ def import_journalists(
         for row, record in iter_records(
             path,
             ["outlet", "name", "email"],
-            ["language", "role", "phones"],
+            ["language", "role", "phones", "status"],
             lambda row: journalist_from_row(row, outlets, warnings, path.name, phones_of),
             lambda r: r.email,
             "email",

@@ -111,6 +111,9 @@ class JournalistRecord:
     language: str | None
     role: str = ""
     phones: list[ParsedPhone] = field(default_factory=list)
+    # From an export's status column: "suppressed" and/or "opted-out", kept on re-import
+    # (never cleared by one).
+    status: frozenset[str] = frozenset()
 
 
 # Offices ---------------------------------------------------------------------------------
@@ -458,6 +461,20 @@ def unsuppress(session: Session, email: str) -> None:
         raise InputError(f'"{email}" is not on the suppression list')
     session.delete(existing)
     session.flush()
+
+
+def keep_statuses(session: Session, records: Sequence[JournalistRecord]) -> None:
+    """What an export said of each journalist stays true on import: a suppressed address is
+    suppressed again, an opted-out journalist stays opted out (an import never clears
+    either)."""
+    for record in records:
+        if "suppressed" in record.status:
+            suppress(session, record.email, "suppressed when exported (status column)")
+    opted = [r.email for r in records if "opted-out" in r.status]
+    if opted:
+        session.execute(
+            update(Journalist).where(Journalist.email.in_(opted)).values(opted_out=True)
+        )
 
 
 def suppressed_emails(session: Session) -> set[str]:

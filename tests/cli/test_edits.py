@@ -133,3 +133,40 @@ def test_outlets_are_edited_field_by_field(demo) -> None:
     assert after == {**outlet, "name": "Renamed"}
     demo("outlet", "edit", outlet["slug"], "--clear", "tags")
     assert json.loads(demo("outlet", "list", "--json").stdout)[0]["tags"] == []
+
+
+def test_suppressed_and_opted_out_journalists_show_and_stay_off_the_list(demo, tmp_path) -> None:
+    """`journalist list` and its JSON say suppressed and opted out; the export carries a
+    status column, and importing it into another registry keeps both (an import never
+    clears them)."""
+    people = json.loads(demo("journalist", "list", "--json").stdout)
+    gone, left = people[0]["email"], people[1]["email"]
+    demo("suppress", "add", gone)
+    from civic_contacts.db import make_engine, session_factory
+    from civic_contacts.registry.models import Journalist
+
+    engine = make_engine(demo.db_url)
+    with session_factory(engine)() as session, session.begin():
+        session.query(Journalist).filter(Journalist.email == left).update({"opted_out": True})
+    engine.dispose()
+    listed = {j["email"]: j for j in json.loads(demo("journalist", "list", "--json").stdout)}
+    assert (listed[gone]["suppressed"], listed[gone]["status"]) == (True, ["suppressed"])
+    assert (listed[left]["opted_out"], listed[left]["status"]) == (True, ["opted-out"])
+    assert "suppressed" in demo("journalist", "list").stdout
+    exported = tmp_path / "journalists.csv"
+    demo("journalist", "export", "--output", str(exported))
+    text = exported.read_text(encoding="utf-8")
+    assert text.splitlines()[0].endswith(",status")
+    # Another registry (a file of its own): the outlets, then the exported journalists.
+    from tests.conftest import Cli
+
+    cli = Cli(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    assert json.loads(cli("suppress", "list", "--json").stdout) == []
+    outlets = tmp_path / "outlets.csv"
+    demo("outlet", "export", "--output", str(outlets))
+    cli("outlet", "import", str(outlets))
+    cli("journalist", "import", str(exported))
+    assert [s["email"] for s in json.loads(cli("suppress", "list", "--json").stdout)] == [gone]
+    again = {j["email"]: j for j in json.loads(cli("journalist", "list", "--json").stdout)}
+    assert again[left]["opted_out"] and again[gone]["suppressed"]
+    assert not any(j["status"] for e, j in again.items() if e not in (gone, left))

@@ -117,6 +117,8 @@ def test_outlet_and_journalist_commands(demo, tmp_path: Path) -> None:
             "role": "",
             "phones": ["+227 93 12 34 56 (WhatsApp)"],
             "opted_out": False,
+            "suppressed": False,
+            "status": [],
         }
     ]
     outlets_csv, journalists_csv = tmp_path / "o.csv", tmp_path / "j.csv"
