@@ -62,8 +62,11 @@ class NoticeContext:
     link: str | None = None  # where the release is public, for `lifted`
     title_changed: bool = False
     dateline_changed: bool = False
-    changes: tuple[tuple[str, int, str], ...] = ()  # (changed|added|removed, paragraph, text)
+    # (changed|added|removed, paragraph, text, the text before, the words changed)
+    changes: tuple[tuple[str, int, str, str, tuple[tuple[str, str], ...]], ...] = ()
 
+
+MARKS_SHOWN = 3  # word changes named in the summary of one changed paragraph
 
 # The calendar METHOD a notice's entry carries: moved updates the event, cancelled removes it.
 NOTICE_CALENDAR = {"moved": "REQUEST", "cancelled": "CANCEL"}
@@ -372,7 +375,17 @@ def typeset_french(variant: Variant) -> Variant:
     notice = variant.notice
     if notice is not None and notice.changes:
         notice = replace(
-            notice, changes=tuple((kind, n, french(text)) for kind, n, text in notice.changes)
+            notice,
+            changes=tuple(
+                (
+                    kind,
+                    n,
+                    french(text),
+                    french(old),
+                    tuple((french(a), french(b)) for a, b in marks),
+                )
+                for kind, n, text, old, marks in notice.changes
+            ),
         )
     return replace(
         variant,
@@ -415,7 +428,15 @@ def notice_context(notice: NoticeContext, language: str, zone: str) -> dict[str,
         "title_changed": notice.title_changed,
         "dateline_changed": notice.dateline_changed,
         "changes": [
-            {"kind": kind, "number": number, "text": text} for kind, number, text in notice.changes
+            {
+                "kind": kind,
+                "number": number,
+                "text": text,
+                "old": old,
+                "marks": [{"before": a, "after": b} for a, b in marks[:MARKS_SHOWN]],
+                "more_marks": len(marks) > MARKS_SHOWN,
+            }
+            for kind, number, text, old, marks in notice.changes
         ],
     }
 

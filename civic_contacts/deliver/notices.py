@@ -207,7 +207,7 @@ def plan_notice(
                         title_changed=bool(change and change.title),
                         dateline_changed=bool(change and change.dateline),
                         changes=tuple(
-                            (c.kind, c.number, c.text)
+                            (c.kind, c.number, c.text, c.old, c.marks)
                             for c in (change.paragraphs if change else ())
                         ),
                     ),

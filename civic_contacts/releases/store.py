@@ -367,6 +367,21 @@ class ParagraphChange:
     kind: str
     number: int
     text: str
+    # For a changed paragraph: its text before, and the words that changed (before, after).
+    old: str = ""
+    marks: tuple[tuple[str, str], ...] = ()
+
+
+def word_changes(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """The runs of words that differ between two versions of a paragraph, in order, as
+    (before, after): ("23%", "27%"); an insertion has "" before, a deletion "" after."""
+    before, after = old.split(), new.split()
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    return tuple(
+        (" ".join(before[a0:a1]), " ".join(after[b0:b1]))
+        for tag, a0, a1, b0, b1 in matcher.get_opcodes()
+        if tag != "equal"
+    )
 
 
 def paragraph_changes(old: str, new: str) -> list[ParagraphChange]:
@@ -379,7 +394,8 @@ def paragraph_changes(old: str, new: str) -> list[ParagraphChange]:
             continue
         common = min(a1 - a0, b1 - b0) if tag == "replace" else 0
         for i in range(common):
-            found.append(ParagraphChange("changed", b0 + i + 1, after[b0 + i]))
+            was, now = before[a0 + i], after[b0 + i]
+            found.append(ParagraphChange("changed", b0 + i + 1, now, was, word_changes(was, now)))
         for j in range(b0 + common, b1):
             found.append(ParagraphChange("added", j + 1, after[j]))
         for i in range(a0 + common, a1):

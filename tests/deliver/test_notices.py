@@ -174,6 +174,7 @@ def test_moved_correction_and_cancelled_reach_exactly_those_sent(
     english = release_file(tmp_path, demo, "en")
     body = english.read_text(encoding="utf-8").split("+++\n", 2)[2]
     paragraphs = body.strip().split("\n\n")
+    was = paragraphs[1]
     paragraphs[1] = "The report counts 4,210 people displaced, not 42,100 as first stated."
     corrected = release_file(tmp_path, demo, "en", body="\n\n".join(paragraphs) + "\n")
     out = demo("release", "update", str(corrected))
@@ -188,7 +189,10 @@ def test_moved_correction_and_cancelled_reach_exactly_those_sent(
     for msg in corrections.values():
         assert str(msg["Subject"]).startswith("Correction: ")
         text = " ".join(text_of(msg).split())
-        assert "Paragraph 2 changed: The report counts 4,210 people displaced" in text
+        # The old and the new text of the paragraph, whole, the changed words named.
+        assert "Now: The report counts 4,210 people displaced, not 42,100 as first stated." in text
+        assert "Was: " + " ".join(was.split()) in text
+        assert "Paragraph 2 changed (" in text
         assert "EMBARGOED UNTIL" in text
         assert msg["In-Reply-To"] == rows[msg["To"].addresses[0].addr_spec]["message_id"]
 
@@ -594,3 +598,20 @@ def test_batch_status_estimates_the_time_left(demo, smtp_server) -> None:
     assert "left at" in said and "per second (the last minute's pace)" in said
     pace = float(said.split("left at ")[1].split(" per second")[0])
     assert pace > 1  # 20 messages in a few seconds, not spread over a minute
+
+
+def test_a_changed_paragraph_shows_before_and_after_with_the_words_marked() -> None:
+    """23% → 27%: the words that changed, in order, and the whole text before and after;
+    an added and a removed paragraph are numbered in the text they belong to."""
+    from civic_contacts.releases.store import paragraph_changes
+
+    old = "One.\n\nFood prices rose 23% in Tillabéri this year.\n\nGone paragraph."
+    new = "One.\n\nFood prices rose 27% in Tillabéri and Dosso this year.\n\nA new one."
+    changes = paragraph_changes(old, new)
+    assert [(c.kind, c.number) for c in changes] == [("changed", 2), ("changed", 3)]
+    first = changes[0]
+    assert first.old == "Food prices rose 23% in Tillabéri this year."
+    assert first.text == "Food prices rose 27% in Tillabéri and Dosso this year."
+    assert first.marks == (("23%", "27%"), ("", "and Dosso"))
+    added = paragraph_changes("A.", "A.\n\nB.")
+    assert [(c.kind, c.number, c.text, c.old) for c in added] == [("added", 2, "B.", "")]
