@@ -25,6 +25,14 @@ else:  # loaded when a command uses them: `outlet --help` needs none of them
 app = typer.Typer(help="Outlets: the media organisations on the list.", no_args_is_help=True)
 
 
+ALSO_READS = typer.Option(
+    [],
+    "--also-reads",
+    help="Languages the readers also read, in order, for a release in none of the outlet's"
+    " (repeat or en;fr).",
+)
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -41,6 +49,7 @@ def add(
         None, help="One of: " + ", ".join(OUTLET_KINDS) + " (online when new)."
     ),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat)."),
+    also_reads: list[str] = ALSO_READS,
     update: bool = typer.Option(
         False, "--update", help="If it exists, change only the fields given."
     ),
@@ -48,7 +57,7 @@ def add(
     """Add an outlet. One with this slug exists: refused (use `edit`), unless --update,
     which changes only the fields given."""
     key = option("--slug", lambda v: importing.check_code(v, "slug"), slug)
-    values = _values(name, country, timezone, language, kind, tag)
+    values = _values(name, country, timezone, language, kind, tag, also_reads)
     with common.transaction(ctx) as session:
         found = registry.find_outlet(session, key)
         if found is not None and not update:
@@ -58,6 +67,7 @@ def add(
                 slug=key,
                 kind=str(values.pop("kind", "online")),
                 tags=cast(list[str], values.pop("tags", [])),
+                also_reads=cast("list[str] | None", values.pop("also_reads", None)),
                 **cast(dict[str, Any], values),
             )
             said = [f"outlet {key}: {registry.upsert_outlet(session, record)}"]
@@ -74,6 +84,7 @@ def _values(
     language: list[str],
     kind: str | None,
     tag: list[str],
+    also_reads: list[str],
 ) -> dict[str, object]:
     """The outlet's fields given as options, checked, by column."""
     values: dict[str, object] = {}
@@ -92,6 +103,10 @@ def _values(
             option("--tag", lambda v: importing.check_text(v, "tag", max_length=50), t)
             for t in codes.split_list(listed(tag))
         ]
+    if also_reads:
+        values["also_reads"] = option(
+            "--also-reads", importing.check_language_list, listed(also_reads)
+        )
     return values
 
 
@@ -105,13 +120,16 @@ def edit(
     language: list[str] = typer.Option([], "--language", help="Languages in order (replace)."),
     kind: str | None = typer.Option(None, help="One of: " + ", ".join(OUTLET_KINDS) + "."),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat): replace them."),
-    clear: list[str] = typer.Option([], "--clear", help="Empty a field on purpose: tags."),
+    also_reads: list[str] = ALSO_READS,
+    clear: list[str] = typer.Option(
+        [], "--clear", help="Empty a field on purpose: tags, also_reads."
+    ),
 ) -> None:
     """Change only the fields given; everything else of the outlet stays as it is."""
-    emptied = cleared(clear, ("tags",))
-    values = _values(name, country, timezone, language, kind, tag)
-    if "tags" in emptied:
-        values["tags"] = []
+    emptied = cleared(clear, ("tags", "also_reads"))
+    values = _values(name, country, timezone, language, kind, tag, also_reads)
+    for emptied_field in emptied:
+        values[emptied_field] = []
     if not values:
         raise InputError("nothing to change: give a field (--name, --language, …) or --clear tags")
     with common.transaction(ctx) as session:

@@ -93,6 +93,7 @@ def outlet_json(outlet: Outlet) -> dict[str, Any]:
         "timezone": outlet.timezone,
         "kind": outlet.kind,
         "tags": list(outlet.tags),
+        "also_reads": list(outlet.also_reads or []),
     }
 
 
@@ -162,9 +163,8 @@ def contacts_csv(contacts: Iterable[PressContact], raw: bool = False) -> str:
 
 def outlets_csv(outlets: Iterable[Outlet], raw: bool = False) -> str:
     """Outlets as an import-ready CSV."""
-    return write_csv(
-        [_csv_row(outlet_json(o), OUTLET_COLUMNS) for o in outlets], OUTLET_COLUMNS, raw
-    )
+    columns = [*OUTLET_COLUMNS, "also_reads"]
+    return write_csv([_csv_row(outlet_json(o), columns) for o in outlets], columns, raw)
 
 
 def journalists_csv(

@@ -455,12 +455,18 @@ def outlet_from_row(row: Row) -> OutletRecord:
             lambda v: [check_text(t, "tag", max_length=50) for t in split_list(v)],
             row.get("tags"),
         ),
+        # An absent column or an empty cell leaves an outlet's as they are.
+        also_reads=check_cell("also_reads", check_language_list, row.get("also_reads"))
+        if row.get("also_reads")
+        else None,
     )
 
 
 def import_outlets(session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
     """Import an outlets CSV file (matched by slug)."""
-    parsed = parse_file(path, OUTLET_COLUMNS, [], outlet_from_row, lambda r: r.slug, "slug")
+    parsed = parse_file(
+        path, OUTLET_COLUMNS, ["also_reads"], outlet_from_row, lambda r: r.slug, "slug"
+    )
     return _apply(parsed, skip_invalid, lambda r: registry.upsert_outlet(session, r))
 
 

@@ -89,6 +89,8 @@ class Outlet(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32), default="online")
     tags: Mapped[list[str]]
+    # Languages the readers also read, in order, tried after `languages` (see routing).
+    also_reads: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
     journalists: Mapped[list[Journalist]] = relationship(back_populates="outlet")
 
@@ -172,6 +174,8 @@ class Release(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     concerns: Mapped[list[str]]
+    # The release's own fallback languages, in order (front matter `fallback`).
+    fallback: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     embargo: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # Raised each time the embargo moves, so calendar entries update in place (same UID).
     embargo_sequence: Mapped[int] = mapped_column(Integer, default=0)

@@ -99,6 +99,8 @@ class OutletRecord:
     timezone: str
     kind: str
     tags: list[str]
+    # Languages the readers also read; None leaves a known outlet's as they are.
+    also_reads: list[str] | None = None
 
 
 @dataclass
@@ -384,6 +386,8 @@ def upsert_outlet(session: Session, record: OutletRecord) -> Outcome:
         "kind": record.kind,
         "tags": record.tags,
     }
+    if record.also_reads is not None:
+        values["also_reads"] = record.also_reads
     if outlet is None:
         session.add(Outlet(slug=record.slug, **values))
         session.flush()
@@ -515,10 +519,15 @@ def routing_contacts(session: Session) -> list[ContactInfo]:
 
 def routing_outlets(session: Session, slug: str | None = None) -> list[OutletInfo]:
     """Outlets as routing sees them, by slug."""
-    query = select(Outlet.slug, Outlet.name, Outlet.country, Outlet.languages).order_by(Outlet.slug)
+    query = select(
+        Outlet.slug, Outlet.name, Outlet.country, Outlet.languages, Outlet.also_reads
+    ).order_by(Outlet.slug)
     if slug:
         query = query.where(Outlet.slug == get_outlet(session, slug).slug)
-    return [OutletInfo(r[0], r[1], r[2], tuple(r[3])) for r in session.execute(query).all()]
+    return [
+        OutletInfo(r[0], r[1], r[2], tuple(r[3]), tuple(r[4] or ()))
+        for r in session.execute(query).all()
+    ]
 
 
 def routing_journalists(session: Session, outlet: str | None = None) -> list[JournalistInfo]:

@@ -38,6 +38,7 @@ class OutletInfo:
     name: str
     country: str
     languages: tuple[str, ...]
+    also_reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

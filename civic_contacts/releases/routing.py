@@ -3,8 +3,10 @@
 Pure: plain data in, plain data out (PRODUCT.md §3).
 
 1. Language, per journalist: the first of the journalist's own language, then the outlet's
-   languages, that the release has; otherwise the owning office's first language the release
-   has (a *fallback*, listed by `route coverage`).
+   languages, then the languages the outlet's readers also read (`also_reads`), that the
+   release has; otherwise a *fallback* (listed by `route coverage`): the release's own
+   fallback order (`fallback` in its front matter), then English when the release has it,
+   then the owning office's first language the release has, then the release's first.
 2. Contacts: active press contacts who speak that language, ordered by (a) their office names
    the outlet's country in its coverage or is in that country, (b) their office owns the release, (c) their office
    covers every country (`*`), (d) rank, then name. At most `max_contacts`.
@@ -30,6 +32,7 @@ class ReleaseInfo:
     office: str
     languages: tuple[str, ...]
     concerns: tuple[str, ...] = ()
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def choose_language(
     outlet_languages: Sequence[str],
     release: ReleaseInfo,
     owner_languages: Sequence[str],
+    also_reads: Sequence[str] = (),
 ) -> LanguageChoice:
     """The message language for one journalist (rule 1)."""
     if journalist_language:
@@ -100,6 +104,16 @@ def choose_language(
         found = _release_language(language, release)
         if found:
             return LanguageChoice(found, f"outlet publishes in {language}", False)
+    for language in also_reads:
+        found = _release_language(language, release)
+        if found:
+            return LanguageChoice(found, f"outlet's readers also read {language}", False)
+    for language in release.fallback:
+        found = _release_language(language, release)
+        if found:
+            return LanguageChoice(found, f"fallback: the release's fallback {language}", True)
+    if _release_language("en", release):
+        return LanguageChoice(_release_language("en", release) or "en", "fallback: English", True)
     for language in owner_languages:
         found = _release_language(language, release)
         if found:
@@ -128,17 +142,27 @@ class Router:
         owner = self.offices.get(release.office)
         self.owner_languages = owner.languages if owner else ()
         self._cache: dict[tuple[str, str], tuple[RoutedContact, ...]] = {}
-        self._choices: dict[tuple[str | None, tuple[str, ...]], LanguageChoice] = {}
+        self._choices: dict[
+            tuple[str | None, tuple[str, ...], tuple[str, ...]], LanguageChoice
+        ] = {}
 
     def choose(
-        self, journalist_language: str | None, outlet_languages: tuple[str, ...]
+        self,
+        journalist_language: str | None,
+        outlet_languages: tuple[str, ...],
+        also_reads: tuple[str, ...] = (),
     ) -> LanguageChoice:
-        """Rule 1 for this release, remembered per (journalist language, outlet languages)."""
-        key = (journalist_language, outlet_languages)
+        """Rule 1 for this release, remembered per (journalist language, outlet languages,
+        languages the outlet's readers also read)."""
+        key = (journalist_language, outlet_languages, also_reads)
         choice = self._choices.get(key)
         if choice is None:
             choice = choose_language(
-                journalist_language, outlet_languages, self.release, self.owner_languages
+                journalist_language,
+                outlet_languages,
+                self.release,
+                self.owner_languages,
+                also_reads,
             )
             self._choices[key] = choice
         return choice
@@ -184,12 +208,10 @@ class Router:
         self, outlet: OutletInfo, journalists: Iterable[JournalistInfo] = ()
     ) -> OutletRouting:
         """The outlet's language and contacts, and each journalist's."""
-        choice = self.choose(None, outlet.languages)
+        choice = self.choose(None, outlet.languages, outlet.also_reads)
         routing = OutletRouting(outlet, choice, self.contacts_for(choice.language, outlet.country))
         for journalist in journalists:
-            own = choose_language(
-                journalist.language, outlet.languages, self.release, self.owner_languages
-            )
+            own = self.choose(journalist.language, outlet.languages, outlet.also_reads)
             if own.language == choice.language:
                 routing.journalists.append(JournalistRouting(journalist, own, routing.contacts))
             else:

@@ -41,6 +41,7 @@ _KNOWN_KEYS = {
     "dateline",
     "link",
     "keep_contact_block",
+    "fallback",
 }
 
 
@@ -58,6 +59,7 @@ class ReleaseFile:
     dateline: str
     body: str
     link: str | None = None
+    fallback: list[str] = field(default_factory=list)
     # The body's own closing media-contact block stays in messages (else the routed one
     # replaces it).
     keep_contact_block: bool = False
@@ -165,6 +167,11 @@ def read_release_file(path: Path) -> ReleaseFile:
             raise InputError('must be a list of country codes such as ["ML", "NE"]')
         return [check_country(v) for v in value]
 
+    def languages(value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError('must be a list of language codes such as ["en", "fr"]')
+        return [check_language(v) for v in value]
+
     def flag(value: Any) -> bool:
         if not isinstance(value, bool):
             raise InputError(f"{value!r} is not true or false")
@@ -187,6 +194,7 @@ def read_release_file(path: Path) -> ReleaseFile:
         body=body,
         link=field("link", string(check_link), required=False) or None,
         keep_contact_block=bool(field("keep_contact_block", flag, required=False)),
+        fallback=field("fallback", languages, required=False) or [],
     )
 
 
@@ -212,7 +220,7 @@ def combine(files: list[ReleaseFile]) -> list[list[ReleaseFile]]:
                     f"{item.path.name}: a second {item.language} file for {slug} (the first is {seen[item.language].name})"
                 )
             seen[item.language] = item.path
-            for name in ("office", "concerns", "embargo", "link", "keep_contact_block"):
+            for name in ("office", "concerns", "embargo", "link", "keep_contact_block", "fallback"):
                 if getattr(item, name) != getattr(first, name):
                     raise InvalidRelease(
                         f"{item.path.name}, {name}: differs from {first.path.name} ({getattr(item, name)} vs {getattr(first, name)})"
@@ -242,6 +250,7 @@ def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, st
         embargo=first.embargo,
         link=first.link,
         keep_contact_block=first.keep_contact_block,
+        fallback=first.fallback,
     )
     session.add(release)
     for position, item in enumerate(files):
@@ -280,7 +289,8 @@ def _meta_changed(release: Release, files: list[ReleaseFile], office_id: int) ->
         list(release.concerns),
         release.link,
         release.keep_contact_block,
-    ) != (office_id, first.concerns, first.link, first.keep_contact_block)
+        list(release.fallback or []),
+    ) != (office_id, first.concerns, first.link, first.keep_contact_block, first.fallback)
 
 
 @dataclass
@@ -441,6 +451,9 @@ def update_release(
     if first.link != release.link:
         release.link = first.link
         changes.summary.append(f"public link: {first.link or 'none'}")
+    if first.fallback != list(release.fallback or []):
+        release.fallback = first.fallback
+        changes.summary.append(f"fallback languages: {', '.join(first.fallback) or 'none'}")
     if first.keep_contact_block != release.keep_contact_block:
         release.keep_contact_block = first.keep_contact_block
         changes.summary.append(
@@ -548,6 +561,7 @@ def release_info(release: Release) -> ReleaseInfo:
         office=release.office.code,
         languages=tuple(t.language for t in release.translations),
         concerns=tuple(release.concerns),
+        fallback=tuple(release.fallback or ()),
     )
 
 

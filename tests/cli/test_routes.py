@@ -176,3 +176,52 @@ def test_a_dutch_outlet_is_served_from_home(demo) -> None:
     routes = routed(demo, "--outlet", "haagse-courant")
     first = routes["haagse-courant"]["contacts"][0]
     assert first["office"] == "the-hague" and "The Hague is in NL" in first["reasons"]
+
+
+def test_the_fallback_language_is_the_outlets_readers_then_the_releases_then_english(
+    demo, tmp_path: Path, data_dir: Path
+) -> None:
+    """A Flemish outlet gets English (the release has it) rather than the owner's other
+    language; `outlet edit --also-reads fr` gives it French; a release whose front matter
+    says `fallback = ["fr"]` gives French to an outlet that says nothing; a bad fallback is
+    one line naming the file and the field."""
+    demo(
+        "outlet",
+        "add",
+        "--slug",
+        "de-standaard",
+        "--name",
+        "De Standaard",
+        "--country",
+        "BE",
+        "--timezone",
+        "Europe/Brussels",
+        "--language",
+        "nl",
+    )
+    route = routed(demo, "--outlet", "de-standaard")["de-standaard"]
+    assert (route["language"], route["fallback"], route["why"]) == ("en", True, "fallback: English")
+    demo("outlet", "edit", "de-standaard", "--also-reads", "fr")
+    route = routed(demo, "--outlet", "de-standaard")["de-standaard"]
+    assert (route["language"], route["fallback"]) == ("fr", False)
+    demo("outlet", "edit", "de-standaard", "--clear", "also_reads")
+    files = []
+    for lang in ("en", "fr"):
+        text = (data_dir / "releases" / f"sahel-civilians.{lang}.md").read_text(encoding="utf-8")
+        path = tmp_path / f"sahel-civilians.{lang}.md"
+        path.write_text(text.replace("+++\n", '+++\nfallback = ["fr"]\n', 1), encoding="utf-8")
+        files.append(str(path))
+    updated = demo("release", "update", *files)
+    assert "fallback languages: fr" in updated.stderr
+    route = routed(demo, "--outlet", "de-standaard")["de-standaard"]
+    assert (route["language"], route["fallback"], route["why"]) == (
+        "fr",
+        True,
+        "fallback: the release's fallback fr",
+    )
+    bad = tmp_path / "bad.en.md"
+    bad.write_text(
+        Path(files[0]).read_text(encoding="utf-8").replace('["fr"]', '"fr"'), encoding="utf-8"
+    )
+    refused = demo("release", "update", str(bad), expect=2)
+    assert "bad.en.md" in refused.stderr and "fallback" in refused.stderr

@@ -182,3 +182,30 @@ def test_coverage_speaker_only_in_an_office_not_covering_the_country() -> None:
     assert [(g.problem, g.could) for g in gaps] == [
         ("no office covering ML has a wo speaker", ("Wolof (dakar)",))
     ]
+
+
+def test_the_fallback_language_is_explicit_and_sensible() -> None:
+    """A Flemish outlet of a Niamey release in French and English: English (not the owning
+    office's French) when nothing says otherwise; the outlet's readers' other languages
+    (`also_reads`) come before that; the release's own fallback order before English."""
+    niamey = ReleaseInfo("sahel", "niamey", ("fr", "en"), ("NE",))
+    flemish = choose_language(None, ("nl",), niamey, ("fr", "en"))
+    assert (flemish.language, flemish.fallback, flemish.reason) == ("en", True, "fallback: English")
+    reads_french = choose_language(None, ("nl",), niamey, ("fr", "en"), also_reads=("fr", "en"))
+    assert (reads_french.language, reads_french.fallback) == ("fr", False)
+    assert reads_french.reason == "outlet's readers also read fr"
+    ordered = ReleaseInfo("sahel", "niamey", ("fr", "en"), ("NE",), fallback=("fr",))
+    assert choose_language(None, ("nl",), ordered, ("fr", "en")).language == "fr"
+    # Without English in the release: the owning office's first language it has.
+    french_only = ReleaseInfo("sahel", "the-hague", ("ar", "fr"), ("NE",))
+    assert choose_language(None, ("nl",), french_only, ("en", "fr")).language == "fr"
+
+
+def test_the_router_remembers_also_reads_per_outlet() -> None:
+    """Two outlets with the same languages and different `also_reads` are routed apart."""
+    niamey = ReleaseInfo("sahel", "niamey", ("fr", "en"), ("NE",))
+    router = Router(niamey, [contact(1, "A", "niamey", ("fr", "en"), 1)], OFFICES)
+    plain = OutletInfo("de-standaard", "De Standaard", "BE", ("nl",))
+    french = OutletInfo("le-soir-nl", "Le Soir NL", "BE", ("nl",), also_reads=("fr",))
+    assert router.route_outlet(plain).choice.language == "en"
+    assert router.route_outlet(french).choice.language == "fr"
