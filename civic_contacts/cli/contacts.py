@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import typer
 
-from civic_contacts.cli import common
+from civic_contacts.cli import common, imports
 from civic_contacts.cli.inputs import changes_said, cleared, exists, listed, option
 from civic_contacts.errors import InputError
 
@@ -274,19 +274,18 @@ def import_(
         None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
     ),
     office: str | None = typer.Option(None, "--office", help="Office for vCards that name none."),
+    dry_run: bool = imports.DRY_RUN,
+    blank_clears: bool = imports.BLANK_CLEARS,
 ) -> None:
     """Import press contacts: all rows or none (matched by email, so twice changes nothing)."""
     from civic_contacts.registry import importing
     from civic_contacts.registry import store as registry
-    from civic_contacts.registry.tables import reading_as
 
-    with reading_as(encoding), common.transaction(ctx) as session:
+    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
         if office:
             office = registry.get_office(session, office).code
         report = importing.import_contacts(session, file, skip_invalid, default_office=office)
-    common.warn(report.skipped)
-    common.warn(report.warnings)
-    common.say(report.summary("contacts"))
+    imports.say(report, "contacts", noted, dry_run, file)
 
 
 @app.command("extract")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
-from civic_contacts.cli import common
+from civic_contacts.cli import common, imports
 from civic_contacts.cli.inputs import changes_said, cleared, exists, option
 from civic_contacts.errors import InputError
 
@@ -174,15 +174,16 @@ def import_(
         None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
     ),
     outlet: str | None = typer.Option(None, "--outlet", help="Outlet for vCards that name none."),
+    dry_run: bool = imports.DRY_RUN,
+    blank_clears: bool = imports.BLANK_CLEARS,
 ) -> None:
-    """Import journalists: all rows or none (matched by email)."""
-    with tables.reading_as(encoding), common.transaction(ctx) as session:
+    """Import journalists: all rows or none (matched by email). A known journalist keeps
+    what an absent column or an empty cell does not say (unless --blank-clears)."""
+    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
         if outlet:
             outlet = registry.get_outlet(session, outlet).slug
         report = importing.import_journalists(session, file, skip_invalid, default_outlet=outlet)
-    common.warn(report.skipped)
-    common.warn(report.warnings)
-    common.say(report.summary("journalists"))
+    imports.say(report, "journalists", noted, dry_run, file)
 
 
 @app.command("export")

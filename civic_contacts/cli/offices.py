@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import typer
 
-from civic_contacts.cli import common
+from civic_contacts.cli import common, imports
 from civic_contacts.cli.inputs import changes_said, cleared, exists, listed, option
 from civic_contacts.errors import InputError
 
@@ -177,12 +177,13 @@ def import_(
     encoding: str | None = typer.Option(
         None, "--encoding", help="utf-8 (default), cp1252 (Excel on Windows) or latin-1."
     ),
+    dry_run: bool = imports.DRY_RUN,
+    blank_clears: bool = imports.BLANK_CLEARS,
 ) -> None:
     """Import offices from CSV: all rows or none (matched by code, so twice changes nothing)."""
-    with tables.reading_as(encoding), common.transaction(ctx) as session:
+    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
         report = importing.import_offices(session, file, skip_invalid)
-    common.warn(report.skipped)
-    common.say(report.summary("offices"))
+    imports.say(report, "offices", noted, dry_run, file)
 
 
 @app.command("remove")

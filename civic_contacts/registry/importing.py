@@ -16,6 +16,7 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -153,6 +154,28 @@ def import_offices(session: Session, path: Path, skip_invalid: bool = False) -> 
 # Press contacts --------------------------------------------------------------------------
 
 
+# Whether an empty cell empties the field (`--blank-clears`); by default it leaves it alone.
+_BLANK_CLEARS: ContextVar[bool] = ContextVar("blank_clears", default=False)
+
+
+@contextlib.contextmanager
+def blank_clearing(clears: bool) -> Iterator[None]:
+    """Imports within the block empty a field for an empty cell (else they leave it)."""
+    token = _BLANK_CLEARS.set(clears)
+    try:
+        yield
+    finally:
+        _BLANK_CLEARS.reset(token)
+
+
+def kept(row: Row, fields: tuple[str, ...]) -> frozenset[str]:
+    """The fields an existing record keeps: those whose cell is empty or whose column is
+    absent (an absent column always; an empty cell unless `--blank-clears`)."""
+    if _BLANK_CLEARS.get():
+        return frozenset(f for f in fields if f not in row.cells)
+    return frozenset(f for f in fields if not row.get(f))
+
+
 def contact_from_row(
     row: Row, regions: dict[str, str], warnings: list[str], source: str
 ) -> ContactRecord:
@@ -178,6 +201,7 @@ def contact_from_row(
         rank=check_cell("rank", check_rank, row.get("rank")),
         active=check_cell("active", check_flag, row.get("active")),
         roles=roles_from_row(row),
+        keep=kept(row, ("role", "phones", "rank", "active")),
     )
 
 
@@ -497,6 +521,7 @@ def journalist_from_row(
         role=check_cell("role", lambda v: check_text(v, "role", required=False), row.get("role")),
         phones=phones,
         status=check_cell("status", check_status, status) if status else frozenset(),
+        keep=kept(row, ("language", "role", "phones")),
     )
 
 

@@ -86,6 +86,8 @@ class ContactRecord:
     active: bool = True
     # The role in other languages; None leaves a known contact's translations as they are.
     roles: dict[str, str] | None = None
+    # Fields a known contact keeps as they are (an import's empty cells): role, phones, rank.
+    keep: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -116,6 +118,23 @@ class JournalistRecord:
     # From an export's status column: "suppressed" and/or "opted-out", kept on re-import
     # (never cleared by one).
     status: frozenset[str] = frozenset()
+    # Fields a known journalist keeps as they are (an import's absent columns and empty
+    # cells): language, role, phones.
+    keep: frozenset[str] = frozenset()
+
+
+# What an import changes, field by field, when a caller asks (`--dry-run`): set
+# `session.info[CHANGES]` to a list and each update adds "KEY: field: before → after".
+CHANGES = "civic_contacts.changes"
+
+
+def _note_changes(session: Session, key: str, changes: Mapping[str, tuple[str, str]]) -> None:
+    found = session.info.get(CHANGES)
+    if found is not None:
+        found.extend(
+            f"{key}: {name}: {before or '(empty)'} → {after or '(empty)'}"
+            for name, (before, after) in changes.items()
+        )
 
 
 # Offices ---------------------------------------------------------------------------------
@@ -157,7 +176,7 @@ def upsert_office(session: Session, record: OfficeRecord) -> Outcome:
         session.add(Office(code=record.code, **values))
         session.flush()
         return "created"
-    return _apply(office, values)
+    return _apply_noted(session, record.code, office, values)
 
 
 Changes = dict[str, tuple[str, str]]  # field: (before, after), as people read them
@@ -224,13 +243,17 @@ def find_journalist(session: Session, email: str) -> Journalist | None:
     return session.scalar(select(Journalist).where(Journalist.email == email))
 
 
-def _apply(obj: object, values: Mapping[str, object]) -> Outcome:
-    changed = False
-    for key, value in values.items():
-        if getattr(obj, key) != value:
-            setattr(obj, key, value)
-            changed = True
-    return "updated" if changed else "unchanged"
+def _apply_noted(
+    session: Session,
+    key: str,
+    obj: Office | PressContact | Outlet | Journalist,
+    values: Mapping[str, object],
+    phones: list[ParsedPhone] | None = None,
+) -> Outcome:
+    """`edit`, noting the changes for a dry run; the outcome."""
+    changes = edit(session, obj, values, phones)
+    _note_changes(session, key, changes)
+    return "updated" if changes else "unchanged"
 
 
 # Phones ----------------------------------------------------------------------------------
@@ -336,11 +359,10 @@ def upsert_contact(session: Session, record: ContactRecord) -> Outcome:
         session.add(contact)
         session.flush()
         return "created"
-    outcome = _apply(contact, values)
-    if _set_phones(contact, record.phones):
-        outcome = "updated"
-    session.flush()
-    return outcome
+    for name in record.keep:
+        values.pop(name, None)
+    phones = None if "phones" in record.keep else record.phones
+    return _apply_noted(session, record.email, contact, values, phones)
 
 
 def remove_contact(session: Session, contact: PressContact) -> None:
@@ -392,7 +414,7 @@ def upsert_outlet(session: Session, record: OutletRecord) -> Outcome:
         session.add(Outlet(slug=record.slug, **values))
         session.flush()
         return "created"
-    return _apply(outlet, values)
+    return _apply_noted(session, record.slug, outlet, values)
 
 
 def list_journalists(session: Session, outlet: str | None = None) -> Sequence[Journalist]:
@@ -433,11 +455,10 @@ def upsert_journalist(session: Session, record: JournalistRecord) -> Outcome:
         session.add(journalist)
         session.flush()
         return "created"
-    outcome = _apply(journalist, values)
-    if _set_phones(journalist, record.phones):
-        outcome = "updated"
-    session.flush()
-    return outcome
+    for name in record.keep:
+        values.pop(name, None)
+    phones = None if "phones" in record.keep else record.phones
+    return _apply_noted(session, record.email, journalist, values, phones)
 
 
 # Suppressions ----------------------------------------------------------------------------
@@ -593,10 +614,14 @@ def upsert_journalists(
         ):
             existing[row[0]] = (row[1], row[2], row[3], row[4], row[5])
     phone_keys: dict[int, list[tuple[object, ...]]] = {}
+    phone_texts: dict[int, list[str]] = {}
     ids = [v[0] for v in existing.values()]
     for condition in matching(Phone.journalist_id, ids, dialect_name):
         for phone in session.scalars(select(Phone).where(condition).order_by(Phone.position)):
             phone_keys.setdefault(phone.journalist_id or 0, []).append(_phone_key(phone))
+            phone_texts.setdefault(phone.journalist_id or 0, []).append(phone.raw)
+    noting = session.info.get(CHANGES) is not None
+    slugs = {v: k for k, v in outlet_ids.items()} if noting else {}
     now = utcnow()
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, object]] = []
@@ -624,11 +649,13 @@ def upsert_journalists(
             outcomes.append("created")
             continue
         journalist_id, old_outlet, old_name, old_language, old_role = known
+        language = old_language if "language" in record.keep else record.language
+        role = old_role if "role" in record.keep else record.role
         changed = (old_outlet, old_name, old_language, old_role) != (
             outlet_id,
             record.name,
-            record.language,
-            record.role,
+            language,
+            role,
         )
         if changed:
             updates.append(
@@ -636,14 +663,37 @@ def upsert_journalists(
                     "id": journalist_id,
                     "outlet_id": outlet_id,
                     "name": record.name,
-                    "language": record.language,
-                    "role": record.role,
+                    "language": language,
+                    "role": role,
                     "updated_at": now,
                 }
             )
-        if phone_keys.get(journalist_id, []) != [_phone_key(p) for p in record.phones]:
+        new_phones_here = "phones" not in record.keep and phone_keys.get(journalist_id, []) != [
+            _phone_key(p) for p in record.phones
+        ]
+        if new_phones_here:
             replace_phones[journalist_id] = record.phones
-            changed = True
+        if noting:
+            before = {
+                "outlet_id": slugs.get(old_outlet, ""),
+                "name": old_name,
+                "language": old_language or "",
+                "role": old_role,
+            }
+            after = {
+                "outlet_id": record.outlet,
+                "name": record.name,
+                "language": language or "",
+                "role": role,
+            }
+            diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+            if new_phones_here:
+                diff["phones"] = (
+                    "; ".join(phone_texts.get(journalist_id, [])),
+                    "; ".join(p.raw for p in record.phones),
+                )
+            _note_changes(session, record.email, diff)
+        changed = changed or new_phones_here
         outcomes.append("updated" if changed else "unchanged")
     # Core statements on the session's connection: the ORM's bulk path costs as much as the
     # rows themselves here, and nothing of these rows is held in the session. The inserts go

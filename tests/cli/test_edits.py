@@ -170,3 +170,58 @@ def test_suppressed_and_opted_out_journalists_show_and_stay_off_the_list(demo, t
     again = {j["email"]: j for j in json.loads(cli("journalist", "list", "--json").stdout)}
     assert again[left]["opted_out"] and again[gone]["suppressed"]
     assert not any(j["status"] for e, j in again.items() if e not in (gone, left))
+
+
+def test_an_import_leaves_alone_what_its_file_does_not_say(demo, listed, tmp_path) -> None:
+    """A file without the role and phones columns changes the names it gives and nothing
+    else; an empty cell leaves the field unless --blank-clears; --dry-run says each field
+    that would change (before → after) and changes nothing."""
+    email = "adama.kone@example.com"
+    before = listed(email)
+    partial = tmp_path / "partial.csv"
+    partial.write_text(f"outlet,name,email\n{before['outlet']},A. Koné,{email}\n", encoding="utf-8")
+    dry = demo("journalist", "import", str(partial), "--dry-run")
+    said = " ".join(dry.stderr.split())
+    assert "dry run of partial.csv, nothing changed: journalists: 0 created, 1 updated" in said
+    assert f"{email}: name: Adama Koné → A. Koné" in said
+    assert listed(email) == before
+    demo("journalist", "import", str(partial))
+    after = listed(email)
+    assert (after["name"], after["role"], after["phones"]) == (
+        "A. Koné",
+        before["role"],
+        before["phones"],
+    )
+    blank = tmp_path / "blank.csv"
+    blank.write_text(
+        f"outlet,name,email,role,phones\n{before['outlet']},A. Koné,{email},,\n", encoding="utf-8"
+    )
+    assert "0 updated, 1 unchanged" in demo("journalist", "import", str(blank)).stderr
+    cleared_run = demo("journalist", "import", str(blank), "--blank-clears", "--dry-run")
+    assert f"{email}: role: {before['role']} → (empty)" in cleared_run.stderr
+    demo("journalist", "import", str(blank), "--blank-clears")
+    assert (listed(email)["role"], listed(email)["phones"]) == ("", [])
+
+
+def test_a_contacts_file_with_an_empty_rank_keeps_the_rank(demo, tmp_path) -> None:
+    """An empty rank cell no longer resets a spokesperson to 100 (which changed routing)."""
+    contacts = json.loads(demo("contact", "list", "--json").stdout)
+    contact = next(c for c in contacts if c["rank"] != 100)
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "name,office,role,languages,email,phones,rank\n"
+        f"{contact['name']},{contact['office']},,{';'.join(contact['languages'])},"
+        f"{contact['email']},,\n",
+        encoding="utf-8",
+    )
+    demo("contact", "import", str(path))
+    after = next(
+        c
+        for c in json.loads(demo("contact", "list", "--json").stdout)
+        if c["email"] == contact["email"]
+    )
+    assert (after["rank"], after["role"], after["phones"]) == (
+        contact["rank"],
+        contact["role"],
+        contact["phones"],
+    )
