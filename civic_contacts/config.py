@@ -134,6 +134,11 @@ KEYS: tuple[Key, ...] = (
         180,
         minimum=1,
     ),
+    Key(
+        "officer",
+        "text",
+        "your name, as the history of changes records who made them (default: the system user)",
+    ),
     Key("press.name", "text", "the organisation's name: From display name and card ORG"),
     Key("press.address", "email", "the press office's From address"),
     Key(
@@ -443,6 +448,7 @@ class Settings:
     per_domain_rate: float | None = 10.0  # None or 0: no limit per recipient domain
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    officer: str | None = None  # who makes changes, for the history (else the system user)
 
     def identity_problems(self) -> list[str]:
         """What keeps the press identity from going out to journalists: keys missing from
@@ -513,6 +519,7 @@ def load_settings(db: str | None = None, config_file: Path | None = None) -> Set
         per_domain_rate=_number(pick("send.per_domain_rate")),
         config_file=path,
         sources=sources,
+        officer=pick("officer"),
     )
 
 

@@ -176,6 +176,13 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     ),
     "route": ("routes", None, "Routing: the language and spokespeople for each outlet."),
     "batch": ("batches", None, "Batches: one message per journalist for a release."),
+    "history": (
+        "history",
+        "history",
+        "Every change to the registry, newest first: when, by whom, the command, and the"
+        " fields before and after.",
+    ),
+    "import": ("history", None, "Imports: take one back."),
     "notice": (
         "notices",
         None,

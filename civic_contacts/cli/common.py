@@ -117,10 +117,11 @@ def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
     """One session and one transaction: committed when the block ends (unless `commit` is
     False, as for a dry run), rolled back on error."""
     from civic_contacts.db import session_factory
+    from civic_contacts.registry.history import acting
 
     factory = session_factory(engine(ctx))
     _freeze_start_up()
-    with factory() as session:
+    with factory() as session, acting(settings(ctx).officer, command_given(ctx)):
         # The session begins on first use; the core may commit along the way (a send commits
         # each step of the shared ledger), and whatever is left is committed or rolled back here.
         try:
@@ -132,6 +133,23 @@ def transaction(ctx: typer.Context, commit: bool = True) -> Iterator[Session]:
             session.commit()
         else:
             session.rollback()
+
+
+def command_given(ctx: typer.Context) -> str:
+    """The command as given (its path, arguments and the options set), for the history."""
+    words = [ctx.command_path]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if value in (None, False, [], ()) or param.name == "yes":
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        if param.param_type_name == "argument":
+            words.extend(str(v) for v in values)
+        elif value is True:
+            words.append(param.opts[0])
+        else:
+            words.extend(f"{param.opts[0]} {v}" for v in values)
+    return " ".join(words)[:2000]
 
 
 @functools.cache

@@ -281,11 +281,13 @@ def import_(
     from civic_contacts.registry import importing
     from civic_contacts.registry import store as registry
 
-    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "contacts", file) as run:
+        session = run.session
         if office:
             office = registry.get_office(session, office).code
         report = importing.import_contacts(session, file, skip_invalid, default_office=office)
-    imports.say(report, "contacts", noted, dry_run, file)
+        run.report = report
+    imports.say(report, "contacts", run.noted, dry_run, file)
 
 
 @app.command("extract")

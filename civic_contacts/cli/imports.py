@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -29,24 +30,47 @@ BLANK_CLEARS = typer.Option(
 CHANGES_SHOWN = 200
 
 
+@dataclass
+class Run:
+    """One import: its session (rolled back for a dry run), the changes noted for a dry run,
+    and its report (set by the command: the history entry takes its counts)."""
+
+    session: Session
+    noted: list[str]
+    report: Any = None
+
+
 @contextlib.contextmanager
 def importing(
-    ctx: typer.Context, encoding: str | None, dry_run: bool, blank_clears: bool
-) -> Iterator[tuple[Session, list[str]]]:
-    """The import's session (rolled back for a dry run) and the list its changes are noted in."""
+    ctx: typer.Context,
+    encoding: str | None,
+    dry_run: bool,
+    blank_clears: bool,
+    noun: str,
+    file: Path,
+) -> Iterator[Run]:
+    """An import in one transaction, recorded as one history entry with its counts."""
+    from civic_contacts.registry import history
     from civic_contacts.registry.importing import blank_clearing
     from civic_contacts.registry.store import CHANGES
     from civic_contacts.registry.tables import reading_as
 
-    noted: list[str] = []
     with (
         reading_as(encoding),
         blank_clearing(blank_clears),
         common.transaction(ctx, commit=not dry_run) as session,
     ):
+        run = Run(session, [])
         if dry_run:
-            session.info[CHANGES] = noted
-        yield session, noted
+            session.info[CHANGES] = run.noted
+        with history.importing(session, noun, file.name) as log:
+            yield run
+            if run.report is not None:
+                log.counts = {
+                    "created": run.report.created,
+                    "updated": run.report.updated,
+                    "unchanged": run.report.unchanged,
+                }
 
 
 def say(report, noun: str, noted: list[str], dry_run: bool, file: Path) -> None:  # type: ignore[no-untyped-def]

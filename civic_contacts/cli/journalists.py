@@ -163,6 +163,38 @@ def list_(
     )
 
 
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The journalist's email address."),
+    changes: int = typer.Option(5, "--changes", min=0, help="How many of the last changes."),
+) -> None:
+    """One journalist: every field, whether suppressed or opted out, and the last changes
+    made to them (edits, imports, suppressions)."""
+    from civic_contacts.registry import history
+
+    with common.transaction(ctx) as session:
+        found = registry.get_journalist(session, email)
+        shown = exporting.journalist_json(found, registry.suppressed_emails(session))
+        last = [
+            history.entry_line(c)
+            for c in history.entries(session, "journalist", found.email, limit=changes)
+        ] + [
+            history.entry_line(c)
+            for c in history.entries(session, "suppression", found.email, limit=changes)
+        ]
+    console = common.out()
+    for name in ("name", "email", "outlet", "language", "role"):
+        console.print(f"{name + ':':10} {shown[name] or ''}", markup=False)
+    for phone in shown["phones"]:
+        console.print(f"{'phone:':10} {phone}", markup=False)
+    console.print(f"{'status:':10} {', '.join(shown['status']) or 'on the list'}", markup=False)
+    if changes:
+        console.print("last changes:" if last else "last changes: none recorded", markup=False)
+        for line in sorted(last, key=lambda text: -int(text.split()[0]))[:changes]:
+            console.print(f"  {line}", markup=False)
+
+
 @app.command("import")
 def import_(
     ctx: typer.Context,
@@ -179,11 +211,13 @@ def import_(
 ) -> None:
     """Import journalists: all rows or none (matched by email). A known journalist keeps
     what an absent column or an empty cell does not say (unless --blank-clears)."""
-    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "journalists", file) as run:
+        session = run.session
         if outlet:
             outlet = registry.get_outlet(session, outlet).slug
         report = importing.import_journalists(session, file, skip_invalid, default_outlet=outlet)
-    imports.say(report, "journalists", noted, dry_run, file)
+        run.report = report
+    imports.say(report, "journalists", run.noted, dry_run, file)
 
 
 @app.command("export")

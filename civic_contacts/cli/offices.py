@@ -181,9 +181,11 @@ def import_(
     blank_clears: bool = imports.BLANK_CLEARS,
 ) -> None:
     """Import offices from CSV: all rows or none (matched by code, so twice changes nothing)."""
-    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "offices", file) as run:
+        session = run.session
         report = importing.import_offices(session, file, skip_invalid)
-    imports.say(report, "offices", noted, dry_run, file)
+        run.report = report
+    imports.say(report, "offices", run.noted, dry_run, file)
 
 
 @app.command("remove")

@@ -183,9 +183,11 @@ def import_(
     blank_clears: bool = imports.BLANK_CLEARS,
 ) -> None:
     """Import outlets from CSV: all rows or none (matched by slug)."""
-    with imports.importing(ctx, encoding, dry_run, blank_clears) as (session, noted):
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "outlets", file) as run:
+        session = run.session
         report = importing.import_outlets(session, file, skip_invalid)
-    imports.say(report, "outlets", noted, dry_run, file)
+        run.report = report
+    imports.say(report, "outlets", run.noted, dry_run, file)
 
 
 @app.command("export")

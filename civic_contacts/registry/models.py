@@ -165,6 +165,33 @@ class Suppression(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Change(Base):
+    """One change to the registry, for `history`: when, by whom, the command, what and the
+    fields before and after. An import is one row (`kind` "import", its counts in `fields`)
+    with the rows of what it did pointing at it (`import_id`): a chunk of journalists each,
+    or one record each."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_kind_key", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    by: Mapped[str] = mapped_column(String(200), default="")
+    command: Mapped[str] = mapped_column(Text, default="")
+    # office, contact, outlet, journalist, suppression; "import" for an import's own row;
+    # "journalists" for a chunk of an import's journalists.
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(320), default="")
+    # created, updated, removed, archived, suppressed, unsuppressed; import; undone.
+    action: Mapped[str] = mapped_column(String(20))
+    # {field: [before, after]} as people read them; for a chunk, {"created": [keys],
+    # "updated": {key: {field: [before, after]}}}; for an import, its file and counts.
+    fields: Mapped[dict[str, list[str]]] = mapped_column(default=dict)
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("changes.id", ondelete="CASCADE"), index=True, default=None
+    )
+
+
 class Release(Base):
     """What is sent: one owning office, the countries it concerns, an embargo (or none)."""
 

@@ -10,6 +10,7 @@ nothing else queries or commits; its length is the five nouns of the registry.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import uuid
@@ -40,6 +41,7 @@ from civic_contacts.errors import (
     UnknownOffice,
     UnknownOutlet,
 )
+from civic_contacts.registry import history
 from civic_contacts.registry.codes import fold, language_matches
 from civic_contacts.registry.models import (
     Journalist,
@@ -175,6 +177,7 @@ def upsert_office(session: Session, record: OfficeRecord) -> Outcome:
     if office is None:
         session.add(Office(code=record.code, **values))
         session.flush()
+        history.record(session, "office", record.code, "created", {})
         return "created"
     return _apply_noted(session, record.code, office, values)
 
@@ -212,6 +215,7 @@ def edit(
     before = {name: shown(obj, name) for name in values}
     if phones is not None:
         before["phones"] = shown(obj, "phones")
+    raw = {name: raw_value(obj, name) for name in before}
     for name, value in values.items():
         if getattr(obj, name) != value:
             setattr(obj, name, value)
@@ -220,7 +224,41 @@ def edit(
     session.flush()
     session.expire(obj, [n for n in ("office", "outlet") if hasattr(obj, n)])
     after = {name: shown(obj, name) for name in before}
-    return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+    changes = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+    if changes:
+        kind, key = record_key(obj)
+        fields: dict[str, Any] = {name: list(pair) for name, pair in changes.items()}
+        fields["_was"] = {name: raw[name] for name in changes}
+        history.record(session, kind, key, "updated", fields)
+    return changes
+
+
+def record_key(obj: object) -> tuple[str, str]:
+    """What history calls a record: its kind and key."""
+    if isinstance(obj, Office):
+        return "office", obj.code
+    if isinstance(obj, PressContact):
+        return "contact", obj.email
+    if isinstance(obj, Outlet):
+        return "outlet", obj.slug
+    return "journalist", cast(Journalist, obj).email
+
+
+def raw_value(obj: object, field_name: str) -> Any:
+    """A field as history keeps it for an undo: JSON values, an office or outlet by its code
+    or slug, phones as typed, a time as ISO text."""
+    if field_name == "office_id":
+        return cast(PressContact, obj).office.code
+    if field_name == "outlet_id":
+        return cast(Journalist, obj).outlet.slug
+    if field_name == "phones":
+        return [p.raw for p in cast(Journalist, obj).phones]
+    value = getattr(obj, field_name)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return type(value)(value)
+    return value
 
 
 def find_office(session: Session, code: str) -> Office | None:
@@ -358,6 +396,7 @@ def upsert_contact(session: Session, record: ContactRecord) -> Outcome:
         contact.phones = phones_from_parsed(record.phones)
         session.add(contact)
         session.flush()
+        history.record(session, "contact", record.email, "created", {})
         return "created"
     for name in record.keep:
         values.pop(name, None)
@@ -367,8 +406,26 @@ def upsert_contact(session: Session, record: ContactRecord) -> Outcome:
 
 def remove_contact(session: Session, contact: PressContact) -> None:
     """Delete a press contact and its phones."""
+    history.record(session, "contact", contact.email, "removed", _whole(contact))
     session.delete(contact)
     session.flush()
+
+
+_FIELDS = {
+    "office": ("name", "city", "country", "timezone", "languages", "covers", "cities"),
+    "contact": ("name", "office_id", "role", "languages", "rank", "active", "roles", "phones"),
+    "outlet": ("name", "country", "languages", "timezone", "kind", "tags", "also_reads"),
+    "journalist": ("outlet_id", "name", "language", "role", "phones"),
+}
+
+
+def _whole(obj: Office | PressContact | Outlet | Journalist) -> dict[str, Any]:
+    """Every field of a record, before it goes, as history keeps it."""
+    kind, _key = record_key(obj)
+    names = _FIELDS[kind]
+    fields: dict[str, Any] = {name: [shown(obj, name), ""] for name in names}
+    fields["_was"] = {name: raw_value(obj, name) for name in names}
+    return fields
 
 
 def set_contact_phones(contact: PressContact, parsed: list[ParsedPhone]) -> bool:
@@ -413,6 +470,7 @@ def upsert_outlet(session: Session, record: OutletRecord) -> Outcome:
     if outlet is None:
         session.add(Outlet(slug=record.slug, **values))
         session.flush()
+        history.record(session, "outlet", record.slug, "created", {})
         return "created"
     return _apply_noted(session, record.slug, outlet, values)
 
@@ -454,6 +512,7 @@ def upsert_journalist(session: Session, record: JournalistRecord) -> Outcome:
         journalist.phones = phones_from_parsed(record.phones)
         session.add(journalist)
         session.flush()
+        history.record(session, "journalist", record.email, "created", {})
         return "created"
     for name in record.keep:
         values.pop(name, None)
@@ -476,6 +535,7 @@ def suppress(session: Session, email: str, reason: str) -> Outcome:
         return "unchanged"
     session.add(Suppression(email=email, reason=reason))
     session.flush()
+    history.record(session, "suppression", email, "suppressed", {"reason": ["", reason]})
     return "created"
 
 
@@ -484,8 +544,10 @@ def unsuppress(session: Session, email: str) -> None:
     existing = session.scalar(select(Suppression).where(Suppression.email == email))
     if existing is None:
         raise InputError(f'"{email}" is not on the suppression list')
+    reason = existing.reason
     session.delete(existing)
     session.flush()
+    history.record(session, "suppression", email, "unsuppressed", {"reason": [reason, ""]})
 
 
 def keep_statuses(session: Session, records: Sequence[JournalistRecord]) -> None:
@@ -620,8 +682,10 @@ def upsert_journalists(
         for phone in session.scalars(select(Phone).where(condition).order_by(Phone.position)):
             phone_keys.setdefault(phone.journalist_id or 0, []).append(_phone_key(phone))
             phone_texts.setdefault(phone.journalist_id or 0, []).append(phone.raw)
-    noting = session.info.get(CHANGES) is not None
+    log = history.importing_journalists()
+    noting = session.info.get(CHANGES) is not None or log is not None
     slugs = {v: k for k, v in outlet_ids.items()} if noting else {}
+    created_here: list[str] = []
     now = utcnow()
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, object]] = []
@@ -647,6 +711,7 @@ def upsert_journalists(
             if record.phones:
                 new_phones[record.email] = record.phones
             outcomes.append("created")
+            created_here.append(record.email)
             continue
         journalist_id, old_outlet, old_name, old_language, old_role = known
         language = old_language if "language" in record.keep else record.language
@@ -693,8 +758,27 @@ def upsert_journalists(
                     "; ".join(p.raw for p in record.phones),
                 )
             _note_changes(session, record.email, diff)
+            if diff:
+                was = {
+                    "outlet_id": before["outlet_id"],
+                    "name": old_name,
+                    "language": old_language,
+                    "role": old_role,
+                    "phones": phone_texts.get(journalist_id, []),
+                }
+                fields: dict[str, Any] = {name: list(pair) for name, pair in diff.items()}
+                fields["_was"] = {name: was[name] for name in diff}
+                if log is not None:
+                    log.updated[record.email] = fields
+                else:
+                    history.record(session, "journalist", record.email, "updated", fields)
         changed = changed or new_phones_here
         outcomes.append("updated" if changed else "unchanged")
+    if log is not None:
+        log.created.extend(created_here)
+    else:
+        for email in created_here:
+            history.record(session, "journalist", email, "created", {})
     # Core statements on the session's connection: the ORM's bulk path costs as much as the
     # rows themselves here, and nothing of these rows is held in the session. The inserts go
     # through untyped columns with their values already in stored form: the few typed values
@@ -870,6 +954,7 @@ def remove_office(session: Session, code: str) -> None:
             " nothing was removed",
             hint="remove them or move them to another office first",
         )
+    history.record(session, "office", office.code, "removed", _whole(office))
     session.delete(office)
     session.flush()
 
@@ -883,6 +968,7 @@ def remove_outlet(session: Session, slug: str) -> None:
             f"outlet {outlet.slug} has {people} journalist(s); nothing was removed",
             hint=f"remove them first (civic-contacts journalist list --outlet {outlet.slug})",
         )
+    history.record(session, "outlet", outlet.slug, "removed", _whole(outlet))
     session.delete(outlet)
     session.flush()
 
@@ -909,4 +995,7 @@ def remove_journalist(session: Session, email: str) -> str:
     from civic_contacts.registry.models import Delivery
 
     journalist = get_journalist(session, email)
-    return archive_or_delete(session, journalist, Delivery.journalist_id == journalist.id)
+    whole = _whole(journalist)
+    outcome = archive_or_delete(session, journalist, Delivery.journalist_id == journalist.id)
+    history.record(session, "journalist", email, outcome, whole)
+    return outcome

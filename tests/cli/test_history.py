@@ -1,0 +1,81 @@
+"""The history of the registry: every change with when, by whom and the command, the fields
+before and after; an import as one entry that `import undo` takes back while nothing it
+touched has changed since."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def officer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    config = tmp_path / "config.toml"
+    config.write_text('officer = "Aïcha Officer"\n', encoding="utf-8")
+    monkeypatch.setenv("CIVIC_CONTACTS_CONFIG", str(config))
+    return "Aïcha Officer"
+
+
+def entries(cli, *args: str) -> list[dict]:
+    return json.loads(cli("history", *args, "--json").stdout)
+
+
+def test_edits_and_suppressions_are_recorded_with_who_and_what(demo, officer) -> None:
+    """An edit records the officer named in the config, the command and each field before and
+    after; a suppression and its removal too; `journalist show` lists the last changes."""
+    email = "adama.kone@example.com"
+    demo("journalist", "edit", email, "--role", "Chef du desk Sahel")
+    demo("suppress", "add", email, "--reason", "asked by phone")
+    demo("suppress", "remove", email)
+    mine = entries(demo, "journalist", email)
+    assert mine[0]["by"] == officer
+    assert mine[0]["command"] == f"civic-contacts journalist edit {email} --role Chef du desk Sahel"
+    assert mine[0]["fields"] == {"role": ["Rédacteur en chef", "Chef du desk Sahel"]}
+    suppressions = entries(demo, "suppression", email)
+    assert [e["action"] for e in suppressions] == ["unsuppressed", "suppressed"]
+    shown = demo("journalist", "show", email).stdout
+    assert "role:      Chef du desk Sahel" in shown
+    assert "Rédacteur en chef → Chef du desk Sahel" in shown and "suppressed" in shown
+    everything = entries(demo)
+    assert [e["kind"] for e in everything[:3]] == ["suppression", "suppression", "journalist"]
+
+
+def test_an_import_is_one_entry_that_undo_takes_back(demo, officer, tmp_path: Path) -> None:
+    """An import is one entry with its counts; `import undo` removes who it added and gives
+    back the fields it changed; undoing twice, or an import something changed since, is
+    refused with nothing changed."""
+    listed = {j["email"]: j for j in json.loads(demo("journalist", "list", "--json").stdout)}
+    email = "adama.kone@example.com"
+    outlet = listed[email]["outlet"]
+    path = tmp_path / "week.csv"
+    path.write_text(
+        f"outlet,name,email,role\n{outlet},A. Koné,{email},Chef\n{outlet},New Person,new.person@example.com,\n",
+        encoding="utf-8",
+    )
+    demo("journalist", "import", str(path))
+    [entry] = [e for e in entries(demo, "import") if e["fields"].get("file") == "week.csv"]
+    assert entry["fields"] == {"file": "week.csv", "created": 1, "updated": 1, "unchanged": 0}
+    assert entry["by"] == officer
+    assert any(e["id"] == entry["id"] for e in entries(demo, "journalist", email))
+    undone = demo("import", "undo", str(entry["id"]))
+    assert f"import {entry['id']} (journalists from week.csv) undone: 2 change(s)" in undone.stderr
+    after = {j["email"]: j for j in json.loads(demo("journalist", "list", "--json").stdout)}
+    assert "new.person@example.com" not in after
+    assert after[email] == listed[email]
+    assert "undone already" in demo("import", "undo", str(entry["id"]), expect=2).stderr
+    # The demo's own import of journalists: adama was changed since, so it stays.
+    demo("journalist", "import", str(path))
+    [again] = [
+        e
+        for e in entries(demo, "import")
+        if e["fields"].get("file") == "week.csv" and e["id"] != entry["id"]
+    ]
+    demo("journalist", "edit", "new.person@example.com", "--role", "Stringer")
+    refused = demo("import", "undo", str(again["id"]), expect=2)
+    assert "new.person@example.com changed since" in refused.stderr
+    assert "new.person@example.com" in {
+        j["email"] for j in json.loads(demo("journalist", "list", "--json").stdout)
+    }
+    assert "no import with id 99999" in demo("import", "undo", "99999", expect=2).stderr
