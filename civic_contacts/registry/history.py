@@ -52,14 +52,40 @@ def _actor() -> tuple[str, str]:
 
 @dataclass
 class ImportLog:
-    """What one import did, gathered until it ends."""
+    """What one import does, written as it goes: its entry first, then a row per chunk of
+    journalists (memory stays bounded however long the file), the rest at the end."""
 
-    kind: str
-    file: str
+    session: Session
+    entry: Change
     records: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)  # journalists' emails
-    updated: dict[str, dict[str, Any]] = field(default_factory=dict)  # email: fields
+    created: list[str] = field(default_factory=list)  # journalists' emails, this chunk
+    updated: dict[str, dict[str, Any]] = field(default_factory=dict)  # email: fields, this chunk
     counts: dict[str, int] = field(default_factory=dict)
+
+    def journalists(self, created: list[str], updated: dict[str, dict[str, Any]]) -> None:
+        """A chunk of the bulk path: written once enough are gathered."""
+        self.created.extend(created)
+        self.updated.update(updated)
+        if len(self.created) + len(self.updated) >= CHUNK:
+            self.write_chunk()
+
+    def write_chunk(self) -> None:
+        if not self.created and not self.updated:
+            return
+        self.session.add(
+            Change(
+                by=self.entry.by,
+                command=self.entry.command,
+                kind="journalists",
+                key="",
+                action="import",
+                fields=cast(
+                    dict[str, list[str]], {"created": self.created, "updated": self.updated}
+                ),
+                import_id=self.entry.id,
+            )
+        )
+        self.created, self.updated = [], {}
 
 
 _IMPORT: ContextVar[ImportLog | None] = ContextVar("history_import", default=None)
@@ -84,26 +110,21 @@ def importing_journalists() -> ImportLog | None:
 
 @contextlib.contextmanager
 def importing(session: Session, kind: str, file: str) -> Iterator[ImportLog]:
-    """Gather the changes of one import, then write them as one entry (the caller sets
-    `counts`); nothing is written when the block fails."""
-    log = ImportLog(kind, file)
+    """Record one import as one entry (the caller sets `counts` before the block ends) and
+    the rows of what it did; a block that fails leaves its rows to the caller's rollback."""
+    by, command = _actor()
+    entry = Change(by=by, command=command, kind="import", key=kind, action="import", fields={})
+    session.add(entry)
+    session.flush()
+    log = ImportLog(session, entry)
     token = _IMPORT.set(log)
     try:
         yield log
     finally:
         _IMPORT.reset(token)
-    by, command = _actor()
-    entry = Change(
-        by=by,
-        command=command,
-        kind="import",
-        key=kind,
-        action="import",
-        fields=cast(dict[str, list[str]], {"file": file, **log.counts}),
-    )
-    session.add(entry)
-    session.flush()
-    rows: list[Change] = [
+    log.write_chunk()
+    entry.fields = cast(dict[str, list[str]], {"file": file, **log.counts})
+    session.add_all(
         Change(
             by=by,
             command=command,
@@ -114,27 +135,7 @@ def importing(session: Session, kind: str, file: str) -> Iterator[ImportLog]:
             import_id=entry.id,
         )
         for k, key, action, fields in log.records
-    ]
-    updated = list(log.updated.items())
-    for start in range(0, max(len(log.created), len(updated)), CHUNK):
-        rows.append(
-            Change(
-                by=by,
-                command=command,
-                kind="journalists",
-                key="",
-                action="import",
-                fields=cast(
-                    dict[str, list[str]],
-                    {
-                        "created": log.created[start : start + CHUNK],
-                        "updated": dict(updated[start : start + CHUNK]),
-                    },
-                ),
-                import_id=entry.id,
-            )
-        )
-    session.add_all(rows)
+    )
     session.flush()
 
 

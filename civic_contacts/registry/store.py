@@ -686,6 +686,7 @@ def upsert_journalists(
     noting = session.info.get(CHANGES) is not None or log is not None
     slugs = {v: k for k, v in outlet_ids.items()} if noting else {}
     created_here: list[str] = []
+    updated_here: dict[str, dict[str, Any]] = {}
     now = utcnow()
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, object]] = []
@@ -769,13 +770,13 @@ def upsert_journalists(
                 fields: dict[str, Any] = {name: list(pair) for name, pair in diff.items()}
                 fields["_was"] = {name: was[name] for name in diff}
                 if log is not None:
-                    log.updated[record.email] = fields
+                    updated_here[record.email] = fields
                 else:
                     history.record(session, "journalist", record.email, "updated", fields)
         changed = changed or new_phones_here
         outcomes.append("updated" if changed else "unchanged")
     if log is not None:
-        log.created.extend(created_here)
+        log.journalists(created_here, updated_here)
     else:
         for email in created_here:
             history.record(session, "journalist", email, "created", {})
