@@ -371,6 +371,17 @@ def contacts_from_vcards(
             phones=phones,
             rank=_card_field("X-CIVIC-RANK", check_rank, rank_text),
             roles=roles,
+            # What a card does not say, a known contact keeps (an import changes only what
+            # its file says).
+            keep=frozenset(
+                kept
+                for kept, given in (
+                    ("role", _values(card, "title")),
+                    ("phones", _values(card, "tel")),
+                    ("rank", rank_text),
+                )
+                if not given
+            ),
         )
 
     return _records(path, make)
@@ -402,6 +413,15 @@ def journalists_from_vcards(
             language=language,
             role=_card_field("TITLE", _role, _first(card, "title")),
             phones=phones,
+            keep=frozenset(
+                kept
+                for kept, given in (
+                    ("language", lang_text),
+                    ("role", _values(card, "title")),
+                    ("phones", _values(card, "tel")),
+                )
+                if not given
+            ),
         )
 
     return _records(path, make)

@@ -225,3 +225,18 @@ def test_a_contacts_file_with_an_empty_rank_keeps_the_rank(demo, tmp_path) -> No
         contact["role"],
         contact["phones"],
     )
+
+
+def test_a_card_without_a_phone_or_title_keeps_them(demo, listed, tmp_path) -> None:
+    """A vCard says a name and an address only: the journalist's role and phones stay."""
+    email = "adama.kone@example.com"
+    before = listed(email)
+    card = tmp_path / "adama.vcf"
+    card.write_text(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Adama Koné\r\n"
+        f"EMAIL:{email}\r\nX-CIVIC-OUTLET:{before['outlet']}\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    said = demo("journalist", "import", str(card))
+    assert "0 updated, 1 unchanged" in said.stderr
+    assert listed(email) == before
