@@ -1,11 +1,13 @@
-"""How faithfully `contact extract` reads the fixture contact blocks, and how fast.
+"""How faithfully `contact extract` reads real contact blocks, and the invented fixtures.
 
-    python bench/bench_extract.py [--misses]
+    python bench/bench_extract.py [--misses] [--real FILE]
 
-Runs the extractor over every block in tests/extract_cases.py and tests/extract_more.py and
-prints precision and recall per field (names, roles where the fixture gives one, emails,
-valid numbers, WhatsApp flags), the count of numbers that are in no fixture (invented or
-look-alikes taken for numbers), and the time per block (min / median / max of 3 passes).
+First the real blocks (FILE, default ../shared/corpora/contact_blocks_real.jsonl: blocks
+copied verbatim from public press releases, with their expected reading; see its README),
+per language and per field: precision and recall of names, roles, emails, numbers and
+WhatsApp flags, and the numbers read that are not there. Then the invented blocks of
+tests/extract_cases.py and tests/extract_more.py (unit tests: they count toward no target),
+and the time per block (min / median / max of 3 passes).
 """
 
 from __future__ import annotations
@@ -86,12 +88,91 @@ def score(show: bool) -> Counter[str]:
     return found
 
 
+def _matched(got: list[str], wanted: list[str]) -> int:
+    remaining = Counter(wanted)
+    right = 0
+    for item in got:
+        if remaining[item] > 0:
+            remaining[item] -= 1
+            right += 1
+    return right
+
+
+def score_real(path: Path, show: bool) -> dict[str, Counter[str]]:
+    """Per language (and "all"): right, got and wanted per field on the real blocks."""
+    import json
+
+    found: dict[str, Counter[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        expected = entry["expected"]
+        regions = {p.get("default_region") for x in expected for p in x["phones"]} - {None}
+        region = next(iter(regions)) if len(regions) == 1 else None
+        people = extract_contacts(entry["block"], LOOKUP, region=region)
+        fields = {
+            "names": (
+                [p.name for p in people],
+                [x["name"] for x in expected if x["name"]],
+            ),
+            "roles": (
+                [p.role for p in people if p.role],
+                [x["role"] for x in expected if x["role"]],
+            ),
+            "emails": (
+                [e for p in people for e in p.emails],
+                [e.lower() for x in expected for e in x["emails"]],
+            ),
+            "numbers": (
+                [ph.e164 for p in people for ph in p.phones if ph.e164],
+                [ph["e164"] for x in expected for ph in x["phones"] if ph["e164"]],
+            ),
+            "whatsapp": (
+                [ph.e164 for p in people for ph in p.phones if ph.whatsapp and ph.e164],
+                [ph["e164"] for x in expected for ph in x["phones"] if ph["whatsapp"]],
+            ),
+        }
+        for language in (entry["language"], "all"):
+            counts = found.setdefault(language, Counter())
+            counts["blocks"] += 1
+            for field, (got, wanted) in fields.items():
+                right = _matched(got, wanted)
+                counts[field + ":right"] += right
+                counts[field + ":got"] += len(got)
+                counts[field + ":wanted"] += len(wanted)
+                if field == "numbers":
+                    counts["phantom"] += len(got) - right
+        if show and any(_matched(g, w) != len(w) or len(g) != len(w) for g, w in fields.values()):
+            print(f"miss {entry['source_url']}:")
+            for field, (got, wanted) in fields.items():
+                if sorted(got) != sorted(wanted):
+                    print(f"  {field}: got {got} wanted {wanted}")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--misses", action="store_true", help="print each block read wrongly")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent.parent
+        / "shared/corpora/contact_blocks_real.jsonl",
+        help="the real blocks (JSON lines)",
+    )
     args = parser.parse_args()
+    if args.real.exists():
+        real = score_real(args.real, args.misses)
+        print(f"real blocks ({args.real}): {real['all']['blocks']}")
+        for language in sorted(real, key=lambda k: (k != "all", k)):
+            counts = real[language]
+            print(
+                f"  {language} ({counts['blocks']} blocks), numbers read that are not there:"
+                f" {counts['phantom']}"
+            )
+            for field in ("names", "roles", "emails", "numbers", "whatsapp"):
+                print("    " + _pr(counts, field))
     found = score(args.misses)
-    print(f"{len(ALL)} blocks, {found['blocks:wrong']} not read exactly")
+    print(f"invented blocks (unit tests): {len(ALL)}, {found['blocks:wrong']} not read exactly")
     for field in ("names", "roles", "emails", "numbers", "whatsapp"):
         print("  " + _pr(found, field))
     print(f"  numbers in no fixture (invented or look-alikes): {found['invented']}")

@@ -561,14 +561,6 @@ def _looks_like_slash_record(line: str) -> bool:
 _AROUND_THE_CLOCK = re.compile(
     r"(?i)\(\s*24\s*(?:/\s*7|h(?:ours?|rs?)?|heures|h/24|stunden|horas)?\s*\)"
 )
-# "030/123456": an area code, then the number (German, Austrian, Swiss habit).
-_AREA_SLASH = re.compile(r"(?<![\d.+/])(\(?0\d{1,4}\)?)\s*/\s*(?=\d{3})")
-
-# "+41 21 234'56'78": an apostrophe between digits groups them (Swiss habit).
-_GROUP_MARK = re.compile(r"(?<=\d)['’](?=\d)")
-# "01 234567-12", "030 1234567-89": an extension after a dash at the end of a number
-# (German, Austrian, Swiss habit); a dash inside a number ("555-0123") is not one.
-_DASH_EXTENSION = re.compile(r"((?:\+|\b0)\d[\d ]{5,}\d\s?\d{4,})-(\d{1,4})(?![\d-])")
 
 _KEEP_CITY, _RESTORE_CITY = "\x00keep-city", "\x00restore-city"
 
@@ -805,10 +797,9 @@ def extract_contacts(
         country = lookup(draft.office) if draft.office else None
         phones: list[ParsedPhone] = []
         for chunk in draft.phone_text:
-            chunk = _AREA_SLASH.sub(r"\1 ", _AROUND_THE_CLOCK.sub(" ", chunk))
-            chunk = _GROUP_MARK.sub(" ", chunk)
-            chunk = _DASH_EXTENSION.sub(r"\1 ext. \2", chunk)
-            phones.extend(parse_phones(chunk, country or region))
+            # The written habits of numbers (area-code slashes, grouping marks, dashed
+            # extensions) are read by parse_phones itself, for imports as for blocks.
+            phones.extend(parse_phones(_AROUND_THE_CLOCK.sub(" ", chunk), country or region))
         emails: list[str] = []
         for email in draft.emails:
             if email.lower() not in emails:

@@ -390,6 +390,24 @@ def _valid(
     )
 
 
+# How numbers are written in Europe beside the digits phonenumbers reads:
+# "030/123456", "0476/23.45.67": an area code, a slash, then the number (a second number
+# after a slash starts with 0 or +, so it is never joined);
+_AREA_SLASH = re.compile(r"(?<![\d.+/])(\(?0\d{1,4}\)?)\s*/\s*(?=[1-9]\d)")
+# "+41 21 234'56'78": an apostrophe between digits groups them (Swiss habit);
+_GROUP_MARK = re.compile(r"(?<=\d)['’](?=\d)")
+# "01 234567-12": an extension after a dash at the end of a number (a dash inside a number,
+# "555-0123", is not one).
+_DASH_EXTENSION = re.compile(r"((?:\+|\b0)\d[\d ]{5,}\d\s?\d{4,})-(\d{1,4})(?![\d-])")
+
+
+def written_forms(text: str) -> str:
+    """A field with those habits put in the forms the parser reads."""
+    text = _AREA_SLASH.sub(r"\1 ", text)
+    text = _GROUP_MARK.sub(" ", text)
+    return _DASH_EXTENSION.sub(r"\1 ext. \2", text)
+
+
 def parse_phones(text: str, region: str | None = None) -> list[ParsedPhone]:
     """Every number in a free-text field, in order, read with `region` as the default country.
 
@@ -399,6 +417,7 @@ def parse_phones(text: str, region: str | None = None) -> list[ParsedPhone]:
     default_region = _region_or_none(region)
     if not text or not text.strip():
         return []
+    text = written_forms(text)
     found: list[_Piece] = []
     pending_labels: list[str] = []
     for segment in _split_segments(text):

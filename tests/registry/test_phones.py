@@ -224,3 +224,20 @@ def test_e164_round_trips(region: str, kind: int, fmt: int, label: str) -> None:
     assert phone.e164 == expected
     assert phone.whatsapp == ("WhatsApp" in label)
     assert parse_phone(phone.e164 or "", None).e164 == expected
+
+
+def test_numbers_written_with_an_area_code_slash_are_one_number_in_imports() -> None:
+    """'0476/23.45.67', '030/123456' and "079/637'62'85" are one number each, as `contact
+    extract` reads them (a slash split them into two junk entries); two numbers with a
+    slash between them, each with its own prefix, stay two."""
+    from civic_contacts.registry.importing import read_phones
+
+    for text, region, e164 in (
+        ("0476/23.45.67", "BE", "+32476234567"),
+        ("030/123456", "DE", "+4930123456"),
+        ("079/637'62'85", "CH", "+41796376285"),
+    ):
+        numbers, warnings = read_phones(text, region)
+        assert [(n.e164, n.valid) for n in numbers] == [(e164, True)] and not warnings
+    numbers, _warnings = read_phones("01 23 45 67 89 / 06 12 34 56 78", "FR")
+    assert [n.e164 for n in numbers] == ["+33123456789", "+33612345678"]
