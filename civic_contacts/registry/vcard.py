@@ -228,6 +228,19 @@ def contacts_to_vcards(
 # Reading ---------------------------------------------------------------------------------
 
 
+def _email_rank(item: Any) -> int:
+    """The address to use first: a preferred one, then a work one, then the rest, then home
+    (a press officer wants the newsroom address, not the family one)."""
+    types = {
+        t.strip('"').lower() for value in item.params.get("TYPE", []) for t in str(value).split(",")
+    }
+    if "pref" in types or item.params.get("PREF"):
+        return 0
+    if "work" in types:
+        return 1
+    return 3 if "home" in types else 2
+
+
 def _values(card: Any, name: str) -> list[Any]:
     return list(card.contents.get(name, []))
 
@@ -257,6 +270,13 @@ def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]
         for u in _values(card, "url")
         if "wa.me/" in str(u.value)
     }
+    # Google and Apple Contacts label a number in a line of the same group
+    # ("item1.TEL:…" and "item1.X-ABLabel:WhatsApp"; Apple's own "_$!<Mobile>!$_").
+    group_labels = {
+        str(item.group).lower(): str(item.value).lower()
+        for item in _values(card, "x-ablabel")
+        if getattr(item, "group", None)
+    }
     numbers: list[ParsedPhone] = []
     problems: list[str] = []
     for tel in _values(card, "tel"):
@@ -267,6 +287,13 @@ def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]
         types = {
             t.strip('"').lower() for value in tel.params.get("TYPE", []) for t in value.split(",")
         }
+        label = group_labels.get(str(getattr(tel, "group", "") or "").lower(), "")
+        if "whatsapp" in label:
+            types.add("whatsapp")
+        elif "mobile" in label or "cell" in label:
+            types.add("cell")
+        elif "work" in label:
+            types.add("work")
         found = parse_phones(text, region)
         for phone in found:
             if not phone.valid:
@@ -288,13 +315,30 @@ def _phones(card: Any, region: str | None) -> tuple[list[ParsedPhone], list[str]
                 phone.labels.insert(0, "fax")
             elif "work" in types and "office" not in phone.labels:
                 phone.labels.insert(0, "office")
+            same = next((n for n in numbers if phone.e164 and n.e164 == phone.e164), None)
+            if same is not None:
+                # One number listed twice (an export's TEL and its labelled copy): one entry,
+                # the labels and the WhatsApp flag of both.
+                same.whatsapp = same.whatsapp or phone.whatsapp
+                same.whatsapp_url = same.whatsapp_url or phone.whatsapp_url
+                same.labels.extend(x for x in phone.labels if x not in same.labels)
+                continue
             numbers.append(phone)
     return numbers, problems
 
 
+# Properties of address-book exports nothing here reads, whose binary values (a photo, a
+# logo, a key) vobject decodes as it parses: dropped first, so that one broken picture does not
+# make a whole export unreadable.
+_UNREAD = re.compile(
+    r"^(?:[\w-]+\.)?(?:PHOTO|LOGO|SOUND|KEY)[;:].*(?:\r?\n[ \t].*)*\r?\n?", re.I | re.M
+)
+
+
 def read_cards(path: Path) -> list[Any]:
     """The cards of a .vcf file; a clear error when it is not vCard."""
-    text = _TEL_PAUSE.sub(lambda m: m.group(1) + _BARE_COMMA.sub(r"\\,", m.group(2)), decode(path))
+    text = _UNREAD.sub("", decode(path))
+    text = _TEL_PAUSE.sub(lambda m: m.group(1) + _BARE_COMMA.sub(r"\\,", m.group(2)), text)
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=True))
     except Exception as exc:  # vobject raises its own and plain errors alike on broken input
@@ -317,7 +361,7 @@ def _records(path: Path, make: Callable[[Any, str, str, str], R]) -> Parsed[R]:
         where = f"{path.name} card {number}"
         try:
             name = _card_field("FN", lambda v: check_text(v, "name"), _first(card, "fn"))
-            emails = [str(e.value) for e in _values(card, "email")]
+            emails = [str(e.value) for e in sorted(_values(card, "email"), key=_email_rank)]
             if not emails:
                 raise _CardError("EMAIL", "no email address")
             email = _card_field("EMAIL", normalise_email, emails[0])

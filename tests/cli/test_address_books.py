@@ -1,0 +1,48 @@
+"""Address books as Google Contacts and Apple Contacts export them (issue 37): labelled
+numbers in grouped lines, work addresses before home ones, photos and profiles ignored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+GOOGLE = """BEGIN:VCARD
+VERSION:3.0
+FN:Aïchatou Example
+N:Example;Aïchatou;;;
+ORG:Agence Sahel Presse
+TITLE:Correspondante
+EMAIL;TYPE=INTERNET;TYPE=HOME:aichatou.home@example.net
+EMAIL;TYPE=INTERNET;TYPE=WORK:aichatou@example.com
+TEL;TYPE=CELL:+227 93 12 34 56
+item1.TEL:+227 93 12 34 56
+item1.X-ABLabel:WhatsApp
+item2.TEL:+227 20 72 00 00
+item2.X-ABLabel:_$!<Work>!$_
+PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD
+X-SOCIALPROFILE;type=twitter:http://twitter.com/example
+CATEGORIES:myContacts,press
+NOTE:met in Niamey
+END:VCARD
+"""
+
+
+def test_a_google_contacts_export_keeps_the_whatsapp_label_and_the_work_address(
+    demo, tmp_path: Path
+) -> None:
+    """`item1.TEL` labelled WhatsApp by `item1.X-ABLabel` is one number, mobile and
+    WhatsApp (not the same number twice); the work address is the journalist's; ORG names
+    the outlet; a broken photo, a social profile and categories change nothing and say
+    nothing."""
+    card = tmp_path / "google.vcf"
+    card.write_text(GOOGLE.replace("\n", "\r\n"), encoding="utf-8")
+    result = demo("journalist", "import", str(card))
+    assert "1 created" in result.stderr and "warning" not in result.stderr.lower()
+    [person] = [
+        j
+        for j in json.loads(demo("journalist", "list", "--json").stdout)
+        if j["name"] == "Aïchatou Example"
+    ]
+    assert person["email"] == "aichatou@example.com"
+    assert person["outlet"] == "agence-sahel-presse" and person["role"] == "Correspondante"
+    assert person["phones"] == ["+227 93 12 34 56 (mobile, WhatsApp)", "+227 20 72 00 00 (office)"]
