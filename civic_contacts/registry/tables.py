@@ -90,6 +90,13 @@ def decode(path: Path) -> str:
         )
     chosen = _ENCODING.get()
     if chosen is not None and chosen != "utf-8":
+        if not data.isascii() and _is_utf8(data):
+            # Read as cp1252, "Aïchatou" would be stored as "AÃ¯chatou".
+            raise InputError(
+                f"{path.name}: the file is UTF-8, not {chosen} (its non-ASCII letters are UTF-8);"
+                " nothing was imported",
+                hint=f"leave out --encoding {chosen}",
+            )
         return data.decode(chosen, errors="strict") if chosen != "cp1252" else _cp1252(path, data)
     try:
         return data.decode("utf-8")
@@ -104,6 +111,14 @@ def decode(path: Path) -> str:
             f"{path.name} row {line}: not UTF-8 (byte 0x{data[exc.start]:02x}); {looks}",
             hint='pass --encoding cp1252 (or latin-1), or save it again as "CSV UTF-8"',
         ) from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _cp1252(path: Path, data: bytes) -> str:
@@ -137,11 +152,23 @@ def _open_text(path: Path) -> TextIO:
             if not head.removeprefix(b"\xef\xbb\xbf").strip() and not raw.read(1):
                 decode(path)  # says the file is empty
             decoder = codecs.getincrementaldecoder(chosen)()
+            # Another encoding asked for a file that is UTF-8 (with letters beyond ASCII):
+            # refused, as `decode` says, rather than stored as mojibake.
+            as_utf8 = codecs.getincrementaldecoder("utf-8")() if chosen != "utf-8" else None
+            beyond_ascii = False
             block = head
             while block:
                 decoder.decode(block)
+                if as_utf8 is not None:
+                    beyond_ascii = beyond_ascii or not block.isascii()
+                    try:
+                        as_utf8.decode(block)
+                    except UnicodeDecodeError:
+                        as_utf8 = None
                 block = raw.read(_BLOCK)
             decoder.decode(b"", final=True)
+            if as_utf8 is not None and beyond_ascii:
+                decode(path)  # says the file is UTF-8
     except (FileNotFoundError, IsADirectoryError):
         decode(path)  # names what is wrong with the path
         raise

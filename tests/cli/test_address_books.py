@@ -46,3 +46,19 @@ def test_a_google_contacts_export_keeps_the_whatsapp_label_and_the_work_address(
     assert person["email"] == "aichatou@example.com"
     assert person["outlet"] == "agence-sahel-presse" and person["role"] == "Correspondante"
     assert person["phones"] == ["+227 93 12 34 56 (mobile, WhatsApp)", "+227 20 72 00 00 (office)"]
+
+
+def test_a_utf8_file_read_as_cp1252_is_refused(demo, tmp_path: Path) -> None:
+    """`--encoding cp1252` on a file that is UTF-8 says so, exit 2, and imports nothing
+    (it stored "AÃ¯chatou"); the same file saved as cp1252 imports with the option."""
+    text = "outlet,name,email\nagence-sahel-presse,Aïchatou Y,aichatou.y@example.com\n"
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_text(text, encoding="utf-8")
+    refused = demo("journalist", "import", str(utf8), "--encoding", "cp1252", expect=2)
+    assert "utf8.csv: the file is UTF-8, not cp1252" in refused.stderr
+    assert "aichatou.y@example.com" not in demo("journalist", "list", "--json").stdout
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(text.encode("cp1252"))
+    demo("journalist", "import", str(windows), "--encoding", "cp1252")
+    names = [j["name"] for j in json.loads(demo("journalist", "list", "--json").stdout)]
+    assert "Aïchatou Y" in names
