@@ -54,6 +54,13 @@ _HEADINGS = [
     r"per (?:ulteriori|maggiori) informazioni",
     r"for (?:mer|mere) (?:informasjon|information)",
     r"(?:media|press) enquiries",
+    r"voor (?:meer|verdere|nadere|aanvullende) informatie",
+    r"(?:pers|media)contact(?:en)?",
+    r"(?:pers|media)vragen",
+    r"contact(?:persoon)? voor (?:de )?(?:pers|media)",
+    r"fur (?:weitere|mehr|nahere|weiterfuhrende) (?:informationen|auskunfte)",
+    r"(?:presse|medien)anfragen",
+    r"ansprechpartner(?:in)? fur (?:die )?(?:presse|medien)",
 ]
 _HEADING_RE = re.compile(r"^\W*(?:" + "|".join(_HEADINGS) + r")\b[^:]{0,90}?(?::|$)")
 _STOP_RE = re.compile(
@@ -249,7 +256,7 @@ def _contact_like(line: str) -> bool:
 def _is_heading(line: str) -> bool:
     """A contact heading: the words, then a colon or the end of a short line; never a
     sentence of prose that starts with the same words."""
-    folded = fold(line)
+    folded = fold(line).replace("’", "'")
     if not _HEADING_RE.match(folded):
         return False
     head = line.split(":", 1)[0]

@@ -156,3 +156,28 @@ def test_naive_embargo_from_the_command_line(cli, tmp_path: Path) -> None:
         expect=2,
     )
     assert result.stderr.startswith("error: a.md, embargo:") and "say Z or +01:00" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        # The seed's own shape in French, run together in one paragraph (typographic
+        # apostrophe, no-break spaces before the colons).
+        "Pour plus d’informations, veuillez contacter\u00a0: À Niamey\u00a0: Zara Example, chargée"
+        " de presse\u00a0: z@example.org À La Haye\u00a0: Piet Example, responsable médias\u00a0:"
+        " p@example.org, +31 6 12345678 (WhatsApp)",
+        "Voor meer informatie kunt u contact opnemen met: Piet Example, woordvoerder:"
+        " p@example.org, +31 6 12345678",
+        "Für weitere Informationen wenden Sie sich bitte an: Piet Example, Pressesprecher:"
+        " p@example.org, +31 6 12345678",
+        "Pressekontakt:\nPiet Example\np@example.org",
+    ],
+    ids=["fr-one-paragraph", "nl", "de", "de-lines"],
+)
+def test_the_bodys_own_contact_block_is_left_out_in_every_language(block: str) -> None:
+    """A release's closing contact block, in French, Dutch or German as in English, is left
+    out of messages (the routed contacts end each message instead)."""
+    from civic_contacts.releases.store import message_body
+
+    body = f"The first paragraph of the release.\n\n{block}\n"
+    assert message_body(body) == "The first paragraph of the release.\n"
