@@ -335,14 +335,36 @@ _UNREAD = re.compile(
 )
 
 
+def _qp_joined(text: str) -> str:
+    """vCard 2.1's quoted-printable values put back on one line: a line that ends in "="
+    continues on the next (a soft line break), which vobject would read as a broken line."""
+    out: list[str] = []
+    joining = False
+    for line in text.splitlines():
+        if joining:
+            out[-1] = out[-1][:-1] + line
+        else:
+            out.append(line)
+        head = out[-1].split(":", 1)[0].upper()
+        joining = "QUOTED-PRINTABLE" in head and out[-1].endswith("=")
+    return "\r\n".join(out) + "\r\n"
+
+
 def read_cards(path: Path) -> list[Any]:
     """The cards of a .vcf file; a clear error when it is not vCard."""
-    text = _UNREAD.sub("", decode(path))
+    text = _qp_joined(_UNREAD.sub("", decode(path)))
     text = _TEL_PAUSE.sub(lambda m: m.group(1) + _BARE_COMMA.sub(r"\\,", m.group(2)), text)
+    import logging
+
+    quiet = logging.getLogger("vobject.base")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # a line nobody reads is passed over without a word
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=True))
     except Exception as exc:  # vobject raises its own and plain errors alike on broken input
         raise InputError(f"{path.name}: not a readable vCard file ({exc})") from None
+    finally:
+        quiet.setLevel(level)
     cards = [c for c in cards if c.name.upper() == "VCARD"]
     if not cards:
         raise InputError(f"{path.name}: no BEGIN:VCARD ... END:VCARD card found")

@@ -62,3 +62,26 @@ def test_a_utf8_file_read_as_cp1252_is_refused(demo, tmp_path: Path) -> None:
     demo("journalist", "import", str(windows), "--encoding", "cp1252")
     names = [j["name"] for j in json.loads(demo("journalist", "list", "--json").stdout)]
     assert "Aïchatou Y" in names
+
+
+def test_a_vcard_2_1_with_quoted_printable_values_reads_whole(demo, tmp_path: Path) -> None:
+    """Old phones export vCard 2.1 with quoted-printable values broken over lines (a soft
+    line break "="): the name and the title read whole, without a word of warning."""
+    card = tmp_path / "old.vcf"
+    card.write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\n"
+        b"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Example;A=C3=AFchatou\r\n"
+        b"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:A=C3=AFchatou Z Example\r\n"
+        b"ORG:Agence Sahel Presse\r\nTEL;CELL;PREF:+227 93 12 34 57\r\n"
+        b"EMAIL;WORK;INTERNET:aichatou.z@example.com\r\n"
+        b"TITLE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Correspondante =\r\n"
+        b"r=C3=A9gionale\r\nEND:VCARD\r\n"
+    )
+    result = demo("journalist", "import", str(card))
+    assert "1 created" in result.stderr and "ERROR" not in result.stderr
+    [person] = [
+        j
+        for j in json.loads(demo("journalist", "list", "--json").stdout)
+        if j["email"] == "aichatou.z@example.com"
+    ]
+    assert (person["name"], person["role"]) == ("Aïchatou Z Example", "Correspondante régionale")
