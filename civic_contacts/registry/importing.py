@@ -500,9 +500,26 @@ def journalist_from_row(
     warnings: list[str],
     source: str,
     phones_of: Callable[[str, str], tuple[list[ParsedPhone], list[str]]] | None = None,
+    by_name: dict[str, str] | None = None,
+    default_outlet: str | None = None,
 ) -> JournalistRecord:
-    """A journalist from a CSV row; phones are read with the outlet's country."""
-    slug = check_cell("outlet", lambda v: check_code(v, "outlet"), row.get("outlet"))
+    """A journalist from a CSV row; phones are read with the outlet's country. An address
+    book's row names its outlet by the company (matched to outlets' names in `by_name`),
+    else `default_outlet`."""
+    slug: str | None
+    if "outlet" not in row.cells:  # an address book's row: its company, else --outlet
+        company = row.get("company")
+        slug = (by_name or {}).get(company.casefold()) if company else None
+        slug = slug or default_outlet
+        if slug is None:
+            report(
+                "outlet",
+                f'no outlet named "{company}" (pass --outlet)'
+                if company
+                else "no company on this row (pass --outlet)",
+            )
+    else:
+        slug = check_cell("outlet", lambda v: check_code(v, "outlet"), row.get("outlet"))
     phones: list[ParsedPhone] = []
     phone_warnings: list[str] = []
     if slug not in outlets:
@@ -514,7 +531,7 @@ def journalist_from_row(
     language = row.get("language")
     status = row.get("status")
     return JournalistRecord(
-        outlet=slug,
+        outlet=slug or "",
         name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
         email=check_cell("email", normalise_email, row.get("email")),
         language=check_cell("language", check_language, language) if language else None,
@@ -562,6 +579,7 @@ def import_journalists(
     # addresses are found through a temporary table of the same transaction.
     outlets = registry.outlet_countries_by_slug(session)
     outlet_ids = registry.outlet_ids_by_slug(session)
+    by_name = {o.name.casefold(): o.slug for o in registry.list_outlets(session)}
     problems: list[str] = []
     report = ImportReport(skipped=problems, warnings=warnings)
     good = 0
@@ -595,7 +613,9 @@ def import_journalists(
             path,
             ["outlet", "name", "email"],
             ["language", "role", "phones", "status"],
-            lambda row: journalist_from_row(row, outlets, warnings, path.name, phones_of),
+            lambda row: journalist_from_row(
+                row, outlets, warnings, path.name, phones_of, by_name, default_outlet
+            ),
             lambda r: r.email,
             "email",
             problems,

@@ -192,6 +192,14 @@ def _rows_of(
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as exc:
         raise InputError(f"{path.name} row 1: {exc}") from None
+    if {"name", "email"} <= set(required):
+        from civic_contacts.registry.address_books import mapper
+
+        book = mapper(header)
+        if book is not None:
+            # An address book's export: its rows in our columns, the rest passed over.
+            yield from _address_book_rows(path, reader, header, book)
+            return
     seen: set[str] = set()
     known = [*required, *optional]
     # An optional column written `prefix*` stands for a family of columns (`role_*`: role_fr…).
@@ -234,6 +242,25 @@ def _rows_of(
             yield Row(row_number, {"__short__": f"{len(cells)} of {len(header)}"})
             continue
         yield Row(row_number, dict(zip(header, cells, strict=False)))
+
+
+def _address_book_rows(
+    path: Path,
+    reader: Iterator[list[str]],
+    header: list[str],
+    book: Callable[[dict[str, str]], dict[str, str]],
+) -> Iterator[Row]:
+    row_number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{path.name} row {row_number + 1}: {exc}") from None
+        row_number += 1
+        if any(cell.strip() for cell in cells):
+            yield Row(row_number, book(dict(zip(header, cells, strict=False))))
 
 
 def parse_file(

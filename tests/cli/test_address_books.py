@@ -85,3 +85,51 @@ def test_a_vcard_2_1_with_quoted_printable_values_reads_whole(demo, tmp_path: Pa
         if j["email"] == "aichatou.z@example.com"
     ]
     assert (person["name"], person["role"]) == ("Aïchatou Z Example", "Correspondante régionale")
+
+
+OUTLOOK = (
+    "First Name,Middle Name,Last Name,Title,Suffix,Company,Department,Job Title,"
+    "Business Street,Business City,Business Phone,Business Phone 2,Mobile Phone,Home Phone,"
+    "E-mail Address,E-mail Type,E-mail Display Name,E-mail 2 Address,Notes\n"
+    "Moussa,,Example,,,Agence Sahel Presse,Rédaction,Reporter,Rue 12,Bamako,"
+    "+223 20 22 33 44,,+223 65 11 22 33,,moussa.example@example.com,SMTP,"
+    "Moussa Example (moussa.example@example.com),moussa.perso@example.net,met at the forum\n"
+    "Jane,Q,Example,,,Unknown Daily,,Editor,,,,,,,jane.q@example.org,SMTP,,,\n"
+)
+GOOGLE_CSV = (
+    "Name,Given Name,Family Name,Organization 1 - Name,Organization 1 - Title,"
+    "E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,"
+    "Phone 2 - Value,Group Membership\n"
+    "Mariama Example,Mariama,Example,Agence Sahel Presse,Desk Sahel,* Work,"
+    "mariama.example@example.com ::: mariama@example.net,Mobile,+227 93 44 55 66,WhatsApp,"
+    "+227 93 44 55 66,* myContacts\n"
+)
+
+
+def test_outlook_and_google_csv_exports_import_as_journalists(demo, tmp_path: Path) -> None:
+    """Outlook's and Google's CSV exports import with their own columns: the name, the first
+    address, the job title, the numbers labelled by column or type, the company naming the
+    outlet; a company no outlet is named after is one line naming the row (or goes to
+    --outlet); every other column is passed over."""
+    outlook = tmp_path / "outlook.csv"
+    outlook.write_text(OUTLOOK, encoding="utf-8")
+    refused = demo("journalist", "import", str(outlook), expect=2)
+    assert 'outlook.csv row 3, outlet: no outlet named "Unknown Daily" (pass --outlet)' in (
+        " ".join(refused.stderr.split())
+    )
+    demo("journalist", "import", str(outlook), "--outlet", "world-desk-london")
+    google = tmp_path / "google.csv"
+    google.write_text(GOOGLE_CSV, encoding="utf-8")
+    demo("journalist", "import", str(google))
+    people = {j["email"]: j for j in json.loads(demo("journalist", "list", "--json").stdout)}
+    moussa = people["moussa.example@example.com"]
+    assert (moussa["name"], moussa["outlet"], moussa["role"]) == (
+        "Moussa Example",
+        "agence-sahel-presse",
+        "Reporter",
+    )
+    assert moussa["phones"] == ["+223 65 11 22 33 (mobile)", "+223 20 22 33 44 (office)"]
+    assert people["jane.q@example.org"]["outlet"] == "world-desk-london"
+    mariama = people["mariama.example@example.com"]
+    assert (mariama["name"], mariama["role"]) == ("Mariama Example", "Desk Sahel")
+    assert mariama["phones"] == ["+227 93 44 55 66 (mobile, WhatsApp)"]
