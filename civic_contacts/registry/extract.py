@@ -793,6 +793,35 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
     return people
 
 
+# Words of a block's labels that a line may leave where a name stands ("Contacts",
+# "Informations complémentaires"): never a person.
+_NOT_NAMES = {
+    "contact",
+    "contacts",
+    "contact us",
+    "info",
+    "infos",
+    "information",
+    "informations",
+    "informations complementaires",
+    "other times",
+    "media",
+    "press",
+}
+_LEADING_LABEL = re.compile(r"(?i)^(?:contacts?|kontakt|contatti?)\s*:\s*")
+_TRAILING_WORD = re.compile(r"(?i)[\s,:;]+(?:at|on|or|via|au|sur|ou|unter|bei|op)\s*$")
+
+
+def _person_name(name: str) -> str | None:
+    """A name as a block gives it, without a label before it ("Contact: Tim Shenk") or a
+    word that leads to the number after it ("Christopher Allbritton at"); None when what is
+    left is a label, not a person."""
+    text = _TRAILING_WORD.sub("", _LEADING_LABEL.sub("", name.strip())).strip(" ,:;")
+    if not text or fold(text) in _NOT_NAMES:
+        return None
+    return text
+
+
 def extract_contacts(
     text: str,
     lookup: RegionLookup,
@@ -800,7 +829,9 @@ def extract_contacts(
 ) -> list[ExtractedPerson]:
     """Every person in the release's media-contact block, with numbers normalised."""
     found = []
-    for draft in read_people(find_block(text), lookup):
+    # A line that is only a label ("Contacts", "Info") is no one's name.
+    lines = [line for line in find_block(text) if fold(line.strip(" :")) not in _NOT_NAMES]
+    for draft in read_people(lines, lookup):
         country = lookup(draft.office) if draft.office else None
         phones: list[ParsedPhone] = []
         for chunk in draft.phone_text:
@@ -819,9 +850,12 @@ def extract_contacts(
             elif phone.whatsapp and not twin.whatsapp:
                 twin.whatsapp, twin.whatsapp_url = True, phone.whatsapp_url
                 twin.labels.append("whatsapp")
+        name = None if draft.desk else _person_name(draft.name)
+        if name is None and not draft.desk and not (emails or unique):
+            continue  # a label read as a name, with nothing to reach anyone by
         found.append(
             ExtractedPerson(
-                name=None if draft.desk else draft.name,
+                name=name,
                 role=draft.role,
                 office=draft.office,
                 emails=emails,

@@ -112,3 +112,29 @@ def test_extraction_of_shuffled_block_parts_never_crashes(parts: list[str]) -> N
     people = extract_contacts("\n".join(parts), LOOKUP)
     for person in people:
         assert person.name
+
+
+@pytest.mark.parametrize(
+    ("block", "name"),
+    [
+        (
+            "For media inquiries please contact:\nPat Example at +1 (917) 555-0142 or"
+            " pat@example.org",
+            "Pat Example",
+        ),
+        ("Contact: Pat Example, Press Officer\nDirect: +1 212 555 0143", "Pat Example"),
+    ],
+    ids=["trailing-at", "leading-contact-label"],
+)
+def test_a_name_is_read_without_the_words_around_it(block: str, name: str) -> None:
+    """Real blocks write "Name at +1 …" and "Contact: Name": the name alone is read."""
+    people = extract_contacts(block, LOOKUP)
+    assert [p.name for p in people] == [name]
+
+
+def test_a_label_left_where_a_name_stands_is_no_person() -> None:
+    """ "Contacts" on its own line above the people is a label, not a person."""
+    people = extract_contacts(
+        "Media contacts:\nContacts\nPat Example, Press Officer, pat@example.org", LOOKUP
+    )
+    assert [p.name for p in people] == ["Pat Example"]
