@@ -193,7 +193,9 @@ def shown(obj: object, field_name: str) -> str:
     if field_name == "outlet_id":
         return str(cast(Journalist, obj).outlet.slug)
     if field_name == "phones":
-        return "; ".join(p.raw for p in cast(Journalist, obj).phones)
+        return "; ".join(
+            p.raw if p.valid else f"{p.raw} (not valid)" for p in cast(Journalist, obj).phones
+        )
     value = getattr(obj, field_name)
     if value is None:
         return ""

@@ -128,14 +128,17 @@ def _restore(session: Session, kind: str, key: str, was: dict[str, Any]) -> None
         return
     values: dict[str, object] = {}
     phones = None
+    # Numbers are read with the country of the office or outlet the record goes back to.
+    home: Outlet | Office
+    if kind == "journalist":
+        home = registry.get_outlet(session, str(was.get("outlet_id", found.outlet.slug)))
+    else:
+        home = registry.get_office(session, str(was.get("office_id", found.office.code)))
     for name, value in was.items():
-        if name == "outlet_id":
-            values[name] = registry.get_outlet(session, str(value)).id
-        elif name == "office_id":
-            values[name] = registry.get_office(session, str(value)).id
+        if name == "outlet_id" or name == "office_id":
+            values[name] = home.id
         elif name == "phones":
-            country = found.outlet.country if kind == "journalist" else found.office.country
-            phones, _warnings = read_phones(" / ".join(value or []), country)
+            phones, _warnings = read_phones(" / ".join(value or []), home.country)
         else:
             values[name] = value
     registry.edit(session, found, values, phones)

@@ -79,3 +79,25 @@ def test_an_import_is_one_entry_that_undo_takes_back(demo, officer, tmp_path: Pa
         j["email"] for j in json.loads(demo("journalist", "list", "--json").stdout)
     }
     assert "no import with id 99999" in demo("import", "undo", "99999", expect=2).stderr
+
+
+def test_undoing_a_contacts_import_gives_back_office_rank_and_numbers(demo, tmp_path: Path) -> None:
+    """A contacts file that moved a spokesperson to another office, changed the rank and the
+    numbers: undone, the office, the rank and the numbers (read with the office's country
+    again, so still valid) are as they were."""
+    before = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}
+    contact = next(c for c in before.values() if c["office"] == "niamey" and c["phones"])
+    other = next(c["office"] for c in before.values() if c["office"] != "niamey")
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "name,office,role,languages,email,phones,rank\n"
+        f"{contact['name']},{other},Porte-parole,fr;en,{contact['email']},+31 6 12345678,7\n",
+        encoding="utf-8",
+    )
+    demo("contact", "import", str(path))
+    moved = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}
+    assert moved[contact["email"]]["office"] == other
+    [entry] = [e for e in entries(demo, "import") if e["fields"].get("file") == "contacts.csv"]
+    demo("import", "undo", str(entry["id"]))
+    after = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}
+    assert after[contact["email"]] == contact
