@@ -159,7 +159,7 @@ def entries(
         if kind == "journalist":
             chunks = select(Change.import_id).where(
                 Change.kind == "journalists",
-                func.cast(Change.fields, Text).contains(f'"{key}"'),
+                func.cast(Change.fields, Text).contains(f'"{key}"', autoescape=True),
             )
             own = own | Change.id.in_(chunks)
         return list(session.scalars(query.where(own)))
