@@ -43,7 +43,11 @@ else:  # loaded when a command uses them: `batch --help` needs none of them
     smtp = common.lazy("civic_contacts.deliver.smtp")
     tables = common.lazy("civic_contacts.registry.tables")
 
-app = typer.Typer(help="Batches: one message per journalist for a release.", no_args_is_help=True)
+app = typer.Typer(
+    help="Batches: one message per journalist for a release.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 def print_build(report: batch_build.BuildReport, next_command: str) -> None:

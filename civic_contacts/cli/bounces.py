@@ -11,6 +11,7 @@ from civic_contacts.cli import common
 app = typer.Typer(
     help="Bounces, auto-replies and complaints: read the return mailbox, keep the list true.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 PATHS = typer.Argument(..., help=".eml files, mbox files or Maildir folders.")

@@ -8,7 +8,9 @@ from civic_contacts import config
 from civic_contacts.cli import common
 from civic_contacts.errors import ConfigError
 
-app = typer.Typer(help="Settings: the config file, checked.", no_args_is_help=True)
+app = typer.Typer(
+    help="Settings: the config file, checked.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("init")

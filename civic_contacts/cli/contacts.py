@@ -13,7 +13,9 @@ from civic_contacts.cli import common, imports
 from civic_contacts.cli.inputs import changes_said, cleared, exists, listed, option
 from civic_contacts.errors import InputError
 
-app = typer.Typer(help="Press contacts: our spokespeople.", no_args_is_help=True)
+app = typer.Typer(
+    help="Press contacts: our spokespeople.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 class ExportFormat(StrEnum):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 else:  # loaded when a command uses it: `db --help` needs none of it
     migrations = common.lazy("civic_contacts.migrations")
 
-app = typer.Typer(help="The registry database.", no_args_is_help=True)
+app = typer.Typer(help="The registry database.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("upgrade")

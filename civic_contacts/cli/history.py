@@ -41,7 +41,7 @@ def history(
         common.out().print(line, markup=False)
 
 
-app = typer.Typer(help="Imports: take one back.", no_args_is_help=True)
+app = typer.Typer(help="Imports: take one back.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("undo")

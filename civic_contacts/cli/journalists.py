@@ -22,7 +22,9 @@ else:  # loaded when a command uses them: `journalist --help` needs none of them
     registry = common.lazy("civic_contacts.registry.store")
     tables = common.lazy("civic_contacts.registry.tables")
 
-app = typer.Typer(help="Journalists: who receives releases.", no_args_is_help=True)
+app = typer.Typer(
+    help="Journalists: who receives releases.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 UPDATE = typer.Option(False, "--update", help="If it exists, change only the fields given.")

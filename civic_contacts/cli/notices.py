@@ -42,6 +42,7 @@ app = typer.Typer(
     help="Notices: embargo moved or cancelled, corrections, reminders and the lift, sent to"
     " exactly those who were sent the release, threaded with it.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

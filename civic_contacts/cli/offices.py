@@ -22,7 +22,9 @@ else:  # loaded when a command uses them: `office --help` needs none of them
     tables = common.lazy("civic_contacts.registry.tables")
 
 app = typer.Typer(
-    help="Offices: where press contacts sit and what they cover.", no_args_is_help=True
+    help="Offices: where press contacts sit and what they cover.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -22,7 +22,11 @@ else:  # loaded when a command uses them: `outlet --help` needs none of them
     registry = common.lazy("civic_contacts.registry.store")
     tables = common.lazy("civic_contacts.registry.tables")
 
-app = typer.Typer(help="Outlets: the media organisations on the list.", no_args_is_help=True)
+app = typer.Typer(
+    help="Outlets: the media organisations on the list.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 ALSO_READS = typer.Option(

@@ -7,7 +7,7 @@ import typer
 from civic_contacts.cli import common
 from civic_contacts.registry.phones import parse_phones
 
-app = typer.Typer(help="Phone numbers.", no_args_is_help=True)
+app = typer.Typer(help="Phone numbers.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("parse")

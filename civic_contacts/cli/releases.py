@@ -24,7 +24,9 @@ else:  # loaded when a command uses them: `release --help` needs none of them
     releases = common.lazy("civic_contacts.releases.store")
 
 app = typer.Typer(
-    help="Releases: one Markdown file per language with TOML front matter.", no_args_is_help=True
+    help="Releases: one Markdown file per language with TOML front matter.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

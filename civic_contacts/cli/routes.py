@@ -21,7 +21,9 @@ else:  # loaded when a command uses them: `route --help` needs none of them
     routing = common.lazy("civic_contacts.releases.routing")
 
 app = typer.Typer(
-    help="Routing: the language and spokespeople for each outlet.", no_args_is_help=True
+    help="Routing: the language and spokespeople for each outlet.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -15,7 +15,9 @@ from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import normalise_email
 from civic_contacts.registry.codes import check_text
 
-app = typer.Typer(help="Suppressed addresses: never mailed.", no_args_is_help=True)
+app = typer.Typer(
+    help="Suppressed addresses: never mailed.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("add")
