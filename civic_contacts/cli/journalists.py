@@ -197,6 +197,25 @@ def show(
             console.print(f"  {line}", markup=False)
 
 
+@app.command("export-data")
+def export_data(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The journalist's email address."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write (default: stdout)."
+    ),
+) -> None:
+    """Everything held about one journalist, as JSON (their right of access): the record,
+    its history, every message sent to them, what came back, any suppression."""
+    import json as json_module
+
+    from civic_contacts.registry.subject import everything_about
+
+    with common.transaction(ctx) as session:
+        data = everything_about(session, email)
+    common.write_output(json_module.dumps(data, ensure_ascii=False, indent=2) + "\n", output)
+
+
 @app.command("import")
 def import_(
     ctx: typer.Context,

@@ -101,3 +101,33 @@ def test_undoing_a_contacts_import_gives_back_office_rank_and_numbers(demo, tmp_
     demo("import", "undo", str(entry["id"]))
     after = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}
     assert after[contact["email"]] == contact
+
+
+@pytest.mark.smtp
+def test_a_journalist_can_have_everything_held_about_them(
+    demo, smtp_server, tmp_path: Path
+) -> None:
+    """`journalist export-data` writes the record, its history, the messages sent (through a
+    real SMTP server), what came back and the suppression, as JSON; an unknown address is
+    one line, exit 2."""
+    _sink, port = smtp_server
+    smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
+    demo("batch", "send", "sahel-civilians", *smtp, "--limit", "3", "--yes")
+    audit = json.loads(demo("batch", "audit", "sahel-civilians", "--json").stdout)
+    email = next(r["email"] for r in audit if r["status"] == "sent")
+    demo("journalist", "edit", email, "--role", "Desk Sahel")
+    demo("suppress", "add", email, "--reason", "asked by phone")
+    out = tmp_path / "data.json"
+    demo("journalist", "export-data", email, "--output", str(out))
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["journalist"]["email"] == email and data["journalist"]["role"] == "Desk Sahel"
+    assert data["journalist"]["status"] == ["suppressed"]
+    assert [d["status"] for d in data["deliveries"]] == ["sent"]
+    assert data["deliveries"][0]["release"] == "sahel-civilians"
+    assert {h["action"] for h in data["history"]} >= {"updated", "suppressed"}
+    assert data["suppression"]["reason"] == "asked by phone"
+    assert data["bounces"] == []
+    assert (
+        'no journalist "nobody@example.com"'
+        in demo("journalist", "export-data", "nobody@example.com", expect=2).stderr
+    )
