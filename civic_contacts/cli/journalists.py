@@ -47,6 +47,13 @@ def add(
     which changes only the fields given; a removed (archived) one is brought back."""
     with common.transaction(ctx) as session:
         address = option("--email", addresses.normalise_email, email)
+        from civic_contacts.registry.erasure import erased_among
+
+        if erased_among(session, [address]):
+            raise InputError(
+                f"{address} was erased on request; it is not added again (only a keyed hash"
+                " of it is kept, to say so)"
+            )
         found = registry.find_journalist(session, address)
         if found is not None and found.archived_at is None and not update:
             raise exists("journalist", address)
@@ -214,6 +221,25 @@ def export_data(
     with common.transaction(ctx) as session:
         data = everything_about(session, email)
     common.write_output(json_module.dumps(data, ensure_ascii=False, indent=2) + "\n", output)
+
+
+@app.command("erase")
+def erase(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The journalist's email address."),
+    yes: bool = common.YES,
+) -> None:
+    """Erase a journalist on request (their right to erasure): the record and its numbers go;
+    in the messages sent, what came back and the history only a keyed hash of the address
+    stays, which refuses the address if it is imported or added again."""
+    from civic_contacts.registry.erasure import erase as erase_journalist
+
+    with common.transaction(ctx) as session:
+        common.confirm(yes, f"Erase everything held about {email}?")
+        changed = erase_journalist(session, email)
+    common.say(
+        f"erased {email} ({changed} record(s) changed); a keyed hash refuses it if it comes back"
+    )
 
 
 @app.command("import")

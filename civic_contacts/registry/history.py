@@ -50,6 +50,11 @@ def _actor() -> tuple[str, str]:
     return _ACTOR.get() or (_system_user(), "")
 
 
+def actor() -> tuple[str, str]:
+    """Who is acting now, and the command."""
+    return _actor()
+
+
 @dataclass
 class ImportLog:
     """What one import does, written as it goes: its entry first, then a row per chunk of

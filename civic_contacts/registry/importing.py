@@ -41,6 +41,7 @@ from civic_contacts.registry.codes import (
     check_timezone,
     split_list,
 )
+from civic_contacts.registry.erasure import erased_among
 from civic_contacts.registry.extract import ExtractedPerson
 from civic_contacts.registry.phones import ParsedPhone, parse_phones
 from civic_contacts.registry.store import (
@@ -566,6 +567,14 @@ def import_journalists(
         from civic_contacts.registry.vcard import journalists_from_vcards
 
         parsed = journalists_from_vcards(session, path, warnings, default_outlet)
+        erased = erased_among(session, [record.email for _n, record in parsed.records])
+        parsed.problems.extend(
+            f"{path.name} card {n}, EMAIL: {record.email} was erased on request; it is not"
+            " added again"
+            for n, record in parsed.records
+            if record.email in erased
+        )
+        parsed.records = [(n, r) for n, r in parsed.records if r.email not in erased]
         check_problems(parsed, skip_invalid)
         report = ImportReport(skipped=list(parsed.problems), warnings=warnings)
         for outcome in registry.upsert_journalists(
@@ -594,6 +603,14 @@ def import_journalists(
         repeated = seen.check(
             [(row, record.email) for row, record in chunk], path.name, "email", problems
         )
+        erased = erased_among(session, [record.email for _row, record in chunk])
+        for row, record in chunk:
+            if record.email in erased:
+                problems.append(
+                    f"{path.name} row {row}, email: {record.email} was erased on request;"
+                    " it is not added again"
+                )
+                repeated.add(row)
         records = [record for row, record in chunk if row not in repeated]
         good += len(records)
         chunk.clear()

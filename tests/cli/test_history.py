@@ -131,3 +131,67 @@ def test_a_journalist_can_have_everything_held_about_them(
         'no journalist "nobody@example.com"'
         in demo("journalist", "export-data", "nobody@example.com", expect=2).stderr
     )
+
+
+@pytest.mark.smtp
+def test_an_erased_journalist_leaves_only_a_keyed_hash_and_is_not_added_again(
+    demo, smtp_server, tmp_path: Path, db_url: str
+) -> None:
+    """`journalist erase` after a send: the record goes, the address is nowhere in the
+    database (deliveries, history, suppressions keep only a keyed hash); importing or adding
+    the address again is refused with one line naming it."""
+    _sink, port = smtp_server
+    smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
+    demo("batch", "send", "sahel-civilians", *smtp, "--limit", "2", "--yes")
+    audit = json.loads(demo("batch", "audit", "sahel-civilians", "--json").stdout)
+    email = next(r["email"] for r in audit if r["status"] == "sent")
+    listed = {j["email"]: j for j in json.loads(demo("journalist", "list", "--json").stdout)}
+    person = listed[email]
+    demo("journalist", "edit", email, "--role", "Desk Sahel")
+    demo("suppress", "add", email)
+    erased = demo("journalist", "erase", email, "--yes")
+    assert f"erased {email}" in erased.stderr
+    assert email not in demo("journalist", "list", "--json").stdout
+    from sqlalchemy import text
+
+    from civic_contacts.db import make_engine
+
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        for table, column in (
+            ("deliveries", "email"),
+            ("suppressions", "email"),
+            ("changes", "key"),
+            ("changes", "fields"),
+            ("bounces", "email"),
+        ):
+            cast = "CAST(fields AS TEXT)" if column == "fields" else column
+            found = connection.execute(
+                text(f"SELECT count(*) FROM {table} WHERE {cast} LIKE :a"), {"a": f"%{email}%"}
+            ).scalar()
+            assert found == 0, (table, column)
+        marks = connection.execute(
+            text("SELECT reason FROM suppressions WHERE email LIKE 'erased:%'")
+        ).scalars()
+        assert list(marks) == ["erased on request"]
+    engine.dispose()
+    again = tmp_path / "again.csv"
+    again.write_text(
+        f"outlet,name,email\n{person['outlet']},{person['name']},{email}\n", encoding="utf-8"
+    )
+    refused = demo("journalist", "import", str(again), expect=2)
+    assert f"again.csv row 2, email: {email} was erased on request" in " ".join(
+        refused.stderr.split()
+    )
+    added = demo(
+        "journalist",
+        "add",
+        "--outlet",
+        person["outlet"],
+        "--name",
+        "X",
+        "--email",
+        email,
+        expect=2,
+    )
+    assert "was erased on request" in added.stderr
