@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from civic_contacts.db import analyze_now, insert_rows, matching, refresh_statistics
 from civic_contacts.errors import InputError
+from civic_contacts.registry import history
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import normalise_email
 from civic_contacts.registry.codes import (
@@ -380,9 +381,23 @@ def import_extracted(
             shown = f"{len(phones)} number(s)" if phones else "no number"
             report.steps.append(MergeStep("add", who, f"new contact of {office_row.code}, {shown}"))
             continue
+        watched = ("name", "role", "email", "phones")
+        before = {f: registry.shown(contact, f) for f in watched}
+        was = {f: registry.raw_value(contact, f) for f in watched}
         changed = _merge_into(
             contact, name, role, email, office_row, phones, matched_by, replace, who, report
         )
+        session.flush()
+        diff = {f: [before[f], registry.shown(contact, f)] for f in watched}
+        diff = {f: pair for f, pair in diff.items() if pair[0] != pair[1]}
+        if diff:
+            history.record(
+                session,
+                "contact",
+                contact.email,
+                "updated",
+                {**diff, "_was": {f: was[f] for f in diff}},
+            )
         if changed:
             report.updated += 1
         else:

@@ -195,3 +195,17 @@ def test_an_erased_journalist_leaves_only_a_keyed_hash_and_is_not_added_again(
         expect=2,
     )
     assert "was erased on request" in added.stderr
+
+
+def test_contact_extract_import_is_recorded(demo, tmp_path: Path) -> None:
+    """Merging a release's contact block into a known contact (--replace) is in the history,
+    before and after."""
+    release = tmp_path / "release.md"
+    release.write_text(
+        "Media contacts:\nIn Niamey: Mariam Diallo, Porte-parole, mdiallo@example.org\n",
+        encoding="utf-8",
+    )
+    before = {c["email"]: c for c in json.loads(demo("contact", "list", "--json").stdout)}
+    demo("contact", "extract", str(release), "--import", "--office", "niamey", "--replace")
+    [entry] = entries(demo, "contact", "mdiallo@example.org")[:1]
+    assert entry["fields"] == {"role": [before["mdiallo@example.org"]["role"], "Porte-parole"]}
