@@ -278,12 +278,13 @@ def import_(
     office: str | None = typer.Option(None, "--office", help="Office for vCards that name none."),
     dry_run: bool = imports.DRY_RUN,
     blank_clears: bool = imports.BLANK_CLEARS,
+    source: str | None = imports.SOURCE,
 ) -> None:
     """Import press contacts: all rows or none (matched by email, so twice changes nothing)."""
     from civic_contacts.registry import importing
     from civic_contacts.registry import store as registry
 
-    with imports.importing(ctx, encoding, dry_run, blank_clears, "contacts", file) as run:
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "contacts", file, source) as run:
         session = run.session
         if office:
             office = registry.get_office(session, office).code

@@ -27,6 +27,12 @@ BLANK_CLEARS = typer.Option(
     "--blank-clears",
     help="An empty cell empties that field (by default it, like an absent column, leaves it).",
 )
+SOURCE = typer.Option(
+    None,
+    "--source",
+    help='Where the list comes from ("Agence list 2026"), kept with the import as the lawful'
+    " basis of holding it (legitimate interest) and shown by journalist export-data.",
+)
 CHANGES_SHOWN = 200
 
 
@@ -48,6 +54,7 @@ def importing(
     blank_clears: bool,
     noun: str,
     file: Path,
+    source: str | None = None,
 ) -> Iterator[Run]:
     """An import in one transaction, recorded as one history entry with its counts."""
     from civic_contacts.registry import history
@@ -64,6 +71,8 @@ def importing(
         if dry_run:
             session.info[CHANGES] = run.noted
         with history.importing(session, noun, file.name) as log:
+            if source:
+                log.source = source.strip()[:200]
             yield run
             if run.report is not None:
                 log.counts = {

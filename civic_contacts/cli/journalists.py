@@ -255,10 +255,13 @@ def import_(
     outlet: str | None = typer.Option(None, "--outlet", help="Outlet for vCards that name none."),
     dry_run: bool = imports.DRY_RUN,
     blank_clears: bool = imports.BLANK_CLEARS,
+    source: str | None = imports.SOURCE,
 ) -> None:
     """Import journalists: all rows or none (matched by email). A known journalist keeps
     what an absent column or an empty cell does not say (unless --blank-clears)."""
-    with imports.importing(ctx, encoding, dry_run, blank_clears, "journalists", file) as run:
+    with imports.importing(
+        ctx, encoding, dry_run, blank_clears, "journalists", file, source
+    ) as run:
         session = run.session
         if outlet:
             outlet = registry.get_outlet(session, outlet).slug

@@ -181,9 +181,10 @@ def import_(
     ),
     dry_run: bool = imports.DRY_RUN,
     blank_clears: bool = imports.BLANK_CLEARS,
+    source: str | None = imports.SOURCE,
 ) -> None:
     """Import offices from CSV: all rows or none (matched by code, so twice changes nothing)."""
-    with imports.importing(ctx, encoding, dry_run, blank_clears, "offices", file) as run:
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "offices", file, source) as run:
         session = run.session
         report = importing.import_offices(session, file, skip_invalid)
         run.report = report

@@ -185,9 +185,10 @@ def import_(
     ),
     dry_run: bool = imports.DRY_RUN,
     blank_clears: bool = imports.BLANK_CLEARS,
+    source: str | None = imports.SOURCE,
 ) -> None:
     """Import outlets from CSV: all rows or none (matched by slug)."""
-    with imports.importing(ctx, encoding, dry_run, blank_clears, "outlets", file) as run:
+    with imports.importing(ctx, encoding, dry_run, blank_clears, "outlets", file, source) as run:
         session = run.session
         report = importing.import_outlets(session, file, skip_invalid)
         run.report = report

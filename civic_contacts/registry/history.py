@@ -66,6 +66,7 @@ class ImportLog:
     created: list[str] = field(default_factory=list)  # journalists' emails, this chunk
     updated: dict[str, dict[str, Any]] = field(default_factory=dict)  # email: fields, this chunk
     counts: dict[str, int] = field(default_factory=dict)
+    source: str | None = None  # where the list comes from, the basis of holding it
 
     def journalists(self, created: list[str], updated: dict[str, dict[str, Any]]) -> None:
         """A chunk of the bulk path: written once enough are gathered."""
@@ -128,7 +129,8 @@ def importing(session: Session, kind: str, file: str) -> Iterator[ImportLog]:
     finally:
         _IMPORT.reset(token)
     log.write_chunk()
-    entry.fields = cast(dict[str, list[str]], {"file": file, **log.counts})
+    origin = {"source": log.source, "basis": "legitimate interest"} if log.source else {}
+    entry.fields = cast(dict[str, list[str]], {"file": file, **log.counts, **origin})
     session.add_all(
         Change(
             by=by,
@@ -195,7 +197,11 @@ def entry_line(change: Change) -> str:
     """One entry for people."""
     fields = {k: v for k, v in dict(change.fields).items() if k != "_was"}
     if change.kind == "import":
-        counts = ", ".join(f"{v} {k}" for k, v in fields.items() if k != "file")
+        counts = ", ".join(
+            f"{v} {k}" for k, v in fields.items() if k not in ("file", "source", "basis")
+        )
+        if fields.get("source"):
+            counts += f"; source: {fields['source']}"
         what = f"import of {change.key} from {fields.get('file', '?')}: {counts}"
         if change.action == "undone":
             what += " (undone)"

@@ -64,8 +64,19 @@ def everything_about(session: Session, email: str) -> dict[str, Any]:
     changes = history.entries(session, "journalist", address, limit=10_000) + history.entries(
         session, "suppression", address, limit=10_000
     )
+    sources = [
+        {
+            "at": _when(c.at),
+            "file": dict(c.fields).get("file"),
+            "source": dict(c.fields).get("source"),
+            "basis": dict(c.fields).get("basis"),
+        }
+        for c in sorted(changes, key=lambda c: c.id)
+        if c.kind == "import"
+    ]
     return {
         "journalist": record,
+        "sources": sources,
         "history": [history.entry_json(c) for c in sorted(changes, key=lambda c: c.id)],
         "deliveries": deliveries,
         "bounces": bounces,

@@ -209,3 +209,20 @@ def test_contact_extract_import_is_recorded(demo, tmp_path: Path) -> None:
     demo("contact", "extract", str(release), "--import", "--office", "niamey", "--replace")
     [entry] = entries(demo, "contact", "mdiallo@example.org")[:1]
     assert entry["fields"] == {"role": [before["mdiallo@example.org"]["role"], "Porte-parole"]}
+
+
+def test_an_import_keeps_its_source_and_the_export_shows_it(demo, tmp_path: Path) -> None:
+    """`journalist import --source` keeps where the list comes from, and the basis of
+    holding it, with the import; `journalist export-data` names it for each journalist the
+    import touched; `history import` shows it."""
+    path = tmp_path / "agence.csv"
+    path.write_text(
+        "outlet,name,email\nagence-sahel-presse,Nouvelle Example,nouvelle@example.com\n",
+        encoding="utf-8",
+    )
+    demo("journalist", "import", str(path), "--source", "Agence list 2026")
+    data = json.loads(demo("journalist", "export-data", "nouvelle@example.com").stdout)
+    assert [(s["file"], s["source"], s["basis"]) for s in data["sources"]] == [
+        ("agence.csv", "Agence list 2026", "legitimate interest")
+    ]
+    assert "source: Agence list 2026" in demo("history", "import").stdout
