@@ -56,12 +56,7 @@ def score(show: bool) -> Counter[str]:
                 [n for x in expected for n, wa in x[3] if wa],
             ),
         ):
-            remaining = Counter(wanted)
-            right = 0
-            for item in got:
-                if remaining[item] > 0:
-                    remaining[item] -= 1
-                    right += 1
+            right = _matched(got, wanted)
             found[field + ":right"] += right
             found[field + ":got"] += len(got)
             found[field + ":wanted"] += len(wanted)

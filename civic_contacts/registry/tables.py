@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TextIO, TypeVar, cast
+from typing import Any, Generic, TextIO, TypeVar, cast
 
 from civic_contacts.errors import CivicContactsError, InputError, InvalidRow
 
@@ -222,17 +222,7 @@ def _rows_of(
             f"{path.name} row 1: missing column{'s' if len(missing) > 1 else ''} {listed}",
             hint="expected columns: " + ",".join([*required, *optional]),
         )
-    row_number = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise InputError(f"{path.name} row {reader.line_num}: {exc}") from None
-        row_number += 1
-        if not any(cell.strip() for cell in cells):
-            continue
+    for row_number, cells in _cells(path, reader):
         if len(cells) > len(header):
             extra = [c for c in cells[len(header) :] if c.strip()]
             if extra:
@@ -244,12 +234,8 @@ def _rows_of(
         yield Row(row_number, dict(zip(header, cells, strict=False)))
 
 
-def _address_book_rows(
-    path: Path,
-    reader: Iterator[list[str]],
-    header: list[str],
-    book: Callable[[dict[str, str]], dict[str, str]],
-) -> Iterator[Row]:
+def _cells(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Each data row's number and cells, blank rows left out; a broken row is one line."""
     row_number = 1
     while True:
         try:
@@ -257,10 +243,20 @@ def _address_book_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(f"{path.name} row {row_number + 1}: {exc}") from None
+            raise InputError(f"{path.name} row {reader.line_num}: {exc}") from None
         row_number += 1
         if any(cell.strip() for cell in cells):
-            yield Row(row_number, book(dict(zip(header, cells, strict=False))))
+            yield row_number, cells
+
+
+def _address_book_rows(
+    path: Path,
+    reader: Any,
+    header: list[str],
+    book: Callable[[dict[str, str]], dict[str, str]],
+) -> Iterator[Row]:
+    for row_number, cells in _cells(path, reader):
+        yield Row(row_number, book(dict(zip(header, cells, strict=False))))
 
 
 def parse_file(
