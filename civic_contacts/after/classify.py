@@ -40,7 +40,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
-from civic_contacts.after import prose
+from civic_contacts.after import prose, reporters
 from civic_contacts.deliver import reasons
 from civic_contacts.errors import InputError
 
@@ -177,7 +177,26 @@ def _human_text(msg: Message) -> str:
             plain.append(_text_of(part))
         elif kind == "text/html":
             html.append(_text_of(part))
-    return "\n".join(plain or html)[:TEXT_LIMIT]
+    return _unforwarded("\n".join(plain or html)[:TEXT_LIMIT])
+
+
+_FORWARDED = re.compile(
+    r"^[ \t]*(?:Begin forwarded message:|-{2,} ?Forwarded message ?-{2,})[ \t]*$", re.I | re.M
+)
+_QUOTE_MARK = re.compile(r"^> ?", re.M)
+
+
+def _unforwarded(text: str) -> str:
+    """A report someone forwarded (a mail client's "Begin forwarded message:" and the
+    report quoted line by line with "> "): the report itself, unquoted one level."""
+    marker = _FORWARDED.search(text)
+    if marker is None:
+        return text
+    rest = text[marker.end() :]
+    lines = [line for line in rest.splitlines() if line.strip()]
+    if not lines or sum(line.startswith(">") for line in lines) < len(lines) * 0.8:
+        return text
+    return _QUOTE_MARK.sub("", rest)
 
 
 def _walk_outside_original(msg: Message):  # type: ignore[no-untyped-def]
@@ -433,6 +452,9 @@ def _dsn_recipients(msg: Message, human: str, notice: str, known: set[str]) -> l
             action, reason = reasons.decide(
                 status, words + " " + around, str(block.get("Action", "")), command
             )
+        settled = reporters.category(str(block.get("X-PowerMTA-BounceCategory", "")))
+        if settled and action == "retry" and reason in reporters.UNCONFIRMED:
+            action, reason = settled
         found.append(Returned(address, status, action, reason, _one_line(words) or status_field))
     return found
 
@@ -566,6 +588,7 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
         if not report.recipients:
             report.recipients = _prose_recipients(notice, original_to, known)
         if report.recipients or report_type == "delivery-status":
+            _vouched(report.recipients, human, data)
             _unless_contradicted(report.recipients, notice)
             return report
     from_robot = bool(FAILURE_FROM.search(_header(msg, "From")))
@@ -576,6 +599,7 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
     if (from_robot or failure_subject) and (not auto or FAILURE_TEXT.search(notice)):
         report.kind = "bounce"
         report.recipients = _prose_recipients(notice, original_to, known)
+        _vouched(report.recipients, human, data)
         _unless_contradicted(report.recipients, notice)
         return report
     if auto:
@@ -595,6 +619,18 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
             report.recipients = [Returned(sender, None, "none", reason, _one_line(notice, 200))]
         return report
     return report
+
+
+def _vouched(recipients: list[Returned], human: str, data: bytes) -> None:
+    """Unknown users the words left unconfirmed, where the report's writer vouches for them
+    (`reporters`)."""
+    unsure = [r for r in recipients if r.action == "retry" and r.reason in reporters.UNCONFIRMED]
+    if not unsure:
+        return
+    text = human + "\n" + data[:200_000].decode("latin-1")
+    for returned in unsure:
+        if reporters.vouched(text, returned.diagnostic):
+            returned.action, returned.reason = "suppress", "no-such-user"
 
 
 def _unless_contradicted(recipients: list[Returned], notice: str) -> None:

@@ -57,6 +57,7 @@ _EXPLICIT = (
 # The bare command as a server's words or a transcript write it (upper case, not inside a
 # word or an address: "SMTP:RCPT host", "[RCPT_TO]", "<<< DATA").
 _BARE = re.compile(r"(?<![A-Za-z0-9@.])(RCPT|DATA|MAIL FROM|HELO|EHLO)(?![A-Za-z0-9@.-])")
+_ENVELOPE_COPY = re.compile(r"(?:MAIL FROM|RCPT(?: TO)?)\s*:\s*<?[^\s<>@]+@", re.I)
 _REPLY = re.compile(r"(?<![\d.])[45]\d\d[ -]")
 
 
@@ -72,7 +73,12 @@ def command_in(words: str) -> str:
         return ""
     reply = _REPLY.search(words)
     before = [name for at, name in bare if reply is None or at < reply.start()]
-    name = (before or [bare[0][1]])[-1]
+    # Named only after the reply: the command it answered ("User unknown [RCPT_TO]"), but
+    # not a copy of the envelope a notice lists ("MAIL FROM: x@y  RCPT TO: z@w").
+    after = [name for at, name in bare if not _ENVELOPE_COPY.match(words, at)]
+    if not before and not after:
+        return ""
+    name = (before or after[:1])[-1]
     return {"MAIL FROM": "MAIL", "HELO": "CONNECT", "EHLO": "CONNECT"}.get(name, name)
 
 
@@ -245,6 +251,7 @@ TEMPORARY: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"storage (?:space|quota)",
             r"mailbox (?:has )?exceeded",
             r"user has too many messages",
+            r"mailbox exceeds (?:the )?(?:allowed|maximum) size",
             r"not enough (?:disk )?space",
             r"boîte(?: aux lettres)? (?:est )?pleine",
             r"boite(?: aux lettres)? (?:est )?pleine",
@@ -291,6 +298,7 @@ TEMPORARY: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"could not be delivered within",
             r"has been delayed",
             r"gave up",
+            r"delivery failed \d+ attempts",
             r"too long in (?:the )?queue",
             r"message (?:was|has been) in (?:the )?queue too long",
             r"retry timeout exceeded",
@@ -393,6 +401,8 @@ NOT_IN_DIRECTORY = _any(
     r"recipientnotfound",
     r"invalid final delivery userid",
     r"mail\.local: unknown user",
+    # IMail's own local delivery, the whole diagnostic: "Unknown user: x@y".
+    r"^unknown user: [^\s@]+@",
     r"ディレクトリのリストにありません|ディレクトリには見つかりません",
 )
 # Exchange Online's directory-based edge blocking: the address is not in the tenant's
@@ -570,6 +580,11 @@ def decide(
         return "alert", "sender-address"
     if EDGE_DIRECTORY.search(words):
         return "suppress", "no-such-user"
+    unknown_user = bool(UNKNOWN_USER.search(words) or NOT_IN_DIRECTORY.search(words))
+    if detail.startswith("7.") and command == "RCPT" and unknown_user and not sender:
+        # A security code on a refusal of the address itself, at RCPT TO ("553 Invalid
+        # recipient x@y" with 5.7.1): the words say what the code does not.
+        return "suppress", "no-such-user"
     if detail.startswith("7."):
         return "alert", sender or "policy"
     if detail.startswith("6."):
@@ -580,7 +595,6 @@ def decide(
         return "retry", "expired"
     if detail == "1.6" or MOVED.search(words):
         return "suppress", "moved"
-    unknown_user = bool(UNKNOWN_USER.search(words) or NOT_IN_DIRECTORY.search(words))
     if (detail in ("1.10", "3.2") or NO_MAIL_SERVER.search(words)) and not unknown_user:
         return "suppress", "no-mail-server"
     if temporary == "network" and not unknown_user:

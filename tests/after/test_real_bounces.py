@@ -142,3 +142,59 @@ def test_complaints_name_the_complained_address_wherever_it_is() -> None:
         "complaint",
         [("example@icloud.com", "opt-out")],
     )
+
+
+def test_a_report_writers_own_verdict_settles_words_that_leave_it_open() -> None:
+    """'550 x... No such user' is written for dead addresses and by filters alike: retried
+    on its own (SurfControl's), but suppressed where the report's writer vouches for it:
+    PowerMTA's bounce category, an outbound gateway's list of refused addresses (McAfee,
+    InterScan), Hotmail's 'mailbox unavailable'."""
+    assert actions(read("lhost-surfcontrol-01.eml")) == {"kijitora@example.com": "retry"}
+    assert [r.reason for r in read("lhost-powermta-02.eml").recipients] == ["no-such-user"]
+    assert actions(read("lhost-mcafee-04.eml")) == {"kijitora@example.com": "suppress"}
+    assert actions(read("lhost-interscanmss-02.eml")) == {"kijitora@neko.example.jp": "suppress"}
+    assert actions(read("lhost-outlook-08.eml")) == {"kijitora@hotmail.example.com": "suppress"}
+    # Sendmail's own heading (five dashes) is not McAfee's: its unknown user stays open.
+    assert "suppress" not in actions(read("rfc3464-35.eml")).values()
+
+
+def test_a_refusal_of_the_address_at_rcpt_is_dead_whatever_security_code_it_carries() -> None:
+    """Bigfoot refused 'RCPT TO' with '553 Invalid recipient x (Mode: normal)' and 5.7.1."""
+    report = read("lhost-bigfoot-02.eml")
+    assert [(r.email, r.action, r.reason) for r in report.recipients] == [
+        ("kijitora@example.org", "suppress", "no-such-user")
+    ]
+
+
+def test_a_forwarded_report_is_read_through_its_quoting() -> None:
+    """Someone forwarded a Sendmail bounce, every line quoted with '> '."""
+    report = read("lhost-sendmail-14.eml")
+    assert report.kind == "bounce"
+    assert [(r.email, r.status, r.action) for r in report.recipients] == [
+        ("kijitora@example.com", "5.1.1", "suppress")
+    ]
+
+
+def test_imail_and_its_own_words_for_full_and_unknown() -> None:
+    """IMail's whole diagnostic 'Unknown user: x@y' is its directory's; 'User mailbox
+    exceeds allowed size' is a full mailbox, retried."""
+    assert actions(read("lhost-imailserver-01.eml")) == {"kijitora@example.com": "suppress"}
+    assert [(r.action, r.reason) for r in read("lhost-imailserver-02.eml").recipients] == [
+        ("retry", "mailbox-full")
+    ]
+
+
+def test_the_command_named_after_a_reply_counts_but_a_copy_of_the_envelope_does_not() -> None:
+    """'User Unknown [RCPT_TO]' answered RCPT; 'MAIL FROM: x@y RCPT TO: z@w' after a reply is
+    a notice's copy of the envelope, not the command the server answered."""
+    from civic_contacts.deliver.reasons import command_in
+
+    assert actions(read("lhost-yahoo-05.eml")) == {"kijitora@example.co.jp": "suppress"}
+    assert command_in("550 5.2.1 <k@example.co.jp>... User Unknown [RCPT_TO]") == "RCPT"
+    assert (
+        command_in(
+            "550 - Requested action not taken: no such user here Message details: "
+            "MAIL FROM: a@example.org RCPT TO: b@example.com"
+        )
+        == ""
+    )
