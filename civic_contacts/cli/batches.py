@@ -73,6 +73,15 @@ def print_build(report: batch_build.BuildReport, next_command: str) -> None:
     )
     if report.suppressed:
         common.say(f"left out {len(report.suppressed)} suppressed address(es)")
+    if report.left_out_count:
+        common.say(f"left out {report.left_out_count} by beats and their own choices:")
+        for line in report.left_out[:SHOWN_LEFT_OUT]:
+            common.say(f"  {line}")
+        if report.left_out_count > SHOWN_LEFT_OUT:
+            common.say(
+                f"  ... and {report.left_out_count - SHOWN_LEFT_OUT} more"
+                " (the preview lists more; route show has each)"
+            )
     if report.fallbacks:
         count = max(report.fallback_count, len(report.fallbacks))
         common.say(f"{count} message(s) in a fallback language:")
@@ -90,6 +99,7 @@ def print_build(report: batch_build.BuildReport, next_command: str) -> None:
         common.say(f"next: {next_command} (after a look at the preview)")
 
 
+SHOWN_LEFT_OUT = 20  # left-out journalists named in the build summary
 SHOWN_GAP_OUTLETS = 5  # outlets named per coverage problem (a list of 10,000 has hundreds)
 
 

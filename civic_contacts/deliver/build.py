@@ -123,6 +123,8 @@ class BuildReport:
     suppressed: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
     fallback_count: int = 0
+    left_out: list[str] = field(default_factory=list)
+    left_out_count: int = 0
     gaps: list[str] = field(default_factory=list)
     changed_options: list[str] = field(default_factory=list)
 
@@ -154,7 +156,7 @@ def build_batch(
     box = None if options.dry_run or outbox is None else Outbox(outbox)
     try:
         written = write_messages(plan, assembler, book, box, progress)
-        recorded = book.finish()
+        recorded = book.finish(also=plan.dropped)
         changed: list[str] = []
         if not options.dry_run and recorded.added + recorded.rerendered >= ANALYZE_AFTER:
             # The sends that follow claim through the batch's index: planned for the table as
@@ -186,6 +188,8 @@ def build_batch(
         suppressed=plan.suppressed,
         fallbacks=plan.fallbacks,
         fallback_count=plan.fallback_count,
+        left_out=plan.left_out,
+        left_out_count=plan.left_out_count,
         gaps=plan.gaps,
         changed_options=changed,
     )
@@ -242,6 +246,8 @@ def render_preview(
         fallbacks=plan.fallbacks,
         fallback_count=plan.fallback_count,
         suppressed=plan.suppressed,
+        left_out=plan.left_out,
+        left_out_count=plan.left_out_count,
         outlets=plan.outlets,
         total=box.messages,
         variants=[(v, Markup(v.html)) for v in box.variants.values()],

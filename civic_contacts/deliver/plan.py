@@ -9,8 +9,9 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from civic_contacts.compose.templates import ContactView, Recipient, Variant
@@ -25,7 +26,7 @@ from civic_contacts.deliver.recipients import (
 from civic_contacts.errors import InputError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.models import Delivery, Journalist, Outlet, Release, Suppression
-from civic_contacts.releases import routing
+from civic_contacts.releases import audience, routing
 from civic_contacts.releases import store as releases
 from civic_contacts.releases.embargo import check_embargo
 
@@ -100,6 +101,12 @@ class BatchPlan:
     suppressed: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)  # the first SHOWN_FALLBACKS of them
     fallback_count: int = 0
+    # Journalists the audience rules leave out (beats, their own choices), with the reason:
+    # the first SHOWN_FALLBACKS of them, and how many; and the pending deliveries they had
+    # from an earlier build, cancelled by this one.
+    left_out: list[str] = field(default_factory=list)
+    left_out_count: int = 0
+    dropped: list[int] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     outlets: list[OutletSummary] = field(default_factory=list)
     count: int = 0
@@ -156,11 +163,7 @@ def people_of(
     """
     query = (
         select(
-            Journalist.id,
-            Journalist.name,
-            Journalist.email,
-            Outlet.slug,
-            Journalist.language,
+            *registry.ROUTING_COLUMNS,
             Suppression.email,
             Delivery.built_at,
             Delivery.id,
@@ -176,15 +179,16 @@ def people_of(
     )
     if outlet is not None:
         query = query.where(Outlet.slug == outlet)
-    rows = session.execute(query.execution_options(yield_per=PAGE))
+    rows: Iterator[Any] = iter(session.execute(query.execution_options(yield_per=PAGE)))
+    n = len(registry.ROUTING_COLUMNS)
     for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
         yield (
             slug,
             [
                 (
-                    (routing.JournalistInfo(r[0], r[1], r[2], r[3], r[4]), r[6]),
-                    r[5] is not None,
-                    (r[7], r[8], r[9], r[10]) if r[7] is not None else None,
+                    (registry.journalist_info(r), r[n + 1]),
+                    r[n] is not None,
+                    (r[n + 2], r[n + 3], r[n + 4], r[n + 5]) if r[n + 2] is not None else None,
                 )
                 for r in group
             ],
@@ -220,7 +224,9 @@ class Planner:
         options: BuildOptions,
         embargo: dt.datetime | None,
         now: dt.datetime,
+        recent: dict[int, int] | None = None,
     ) -> None:
+        """`recent`: releases sent to each capped journalist in the last seven days."""
         self.release_id = release.id
         self.slug = release.slug
         self.sequence = release.embargo_sequence
@@ -245,7 +251,14 @@ class Planner:
         self.book = ContactBook(session, identity.organisation)
         self.contacts = registry.routing_contacts(session)
         self.offices = registry.routing_offices(session)
-        self.router = routing.Router(self.info, self.contacts, self.offices, options.max_contacts)
+        self.router = routing.Router(
+            self.info,
+            self.contacts,
+            self.offices,
+            options.max_contacts,
+            embargoed=embargo is not None and embargo > now,
+            recent=recent,
+        )
         self.addressing = Addressing(identity)
 
     def outlet(
@@ -329,12 +342,25 @@ def plan_batch(
     plan = BatchPlan(release=release, embargo=embargo, warnings=warnings)
     refresh_statistics(session, PLANNED_TABLES)
     reading_whole(session)
-    planner = Planner(session, release, identity, options, embargo, now)
+    planner = Planner(
+        session, release, identity, options, embargo, now, sent_in_week(session, release.id, now)
+    )
     listed = select(Journalist.email).join(Journalist.outlet).where(*MAILED)
     plan.count = int(
         session.scalar(select(func.count()).select_from(listed.where(_NOT_SUPPRESSED).subquery()))
         or 0
     )
+    if release.topics or _anyone_chooses(session):
+        # The audience rules leave some out: counted by routing them (the list streamed).
+        plan.count = sum(
+            len(
+                planner.router.route_outlet(
+                    planner.outlets[slug],
+                    [person[0] for person, suppressed, _k in people if not suppressed],
+                ).journalists
+            )
+            for slug, people in people_of(session, release.id)
+        )
     plan.suppressed = list(
         session.scalars(
             listed.where(~_NOT_SUPPRESSED).order_by(Outlet.slug, Journalist.name, Journalist.id)
@@ -355,16 +381,26 @@ def plan_batch(
         plan.outlets.clear()
         plan.fallbacks.clear()
         plan.fallback_count = 0
+        plan.left_out.clear()
+        plan.left_out_count = 0
+        plan.dropped.clear()
         seen: set[str] = set()
         for outlet_slug, people in people_of(session, release.id):
             mailed = [person for person, suppressed, _known in people if not suppressed]
             outlet_routing, messages = planner.outlet(outlet_slug, mailed)
             known = {person[0].id: found for person, _s, found in people}
+            for journalist, reason in outlet_routing.left_out:
+                plan.left_out_count += 1
+                if len(plan.left_out) < SHOWN_FALLBACKS:
+                    plan.left_out.append(f"{journalist.email} ({outlet_slug}): {reason}")
+                had = known[journalist.id]
+                if had is not None and had[1] == DeliveryStatus.PENDING.value:
+                    plan.dropped.append(had[0])
             for message in messages:
                 message.known = known[message.journalist_id]
                 message.looked_up = True
             seen.add(outlet_slug)
-            plan.outlets.append(_summary(planner, outlet_routing, len(mailed)))
+            plan.outlets.append(_summary(planner, outlet_routing, len(outlet_routing.journalists)))
             for journalist_routing in outlet_routing.journalists:
                 if journalist_routing.choice.fallback:
                     plan.fallback_count += 1
@@ -381,6 +417,35 @@ def plan_batch(
 
     plan.make = make
     return plan, planner
+
+
+def sent_in_week(session: Session, release_id: int, now: dt.datetime) -> dict[int, int]:
+    """Other releases sent in the last seven days to each journalist who set a weekly cap,
+    by journalist id (notices are follow-ups of a release, not releases: not counted)."""
+    since = now - dt.timedelta(days=audience.WEEK_DAYS)
+    rows = session.execute(
+        select(Journalist.id, func.count(func.distinct(Delivery.release_id)))
+        .join(Delivery, Delivery.email == Journalist.email)
+        .where(
+            Journalist.weekly_cap.is_not(None),
+            Delivery.notice_id.is_(None),
+            Delivery.release_id != release_id,
+            Delivery.status == DeliveryStatus.SENT.value,
+            Delivery.sent_at >= since,
+        )
+        .group_by(Journalist.id)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def _anyone_chooses(session: Session) -> bool:
+    """Whether a journalist on the list has chosen anything that can leave them out."""
+    chooses = or_(
+        Journalist.weekly_cap.is_not(None),
+        Journalist.accepts_embargoed.is_(False),
+        cast(Journalist.follows, String) != "[]",
+    )
+    return session.scalar(select(exists().where(*MAILED, chooses))) or False
 
 
 def _summary(

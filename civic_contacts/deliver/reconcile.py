@@ -181,12 +181,14 @@ class Reconciler:
             connection.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
             rows.clear()
 
-    def finish(self) -> Reconciled:
-        """Write what is left and cancel the pending deliveries no longer planned."""
+    def finish(self, also: Iterable[int] = ()) -> Reconciled:
+        """Write what is left and cancel the pending deliveries no longer planned (`also`:
+        pending ones the plan itself left out, as the audience rules do)."""
         self._flush()
         pending = select(Delivery.id).where(self.key.where(), Delivery.status == S.PENDING.value)
         if self.audience is not None:
             gone = list(self.session.scalars(pending.where(~self.audience)))
+            gone.extend(set(also) - set(gone))
         else:
             earlier = pending.where(Delivery.id <= self.before)
             gone = [i for i in self.session.scalars(earlier) if i not in self.seen]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -91,6 +92,8 @@ class Outlet(Base):
     tags: Mapped[list[str]]
     # Languages the readers also read, in order, tried after `languages` (see routing).
     also_reads: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # Topics the outlet covers (codes of `topics`): its journalists' beats when they have none.
+    beats: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
     journalists: Mapped[list[Journalist]] = relationship(back_populates="outlet")
 
@@ -107,6 +110,15 @@ class Journalist(Base):
     language: Mapped[str | None] = mapped_column(String(35), default=None)
     role: Mapped[str] = mapped_column(String(200), default="")
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Topics they cover (codes of `topics`); none: the outlet's, else every topic.
+    beats: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # What they chose on their preference page: other languages they read (after `language`),
+    # the offices and countries they follow (none: all), at most this many releases in seven
+    # days (None: no limit), and whether they take embargoed material.
+    also_reads: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    follows: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    weekly_cap: Mapped[int | None] = mapped_column(Integer, default=None)
+    accepts_embargoed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Set by `journalist remove` when messages were sent to them: kept for the audit, never routed.
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -119,6 +131,18 @@ class Journalist(Base):
         cascade="all, delete-orphan",
         foreign_keys="Phone.journalist_id",
     )
+
+
+class Topic(Base):
+    """A topic of the office's shared vocabulary: releases carry topics, journalists and
+    outlets beats, both codes of this table."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # Its name in each language (the code when a language has none).
+    labels: Mapped[dict[str, str]] = mapped_column(default=dict, server_default="{}")
 
 
 class Phone(Base):
@@ -216,6 +240,10 @@ class Release(Base):
     link: Mapped[str | None] = mapped_column(Text, default=None)
     # Whether messages keep the body's own closing contact block (else the routed one only).
     keep_contact_block: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Topics of the release (codes of `topics`): routing sends it to journalists whose beats
+    # meet them, and to those with no beats unless `topics_open` is false.
+    topics: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    topics_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

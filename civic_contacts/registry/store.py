@@ -105,6 +105,8 @@ class OutletRecord:
     tags: list[str]
     # Languages the readers also read; None leaves a known outlet's as they are.
     also_reads: list[str] | None = None
+    # Topics it covers; None leaves a known outlet's as they are.
+    beats: list[str] | None = None
 
 
 @dataclass
@@ -123,6 +125,8 @@ class JournalistRecord:
     # Fields a known journalist keeps as they are (an import's absent columns and empty
     # cells): language, role, phones.
     keep: frozenset[str] = frozenset()
+    # Topics they cover; None leaves a known journalist's as they are.
+    beats: list[str] | None = None
 
 
 # What an import changes, field by field, when a caller asks (`--dry-run`): set
@@ -469,6 +473,8 @@ def upsert_outlet(session: Session, record: OutletRecord) -> Outcome:
     }
     if record.also_reads is not None:
         values["also_reads"] = record.also_reads
+    if record.beats is not None:
+        values["beats"] = record.beats
     if outlet is None:
         session.add(Outlet(slug=record.slug, **values))
         session.flush()
@@ -509,6 +515,8 @@ def upsert_journalist(session: Session, record: JournalistRecord) -> Outcome:
         "role": record.role,
         "archived_at": None,  # adding a removed journalist again brings them back
     }
+    if record.beats is not None:
+        values["beats"] = record.beats
     if journalist is None:
         journalist = Journalist(email=record.email, **values)
         journalist.phones = phones_from_parsed(record.phones)
@@ -605,12 +613,12 @@ def routing_contacts(session: Session) -> list[ContactInfo]:
 def routing_outlets(session: Session, slug: str | None = None) -> list[OutletInfo]:
     """Outlets as routing sees them, by slug."""
     query = select(
-        Outlet.slug, Outlet.name, Outlet.country, Outlet.languages, Outlet.also_reads
+        Outlet.slug, Outlet.name, Outlet.country, Outlet.languages, Outlet.also_reads, Outlet.beats
     ).order_by(Outlet.slug)
     if slug:
         query = query.where(Outlet.slug == get_outlet(session, slug).slug)
     return [
-        OutletInfo(r[0], r[1], r[2], tuple(r[3]), tuple(r[4] or ()))
+        OutletInfo(r[0], r[1], r[2], tuple(r[3]), tuple(r[4] or ()), tuple(r[5] or ()))
         for r in session.execute(query).all()
     ]
 
@@ -618,12 +626,43 @@ def routing_outlets(session: Session, slug: str | None = None) -> list[OutletInf
 def routing_journalists(session: Session, outlet: str | None = None) -> list[JournalistInfo]:
     """Journalists as routing sees them (opted-out ones left out), by outlet and name."""
     rows = session.execute(_routing_journalists_query(outlet)).all()
-    return [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return [journalist_info(r) for r in rows]
 
 
-def _routing_journalists_query(outlet: str | None) -> Select[int, str, str, str, str | None]:
-    query = (
-        select(Journalist.id, Journalist.name, Journalist.email, Outlet.slug, Journalist.language)
+# What routing reads of a journalist, in `journalist_info`'s order.
+ROUTING_COLUMNS = (
+    Journalist.id,
+    Journalist.name,
+    Journalist.email,
+    Outlet.slug,
+    Journalist.language,
+    Journalist.beats,
+    Journalist.also_reads,
+    Journalist.follows,
+    Journalist.weekly_cap,
+    Journalist.accepts_embargoed,
+)
+
+
+def journalist_info(row: Sequence[Any]) -> JournalistInfo:
+    """A journalist as routing sees them, from a row that starts with `ROUTING_COLUMNS`."""
+    return JournalistInfo(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        beats=tuple(row[5] or ()),
+        also_reads=tuple(row[6] or ()),
+        follows=tuple(row[7] or ()),
+        weekly_cap=row[8],
+        accepts_embargoed=bool(row[9]),
+    )
+
+
+def _routing_journalists_query(outlet: str | None) -> Select[Any]:
+    query: Select[Any] = (
+        select(*cast(tuple[Any, ...], ROUTING_COLUMNS))
         .join(Journalist.outlet)
         .where(Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
         .order_by(Outlet.slug, Journalist.name, Journalist.id)
@@ -640,7 +679,7 @@ def journalists_by_outlet(
     query = _routing_journalists_query(outlet)
     rows = session.execute(query.execution_options(yield_per=page))
     for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
-        yield slug, [JournalistInfo(r[0], r[1], r[2], r[3], r[4]) for r in group]
+        yield slug, [journalist_info(r) for r in group]
 
 
 def upsert_journalists(
@@ -664,7 +703,7 @@ def upsert_journalists(
             raise UnknownOutlet(f'unknown outlet "{record.outlet}"')
     emails = [r.email for r in records]
     dialect_name = session.get_bind().dialect.name
-    existing: dict[str, tuple[int, int, str, str | None, str]] = {}
+    existing: dict[str, tuple[int, int, str, str | None, str, list[str]]] = {}
     for condition in matching(Journalist.email, emails, dialect_name):
         for row in session.execute(
             select(
@@ -674,9 +713,10 @@ def upsert_journalists(
                 Journalist.name,
                 Journalist.language,
                 Journalist.role,
+                Journalist.beats,
             ).where(condition)
         ):
-            existing[row[0]] = (row[1], row[2], row[3], row[4], row[5])
+            existing[row[0]] = (row[1], row[2], row[3], row[4], row[5], list(row[6] or []))
     phone_keys: dict[int, list[tuple[object, ...]]] = {}
     phone_texts: dict[int, list[str]] = {}
     ids = [v[0] for v in existing.values()]
@@ -706,6 +746,7 @@ def upsert_journalists(
                     "email": record.email,
                     "language": record.language,
                     "role": record.role,
+                    "beats": record.beats or [],
                     "opted_out": False,
                     "created_at": now,
                     "updated_at": now,
@@ -716,14 +757,16 @@ def upsert_journalists(
             outcomes.append("created")
             created_here.append(record.email)
             continue
-        journalist_id, old_outlet, old_name, old_language, old_role = known
+        journalist_id, old_outlet, old_name, old_language, old_role, old_beats = known
         language = old_language if "language" in record.keep else record.language
         role = old_role if "role" in record.keep else record.role
-        changed = (old_outlet, old_name, old_language, old_role) != (
+        beats = old_beats if record.beats is None else record.beats
+        changed = (old_outlet, old_name, old_language, old_role, old_beats) != (
             outlet_id,
             record.name,
             language,
             role,
+            beats,
         )
         if changed:
             updates.append(
@@ -733,6 +776,7 @@ def upsert_journalists(
                     "name": record.name,
                     "language": language,
                     "role": role,
+                    "beats": beats,
                     "updated_at": now,
                 }
             )
@@ -747,12 +791,14 @@ def upsert_journalists(
                 "name": old_name,
                 "language": old_language or "",
                 "role": old_role,
+                "beats": "; ".join(old_beats),
             }
             after = {
                 "outlet_id": record.outlet,
                 "name": record.name,
                 "language": language or "",
                 "role": role,
+                "beats": "; ".join(beats),
             }
             diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
             if new_phones_here:
@@ -767,6 +813,7 @@ def upsert_journalists(
                     "name": old_name,
                     "language": old_language,
                     "role": old_role,
+                    "beats": old_beats,
                     "phones": phone_texts.get(journalist_id, []),
                 }
                 fields: dict[str, Any] = {name: list(pair) for name, pair in diff.items()}
@@ -798,8 +845,12 @@ def upsert_journalists(
             "created_at": _stored(dialect, Journalist.created_at, now),
             "updated_at": _stored(dialect, Journalist.updated_at, now),
         }
+        to_json = cast(Table, Journalist.__table__).c.beats.type.bind_processor(dialect)
+        no_beats = _stored(dialect, Journalist.beats, [])
         for new in new_rows:
             new.update(fixed)
+            given = new["beats"]
+            new["beats"] = to_json(given) if given and to_json is not None else no_beats
         if new_phones:
             key = cast(Table, Journalist.__table__).c.email
             new_ids = insert_rows_with_ids(connection, journalists, new_rows, key)

@@ -39,6 +39,7 @@ class OutletInfo:
     country: str
     languages: tuple[str, ...]
     also_reads: tuple[str, ...] = ()
+    beats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,9 @@ class JournalistInfo:
     email: str
     outlet: str
     language: str | None = None
+    beats: tuple[str, ...] = ()
+    # What they chose on their preference page (see `releases/audience.py`).
+    also_reads: tuple[str, ...] = ()
+    follows: tuple[str, ...] = ()
+    weekly_cap: int | None = None
+    accepts_embargoed: bool = True

@@ -2,8 +2,10 @@
 
 Pure: plain data in, plain data out (PRODUCT.md §3).
 
-1. Language, per journalist: the first of the journalist's own language, then the outlet's
-   languages, then the languages the outlet's readers also read (`also_reads`), that the
+0. Audience: beats against the release's topics and each journalist's own choices leave some
+   out, each with its reason (`audience.py`).
+1. Language, per journalist: the first of the journalist's own language, then the other
+   languages they read (their preference page's), then the outlet's languages, then the languages the outlet's readers also read (`also_reads`), that the
    release has; otherwise a *fallback* (listed by `route coverage`): the release's own
    fallback order (`fallback` in its front matter), then English when the release has it,
    then the owning office's first language the release has, then the release's first.
@@ -14,7 +16,7 @@ Pure: plain data in, plain data out (PRODUCT.md §3).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from civic_contacts.registry.codes import language_matches
@@ -22,6 +24,7 @@ from civic_contacts.registry.views import ContactInfo as ContactInfo
 from civic_contacts.registry.views import JournalistInfo as JournalistInfo
 from civic_contacts.registry.views import OfficeInfo as OfficeInfo
 from civic_contacts.registry.views import OutletInfo as OutletInfo
+from civic_contacts.releases import audience
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class ReleaseInfo:
     languages: tuple[str, ...]
     concerns: tuple[str, ...] = ()
     fallback: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    topics_open: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class JournalistRouting:
     journalist: JournalistInfo
     choice: LanguageChoice
     contacts: tuple[RoutedContact, ...]
+    why: str = ""  # why they get the release (beats, what they follow)
 
 
 @dataclass
@@ -71,6 +77,8 @@ class OutletRouting:
     choice: LanguageChoice
     contacts: tuple[RoutedContact, ...]
     journalists: list[JournalistRouting] = field(default_factory=list)
+    # Journalists the audience rules leave out, each with the reason.
+    left_out: list[tuple[JournalistInfo, str]] = field(default_factory=list)
 
     @property
     def exceptions(self) -> list[JournalistRouting]:
@@ -94,12 +102,17 @@ def choose_language(
     release: ReleaseInfo,
     owner_languages: Sequence[str],
     also_reads: Sequence[str] = (),
+    journalist_also: Sequence[str] = (),
 ) -> LanguageChoice:
     """The message language for one journalist (rule 1)."""
     if journalist_language:
         found = _release_language(journalist_language, release)
         if found:
             return LanguageChoice(found, f"journalist reads {journalist_language}", False)
+    for language in journalist_also:
+        found = _release_language(language, release)
+        if found:
+            return LanguageChoice(found, f"journalist also reads {language}", False)
     for language in outlet_languages:
         found = _release_language(language, release)
         if found:
@@ -132,10 +145,18 @@ class Router:
         contacts: Iterable[ContactInfo],
         offices: Iterable[OfficeInfo],
         max_contacts: int = 2,
+        embargoed: bool = False,
+        recent: Mapping[int, int] | None = None,
     ) -> None:
+        """`embargoed`: the release is built under an embargo that has not lifted; `recent`:
+        releases sent to each journalist (by id) in the last seven days, for weekly caps."""
         if max_contacts < 1:
             raise ValueError("max_contacts must be at least 1")
         self.release = release
+        self.subject = audience.Subject(
+            release.office, release.concerns, release.topics, release.topics_open, embargoed
+        )
+        self.recent = recent or {}
         self.offices = {o.code: o for o in offices}
         self.contacts = [c for c in contacts if c.active]
         self.max_contacts = max_contacts
@@ -143,7 +164,7 @@ class Router:
         self.owner_languages = owner.languages if owner else ()
         self._cache: dict[tuple[str, str], tuple[RoutedContact, ...]] = {}
         self._choices: dict[
-            tuple[str | None, tuple[str, ...], tuple[str, ...]], LanguageChoice
+            tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]], LanguageChoice
         ] = {}
 
     def choose(
@@ -151,10 +172,11 @@ class Router:
         journalist_language: str | None,
         outlet_languages: tuple[str, ...],
         also_reads: tuple[str, ...] = (),
+        journalist_also: tuple[str, ...] = (),
     ) -> LanguageChoice:
         """Rule 1 for this release, remembered per (journalist language, outlet languages,
-        languages the outlet's readers also read)."""
-        key = (journalist_language, outlet_languages, also_reads)
+        languages the outlet's readers also read, languages the journalist also reads)."""
+        key = (journalist_language, outlet_languages, also_reads, journalist_also)
         choice = self._choices.get(key)
         if choice is None:
             choice = choose_language(
@@ -163,6 +185,7 @@ class Router:
                 self.release,
                 self.owner_languages,
                 also_reads,
+                journalist_also,
             )
             self._choices[key] = choice
         return choice
@@ -207,19 +230,26 @@ class Router:
     def route_outlet(
         self, outlet: OutletInfo, journalists: Iterable[JournalistInfo] = ()
     ) -> OutletRouting:
-        """The outlet's language and contacts, and each journalist's."""
+        """The outlet's language and contacts, and each journalist's; those the audience rules
+        leave out are listed with the reason."""
         choice = self.choose(None, outlet.languages, outlet.also_reads)
         routing = OutletRouting(outlet, choice, self.contacts_for(choice.language, outlet.country))
         for journalist in journalists:
-            own = self.choose(journalist.language, outlet.languages, outlet.also_reads)
-            if own.language == choice.language:
-                routing.journalists.append(JournalistRouting(journalist, own, routing.contacts))
-            else:
-                routing.journalists.append(
-                    JournalistRouting(
-                        journalist, own, self.contacts_for(own.language, outlet.country)
-                    )
-                )
+            verdict = audience.decide(
+                self.subject, journalist, outlet.beats, self.recent.get(journalist.id, 0)
+            )
+            if not verdict.included:
+                routing.left_out.append((journalist, verdict.reason))
+                continue
+            own = self.choose(
+                journalist.language, outlet.languages, outlet.also_reads, journalist.also_reads
+            )
+            contacts = (
+                routing.contacts
+                if own.language == choice.language
+                else self.contacts_for(own.language, outlet.country)
+            )
+            routing.journalists.append(JournalistRouting(journalist, own, contacts, verdict.reason))
         return routing
 
 

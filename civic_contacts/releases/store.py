@@ -13,7 +13,6 @@ When the embargo moves, `embargo_sequence` rises so calendar entries already sen
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -29,6 +28,10 @@ from civic_contacts.registry import store as registry
 from civic_contacts.registry.codes import check_code, check_country, check_language, check_text
 from civic_contacts.registry.models import Release, ReleaseRevision, ReleaseTranslation
 from civic_contacts.registry.tables import decode
+from civic_contacts.registry.topics import check_beats, known_topics
+from civic_contacts.releases.paragraphs import ParagraphChange as ParagraphChange
+from civic_contacts.releases.paragraphs import paragraph_changes as paragraph_changes
+from civic_contacts.releases.paragraphs import paragraph_summary
 from civic_contacts.releases.routing import ReleaseInfo
 
 _KNOWN_KEYS = {
@@ -42,6 +45,8 @@ _KNOWN_KEYS = {
     "link",
     "keep_contact_block",
     "fallback",
+    "topics",
+    "topics_open",
 }
 
 
@@ -63,6 +68,9 @@ class ReleaseFile:
     # The body's own closing media-contact block stays in messages (else the routed one
     # replaces it).
     keep_contact_block: bool = False
+    # What the release is about (topic codes), and whether journalists with no beats get it.
+    topics: list[str] = field(default_factory=list)
+    topics_open: bool = True
 
 
 def parse_embargo(value: Any, where: str) -> dt.datetime | None:
@@ -177,6 +185,11 @@ def read_release_file(path: Path) -> ReleaseFile:
             raise InputError(f"{value!r} is not true or false")
         return value
 
+    def codes(value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError('must be a list of topics such as ["water", "mali"]')
+        return [check_code(v, "topic") for v in value]
+
     if not body.strip():
         raise InvalidRelease(f"{where}: the body after the front matter is empty")
     return ReleaseFile(
@@ -195,6 +208,8 @@ def read_release_file(path: Path) -> ReleaseFile:
         link=field("link", string(check_link), required=False) or None,
         keep_contact_block=bool(field("keep_contact_block", flag, required=False)),
         fallback=field("fallback", languages, required=False) or [],
+        topics=field("topics", codes, required=False) or [],
+        topics_open=field("topics_open", flag, required=False) is not False,
     )
 
 
@@ -220,7 +235,16 @@ def combine(files: list[ReleaseFile]) -> list[list[ReleaseFile]]:
                     f"{item.path.name}: a second {item.language} file for {slug} (the first is {seen[item.language].name})"
                 )
             seen[item.language] = item.path
-            for name in ("office", "concerns", "embargo", "link", "keep_contact_block", "fallback"):
+            for name in (
+                "office",
+                "concerns",
+                "embargo",
+                "link",
+                "keep_contact_block",
+                "fallback",
+                "topics",
+                "topics_open",
+            ):
                 if getattr(item, name) != getattr(first, name):
                     raise InvalidRelease(
                         f"{item.path.name}, {name}: differs from {first.path.name} ({getattr(item, name)} vs {getattr(first, name)})"
@@ -234,6 +258,7 @@ def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, st
     embargo or text is refused: changing it is `update_release`, which records a revision."""
     first = files[0]
     office = registry.get_office(session, first.office)
+    _check_topics(session, first)
     release = _find(session, first.slug)
     if release is not None:
         if describe_changes(release, files) or _meta_changed(release, files, office.id):
@@ -251,6 +276,8 @@ def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, st
         link=first.link,
         keep_contact_block=first.keep_contact_block,
         fallback=first.fallback,
+        topics=first.topics,
+        topics_open=first.topics_open,
     )
     session.add(release)
     for position, item in enumerate(files):
@@ -266,6 +293,15 @@ def add_release(session: Session, files: list[ReleaseFile]) -> tuple[Release, st
     session.flush()
     record_revision(session, release, Changes(summary=["created"]))
     return release, "created"
+
+
+def _check_topics(session: Session, first: ReleaseFile) -> None:
+    """Every topic of the release is in the office's vocabulary."""
+    if first.topics:
+        try:
+            check_beats(first.topics, known_topics(session))
+        except InputError as exc:
+            raise InvalidRelease(f"{first.path.name}, topics: {exc.message}") from None
 
 
 def _names(files: list[ReleaseFile]) -> str:
@@ -290,7 +326,17 @@ def _meta_changed(release: Release, files: list[ReleaseFile], office_id: int) ->
         release.link,
         release.keep_contact_block,
         list(release.fallback or []),
-    ) != (office_id, first.concerns, first.link, first.keep_contact_block, first.fallback)
+        list(release.topics or []),
+        release.topics_open,
+    ) != (
+        office_id,
+        first.concerns,
+        first.link,
+        first.keep_contact_block,
+        first.fallback,
+        first.topics,
+        first.topics_open,
+    )
 
 
 @dataclass
@@ -330,7 +376,7 @@ def describe_changes(release: Release, files: list[ReleaseFile]) -> Changes:
             parts.append("dateline")
         paragraphs = paragraph_changes(old.body, item.body)
         if paragraphs:
-            parts.append(_paragraph_summary(paragraphs))
+            parts.append(paragraph_summary(paragraphs))
         if parts:
             changes.text_changed.append(item.language)
             changes.summary.append(f"{item.language}: {', '.join(parts)} changed")
@@ -363,70 +409,6 @@ def _duration(delta: dt.timedelta) -> str:
     return " ".join(parts) or "less than a minute"
 
 
-def paragraphs(body: str) -> list[str]:
-    """A Markdown body's paragraphs (blocks between blank lines), whitespace-normalised."""
-    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", body.strip())]
-    return [b for b in blocks if b]
-
-
-@dataclass(frozen=True)
-class ParagraphChange:
-    """One paragraph that differs: "changed" or "added" (numbered in the new text), or
-    "removed" (numbered in the old one)."""
-
-    kind: str
-    number: int
-    text: str
-    # For a changed paragraph: its text before, and the words that changed (before, after).
-    old: str = ""
-    marks: tuple[tuple[str, str], ...] = ()
-
-
-def word_changes(old: str, new: str) -> tuple[tuple[str, str], ...]:
-    """The runs of words that differ between two versions of a paragraph, in order, as
-    (before, after): ("23%", "27%"); an insertion has "" before, a deletion "" after."""
-    before, after = old.split(), new.split()
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    return tuple(
-        (" ".join(before[a0:a1]), " ".join(after[b0:b1]))
-        for tag, a0, a1, b0, b1 in matcher.get_opcodes()
-        if tag != "equal"
-    )
-
-
-def paragraph_changes(old: str, new: str) -> list[ParagraphChange]:
-    """The paragraphs that differ between two bodies, in reading order."""
-    before, after = paragraphs(old), paragraphs(new)
-    found: list[ParagraphChange] = []
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        common = min(a1 - a0, b1 - b0) if tag == "replace" else 0
-        for i in range(common):
-            was, now = before[a0 + i], after[b0 + i]
-            found.append(ParagraphChange("changed", b0 + i + 1, now, was, word_changes(was, now)))
-        for j in range(b0 + common, b1):
-            found.append(ParagraphChange("added", j + 1, after[j]))
-        for i in range(a0 + common, a1):
-            found.append(ParagraphChange("removed", i + 1, before[i]))
-    return found
-
-
-def _paragraph_summary(found: list[ParagraphChange]) -> str:
-    by_kind: dict[str, list[int]] = {}
-    for change in found:
-        by_kind.setdefault(change.kind, []).append(change.number)
-    words = []
-    for kind in ("changed", "added", "removed"):
-        numbers = by_kind.get(kind)
-        if numbers:
-            label = "paragraph" if len(numbers) == 1 else "paragraphs"
-            verb = "" if kind == "changed" else f" {kind}"
-            words.append(f"{label} {', '.join(map(str, numbers))}{verb}")
-    return "; ".join(words)
-
-
 def update_release(
     session: Session, files: list[ReleaseFile], now: dt.datetime | None = None
 ) -> tuple[Release, Changes]:
@@ -447,7 +429,14 @@ def update_release(
             f" ({release.office.code}, {' '.join(release.concerns) or '-'}); a revision changes"
             " the embargo and the text only; nothing was changed"
         )
+    _check_topics(session, first)
     changes = describe_changes(release, files)
+    if (first.topics, first.topics_open) != (list(release.topics or []), release.topics_open):
+        release.topics, release.topics_open = first.topics, first.topics_open
+        changes.summary.append(
+            f"topics: {', '.join(first.topics) or 'none'}"
+            + ("" if first.topics_open else " (only journalists with those beats)")
+        )
     if first.link != release.link:
         release.link = first.link
         changes.summary.append(f"public link: {first.link or 'none'}")
@@ -562,6 +551,8 @@ def release_info(release: Release) -> ReleaseInfo:
         languages=tuple(t.language for t in release.translations),
         concerns=tuple(release.concerns),
         fallback=tuple(release.fallback or ()),
+        topics=tuple(release.topics or ()),
+        topics_open=release.topics_open,
     )
 
 
