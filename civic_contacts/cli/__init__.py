@@ -164,6 +164,7 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "outlet": ("outlets", None, "Outlets: the media organisations on the list."),
     "journalist": ("journalists", None, "Journalists: who receives releases."),
     "suppression": ("suppressions", None, "Suppressed addresses: never mailed."),
+    "topic": ("topics", None, "Topics: the shared vocabulary of beats and release topics."),
     "bounce": (
         "bounces",
         None,

@@ -24,7 +24,7 @@ def history(
     from civic_contacts.errors import InputError
     from civic_contacts.registry import history as log
 
-    kinds = ("office", "contact", "outlet", "journalist", "suppression", "import")
+    kinds = ("office", "contact", "outlet", "journalist", "suppression", "topic", "import")
     if kind is not None and kind not in kinds:
         raise InputError(f'"{kind}" is not a kind of record (these are: {", ".join(kinds)})')
     moment = log.check_since(since) if since else None

@@ -12,7 +12,7 @@ from civic_contacts.cli.inputs import changes_said, cleared, exists, option
 from civic_contacts.errors import InputError
 
 if TYPE_CHECKING:
-    from civic_contacts.registry import addresses, codes, exporting, importing, tables
+    from civic_contacts.registry import addresses, codes, exporting, importing, tables, topics
     from civic_contacts.registry import store as registry
 else:  # loaded when a command uses them: `journalist --help` needs none of them
     addresses = common.lazy("civic_contacts.registry.addresses")
@@ -21,6 +21,7 @@ else:  # loaded when a command uses them: `journalist --help` needs none of them
     importing = common.lazy("civic_contacts.registry.importing")
     registry = common.lazy("civic_contacts.registry.store")
     tables = common.lazy("civic_contacts.registry.tables")
+    topics = common.lazy("civic_contacts.registry.topics")
 
 app = typer.Typer(
     help="Journalists: who receives releases.", no_args_is_help=True, rich_markup_mode=None
@@ -28,6 +29,13 @@ app = typer.Typer(
 
 
 UPDATE = typer.Option(False, "--update", help="If it exists, change only the fields given.")
+BEATS_HELP = "Topics they cover, as water;mali (codes from topic list)."
+
+
+def beats_given(session: object, value: str) -> list[str]:
+    """--beats, checked against the office's topics."""
+    known = topics.known_topics(session)  # type: ignore[arg-type]
+    return option("--beats", lambda v: topics.check_beats(v, known), value)
 
 
 @app.command("add")
@@ -41,6 +49,7 @@ def add(
     ),
     role: str | None = typer.Option(None, help="Role at the outlet."),
     phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat)."),
+    beats: str | None = typer.Option(None, help=BEATS_HELP),
     update: bool = UPDATE,
 ) -> None:
     """Add a journalist. One with this email exists: refused (use `edit`), unless --update,
@@ -69,6 +78,8 @@ def add(
             values["role"] = option(
                 "--role", lambda v: importing.check_text(v, "role", required=False), role
             )
+        if beats is not None:
+            values["beats"] = beats_given(session, beats)
         if found is None:
             record = registry.JournalistRecord(
                 outlet=outlet_row.slug,
@@ -77,6 +88,7 @@ def add(
                 language=cast("str | None", values.get("language")),
                 role=str(values.get("role", "")),
                 phones=phones,
+                beats=cast("list[str] | None", values.get("beats")),
             )
             said = [f"journalist {address}: {registry.upsert_journalist(session, record)}"]
         else:
@@ -91,7 +103,7 @@ def add(
         common.say(line)
 
 
-CLEARABLE = ("language", "role", "phones")
+CLEARABLE = ("language", "role", "phones", "beats")
 
 
 @app.command("edit")
@@ -103,6 +115,7 @@ def edit(
     language: str | None = typer.Option(None, help="Their own language (BCP 47)."),
     role: str | None = typer.Option(None, help="Role at the outlet."),
     phone: list[str] = typer.Option([], "--phone", help="Phone text (repeat): replaces them."),
+    beats: str | None = typer.Option(None, help=BEATS_HELP),
     clear: list[str] = typer.Option(
         [], "--clear", help=f"Empty a field on purpose (repeat): {', '.join(CLEARABLE)}."
     ),
@@ -124,7 +137,11 @@ def edit(
             values["role"] = option(
                 "--role", lambda v: importing.check_text(v, "role", required=False), role
             )
+        if beats is not None:
+            values["beats"] = beats_given(session, beats)
         phones, warnings = importing.read_phones(" / ".join(phone), country)
+        if "beats" in emptied:
+            values["beats"] = []
         if "language" in emptied:
             values["language"] = None
         if "role" in emptied:
@@ -197,6 +214,15 @@ def show(
         console.print(f"{name + ':':10} {shown[name] or ''}", markup=False)
     for phone in shown["phones"]:
         console.print(f"{'phone:':10} {phone}", markup=False)
+    console.print(f"{'beats:':10} {'; '.join(shown['beats']) or 'none'}", markup=False)
+    chose = shown["preferences"]
+    said = [
+        f"also reads {', '.join(chose['also_reads'])}" if chose["also_reads"] else "",
+        f"follows {', '.join(chose['follows'])}" if chose["follows"] else "",
+        f"at most {chose['weekly_cap']} a week" if chose["weekly_cap"] is not None else "",
+        "" if chose["accepts_embargoed"] else "no embargoed material",
+    ]
+    console.print(f"{'chose:':10} {'; '.join(s for s in said if s) or 'nothing'}", markup=False)
     console.print(f"{'status:':10} {', '.join(shown['status']) or 'on the list'}", markup=False)
     if changes:
         console.print("last changes:" if last else "last changes: none recorded", markup=False)

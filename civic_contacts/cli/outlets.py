@@ -13,7 +13,7 @@ from civic_contacts.errors import InputError
 from civic_contacts.registry.codes import OUTLET_KINDS
 
 if TYPE_CHECKING:
-    from civic_contacts.registry import codes, exporting, importing, tables
+    from civic_contacts.registry import codes, exporting, importing, tables, topics
     from civic_contacts.registry import store as registry
 else:  # loaded when a command uses them: `outlet --help` needs none of them
     codes = common.lazy("civic_contacts.registry.codes")
@@ -21,6 +21,7 @@ else:  # loaded when a command uses them: `outlet --help` needs none of them
     importing = common.lazy("civic_contacts.registry.importing")
     registry = common.lazy("civic_contacts.registry.store")
     tables = common.lazy("civic_contacts.registry.tables")
+    topics = common.lazy("civic_contacts.registry.topics")
 
 app = typer.Typer(
     help="Outlets: the media organisations on the list.",
@@ -35,6 +36,16 @@ ALSO_READS = typer.Option(
     help="Languages the readers also read, in order, for a release in none of the outlet's"
     " (repeat or en;fr).",
 )
+BEATS = typer.Option(
+    None, help="Topics the outlet covers, its journalists' beats when they have none (water;mali)."
+)
+
+
+def _beats(session: Any, value: str | None, values: dict[str, object]) -> None:
+    """--beats, checked against the office's topics, into `values`."""
+    if value is not None:
+        known = topics.known_topics(session)
+        values["beats"] = option("--beats", lambda v: topics.check_beats(v, known), value)
 
 
 @app.command("add")
@@ -54,6 +65,7 @@ def add(
     ),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat)."),
     also_reads: list[str] = ALSO_READS,
+    beats: str | None = BEATS,
     update: bool = typer.Option(
         False, "--update", help="If it exists, change only the fields given."
     ),
@@ -63,6 +75,7 @@ def add(
     key = option("--slug", lambda v: importing.check_code(v, "slug"), slug)
     values = _values(name, country, timezone, language, kind, tag, also_reads)
     with common.transaction(ctx) as session:
+        _beats(session, beats, values)
         found = registry.find_outlet(session, key)
         if found is not None and not update:
             raise exists("outlet", key)
@@ -72,6 +85,7 @@ def add(
                 kind=str(values.pop("kind", "online")),
                 tags=cast(list[str], values.pop("tags", [])),
                 also_reads=cast("list[str] | None", values.pop("also_reads", None)),
+                beats=cast("list[str] | None", values.pop("beats", None)),
                 **cast(dict[str, Any], values),
             )
             said = [f"outlet {key}: {registry.upsert_outlet(session, record)}"]
@@ -125,18 +139,20 @@ def edit(
     kind: str | None = typer.Option(None, help="One of: " + ", ".join(OUTLET_KINDS) + "."),
     tag: list[str] = typer.Option([], "--tag", help="Tags (repeat): replace them."),
     also_reads: list[str] = ALSO_READS,
+    beats: str | None = BEATS,
     clear: list[str] = typer.Option(
-        [], "--clear", help="Empty a field on purpose: tags, also_reads."
+        [], "--clear", help="Empty a field on purpose: tags, also_reads, beats."
     ),
 ) -> None:
     """Change only the fields given; everything else of the outlet stays as it is."""
-    emptied = cleared(clear, ("tags", "also_reads"))
+    emptied = cleared(clear, ("tags", "also_reads", "beats"))
     values = _values(name, country, timezone, language, kind, tag, also_reads)
     for emptied_field in emptied:
         values[emptied_field] = []
-    if not values:
+    if not values and beats is None:
         raise InputError("nothing to change: give a field (--name, --language, …) or --clear tags")
     with common.transaction(ctx) as session:
+        _beats(session, beats, values)
         found = registry.get_outlet(session, slug)
         changes = registry.edit(session, found, values)
     for line in changes_said("outlet", found.slug, changes):

@@ -94,6 +94,7 @@ def outlet_json(outlet: Outlet) -> dict[str, Any]:
         "kind": outlet.kind,
         "tags": list(outlet.tags),
         "also_reads": list(outlet.also_reads or []),
+        "beats": list(outlet.beats or []),
     }
 
 
@@ -111,9 +112,17 @@ def journalist_json(journalist: Journalist, suppressed: set[str] | None = None) 
         "language": journalist.language,
         "role": journalist.role,
         "phones": [phone_text(p) for p in journalist.phones],
+        "beats": list(journalist.beats or []),
         "opted_out": journalist.opted_out,
         "suppressed": is_suppressed,
         "status": status,
+        # What they chose on their preference page.
+        "preferences": {
+            "also_reads": list(journalist.also_reads or []),
+            "follows": list(journalist.follows or []),
+            "weekly_cap": journalist.weekly_cap,
+            "accepts_embargoed": journalist.accepts_embargoed,
+        },
     }
 
 
@@ -163,7 +172,7 @@ def contacts_csv(contacts: Iterable[PressContact], raw: bool = False) -> str:
 
 def outlets_csv(outlets: Iterable[Outlet], raw: bool = False) -> str:
     """Outlets as an import-ready CSV."""
-    columns = [*OUTLET_COLUMNS, "also_reads"]
+    columns = [*OUTLET_COLUMNS, "also_reads", "beats"]
     return write_csv([_csv_row(outlet_json(o), columns) for o in outlets], columns, raw)
 
 
@@ -172,7 +181,7 @@ def journalists_csv(
 ) -> str:
     """Journalists as an import-ready CSV, with a status column (suppressed, opted-out) so
     that importing it elsewhere keeps them off the list."""
-    columns = [*JOURNALIST_COLUMNS, "status"]
+    columns = [*JOURNALIST_COLUMNS, "beats", "status"]
     return write_csv(
         [_csv_row(journalist_json(j, suppressed), columns) for j in journalists], columns, raw
     )

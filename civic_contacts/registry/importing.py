@@ -60,6 +60,7 @@ from civic_contacts.registry.tables import (
     parse_file,
     report,
 )
+from civic_contacts.registry.topics import check_beats, known_topics
 
 T = TypeVar("T")
 
@@ -168,6 +169,14 @@ def blank_clearing(clears: bool) -> Iterator[None]:
         yield
     finally:
         _BLANK_CLEARS.reset(token)
+
+
+def beats_from_row(row: Row, known: frozenset[str]) -> list[str] | None:
+    """The `beats` cell, checked against the office's topics; None (kept as they are) for
+    an absent column, or an empty cell unless `--blank-clears`."""
+    if "beats" in kept(row, ("beats",)):
+        return None
+    return check_cell("beats", lambda v: check_beats(v, known), row.get("beats"))
 
 
 def kept(row: Row, fields: tuple[str, ...]) -> frozenset[str]:
@@ -481,8 +490,8 @@ def check_kind(value: str) -> str:
     return kind
 
 
-def outlet_from_row(row: Row) -> OutletRecord:
-    """An outlet from a CSV row."""
+def outlet_from_row(row: Row, known: frozenset[str] = frozenset()) -> OutletRecord:
+    """An outlet from a CSV row (`known`: the office's topics, for its beats)."""
     return OutletRecord(
         slug=check_cell("slug", lambda v: check_code(v, "slug"), row.get("slug")),
         name=check_cell("name", lambda v: check_text(v, "name"), row.get("name")),
@@ -499,13 +508,20 @@ def outlet_from_row(row: Row) -> OutletRecord:
         also_reads=check_cell("also_reads", check_language_list, row.get("also_reads"))
         if row.get("also_reads")
         else None,
+        beats=beats_from_row(row, known),
     )
 
 
 def import_outlets(session: Session, path: Path, skip_invalid: bool = False) -> ImportReport:
     """Import an outlets CSV file (matched by slug)."""
+    known = known_topics(session)
     parsed = parse_file(
-        path, OUTLET_COLUMNS, ["also_reads"], outlet_from_row, lambda r: r.slug, "slug"
+        path,
+        OUTLET_COLUMNS,
+        ["also_reads", "beats"],
+        lambda row: outlet_from_row(row, known),
+        lambda r: r.slug,
+        "slug",
     )
     return _apply(parsed, skip_invalid, lambda r: registry.upsert_outlet(session, r))
 
@@ -518,6 +534,7 @@ def journalist_from_row(
     phones_of: Callable[[str, str], tuple[list[ParsedPhone], list[str]]] | None = None,
     by_name: dict[str, str] | None = None,
     default_outlet: str | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> JournalistRecord:
     """A journalist from a CSV row; phones are read with the outlet's country. An address
     book's row names its outlet by the company (matched to outlets' names in `by_name`),
@@ -555,6 +572,7 @@ def journalist_from_row(
         phones=phones,
         status=check_cell("status", check_status, status) if status else frozenset(),
         keep=kept(row, ("language", "role", "phones")),
+        beats=beats_from_row(row, known),
     )
 
 
@@ -610,6 +628,7 @@ def import_journalists(
     chunk: list[tuple[int, JournalistRecord]] = []
     phones_of = PhoneCache()
     seen = SeenKeys(session)
+    known = known_topics(session)
 
     analyzed = IMPORT_CHUNK // 2
 
@@ -644,9 +663,9 @@ def import_journalists(
         for row, record in iter_records(
             path,
             ["outlet", "name", "email"],
-            ["language", "role", "phones", "status"],
+            ["language", "role", "phones", "status", "beats"],
             lambda row: journalist_from_row(
-                row, outlets, warnings, path.name, phones_of, by_name, default_outlet
+                row, outlets, warnings, path.name, phones_of, by_name, default_outlet, known
             ),
             lambda r: r.email,
             "email",

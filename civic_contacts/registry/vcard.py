@@ -33,10 +33,12 @@ from civic_contacts.registry.codes import (
     check_text,
     in_language,
 )
+from civic_contacts.registry.codes import fold as fold_text
 from civic_contacts.registry.models import Phone, PressContact
 from civic_contacts.registry.phones import ParsedPhone, parse_phones
 from civic_contacts.registry.store import ContactRecord, JournalistRecord
 from civic_contacts.registry.tables import Parsed, decode
+from civic_contacts.registry.topics import list_topics
 
 VERSIONS = ("3.0", "4.0")
 _PARTICLES = {
@@ -459,6 +461,11 @@ def journalists_from_vcards(
     """Journalists from a .vcf file; the outlet comes from X-CIVIC-OUTLET, ORG or `default_outlet`."""
     outlets = {o.slug: o for o in registry.list_outlets(session)}
     by_name = {o.name.casefold(): o for o in outlets.values()}
+    topic_names = {
+        fold_text(name): topic.code
+        for topic in list_topics(session)
+        for name in (topic.code, *topic.labels.values())
+    }
 
     def make(card: Any, name: str, email: str, where: str) -> JournalistRecord:
         slug = _first(card, "x-civic-outlet").lower()
@@ -479,6 +486,7 @@ def journalists_from_vcards(
             language=language,
             role=_card_field("TITLE", _role, _first(card, "title")),
             phones=phones,
+            beats=_beats(card, topic_names),
             keep=frozenset(
                 kept
                 for kept, given in (
@@ -491,6 +499,20 @@ def journalists_from_vcards(
         )
 
     return _records(path, make)
+
+
+def _beats(card: Any, topic_names: dict[str, str]) -> list[str] | None:
+    """A card's CATEGORIES that name a topic (by code or by a name of it), as beats; None
+    (a known journalist's kept) when none does. Address books' own groups ("myContacts",
+    "Friends") are not topics and are passed over."""
+    found: list[str] = []
+    for item in _values(card, "categories"):
+        values = item.value if isinstance(item.value, list) else str(item.value).split(",")
+        for value in values:
+            code = topic_names.get(fold_text(str(value).strip()))
+            if code and code not in found:
+                found.append(code)
+    return found or None
 
 
 def _role(value: str) -> str:

@@ -116,9 +116,16 @@ def test_outlet_and_journalist_commands(demo, tmp_path: Path) -> None:
             "language": None,
             "role": "",
             "phones": ["+227 93 12 34 56 (WhatsApp)"],
+            "beats": [],
             "opted_out": False,
             "suppressed": False,
             "status": [],
+            "preferences": {
+                "also_reads": [],
+                "follows": [],
+                "weekly_cap": None,
+                "accepts_embargoed": True,
+            },
         }
     ]
     outlets_csv, journalists_csv = tmp_path / "o.csv", tmp_path / "j.csv"
