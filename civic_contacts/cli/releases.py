@@ -157,6 +157,9 @@ def show(
             "link": release.link,
             "cancelled_at": release.cancelled_at.isoformat() if release.cancelled_at else None,
             "keep_contact_block": release.keep_contact_block,
+            "fallback": list(release.fallback or []),
+            "topics": list(release.topics or []),
+            "topics_open": release.topics_open,
             "translations": [
                 {
                     "language": t.language,
@@ -190,6 +193,16 @@ def show(
         console.print(f"cancelled: {data['cancelled_at']}", markup=False)
     if data["link"]:
         console.print(f"public link: {data['link']}", markup=False)
+    if data["topics"]:
+        console.print(
+            f"topics: {', '.join(data['topics'])}"
+            + (
+                " (and journalists with no beats)"
+                if data["topics_open"]
+                else " (only journalists with those beats)"
+            ),
+            markup=False,
+        )
     for t in data["translations"]:
         console.print(f"\n[{t['language']}] {t['title']}", markup=False)
         if t["dateline"]:

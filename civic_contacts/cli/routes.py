@@ -39,16 +39,24 @@ def show(
     max_contacts: int = typer.Option(2, "--max-contacts", min=1, help="Contacts per outlet."),
     json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
-    """Show, per outlet, the release language and the routed contacts with their reasons."""
+    """Show, per outlet, the release language and the routed contacts with their reasons,
+    and each journalist a build would leave out (beats, their own choices) with why; for a
+    release with topics, why each journalist is in."""
+    from civic_contacts.db import utcnow
+    from civic_contacts.deliver.plan import sent_in_week
+
     with common.transaction(ctx) as session:
         found = releases.get_release(session, release)
         info = releases.release_info(found)
         outlets = registry.routing_outlets(session, outlet)
+        now = utcnow()
         router = routing.Router(
             info,
             registry.routing_contacts(session),
             registry.routing_offices(session),
             max_contacts,
+            embargoed=found.embargo is not None and found.embargo > now,
+            recent=sent_in_week(session, found.id, now),
         )
         # Outlet by outlet, keeping of each only its count and its exceptions: the list is
         # streamed, never held whole, and JSON is written as each outlet is routed.
@@ -67,6 +75,11 @@ def show(
         for j in r.exceptions:
             names = ", ".join(c.name for c in j.contacts) or "nobody"
             rows.append(["", "", f"  {j.journalist.name}: {j.choice.language}", "", names])
+        if info.topics:
+            for j in r.journalists:
+                rows.append(["", "", f"  in: {j.journalist.name}", "", j.why])
+        for journalist, reason in r.left_out:
+            rows.append(["", "", f"  out: {journalist.name}", "", reason])
     common.print_table(
         f"Routing of {info.slug}",
         ["outlet", "country", "language", "journalists", "contacts (why)"],
@@ -88,7 +101,8 @@ def _routed(
         if pending is not None and pending[0] == info.slug:
             routed = router.route_outlet(info, pending[1])
             count = len(routed.journalists)
-            routed.journalists = routed.exceptions
+            if not router.release.topics:
+                routed.journalists = routed.exceptions  # the others say nothing more
             pending = next(stream, None)
             yield routed, count
         else:
@@ -106,6 +120,15 @@ def _routing_json(r: routing.OutletRouting, count: int) -> dict[str, object]:
             {"name": c.name, "office": c.office, "reasons": list(c.reasons)} for c in r.contacts
         ],
         "journalists": count,
+        "why_in": [
+            {"name": j.journalist.name, "email": j.journalist.email, "why": j.why}
+            for j in r.journalists
+            if j.why and j.why != "on the list"
+        ],
+        "left_out": [
+            {"name": journalist.name, "email": journalist.email, "why": reason}
+            for journalist, reason in r.left_out
+        ],
         "exceptions": [
             {
                 "name": j.journalist.name,
@@ -136,6 +159,15 @@ def coverage(
             registry.routing_offices(session),
             info,
         )
+        topics_missing: list[str] = []
+        if info is not None and info.topics:
+            router = routing.Router(
+                info, registry.routing_contacts(session), registry.routing_offices(session)
+            )
+            outlets = {o.slug: o for o in registry.routing_outlets(session)}
+            for slug, people in registry.journalists_by_outlet(session):
+                router.route_outlet(outlets[slug], people)
+            topics_missing = routing.topic_gaps(info, router.covered)
     if json:
         common.print_json(
             [
@@ -148,8 +180,14 @@ def coverage(
                 }
                 for g in gaps
             ]
+            + [
+                {"outlet": None, "languages": [], "language": None, "problem": p, "could": []}
+                for p in topics_missing
+            ]
         )
         return
+    for problem in topics_missing:
+        common.say(f"coverage gap: {problem}")
     if not gaps:
         common.say("every outlet can be served in each of its languages")
         return

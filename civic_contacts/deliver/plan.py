@@ -414,9 +414,17 @@ def plan_batch(
             if outlet_slug not in seen:
                 plan.outlets.append(_summary(planner, planner.router.route_outlet(outlet), 0))
         plan.outlets.sort(key=lambda o: o.slug)
+        plan.gaps = [g for g in plan.gaps if not g.startswith(TOPIC_GAP)]
+        plan.gaps.extend(
+            f"{TOPIC_GAP}{problem}"
+            for problem in routing.topic_gaps(planner.info, planner.router.covered)
+        )
 
     plan.make = make
     return plan, planner
+
+
+TOPIC_GAP = "every outlet: "  # a topic gap is the list's, not one outlet's
 
 
 def sent_in_week(session: Session, release_id: int, now: dt.datetime) -> dict[int, int]:

@@ -68,7 +68,9 @@ def decide(
         if beats:
             shared = [t for t in subject.topics if t in beats]
             if not shared:
-                return Verdict(False, f"no shared beat (covers {_listed(beats)})")
+                return Verdict(
+                    False, f"no shared beat ({'' if own else 'outlet '}covers {_listed(beats)})"
+                )
             plural = "s" if len(shared) > 1 else ""
             verb = "match" if len(shared) > 1 else "matches"
             reasons.append(f"{whose}{plural} {_listed(shared)} {verb}")

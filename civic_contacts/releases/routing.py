@@ -157,6 +157,8 @@ class Router:
             release.office, release.concerns, release.topics, release.topics_open, embargoed
         )
         self.recent = recent or {}
+        # The release's topics some routed journalist covers (by beat), for `topic_gaps`.
+        self.covered: set[str] = set()
         self.offices = {o.code: o for o in offices}
         self.contacts = [c for c in contacts if c.active]
         self.max_contacts = max_contacts
@@ -241,6 +243,9 @@ class Router:
             if not verdict.included:
                 routing.left_out.append((journalist, verdict.reason))
                 continue
+            if self.subject.topics:
+                beats = journalist.beats or outlet.beats
+                self.covered.update(t for t in self.subject.topics if t in beats)
             own = self.choose(
                 journalist.language, outlet.languages, outlet.also_reads, journalist.also_reads
             )
@@ -267,6 +272,15 @@ def route_release(
     for journalist in journalists:
         by_outlet.setdefault(journalist.outlet, []).append(journalist)
     return [router.route_outlet(outlet, by_outlet.get(outlet.slug, ())) for outlet in outlets]
+
+
+def topic_gaps(release: ReleaseInfo, covered: set[str]) -> list[str]:
+    """The release's topics no routed journalist covers, as coverage problems."""
+    return [
+        f"no journalist on the list covers topic {topic}"
+        for topic in release.topics
+        if topic not in covered
+    ]
 
 
 @dataclass(frozen=True)
