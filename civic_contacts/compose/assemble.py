@@ -1,10 +1,10 @@
 """The fast way to build a batch's messages: everything a message variant shares is rendered
 and encoded once, and each recipient adds only what differs.
 
-What differs per recipient: the To header, the greeting name, the unsubscribe link, the
-Message-ID (and so the MIME boundaries), and the Date. The text and HTML bodies are rendered
-once per variant with marker strings in place of the name and the link; per recipient the
-markers are replaced (the HTML one with the escaped value) and the part is quoted-printable
+What differs per recipient: the To header, the greeting name, the unsubscribe and preference
+links, the Message-ID (and so the MIME boundaries), and the Date. The text and HTML bodies are
+rendered once per variant with marker strings in place of the name and the links; per
+recipient the markers are replaced (the HTML one with the escaped value) and the part is quoted-printable
 encoded by `binascii` in C. The card, the calendar entry and the shared headers are encoded
 once.
 
@@ -47,12 +47,20 @@ from civic_contacts.compose.templates import (
 KEEP_VARIANTS = 256
 NAME_MARK = "\ue000name\ue001"
 LINK_MARK = "\ue000link\ue001"
-PROBES = (
+PREFS_MARK = "\ue000prefs\ue001"
+MARKS = (NAME_MARK, LINK_MARK, PREFS_MARK)
+# (name, unsubscribe link, preference page link or none), as no template filter leaves alone.
+PROBES: tuple[tuple[str, str, str | None], ...] = (
     (
         'Zoë O\'Brien-<b>&amp;</b> "Ndiaye"',
         "mailto:unsubscribe@example.org?subject=unsubscribe%20Ab.Cd",
+        None,
     ),
-    ("ÉLODIE da silva {{ x }}", "https://press.example.org/u?token=Xy-z_0.1&a=b"),
+    (
+        "ÉLODIE da silva {{ x }}",
+        "https://press.example.org/u?token=Xy-z_0.1&a=b",
+        "https://press.example.org/preferences?token=Xy-z_0.1&lang=fr",
+    ),
 )
 
 
@@ -75,7 +83,7 @@ def prepare_body(rendered: str) -> Body:
     """A rendered body as encoded lines, except the lines holding a marker, kept as pieces."""
     out: Body = []
     for line in rendered.splitlines():
-        if NAME_MARK in line or LINK_MARK in line:
+        if any(mark in line for mark in MARKS):
             out.append(_split(line))
         elif out and isinstance(out[-1], bytes):
             out[-1] += _qp_line(line)
@@ -84,9 +92,10 @@ def prepare_body(rendered: str) -> Body:
     return out
 
 
-def encode_body(body: Body, name: str, link: str) -> bytes:
-    """The body for one recipient: only the lines with a marker are encoded now."""
-    return b"".join(p if isinstance(p, bytes) else _qp_line(_fill(p, name, link)) for p in body)
+def encode_body(body: Body, values: dict[str, str]) -> bytes:
+    """The body for one recipient (`values` by marker): only the lines with a marker are
+    encoded now."""
+    return b"".join(p if isinstance(p, bytes) else _qp_line(_fill(p, values)) for p in body)
 
 
 def _split(template_output: str) -> list[str]:
@@ -94,7 +103,7 @@ def _split(template_output: str) -> list[str]:
     pieces: list[str] = []
     rest = template_output
     while True:
-        positions = [(rest.find(m), m) for m in (NAME_MARK, LINK_MARK) if rest.find(m) >= 0]
+        positions = [(rest.find(m), m) for m in MARKS if rest.find(m) >= 0]
         if not positions:
             pieces.append(rest)
             return pieces
@@ -119,8 +128,18 @@ class Shared:
     calendar: dict[dt.datetime, bytes]
 
 
-def _fill(pieces: list[str], name: str, link: str) -> str:
-    return "".join(name if p == NAME_MARK else link if p == LINK_MARK else p for p in pieces)
+def _fill(pieces: list[str], values: dict[str, str]) -> str:
+    return "".join(values.get(p, p) for p in pieces)
+
+
+def _values(recipient: Recipient, html: bool) -> dict[str, str]:
+    """A recipient's values by marker, escaped for HTML when `html`."""
+    values = {
+        NAME_MARK: recipient.name,
+        LINK_MARK: _link(recipient),
+        PREFS_MARK: recipient.preferences_url or "",
+    }
+    return {k: str(escape(v)) for k, v in values.items()} if html else values
 
 
 class Assembler:
@@ -128,23 +147,25 @@ class Assembler:
 
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
-        # The shared parts of the variants met last, by id(variant); each entry keeps its
-        # variant alive, so an id stays valid while it is cached. Bounded: a batch of a million
-        # recipients meets its variants outlet after outlet and never needs the old ones.
-        self.shared: OrderedDict[int, tuple[Variant, Shared]] = OrderedDict()
+        # The shared parts of the variants met last, by id(variant) and whether recipients
+        # have a preference page; each entry keeps its variant alive, so an id stays valid
+        # while it is cached. Bounded: a batch of a million recipients meets its variants
+        # outlet after outlet and never needs the old ones.
+        self.shared: OrderedDict[tuple[int, bool], tuple[Variant, Shared]] = OrderedDict()
         self.fast_languages: dict[str, bool] = {}
         self.from_headers: dict[tuple[str, str], bytes] = {}
 
-    def _prepare(self, variant: Variant, reply_to: ContactView | None) -> Shared:
+    def _prepare(self, variant: Variant, reply_to: ContactView | None, prefs: bool) -> Shared:
         probe = Recipient(
             NAME_MARK,
             "probe@example.org",
             "<probe@example.org>",
             dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
             LINK_MARK,
+            preferences_url=PREFS_MARK if prefs else None,
         )
         parts = self.renderer.render(variant, probe)
-        if NAME_MARK in parts.subject or LINK_MARK in parts.subject:
+        if any(mark in parts.subject for mark in MARKS):
             raise _NotFast
         reply = (
             b"Reply-To: "
@@ -174,13 +195,14 @@ class Assembler:
         if known is not None:
             return known
         ok = True
-        for name, link in PROBES:
+        for name, link, prefs in PROBES:
             recipient = Recipient(
                 name,
                 "probe@example.org",
                 "<probe.1@example.org>",
                 dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
                 link,
+                preferences_url=prefs,
             )
             try:
                 fast = self._build_fast(variant, recipient, reply_to)
@@ -205,36 +227,34 @@ class Assembler:
             parts = self.renderer.render(variant, recipient)
             return build_message(variant, recipient, parts, reply_to), parts.subject
         data = self._build_fast(variant, recipient, reply_to)
-        return data, self._subject(variant)
+        return data, self._subject(variant, recipient)
 
-    def _subject(self, variant: Variant) -> str:
-        return self.shared[id(variant)][1].subject
+    def _subject(self, variant: Variant, recipient: Recipient) -> str:
+        return self.shared[(id(variant), bool(recipient.preferences_url))][1].subject
 
     def html_for(self, variant: Variant, recipient: Recipient) -> str:
         """The HTML part of a recipient's message (for the preview)."""
-        cached = self.shared.get(id(variant))
+        cached = self.shared.get((id(variant), bool(recipient.preferences_url)))
         if cached is None:
             return self.renderer.render(variant, recipient).html
-        shared = cached[1]
-        return _fill(shared.html_pieces, str(escape(recipient.name)), str(escape(_link(recipient))))
+        return _fill(cached[1].html_pieces, _values(recipient, html=True))
 
     def _build_fast(
         self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
     ) -> bytes:
-        key = id(variant)
+        key = (id(variant), bool(recipient.preferences_url))
         cached = self.shared.get(key)
         if cached is None:
-            shared = self._prepare(variant, reply_to)
+            shared = self._prepare(variant, reply_to, key[1])
             self.shared[key] = (variant, shared)
             if len(self.shared) > KEEP_VARIANTS:
                 self.shared.popitem(last=False)
         else:
             shared = cached[1]
             self.shared.move_to_end(key)
-        link = _link(recipient)
         check_header_value(recipient.name, "To")
-        text = encode_body(shared.text, recipient.name, link)
-        html = encode_body(shared.html, str(escape(recipient.name)), str(escape(link)))
+        text = encode_body(shared.text, _values(recipient, html=False))
+        html = encode_body(shared.html, _values(recipient, html=True))
         calendar = b""
         if variant.embargo is not None:
             calendar = shared.calendar.get(recipient.date) or b""

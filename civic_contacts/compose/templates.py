@@ -111,6 +111,8 @@ class Recipient:
     unsubscribe_mailto: str
     unsubscribe_url: str | None = None
     in_reply_to: str | None = None  # the original's Message-ID, for a notice
+    # The journalist's preference page (on the unsubscribe server), when it is served.
+    preferences_url: str | None = None
 
 
 @dataclass
@@ -336,6 +338,7 @@ class Renderer:
             "body_text": markdown_to_text(variant.body_markdown),
             "body_html": Markup(markdown_to_html(variant.body_markdown)),
             "unsubscribe_link": unsubscribe,
+            "preferences_link": recipient.preferences_url or "",
         }
         prefix = ""
         if variant.notice is not None:

@@ -19,6 +19,7 @@ from civic_contacts.deliver.tokens import (
     https_link,
     mailto_link,
     make_token,
+    preferences_link,
     signing_secret,
 )
 from civic_contacts.errors import ConfigError
@@ -207,4 +208,7 @@ class Addressing:
             if token and identity.unsubscribe_base_url
             else None,
             in_reply_to=in_reply_to,
+            preferences_url=preferences_link(identity.unsubscribe_base_url, token, language)
+            if token and identity.unsubscribe_base_url
+            else None,
         )

@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from civic_contacts.config import (
     ENV_UNSUBSCRIBE_SECRET,
@@ -327,6 +327,20 @@ def https_link(base_url: str, token: str, language: str | None = None) -> str:
     separator = "&" if "?" in base_url else "?"
     link = f"{base_url}{separator}token={quote(token)}"
     return f"{link}&lang={quote(language)}" if language else link
+
+
+PREFERENCES_PATH = "/preferences"
+
+
+def preferences_link(base_url: str, token: str, language: str | None = None) -> str:
+    """The journalist's preference page, on the server behind the one-click link: the same
+    sealed token, at /preferences beside /unsubscribe (or under the base's own path)."""
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/unsubscribe"):
+        path = path[: -len("/unsubscribe")]
+    base = urlunsplit((parts.scheme, parts.netloc, path + PREFERENCES_PATH, parts.query, ""))
+    return https_link(base, token, language)
 
 
 # Return paths: each message's envelope sender names its delivery -------------------------

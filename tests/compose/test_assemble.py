@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 
 from civic_contacts.compose.assemble import Assembler, decoded_parts
 from civic_contacts.compose.mime import build_message
@@ -54,6 +55,37 @@ def test_fast_path_is_used_and_equal_for_both_languages() -> None:
                 "mailto:unsubscribe@example.org?subject=unsubscribe%20abc",
             )
             assert same(assembler, v, recipient), (language, name)
+        assert assembler.fast_languages[language] is True
+
+
+def test_the_preference_link_is_spliced_per_recipient_and_equals_the_reference() -> None:
+    """Messages with a preference page link (and, in the same batch or another, without)
+    take the fast path and equal the fully rendered ones; each carries its own link."""
+    assembler = Assembler(Renderer())
+    for language in ("fr", "en"):
+        v = variant(language=language, body_markdown=LONG + "\n")
+        links = []
+        for n, name in enumerate(NAMES):
+            prefs = f"https://press.example.org/preferences?token=t{n}&amp;x=<{n}>&lang={language}"
+            recipient = Recipient(
+                name,
+                f"x{n}@example.com",
+                f"<m.{n}@example.org>",
+                RECIPIENT.date,
+                f"https://press.example.org/unsubscribe?token=t{n}",
+                preferences_url=prefs,
+            )
+            assert same(assembler, v, recipient), (language, name)
+            data, _ = assembler.build(v, recipient, CONTACT)
+            msg = email.message_from_bytes(data, policy=policy.default)
+            text = msg.get_body(("plain",)).get_content()
+            html = msg.get_body(("html",)).get_content()
+            assert prefs in text and escape(prefs) in html
+            links.append(prefs)
+        without = Recipient("A B", "y@example.com", "<m.y@example.org>", RECIPIENT.date, "mailto:u")
+        assert same(assembler, v, without)
+        data, _ = assembler.build(v, without, CONTACT)
+        assert b"preferences" not in data
         assert assembler.fast_languages[language] is True
 
 
