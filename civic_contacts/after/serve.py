@@ -1,4 +1,9 @@
-"""The web endpoint behind unsubscribe links: a small WSGI application served by waitress.
+"""The web endpoint behind unsubscribe links and the journalist's preference page: a small
+WSGI application served by waitress.
+
+`/preferences` is the journalist's own page (`preferences.py`): GET shows their choices, POST
+saves them (in their history, as theirs) or unsubscribes in one click. Behind the same sealed
+token as the unsubscribe link: the address comes from the token alone, never from the form.
 
 GET shows a confirmation page (link checkers and mail scanners fetch links; nothing is
 applied on GET). POST applies: RFC 8058 one-click (`List-Unsubscribe=One-Click` in the body,
@@ -32,15 +37,18 @@ from urllib.parse import parse_qs
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
+from civic_contacts.after import preferences as page
 from civic_contacts.db import file_identity, session_factory
-from civic_contacts.deliver.tokens import verify_token
-from civic_contacts.errors import TokenError
+from civic_contacts.deliver.tokens import PREFERENCES_PATH, verify_token
+from civic_contacts.errors import InputError, TokenError
+from civic_contacts.registry import preferences
 from civic_contacts.registry import store as registry
 
-MAX_BODY = 4096
+MAX_BODY = 16384  # a preference form with every topic, office and country ticked fits
 MAX_HEADERS = 8192
-PATHS = ("", "/unsubscribe")
+PATHS = ("", "/unsubscribe", PREFERENCES_PATH)
 # How long a confirmed unsubscribe keeps trying a busy database before answering 503.
 RECORD_FOR = 5.0
 RETRY_AFTER = 60
@@ -151,7 +159,15 @@ BUSY = busy_page(DEFAULT_LANGUAGE)
 class UnsubscribeApp:
     """The WSGI application: one registry, the secrets that verify tokens, the organisation."""
 
-    def __init__(self, engine: Engine, secret: bytes | Sequence[bytes], organisation: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        secret: bytes | Sequence[bytes],
+        organisation: str,
+        contact: str = "",
+    ) -> None:
+        """`contact`: the address a journalist writes to about their data (the press
+        office's)."""
         self.engine = engine
         self.factory = session_factory(engine)
         self.sqlite = engine.url.get_backend_name() == "sqlite"
@@ -160,6 +176,7 @@ class UnsubscribeApp:
         self.identity = file_identity(engine)
         self.secret = secret
         self.organisation = organisation
+        self.contact = contact
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -190,6 +207,8 @@ class UnsubscribeApp:
             return HTTPStatus.NOT_FOUND, _page(language, "not-found"), []
         method = environ.get("REQUEST_METHOD")
         if method in ("GET", "HEAD"):
+            if path == PREFERENCES_PATH:
+                return self._choices(_first(query, "token"), language)
             return self._confirm(_first(query, "token"), language)
         if method != "POST":
             return (
@@ -208,6 +227,8 @@ class UnsubscribeApp:
         token = _first(form, "token") or _first(query, "token")
         if _first(form, "lang"):
             language = choose_language(_first(form, "lang"), None)
+        if path == PREFERENCES_PATH and _first(form, "action") == "save":
+            return self._choices(token, language, form)
         return self._apply(token, language)
 
     def _address(self, token: str | None) -> str | None:
@@ -248,6 +269,66 @@ class UnsubscribeApp:
         done = _page(language, "done.title", _said(language, "done", address=mask(address)))
         return HTTPStatus.OK, done, []
 
+    def _choices(
+        self, token: str | None, language: str, form: dict[str, list[str]] | None = None
+    ) -> tuple[HTTPStatus, bytes, list[tuple[str, str]]]:
+        """The preference page (GET), or the result of saving a posted form."""
+        address = self._address(token)
+        if address is None:
+            return HTTPStatus.BAD_REQUEST, invalid_page(language), []
+        outcome: list[tuple[HTTPStatus, bytes]] = []
+
+        def work(session: Session) -> None:
+            outcome.clear()
+            outcome.append(self._choices_in(session, address, token or "", language, form))
+
+        if not self._retrying(work, write=form is not None):
+            return HTTPStatus.SERVICE_UNAVAILABLE, busy_page(language), [("Retry-After", "60")]
+        status, body = outcome[0]
+        return status, body, []
+
+    def _choices_in(
+        self,
+        session: Session,
+        address: str,
+        token: str,
+        language: str,
+        form: dict[str, list[str]] | None,
+    ) -> tuple[HTTPStatus, bytes]:
+        journalist = registry.find_journalist(session, address)
+        masked = mask(address)
+        if journalist is None or journalist.archived_at is not None:
+            return HTTPStatus.OK, page.unknown_page(
+                language, self.organisation, self.contact, token
+            )
+        if journalist.opted_out or registry.is_suppressed(session, address):
+            # An objection is absolute: nothing to choose until they write to us.
+            return HTTPStatus.OK, page.unsubscribed_page(
+                language, self.organisation, self.contact, masked
+            )
+        offer = preferences.offered(session)
+        chosen = preferences.choices_of(journalist)
+        saved, error, status = False, "", HTTPStatus.OK
+        if form is not None:
+            try:
+                chosen = preferences.check_choices(form, offer, journalist.language)
+            except InputError as exc:
+                error, status = exc.message, HTTPStatus.BAD_REQUEST
+            else:
+                preferences.save_choices(session, journalist, chosen)
+                saved = True
+        return status, page.choices_page(
+            language,
+            organisation=self.organisation,
+            contact=self.contact,
+            address=masked,
+            token=token,
+            offer=offer,
+            chosen=chosen,
+            saved=saved,
+            error=error,
+        )
+
     def _replaced(self) -> bool:
         """Whether the SQLite file at the served path is another than the one opened; if so,
         the old connections are let go, so the next request writes to the file now there."""
@@ -266,6 +347,15 @@ class UnsubscribeApp:
         """Suppress the address; True once it is on the list (by this request or a concurrent
         one), False when the database stayed busy for RECORD_FOR seconds or its file was
         replaced (then nothing is confirmed that may have gone to the old file)."""
+        return self._retrying(
+            lambda session: registry.suppress(session, address, "unsubscribe link")
+        )
+
+    def _retrying(self, work: Callable[[Session], object], write: bool = True) -> bool:
+        """Run `work` in a transaction; True once it is done (or, for a write, a concurrent
+        request did the same first), False when the database stayed busy for RECORD_FOR
+        seconds or its file was replaced (then nothing is confirmed that may have gone to
+        the old file)."""
         deadline = time.monotonic() + RECORD_FOR
         pause = 0.05
         while True:
@@ -273,13 +363,15 @@ class UnsubscribeApp:
                 return False
             try:
                 with self.factory() as session, session.begin():
-                    if self.sqlite:
+                    if self.sqlite and write:
                         # Wait briefly for SQLite's write lock, and retry here instead, so the
                         # whole attempt stays within RECORD_FOR.
                         session.execute(text("PRAGMA busy_timeout = 250"))
-                    registry.suppress(session, address, "unsubscribe link")
+                    work(session)
                 return not self._replaced()
             except IntegrityError:
+                if not write:
+                    raise
                 return not self._replaced()  # a concurrent request recorded it first
             except DBAPIError:
                 if time.monotonic() + pause > deadline:
@@ -311,13 +403,14 @@ def make_server(
     host: str,
     port: int,
     limits: ServerLimits | None = None,
+    contact: str = "",
 ) -> Any:
     """The waitress server, bound and ready; `run()` serves until `close()`."""
     from waitress.server import create_server
 
     chosen = limits or ServerLimits()
     return create_server(
-        UnsubscribeApp(engine, secret, organisation),
+        UnsubscribeApp(engine, secret, organisation, contact),
         host=host,
         port=port,
         threads=chosen.threads,

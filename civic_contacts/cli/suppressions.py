@@ -102,13 +102,20 @@ def serve_unsubscribe(
             " to the one the messages were built with"
         )
     try:
+        settings = common.settings(ctx)
         server = make_server(
-            common.engine(ctx), secret, common.settings(ctx).press_name, host, port
+            common.engine(ctx),
+            secret,
+            settings.press_name,
+            host,
+            port,
+            contact=settings.press_address,
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     common.say(
-        f"serving unsubscribe links on http://{host}:{port}/unsubscribe with waitress"
+        f"serving unsubscribe links on http://{host}:{port}/unsubscribe and preference pages"
+        f" on http://{host}:{port}/preferences with waitress"
         " (Ctrl-C to stop; put it behind your https reverse proxy)"
     )
     try:

@@ -574,6 +574,11 @@ def keep_statuses(session: Session, records: Sequence[JournalistRecord]) -> None
         )
 
 
+def is_suppressed(session: Session, email: str) -> bool:
+    """Whether the address is on the suppression list."""
+    return session.scalar(select(Suppression.id).where(Suppression.email == email)) is not None
+
+
 def suppressed_emails(session: Session) -> set[str]:
     """Every suppressed address."""
     return set(session.scalars(select(Suppression.email)).all())

@@ -101,7 +101,7 @@ def token(address: str) -> str:
 
 
 def test_bodies_it_must_not_read_are_refused_and_change_nothing(server: Server, demo) -> None:
-    """A negative Content-Length, a body past 4 KiB and a 300 MiB announcement are refused
+    """A negative Content-Length, a body past 16 KiB and a 300 MiB announcement are refused
     without reading them; nothing is applied."""
     good = token("adama.kone@example.com")
     negative = server.raw(
@@ -114,7 +114,7 @@ def test_bodies_it_must_not_read_are_refused_and_change_nothing(server: Server, 
         + b"x" * 65536
     )
     assert huge.split(b" ", 2)[1] == b"413", huge[:80]
-    status, _headers, _body = server.post(good, ONE_CLICK + b"&pad=" + b"x" * 5000)
+    status, _headers, _body = server.post(good, ONE_CLICK + b"&pad=" + b"x" * 17000)
     assert status == 413
     assert suppressed(demo) == []
     assert "Traceback" not in server.stop()
