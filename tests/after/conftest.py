@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.after.serving import Server, start_server
 
 SECRET = "bounce-test-secret-7c1d-2e9f4a6b0c"
 
@@ -23,3 +26,9 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return config
 
     return write
+
+
+@pytest.fixture
+def server(demo, db_url: str) -> Iterator[Server]:
+    """`civic-contacts serve-unsubscribe` on the demo registry, in its own process."""
+    yield from start_server(db_url)
