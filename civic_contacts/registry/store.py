@@ -850,7 +850,8 @@ def upsert_journalists(
             "created_at": _stored(dialect, Journalist.created_at, now),
             "updated_at": _stored(dialect, Journalist.updated_at, now),
         }
-        to_json = cast(Table, Journalist.__table__).c.beats.type.bind_processor(dialect)
+        beats_type = cast(Table, Journalist.__table__).c.beats.type
+        to_json = beats_type.dialect_impl(dialect).bind_processor(dialect)
         no_beats = _stored(dialect, Journalist.beats, [])
         for new in new_rows:
             new.update(fixed)
@@ -912,7 +913,7 @@ def _untyped(typed: Table) -> TableClause:
 
 def _stored(dialect: Dialect, attribute: Any, value: object) -> object:
     """A value as its column stores it on this database (the type's own conversion)."""
-    convert = attribute.property.columns[0].type.bind_processor(dialect)
+    convert = attribute.property.columns[0].type.dialect_impl(dialect).bind_processor(dialect)
     return convert(value) if convert is not None else value
 
 
