@@ -234,6 +234,19 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("bounces.soft_releases", "integer", "releases those soft bounces must span", 2, minimum=1),
     Key("bounces.soft_days", "integer", "days those soft bounces are counted over", 30, minimum=1),
+    Key(
+        "web.require_approval",
+        "boolean",
+        "an embargoed batch or notice goes out only after an approver other than its builder"
+        " approves that build (once the desk has users)",
+        True,
+    ),
+    Key(
+        "web.secure_cookies",
+        "boolean",
+        "the desk's session cookie is sent over https only (set it behind an https proxy)",
+        False,
+    ),
 )
 KEY_NAMES = {key.name: key for key in KEYS}
 _KINDS = {
@@ -245,6 +258,7 @@ _KINDS = {
     "integer": "a whole number",
     "number": "a number",
     "choice": "one of",
+    "boolean": "true or false",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -281,6 +295,8 @@ def _check_value(key: Key, value: Any) -> str | None:
     shown = repr(value) if not isinstance(value, str) else f'"{value}"'
     if key.secret:
         shown = "(a value not shown here)"
+    if key.kind == "boolean":
+        return None if isinstance(value, bool) else f"{key.name} must be {expected}, not {shown}"
     if key.kind in ("integer", "number"):
         ok = isinstance(value, int) and not isinstance(value, bool)
         if key.kind == "number":
@@ -449,6 +465,8 @@ class Settings:
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
     officer: str | None = None  # who makes changes, for the history (else the system user)
+    require_approval: bool = True  # [web]: a second person approves an embargoed send
+    secure_cookies: bool = False  # [web]: the desk's cookie over https only
 
     def identity_problems(self) -> list[str]:
         """What keeps the press identity from going out to journalists: keys missing from
@@ -520,6 +538,8 @@ def load_settings(db: str | None = None, config_file: Path | None = None) -> Set
         config_file=path,
         sources=sources,
         officer=pick("officer"),
+        require_approval=bool(pick("web.require_approval")),
+        secure_cookies=bool(pick("web.secure_cookies")),
     )
 
 
@@ -623,6 +643,8 @@ def _example(key: Key) -> str:
         return examples[key.name]
     if key.kind in ("integer", "number"):
         return str(key.default if key.default is not None else 10)
+    if key.kind == "boolean":
+        return "true" if key.default else "false"
     if key.choices:
         return f'"{key.choices[0]}"'
     return '"..."'

@@ -165,6 +165,12 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "journalist": ("journalists", None, "Journalists: who receives releases."),
     "suppression": ("suppressions", None, "Suppressed addresses: never mailed."),
     "topic": ("topics", None, "Topics: the shared vocabulary of beats and release topics."),
+    "user": ("users", None, "Users of the desk: names, roles, passwords."),
+    "serve": (
+        "desk",
+        "serve",
+        "Serve the desk: the registry, releases, approval and sends in a browser, for officers.",
+    ),
     "bounce": (
         "bounces",
         None,

@@ -341,6 +341,40 @@ STATUS_ORDER = [S.PENDING, S.CLAIMED, S.SENT, S.FAILED, S.CANCELLED]
 STATUS_COLUMNS = ["total", "pending", "in progress", "sent", "failed", "cancelled"]
 
 
+def approve_build(ctx: typer.Context, release: str, user: str, kind: str | None) -> None:
+    """Approve the current build as `user`, whose password is asked for (read from stdin when
+    there is no terminal); a wrong password is kept for throttling, nothing else changes."""
+    from civic_contacts.deliver import approval
+    from civic_contacts.registry.users import LoginRefused
+
+    password = typer.prompt(f"password of {user}", hide_input=True, err=True)
+    refused: LoginRefused | None = None
+    with common.transaction(ctx) as session:
+        try:
+            found, built = approval.approve_as(session, release, user, password, kind)
+            said = (
+                f"{approval.describe(found, built)}: the build of"
+                f" {built.built_at:%Y-%m-%d %H:%M} UTC by {built.built_by or 'someone'}"
+                f" approved by {user}; a rebuild withdraws the approval"
+            )
+        except LoginRefused as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    common.say(said)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    release: str = typer.Argument(..., help="Release slug."),
+    user: str = typer.Option(..., "--user", help="The approver's desk name (not the builder)."),
+) -> None:
+    """Approve the batch as it was last built, as a desk approver other than its builder: an
+    embargoed batch goes out only so (when the desk has users and [web] require_approval)."""
+    approve_build(ctx, release, user, None)
+
+
 @app.command("status")
 def status(
     ctx: typer.Context,

@@ -18,6 +18,7 @@ from civic_contacts.cli.batches import (
     STATUS_COLUMNS,
     STATUS_ORDER,
     _confirm_on_terminal,
+    approve_build,
     print_build,
     print_send,
     progress_bar,
@@ -129,6 +130,17 @@ def send_command(
             session, release, kind.value, transport, chosen, settings, tick, confirm
         )
     print_send(report, server)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    release: str = typer.Argument(..., help="Release slug."),
+    kind: Kind = KIND,
+    user: str = typer.Option(..., "--user", help="The approver's desk name (not the builder)."),
+) -> None:
+    """Approve the notice as it was last built, as a desk approver other than its builder."""
+    approve_build(ctx, release, user, kind.value)
 
 
 @app.command("status")

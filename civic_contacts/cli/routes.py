@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import typer
@@ -10,8 +9,6 @@ import typer
 from civic_contacts.cli import common
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from civic_contacts.registry import store as registry
     from civic_contacts.releases import routing
     from civic_contacts.releases import store as releases
@@ -42,25 +39,11 @@ def show(
     """Show, per outlet, the release language and the routed contacts with their reasons,
     and each journalist a build would leave out (beats, their own choices) with why; for a
     release with topics, why each journalist is in."""
-    from civic_contacts.db import utcnow
-    from civic_contacts.deliver.plan import sent_in_week
+    from civic_contacts.deliver.routes import routed_outlets
 
     with common.transaction(ctx) as session:
-        found = releases.get_release(session, release)
-        info = releases.release_info(found)
-        outlets = registry.routing_outlets(session, outlet)
-        now = utcnow()
-        router = routing.Router(
-            info,
-            registry.routing_contacts(session),
-            registry.routing_offices(session),
-            max_contacts,
-            embargoed=found.embargo is not None and found.embargo > now,
-            recent=sent_in_week(session, found.id, now),
-        )
-        # Outlet by outlet, keeping of each only its count and its exceptions: the list is
-        # streamed, never held whole, and JSON is written as each outlet is routed.
-        routed = _routed(session, router, outlets, outlets[0].slug if outlet and outlets else None)
+        info = releases.release_info(releases.get_release(session, release))
+        routed = routed_outlets(session, release, max_contacts, outlet)
         if json:
             common.print_json_stream(_routing_json(r, count) for r, count in routed)
             return
@@ -85,28 +68,6 @@ def show(
         ["outlet", "country", "language", "journalists", "contacts (why)"],
         rows,
     )
-
-
-def _routed(
-    session: Session, router: routing.Router, outlets: list[routing.OutletInfo], only: str | None
-) -> Iterator[tuple[routing.OutletRouting, int]]:
-    """Each outlet's routing and its number of journalists, in the outlets' order (both
-    queries are ordered by slug, so the stream of journalists is merged in, not looked up)."""
-    wanted = {o.slug for o in outlets}
-    stream = registry.journalists_by_outlet(session, only)
-    pending = next(stream, None)
-    for info in outlets:
-        while pending is not None and pending[0] not in wanted:
-            pending = next(stream, None)  # journalists of an outlet routing leaves out
-        if pending is not None and pending[0] == info.slug:
-            routed = router.route_outlet(info, pending[1])
-            count = len(routed.journalists)
-            if not router.release.topics:
-                routed.journalists = routed.exceptions  # the others say nothing more
-            pending = next(stream, None)
-            yield routed, count
-        else:
-            yield router.route_outlet(info), 0
 
 
 def _routing_json(r: routing.OutletRouting, count: int) -> dict[str, object]:

@@ -21,6 +21,7 @@ from civic_contacts.compose.outbox import BuiltMessage, Outbox
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
 from civic_contacts.db import analyze_now, utcnow
+from civic_contacts.deliver import approval
 from civic_contacts.deliver.ledger import BatchKey, counts
 from civic_contacts.deliver.plan import (
     ANALYZE_AFTER,
@@ -82,6 +83,7 @@ def store_batch(
     batch.from_address = identity.from_address
     batch.revision = release.revision
     batch.built_at = now
+    approval.mark_built(batch)
     after = _describe(batch)
     changes = [
         f"{key}: {before[key]} -> {after[key]}"

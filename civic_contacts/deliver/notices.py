@@ -38,6 +38,7 @@ from civic_contacts.compose.outbox import Outbox
 from civic_contacts.compose.templates import NoticeContext, Renderer, Variant
 from civic_contacts.config import Settings
 from civic_contacts.db import utcnow
+from civic_contacts.deliver import approval
 from civic_contacts.deliver.build import (
     BuildReport,
     built_with,
@@ -270,6 +271,7 @@ def _open_notice(
     notice.from_name = identity.from_name
     notice.from_address = identity.from_address
     notice.built_at = now
+    approval.mark_built(notice)
     session.flush()
     older = session.scalars(
         select(Delivery.id)
@@ -405,6 +407,8 @@ def prepare_notice_send(
             f" <{configured.from_address}>; nothing was sent",
             hint=f"run: civic-contacts notice build {found.slug} --kind {kind} --out DIR",
         )
+    if not dry_run:
+        approval.check_may_send(session, settings, found, notice, now)
     identity = replace(configured, from_name=notice.from_name, from_address=notice.from_address)
     renderer = Renderer(Path(notice.templates) if notice.templates else settings.templates)
     plan = plan_notice(session, found, notice, kind, identity, now)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from civic_contacts.compose.assemble import Assembler
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
+from civic_contacts.deliver import approval
 from civic_contacts.deliver.build import (
     built_with,
     remember_registry,
@@ -120,6 +121,8 @@ def prepare_send(
             " relabelled before they go out after the lift",
             hint=f"run: civic-contacts batch build {found.slug} --out DIR --after-embargo",
         )
+    if batch is not None and not dry_run:
+        approval.check_may_send(session, settings, found, batch, now)
     # A build renders every pending message from the release's revision of the moment and
     # records that revision on the batch; while the two agree there is nothing stale to look
     # for (the look reads every pending row: seconds at a million).

@@ -99,6 +99,9 @@ class SendOptions:
     # a decision the caller makes by name. `dns_server` (HOST:PORT) is the resolver it asks.
     skip_doctor: bool = False
     dns_server: str | None = None
+    # Set from elsewhere (the desk's Pause) to stop the run as Ctrl-C does: each worker
+    # finishes the message in hand, and what is left stays pending for a later send.
+    pause: threading.Event | None = None
 
 
 @dataclass
@@ -333,6 +336,7 @@ class Sender:
                 for worker in workers:
                     while worker.is_alive():
                         worker.join(0.2)
+                        self._paused()
         finally:
             self.stop.set()
             for worker in workers:
@@ -346,6 +350,13 @@ class Sender:
         if self.fatal is not None:
             raise self.fatal
         return self.report
+
+    def _paused(self) -> None:
+        """Stop the run when the caller's pause is set."""
+        pause = self.options.pause
+        if pause is not None and pause.is_set() and not self.stop.is_set():
+            self.report.stopped = self.report.stopped or "paused"
+            self.stop.set()
 
     @contextlib.contextmanager
     def _ctrl_c_stops(self) -> Iterator[None]:
@@ -417,6 +428,7 @@ class Sender:
     def _gather(self, children: dict[Any, Any], wait: Callable[..., list[Any]]) -> None:
         """Take the children's progress and reports until every one has ended."""
         while children:
+            self._paused()
             for pipe in wait(list(children), timeout=0.2):
                 try:
                     message = pipe.recv()

@@ -105,7 +105,8 @@ class Journalist(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Indexed for the desk's list, which pages through journalists by name.
+    name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     language: Mapped[str | None] = mapped_column(String(35), default=None)
     role: Mapped[str] = mapped_column(String(200), default="")
@@ -143,6 +144,35 @@ class Topic(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     # Its name in each language (the code when a language has none).
     labels: Mapped[dict[str, str]] = mapped_column(default=dict, server_default="{}")
+
+
+class User(Base):
+    """Someone who works at the desk (`civic-contacts serve`): a name, a role, an Argon2id
+    password hash (never the password), their language and time zone, and what login
+    throttling needs."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Set by `user add` and `user reset-password`: the one-time password must be changed.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Rises with every password change: sessions signed before it end.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('viewer', 'officer', 'approver', 'admin')", name="user_role_known"
+        ),
+    )
 
 
 class Phone(Base):
@@ -313,6 +343,12 @@ class Notice(Base):
     from_address: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who built it (the history's actor) and who approved which build: the approval holds
+    # the build's time, so a rebuild withdraws it (see deliver/approval.py).
+    built_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    approved_build: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     release: Mapped[Release] = relationship()
 
@@ -441,6 +477,12 @@ class Batch(Base):
     registry_version: Mapped[str | None] = mapped_column(String(64), default=None)
     recipients: Mapped[int | None] = mapped_column(Integer, default=None)
     outlets: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Who built it (the history's actor) and who approved which build: the approval holds
+    # the build's time, so a rebuild withdraws it (see deliver/approval.py).
+    built_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    approved_build: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     release: Mapped[Release] = relationship()
 

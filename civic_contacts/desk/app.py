@@ -1,0 +1,549 @@
+"""The desk's pages: a Flask application over the core, as `cli/` is over it for a terminal.
+
+No SQL, SMTP or MIME here: each handler reads the form, opens the request's session, calls the
+core and renders a page. What keeps it safe is in one place, `_guard` and `_headers`:
+
+- a session is a signed cookie (HttpOnly, SameSite=Strict, Secure when `[web] secure_cookies`)
+  holding the user's id, their session version (a password change ends every other session)
+  and a CSRF token; nothing else, and never a password;
+- every POST carries the session's CSRF token or is refused, changing nothing;
+- every action checks the user's role on the server (`needs`), whatever the page showed;
+- the Content Security Policy allows scripts and styles from the desk only (no inline
+  script or style), pages are never framed or cached, and Jinja2 escapes every value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from jinja2 import StrictUndefined
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from civic_contacts.config import Settings
+from civic_contacts.db import session_factory, utcnow
+from civic_contacts.deliver import approval
+from civic_contacts.deliver.build import build_batch, stored_batch
+from civic_contacts.deliver.notice_status import due_notices
+from civic_contacts.deliver.plan import BuildOptions
+from civic_contacts.deliver.routes import routed_outlets
+from civic_contacts.deliver.status import batch_status
+from civic_contacts.deliver.tokens import derived_key
+from civic_contacts.deliver.transport import Transport
+from civic_contacts.desk.sends import Sends
+from civic_contacts.desk.words import LANGUAGES, word
+from civic_contacts.errors import CivicContactsError, InputError
+from civic_contacts.registry import search, users
+from civic_contacts.registry import store as registry
+from civic_contacts.registry.history import acting
+from civic_contacts.registry.models import Journalist, Release, User
+from civic_contacts.releases import store as releases
+
+HERE = Path(__file__).resolve().parent
+SESSION_LABEL = b"civic-contacts desk session v1"
+SESSION_HOURS = 12
+MAX_FORM = 2 * 1024 * 1024
+ROUTED_SHOWN = 50  # outlets listed on a release's page; `route show` lists them all
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# The preview is the build's own page (inline styles, no script): shown sandboxed.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+OPEN = frozenset({"login", "static"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def needs(role: str) -> Callable[[View], View]:
+    """The view only for users whose role allows `role`'s work; others get a 403 page."""
+
+    def wrap(view: View) -> View:
+        @functools.wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            user: User = g.user
+            if not users.allowed(user.role, role):
+                return _page("message.html", 403, text=word(g.lang, "forbidden", role=user.role))
+            return view(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def _page(template: str, code: int = 200, **values: Any) -> tuple[str, int]:
+    return render_template(template, **values), code
+
+
+def _language(user: User | None) -> str:
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or "en"
+
+
+def _when(moment: dt.datetime | None, zone: str, language: str) -> str:
+    """A moment as people in `zone` read it, in the user's language."""
+    if moment is None:
+        return word(language, "none")
+    try:
+        tz = ZoneInfo(zone)
+    except (KeyError, ValueError):
+        tz = ZoneInfo("UTC")
+    return format_datetime(moment, "d MMM y HH:mm zzz", tzinfo=tz, locale=language)
+
+
+def _csrf() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def create_app(
+    engine: Engine,
+    settings: Settings,
+    outbox_root: Path,
+    secret: bytes,
+    transport: Callable[[], Transport],
+    skip_doctor: bool = False,
+    dns_server: str | None = None,
+) -> Flask:
+    """The desk over this database, writing builds under `outbox_root`, sending through
+    `transport` (a new connection factory per send)."""
+    app = Flask(
+        "civic_contacts.desk",
+        template_folder=str(HERE / "pages"),
+        static_folder=str(HERE / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=derived_key(secret, SESSION_LABEL),
+        SESSION_COOKIE_NAME="civic_desk",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        MAX_CONTENT_LENGTH=MAX_FORM,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM,
+    )
+    app.jinja_env.undefined = StrictUndefined
+    factory = session_factory(engine)
+    sends = Sends(engine, settings, transport, skip_doctor, dns_server)
+
+    @app.context_processor
+    def _words() -> dict[str, Any]:
+        language = getattr(g, "lang", "en")
+        return {
+            "t": lambda key, **values: word(language, key, **values),
+            "csrf": _csrf,
+            "user": getattr(g, "user", None),
+            "lang": language,
+            "may": lambda role: g.user is not None and users.allowed(g.user.role, role),
+        }
+
+    @app.before_request
+    def _guard() -> Any:
+        g.user = None
+        g.lang = "en"
+        if request.endpoint == "static":
+            return None
+        g.db = factory()
+        uid = session.get("uid")
+        if uid is not None:
+            found = g.db.get(User, uid) if isinstance(uid, int) else None
+            if found is None or found.session_version != session.get("v"):
+                session.clear()
+            else:
+                g.user = found
+        g.lang = _language(g.user)
+        if request.method == "POST":
+            sent = request.form.get("csrf", "")
+            if not sent or not hmac.compare_digest(sent, session.get("csrf") or ""):
+                return _page("message.html", 400, text=word(g.lang, "expired form"))
+        if g.user is None and request.endpoint not in OPEN:
+            return redirect(url_for("login", next=request.full_path.rstrip("?")))
+        if (
+            g.user is not None
+            and g.user.must_change_password
+            and request.endpoint not in ("password", "logout")
+        ):
+            return redirect(url_for("password"))
+        return None
+
+    @app.teardown_request
+    def _close(_error: BaseException | None) -> None:
+        db = g.pop("db", None)
+        if db is not None:
+            db.close()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        text = word(g.get("lang", "en"), "not found") if status == 404 else str(error.description)
+        return _page("message.html", status, text=text)
+
+    # Logging in and out -------------------------------------------------------------------
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        if request.method == "GET":
+            return _page("login.html", problem=None, name="")
+        name = request.form.get("name", "")[:100]
+        try:
+            user = users.authenticate(g.db, name, request.form.get("password", "")[:1000])
+            uid, version = user.id, user.session_version
+            g.db.commit()
+        except users.LoginRefused as exc:
+            # The failed try is counted (authenticate changed the user) before the refusal.
+            g.db.commit()
+            problem = (
+                word(g.lang, "locked", until=f"{exc.until:%Y-%m-%d %H:%M}")
+                if exc.until
+                else word(g.lang, "wrong login")
+            )
+            return _page("login.html", 429 if exc.until else 401, problem=problem, name=name)
+        # A new session: nothing from before the login is kept (no session fixation).
+        session.clear()
+        session.permanent = True
+        session["uid"], session["v"] = uid, version
+        _csrf()
+        target = request.args.get("next", "")
+        # Only a path on this desk: never another site.
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
+            target = url_for("today")
+        return redirect(target)
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.route("/password", methods=["GET", "POST"])
+    def password() -> Any:
+        if request.method == "GET":
+            return _page("password.html", problem=None)
+        user = g.user
+        try:
+            with acting(user.name, "desk: password"):
+                users.change_password(
+                    g.db, user, request.form.get("current", "")[:1000], request.form.get("new", "")
+                )
+                g.db.commit()
+        except InputError as exc:
+            g.db.rollback()
+            return _page("password.html", 400, problem=str(exc))
+        session["v"] = user.session_version
+        flash(word(g.lang, "password changed"))
+        return redirect(url_for("today"))
+
+    # Today --------------------------------------------------------------------------------
+
+    @app.get("/")
+    def today() -> Any:
+        now = utcnow()
+        offices = registry.list_offices(g.db)
+        every = releases.list_releases(g.db)
+        open_ = [r for r in every if r.cancelled_at is None and r.archived_at is None]
+        upcoming = sorted(
+            (r for r in open_ if r.embargo is not None and r.embargo > now),
+            key=lambda r: r.embargo or now,
+        )
+        lifts = [
+            (
+                r,
+                [(o.code, _when(r.embargo, o.timezone, g.lang)) for o in offices],
+                _when(r.embargo, g.user.timezone, g.lang),
+            )
+            for r in upcoming
+        ]
+        sent = []
+        due = []
+        for r in open_:
+            if stored_batch(g.db, r) is None:
+                continue
+            status = batch_status(g.db, r.slug)
+            sent.append((r, status, sends.running(r.slug)))
+            due += [(r, d) for d in due_notices(g.db, r, now)]
+        from civic_contacts.after.returns import held, reviews
+
+        review = len(held(g.db)) + len(reviews(g.db))
+        return _page("today.html", lifts=lifts, sends=sent, due=due, review=review)
+
+    # Journalists --------------------------------------------------------------------------
+
+    @app.get("/journalists")
+    def journalists() -> Any:
+        asked = search.Criteria(
+            text=request.args.get("q", ""),
+            country=request.args.get("country", ""),
+            language=request.args.get("language", ""),
+            status=request.args.get("status", ""),
+        )
+        try:
+            page = int(request.args.get("page", "1"))
+        except ValueError:
+            page = 1
+        try:
+            found = search.search_journalists(g.db, asked, page)
+            problem = None
+        except InputError as exc:
+            found, problem = search.Page([], 0, 1, 1), str(exc)
+        return _page(
+            "journalists.html",
+            400 if problem else 200,
+            found=found,
+            asked=asked,
+            problem=problem,
+            statuses=search.STATUSES,
+        )
+
+    @app.route("/journalists/<int:jid>", methods=["GET", "POST"])
+    def journalist(jid: int) -> Any:
+        found = g.db.get(Journalist, jid)
+        if found is None:
+            abort(404)
+        if request.method == "GET":
+            return _page("journalist.html", j=found, form=_journalist_form(found), problem=None)
+        if not users.allowed(g.user.role, "officer"):
+            return _page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
+        form = search.JournalistForm(
+            name=request.form.get("name", ""),
+            role=request.form.get("role", ""),
+            language=request.form.get("language", ""),
+            beats=request.form.get("beats", ""),
+            phones=request.form.get("phones", ""),
+        )
+        try:
+            with acting(g.user.name, f"desk: edit journalist {found.email}"):
+                changes, warnings = search.edit_from_form(g.db, found, form)
+                g.db.commit()
+        except InputError as exc:
+            g.db.rollback()
+            found = g.db.get(Journalist, jid)
+            return _page("journalist.html", 400, j=found, form=form, problem=str(exc))
+        said = ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in changes.items())
+        flash(word(g.lang, "saved", changes=said) if changes else word(g.lang, "no change"))
+        for warning in warnings:
+            flash(warning)
+        return redirect(url_for("journalist", jid=jid))
+
+    # Releases -----------------------------------------------------------------------------
+
+    @app.get("/releases")
+    def release_list() -> Any:
+        return _page("releases.html", rows=releases.list_releases(g.db))
+
+    def _release(slug: str) -> Release:
+        try:
+            return releases.get_release(g.db, slug)
+        except InputError:
+            abort(404)
+
+    @app.get("/releases/<slug>")
+    def release(slug: str) -> Any:
+        found = _release(slug)
+        batch = stored_batch(g.db, found)
+        state = (
+            approval.state(g.db, settings, found, batch, utcnow()) if batch is not None else None
+        )
+        zones = [
+            (zone, count, _when(found.embargo, zone, g.lang))
+            for zone, count in search.outlet_time_zones(g.db)
+        ]
+        routed = []
+        more = 0
+        try:
+            for number, pair in enumerate(routed_outlets(g.db, found.slug)):
+                if number < ROUTED_SHOWN:
+                    routed.append(pair)
+                else:
+                    more += 1
+        except CivicContactsError as exc:
+            flash(str(exc))
+        return _page(
+            "release.html",
+            r=found,
+            batch=batch,
+            status=batch_status(g.db, found.slug) if batch is not None else None,
+            state=state,
+            zones=zones,
+            routed=routed,
+            more=more,
+            running=sends.running(found.slug),
+            outcome=sends.outcome(found.slug),
+            lift=_when(found.embargo, g.user.timezone, g.lang),
+            built=_when(batch.built_at, g.user.timezone, g.lang) if batch else "",
+            approved=_when(state.approved_at, g.user.timezone, g.lang)
+            if state and state.approved_at
+            else "",
+        )
+
+    def _act(slug: str, doing: str, work: Callable[[Release], str | None]) -> Any:
+        """Run one change to a release as the user, committed whole or not at all; what it
+        says (or why it was refused) is shown on the release's page."""
+        found = _release(slug)
+        try:
+            with acting(g.user.name, f"desk: {doing} {found.slug}"):
+                said = work(found)
+                g.db.commit()
+        except CivicContactsError as exc:
+            g.db.rollback()
+            said = str(exc)
+        if said:
+            flash(said)
+        return redirect(url_for("release", slug=found.slug))
+
+    @app.post("/releases/<slug>/build")
+    @needs("officer")
+    def build(slug: str) -> Any:
+        def work(found: Release) -> str:
+            report = build_batch(
+                g.db, found.slug, outbox_root / found.slug, BuildOptions(), settings
+            )
+            lines = [f"{found.slug}: {report.messages} messages for {report.outlets} outlets"]
+            return "; ".join(lines + report.warnings[:3] + report.gaps[:3])
+
+        return _act(slug, "build", work)
+
+    @app.post("/releases/<slug>/approve")
+    @needs("approver")
+    def approve(slug: str) -> Any:
+        def work(found: Release) -> str:
+            batch = stored_batch(g.db, found)
+            if batch is None:
+                raise InputError(f"{found.slug} has no batch built yet; nothing to approve")
+            approval.approve(g.db, found, batch, g.user)
+            return word(
+                g.lang, "approved by", by=g.user.name, at=_when(utcnow(), g.user.timezone, g.lang)
+            )
+
+        return _act(slug, "approve", work)
+
+    @app.post("/releases/<slug>/withdraw")
+    @needs("approver")
+    def withdraw(slug: str) -> Any:
+        def work(found: Release) -> None:
+            batch = stored_batch(g.db, found)
+            if batch is not None:
+                approval.withdraw(g.db, found, batch, g.user)
+
+        return _act(slug, "withdraw the approval of", work)
+
+    @app.post("/releases/<slug>/send")
+    @needs("officer")
+    def send(slug: str) -> Any:
+        found = _release(slug)
+        try:
+            sends.start(found.slug, g.user.name)
+            flash(word(g.lang, "send started"))
+        except CivicContactsError as exc:
+            flash(word(g.lang, "send refused", reason=str(exc)))
+        return redirect(url_for("release", slug=found.slug))
+
+    @app.post("/releases/<slug>/pause")
+    @needs("officer")
+    def pause(slug: str) -> Any:
+        found = _release(slug)
+        sends.pause(found.slug)
+        return redirect(url_for("release", slug=found.slug))
+
+    @app.get("/releases/<slug>/progress")
+    def progress(slug: str) -> Any:
+        found = _release(slug)
+        status = batch_status(g.db, found.slug)
+        running = sends.running(found.slug)
+        outcome = None if running else sends.outcome(found.slug)
+        return jsonify(
+            {
+                **status.as_json(),
+                "running": running,
+                "outcome": outcome,
+                "said": word(g.lang, "sent of", sent=status.counts["sent"], total=status.total),
+            }
+        )
+
+    @app.get("/releases/<slug>/preview")
+    def preview(slug: str) -> Any:
+        found = _release(slug)
+        batch = stored_batch(g.db, found)
+        if batch is None or not batch.outbox:
+            abort(404)
+        page = Path(batch.outbox) / "preview.html"
+        if not page.is_file():
+            abort(404)
+        response = send_file(page, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        return response
+
+    # After the send -----------------------------------------------------------------------
+
+    @app.get("/bounces")
+    def bounces() -> Any:
+        from civic_contacts.after.returns import held, reviews
+
+        return _page("bounces.html", held=held(g.db), moved=reviews(g.db))
+
+    @app.post("/bounces/<int:bid>")
+    @needs("officer")
+    def decide(bid: int) -> Any:
+        from civic_contacts.after.returns import decide_held
+
+        accept = request.form.get("decision") == "accept"
+        try:
+            with acting(g.user.name, "desk: bounce review"):
+                for line in decide_held(g.db, [bid], accept):
+                    flash(line)
+                g.db.commit()
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+        return redirect(url_for("bounces"))
+
+    @app.get("/suppressions")
+    def suppressions() -> Any:
+        return _page("suppressions.html", rows=registry.list_suppressions(g.db))
+
+    return app
+
+
+def _journalist_form(found: Journalist) -> search.JournalistForm:
+    return search.JournalistForm(
+        name=found.name,
+        role=found.role,
+        language=found.language or "",
+        beats="; ".join(found.beats or ()),
+        phones=" / ".join(p.raw for p in found.phones),
+    )

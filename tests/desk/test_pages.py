@@ -1,0 +1,232 @@
+"""The desk's pages through the whole application (Flask's test client, the demo registry on
+SQLite and PostgreSQL): who may do what is decided on the server, forms need their CSRF token,
+values are shown as text, and a session ends with a password change."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from civic_contacts.db import session_factory
+from civic_contacts.registry.models import Change, Journalist, User
+from tests.desk.conftest import PASSWORDS
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ADAMA = "adama.kone@example.com"
+
+
+def token(response) -> str:
+    found = CSRF.search(response.get_data(as_text=True))
+    assert found, response.get_data(as_text=True)[:500]
+    return found.group(1)
+
+
+def log_in(app, name: str):
+    """A browser of `name`, logged in; returns the client and a CSRF token of its session."""
+    browser = app.test_client()
+    page = browser.get("/login")
+    answer = browser.post(
+        "/login", data={"name": name, "password": PASSWORDS[name], "csrf": token(page)}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return browser, token(browser.get("/"))
+
+
+def journalist_id(engine, email: str) -> int:
+    with session_factory(engine)() as session:
+        return session.scalar(select(Journalist.id).where(Journalist.email == email))
+
+
+def test_every_page_needs_a_login(client) -> None:
+    """Without a session, each page sends to the login page and shows nothing of the registry."""
+    app, _engine = client
+    browser = app.test_client()
+    for path in ("/", "/journalists", "/releases", "/releases/sahel-civilians", "/bounces"):
+        answer = browser.get(path)
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], path
+
+
+def test_pages_carry_a_strict_policy_and_a_strict_cookie(client) -> None:
+    """No inline script is allowed, pages are never framed or cached, and the session cookie
+    is HttpOnly and SameSite=Strict."""
+    app, _engine = client
+    browser = app.test_client()
+    page = browser.get("/login")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Cache-Control"] == "no-store"
+    cookie = page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "<script>" not in page.get_data(as_text=True)
+
+
+def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(client) -> None:
+    """Nothing in the answer tells whether a name has an account."""
+    app, _engine = client
+    browser = app.test_client()
+    csrf = token(browser.get("/login"))
+    known = browser.post("/login", data={"name": "ana", "password": "wrong one!!", "csrf": csrf})
+    unknown = browser.post("/login", data={"name": "zed", "password": "wrong one!!", "csrf": csrf})
+    assert known.status_code == unknown.status_code == 401
+    said = [
+        re.search(r'role="alert">([^<]*)<', a.get_data(as_text=True)).group(1)
+        for a in (known, unknown)
+    ]
+    assert said[0] == said[1] == "Wrong name or password."
+
+
+def test_logins_are_throttled_after_five_wrong_passwords(client) -> None:
+    """The sixth try waits, even with the right password, and the count is kept in the
+    database (a restart does not reset it)."""
+    app, engine = client
+    browser = app.test_client()
+    csrf = token(browser.get("/login"))
+    for _ in range(5):
+        browser.post("/login", data={"name": "ana", "password": "not it at all", "csrf": csrf})
+    answer = browser.post(
+        "/login", data={"name": "ana", "password": PASSWORDS["ana"], "csrf": csrf}
+    )
+    assert answer.status_code == 429
+    assert "wait until" in answer.get_data(as_text=True)
+    with session_factory(engine)() as session:
+        ana = session.scalar(select(User).where(User.name == "ana"))
+        assert ana.failed_logins == 5 and ana.locked_until is not None
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(client) -> None:
+    """A forged POST (no token, or another session's) is refused and the journalist stays."""
+    app, engine = client
+    browser, _csrf = log_in(app, "ana")
+    _other, other_csrf = log_in(app, "ben")
+    jid = journalist_id(engine, ADAMA)
+    form = {"name": "Forged", "role": "", "language": "", "beats": "", "phones": ""}
+    assert browser.post(f"/journalists/{jid}", data=form).status_code == 400
+    assert browser.post(f"/journalists/{jid}", data={**form, "csrf": other_csrf}).status_code == 400
+    with session_factory(engine)() as session:
+        assert session.get(Journalist, jid).name == "Adama Koné"
+
+
+def test_a_viewer_reads_but_cannot_change(client) -> None:
+    """The server refuses a viewer's edit, build and send, whatever the page showed."""
+    app, engine = client
+    browser, csrf = log_in(app, "vic")
+    jid = journalist_id(engine, ADAMA)
+    page = browser.get(f"/journalists/{jid}")
+    assert page.status_code == 200 and 'id="edit"' not in page.get_data(as_text=True)
+    form = {"name": "Changed", "role": "", "language": "", "beats": "", "phones": "", "csrf": csrf}
+    assert browser.post(f"/journalists/{jid}", data=form).status_code == 403
+    for action in ("build", "send", "approve"):
+        answer = browser.post(f"/releases/sahel-civilians/{action}", data={"csrf": csrf})
+        assert answer.status_code == 403, action
+    with session_factory(engine)() as session:
+        assert session.get(Journalist, jid).name == "Adama Koné"
+
+
+def test_an_officer_edits_with_the_command_lines_checks_and_history(client) -> None:
+    """A good edit is saved and recorded as the officer's; a bad email-free field such as an
+    unknown language is refused with the field named, and nothing changes."""
+    app, engine = client
+    browser, csrf = log_in(app, "ana")
+    jid = journalist_id(engine, ADAMA)
+    form = {"name": "Adama Koné", "role": "Editor", "language": "fr", "beats": "", "phones": ""}
+    answer = browser.post(f"/journalists/{jid}", data={**form, "csrf": csrf})
+    assert answer.status_code == 302
+    bad = browser.post(
+        f"/journalists/{jid}", data={**form, "language": "xx-notalang-1", "csrf": csrf}
+    )
+    assert bad.status_code == 400 and "language:" in bad.get_data(as_text=True)
+    with session_factory(engine)() as session:
+        found = session.get(Journalist, jid)
+        assert found.role == "Editor" and found.language == "fr"
+        change = session.scalars(
+            select(Change).where(Change.key == ADAMA).order_by(Change.id.desc())
+        ).first()
+        assert change.by == "ana" and "desk" in change.command
+
+
+def test_hostile_names_are_shown_as_text(client) -> None:
+    """A name holding markup is escaped on every page that shows it."""
+    app, engine = client
+    jid = journalist_id(engine, ADAMA)
+    with session_factory(engine)() as session:
+        session.get(Journalist, jid).name = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+        session.commit()
+    browser, _csrf = log_in(app, "vic")
+    for path in (f"/journalists/{jid}", "/journalists?q=script"):
+        text = browser.get(path).get_data(as_text=True)
+        assert "<script>alert(1)" not in text and "<img src=x" not in text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
+
+
+def test_the_search_pages_by_fifty_and_refuses_a_bad_country(client) -> None:
+    """Words match names, emails and outlets; a country that is not two letters is named."""
+    app, _engine = client
+    browser, _csrf = log_in(app, "vic")
+    text = browser.get("/journalists?q=kone").get_data(as_text=True)
+    assert ADAMA in text and "achta.mahamat@example.com" not in text
+    everyone = browser.get("/journalists").get_data(as_text=True)
+    assert "41 found; page 1 of 1" in everyone
+    bad = browser.get("/journalists?country=Niger")
+    assert bad.status_code == 400
+    assert 'country: "Niger" is not a two-letter' in html.unescape(bad.get_data(as_text=True))
+    literal = browser.get("/journalists?q=%25").get_data(as_text=True)
+    assert "0 found" in literal  # % is a character here, not a wildcard
+
+
+def test_a_password_change_ends_the_other_sessions(client) -> None:
+    """After Ana changes her password in one browser, her other browser is logged out."""
+    app, _engine = client
+    first, csrf = log_in(app, "ana")
+    second, _ = log_in(app, "ana")
+    answer = first.post(
+        "/password",
+        data={"current": PASSWORDS["ana"], "new": "a brand new password", "csrf": csrf},
+    )
+    assert answer.status_code == 302
+    assert first.get("/").status_code == 200
+    assert "/login" in second.get("/").headers["Location"]
+
+
+def test_the_login_goes_back_only_to_a_page_of_the_desk(client) -> None:
+    """`next` pointing at another site is ignored (no open redirect)."""
+    app, _engine = client
+    browser = app.test_client()
+    csrf = token(browser.get("/login"))
+    for target in ("//evil.example.net/", "https://evil.example.net/", "/\\evil.example.net"):
+        answer = browser.post(
+            f"/login?next={target}",
+            data={"name": "vic", "password": PASSWORDS["vic"], "csrf": csrf},
+        )
+        assert answer.headers["Location"] == "/", target
+        browser.post("/logout", data={"csrf": token(browser.get("/"))})
+        csrf = token(browser.get("/login"))
+
+
+def test_an_officer_cannot_approve_and_a_builder_cannot_approve_their_own(client) -> None:
+    """Approval needs an approver, and one who did not build that batch."""
+    app, _engine = client
+    ana, ana_csrf = log_in(app, "ana")
+    ben, ben_csrf = log_in(app, "ben")
+    assert ana.post("/releases/sahel-civilians/approve", data={"csrf": ana_csrf}).status_code == 403
+    assert ben.post("/releases/sahel-civilians/build", data={"csrf": ben_csrf}).status_code == 302
+    ben.post("/releases/sahel-civilians/approve", data={"csrf": ben_csrf})
+    page = ben.get("/releases/sahel-civilians").get_data(as_text=True)
+    assert "ben built it, so someone else approves it" in page
+    assert "doit approuver ce lot" in page  # Ben reads the desk in French
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/journalists", "/releases", "/releases/sahel-civilians", "/bounces", "/suppressions"],
+)
+def test_each_page_answers_in_french_for_a_french_user(client, path: str) -> None:
+    """Ben's language is French: each page is in French and has no English menu."""
+    app, _engine = client
+    ben, _csrf = log_in(app, "ben")
+    text = ben.get(path).get_data(as_text=True)
+    assert 'lang="fr"' in text and "Journalistes" in text and "Log out" not in text
