@@ -1,0 +1,162 @@
+"""The desk in Chromium (Debian's, driven by Playwright), as officers use it: log in, build,
+a send refused until a second person approves, the approval, the send with its progress to
+the end; every page at 390 and 1280 px with nothing scrolling sideways, no error in the
+console (a script or style the policy blocks would be one), and axe-core's accessibility
+check with no serious or critical violation."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser import chromium_path
+from tests.conftest import need
+from tests.desk.conftest import PASSWORDS, Desk
+
+PAGES = ["/", "/journalists", "/releases", "/releases/sahel-civilians", "/bounces", "/suppressions"]
+AXE_HOME = Path(__file__).resolve().parents[2] / ".ci" / "node" / "node_modules" / "axe-core"
+
+
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        need("Chromium", "install Debian's chromium package")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        need("Playwright", "pip install -e '.[test]'")
+    assert path is not None
+    return path
+
+
+def axe_source() -> str:
+    """axe-core, installed from the npm registry by .ci/run (or CIVIC_CONTACTS_AXE)."""
+    path = Path(os.environ.get("CIVIC_CONTACTS_AXE") or AXE_HOME / "axe.min.js")
+    if not path.is_file():
+        need("axe-core", "npm install --prefix .ci/node axe-core@4")
+    return path.read_text(encoding="utf-8")
+
+
+class Browser:
+    """One person's browser: its own profile, a page, and the console's errors."""
+
+    def __init__(self, playwright, desk: Desk, profile: Path, width: int) -> None:
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=chromium(),
+            headless=True,
+            args=["--no-sandbox"],
+            viewport={"width": width, "height": 900},
+        )
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.desk = desk
+
+    def log_in(self, name: str) -> None:
+        self.page.goto(self.desk.url + "/login")
+        self.page.fill("#name", name)
+        self.page.fill("#password", PASSWORDS[name])
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_load_state()
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.desk.url + path)
+        self.page.wait_for_load_state()
+
+    def sideways(self) -> int:
+        """How far the page is wider than its window (0: nothing scrolls sideways)."""
+        return self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_build_approve_and_send_in_the_browser(desk: Desk, tmp_path: Path) -> None:
+    """Ana (officer) builds on a phone; her Send is refused, unapproved; Ben (approver, in
+    French) approves in his own browser; Ana sends and watches the progress reach 41 of 41;
+    the SMTP server got each message once."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        ana = Browser(playwright, desk, tmp_path / "ana", 390)
+        ben = Browser(playwright, desk, tmp_path / "ben", 1280)
+        try:
+            ana.log_in("ana")
+            ana.open("/releases/sahel-civilians")
+            ana.page.get_by_role("button", name="Build").click()
+            ana.page.wait_for_load_state()
+            assert "41 messages for 15 outlets" in ana.page.inner_text(".said")
+            assert "must approve this build" in ana.page.inner_text("main")
+            ana.page.get_by_role("button", name="Send").click()
+            ana.page.wait_for_load_state()
+            assert "Not sent" in ana.page.inner_text(".said")
+            assert desk.sink.received == []
+
+            ben.log_in("ben")
+            ben.open("/releases/sahel-civilians")
+            ben.page.get_by_role("button", name="Approuver ce lot").click()
+            ben.page.wait_for_load_state()
+            assert "Approuvé par ben" in ben.page.inner_text("main")
+
+            ana.open("/releases/sahel-civilians")
+            assert "Approved by ben" in ana.page.inner_text("main")
+            ana.page.get_by_role("button", name="Send").click()
+            # The page asks for the counts every second and reloads when the send ends.
+            ana.page.locator("#said", has_text="41 of 41 sent").wait_for(timeout=60000)
+            ana.page.screenshot(path=str(tmp_path / "release-390.png"), full_page=True)
+            assert ana.sideways() == 0
+            assert ana.errors == [] and ben.errors == []
+        finally:
+            ana.close()
+            ben.close()
+    ids = desk.sink.ids()
+    assert len(ids) == 41 and len(set(ids)) == 41
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_page_fits_and_passes_the_accessibility_check(desk: Desk, tmp_path: Path) -> None:
+    """At 390 and 1280 px each page fits its window, logs no console error, and axe-core
+    finds no serious or critical violation."""
+    from playwright.sync_api import sync_playwright
+
+    axe = axe_source()
+    problems = []
+    with sync_playwright() as playwright:
+        for width in (390, 1280):
+            person = Browser(playwright, desk, tmp_path / f"ada-{width}", width)
+            try:
+                person.log_in("ada")
+                for path in ["/login", *PAGES]:
+                    if path == "/login":
+                        continue
+                    person.open(path)
+                    if person.sideways():
+                        problems.append(
+                            f"{path} at {width} px scrolls sideways by {person.sideways()} px"
+                        )
+                    person.page.evaluate(axe)
+                    found = person.page.evaluate(
+                        "async () => (await axe.run(document)).violations"
+                        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+                    )
+                    problems += [f"{path} at {width} px: {v}" for v in found]
+                    name = path.strip("/").replace("/", "-") or "today"
+                    person.page.screenshot(
+                        path=str(tmp_path / f"{name}-{width}.png"), full_page=True
+                    )
+                problems += [f"console at {width} px: {e}" for e in person.errors]
+            finally:
+                person.close()
+    assert problems == [], json.dumps(problems, indent=1)
