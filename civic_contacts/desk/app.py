@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+import re
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,7 +57,7 @@ from civic_contacts.deliver.transport import Transport
 from civic_contacts.desk.sends import Sends
 from civic_contacts.desk.words import LANGUAGES, word
 from civic_contacts.errors import CivicContactsError, InputError
-from civic_contacts.registry import search, users
+from civic_contacts.registry import import_runs, search, users
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.history import acting
 from civic_contacts.registry.models import Journalist, Release, User
@@ -64,7 +66,8 @@ from civic_contacts.releases import store as releases
 HERE = Path(__file__).resolve().parent
 SESSION_LABEL = b"civic-contacts desk session v1"
 SESSION_HOURS = 12
-MAX_FORM = 2 * 1024 * 1024
+MAX_FORM = 2 * 1024 * 1024  # the fields of a form
+MAX_UPLOAD = 64 * 1024 * 1024  # a CSV or vCard file to import
 ROUTED_SHOWN = 50  # outlets listed on a release's page; `route show` lists them all
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -73,6 +76,9 @@ CSP = (
 # The preview is the build's own page (inline styles, no script): shown sandboxed.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 OPEN = frozenset({"login", "static"})
+# A file name as saved: nothing that could leave its folder or hide as a dot file.
+_SAFE_NAME = re.compile(r"[^\w .()-]|^\.")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -146,7 +152,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
-        MAX_CONTENT_LENGTH=MAX_FORM,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD,
         MAX_FORM_MEMORY_SIZE=MAX_FORM,
     )
     app.jinja_env.undefined = StrictUndefined
@@ -359,6 +365,84 @@ def create_app(
         for warning in warnings:
             flash(warning)
         return redirect(url_for("journalist", jid=jid))
+
+    # Imports: a preview first, then the same import for real --------------------------------
+
+    uploads = outbox_root / "uploads"
+
+    @app.get("/import")
+    @needs("officer")
+    def import_form() -> Any:
+        return _page("import.html", preview=None, problem=None, upload=None)
+
+    @app.post("/import")
+    @needs("officer")
+    def import_preview() -> Any:
+        sent = request.files.get("file")
+        kind = request.form.get("kind", "journalists")
+        encoding = request.form.get("encoding") or None
+        source = request.form.get("source", "")[:200]
+        name = Path(sent.filename or "").name[:200] if sent is not None else ""
+        if sent is None or not name:
+            problem = word(g.lang, "no file")
+            return _page("import.html", 400, preview=None, upload=None, problem=problem)
+        if Path(name).suffix.lower() not in import_runs.SUFFIXES:
+            problem = word(g.lang, "bad file", name=name, kinds=", ".join(import_runs.SUFFIXES))
+            return _page("import.html", 400, preview=None, upload=None, problem=problem)
+        # Kept under its own name (made safe) in a folder of its own, so that every message
+        # about a row names the file the officer chose.
+        token = secrets.token_urlsafe(16)
+        name = _SAFE_NAME.sub("_", name)
+        path = uploads / token / name
+        path.parent.mkdir(parents=True)
+        sent.save(path)
+        upload = {
+            "token": token,
+            "kind": kind,
+            "name": name,
+            "encoding": encoding or "",
+            "source": source,
+        }
+        try:
+            preview = import_runs.run_import(
+                g.db, kind, path, name, apply=False, encoding=encoding, source=source
+            )
+        except CivicContactsError as exc:
+            shutil.rmtree(path.parent, ignore_errors=True)
+            return _page("import.html", 400, preview=None, upload=None, problem=str(exc))
+        session["upload"] = upload
+        return _page("import.html", preview=preview, upload=upload, problem=None)
+
+    @app.post("/import/apply")
+    @needs("officer")
+    def import_apply() -> Any:
+        upload = session.pop("upload", None)
+        if not isinstance(upload, dict):
+            upload = {}
+        token, name = str(upload.get("token", "")), str(upload.get("name", ""))
+        path = uploads / token / name
+        if not _TOKEN.fullmatch(token) or not name or _SAFE_NAME.search(name) or not path.is_file():
+            return _page("message.html", 400, text=word(g.lang, "expired form"))
+        kind = str(upload.get("kind", ""))
+        try:
+            with acting(g.user.name, f"desk: import {name}"):
+                done = import_runs.run_import(
+                    g.db,
+                    kind,
+                    path,
+                    name,
+                    apply=True,
+                    encoding=str(upload.get("encoding") or "") or None,
+                    source=str(upload.get("source", "")),
+                )
+                g.db.commit()
+            flash(done.report.summary(kind))
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
+        return redirect(url_for("journalists" if kind == "journalists" else "import_form"))
 
     # Releases -----------------------------------------------------------------------------
 

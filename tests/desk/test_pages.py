@@ -230,3 +230,85 @@ def test_each_page_answers_in_french_for_a_french_user(client, path: str) -> Non
     ben, _csrf = log_in(app, "ben")
     text = ben.get(path).get_data(as_text=True)
     assert 'lang="fr"' in text and "Journalistes" in text and "Log out" not in text
+
+
+CSV = (
+    "outlet,name,email,language,role,phones\n"
+    "radio-dallol,Zed One,zed.one@example.org,fr,Editor,\n"
+    "nope-outlet,,bad-email,xx-1,,\n"
+    "radio-dallol,Adama Koné,adama.kone@example.com,fr,Chief,\n"
+)
+
+
+def upload(browser, csrf: str, text: str, name: str = "list.csv"):
+    import io
+
+    return browser.post(
+        "/import",
+        data={
+            "csrf": csrf,
+            "kind": "journalists",
+            "encoding": "",
+            "source": "Agence list 2026",
+            "file": (io.BytesIO(text.encode("utf-8")), name),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_an_import_is_shown_before_anything_is_written(client) -> None:
+    """The preview says what would be created and changed field by field, and lists every bad
+    cell of a refused row; nothing is in the registry until the officer applies it, which
+    keeps the good rows and the list's source."""
+    app, engine = client
+    browser, csrf = log_in(app, "ana")
+    preview = upload(browser, csrf, CSV)
+    text = html.unescape(preview.get_data(as_text=True))
+    assert preview.status_code == 200, text
+    assert "1 created, 1 updated, 0 unchanged" in text
+    assert "adama.kone@example.com: role: Rédacteur en chef → Chief" in text
+    for cell in (
+        "outlet: unknown outlet",
+        "name: name is empty",
+        'email: "bad-email"',
+        "language:",
+    ):
+        assert f"list.csv row 3, {cell}" in text, cell
+    with session_factory(engine)() as session:
+        assert (
+            session.scalar(select(Journalist).where(Journalist.email == "zed.one@example.org"))
+            is None
+        )
+        assert (
+            session.scalar(select(Journalist.role).where(Journalist.email == ADAMA))
+            == "Rédacteur en chef"
+        )
+    applied = browser.post("/import/apply", data={"csrf": token(preview)})
+    assert applied.status_code == 302
+    with session_factory(engine)() as session:
+        assert (
+            session.scalar(select(Journalist.name).where(Journalist.email == "zed.one@example.org"))
+            == "Zed One"
+        )
+        entry = session.scalars(
+            select(Change).where(Change.kind == "import", Change.by == "ana")
+        ).one()
+        assert entry.by == "ana" and entry.fields["source"] == "Agence list 2026"
+    again = browser.post("/import/apply", data={"csrf": token(preview)})
+    assert again.status_code == 400  # the upload was used once and is gone
+
+
+def test_imports_are_refused_to_viewers_and_for_other_files(client) -> None:
+    """A viewer cannot import; a file that is not CSV or vCard is named and refused."""
+    app, engine = client
+    viewer, viewer_csrf = log_in(app, "vic")
+    assert upload(viewer, viewer_csrf, CSV).status_code == 403
+    officer, csrf = log_in(app, "ana")
+    refused = upload(officer, csrf, "MZ\x90\x00", name="tool.exe")
+    assert refused.status_code == 400
+    assert "tool.exe: not a file to import" in html.unescape(refused.get_data(as_text=True))
+    with session_factory(engine)() as session:
+        assert (
+            session.scalar(select(Journalist).where(Journalist.email == "zed.one@example.org"))
+            is None
+        )
