@@ -25,11 +25,12 @@ def add(
     role: str = typer.Option(..., help="viewer, officer, approver or admin."),
     language: str = typer.Option("en", help="The desk's language for them: en or fr."),
     timezone: str = typer.Option("UTC", help="Their time zone, as Africa/Niamey."),
+    email: str | None = typer.Option(None, help="Their own address, for test sends from the desk."),
 ) -> None:
     """Add a user; prints a one-time password, to give them once (they change it at their
     first login)."""
     with common.transaction(ctx) as session:
-        user, password = users.add_user(session, name, role, language, timezone)
+        user, password = users.add_user(session, name, role, language, timezone, email)
         said = f"user {user.name}: created ({user.role})"
     common.say(said)
     common.say("one-time password (shown once; they choose their own at the first login):")
@@ -48,6 +49,7 @@ def list_(
                 "role": u.role,
                 "language": u.language,
                 "timezone": u.timezone,
+                "email": u.email,
                 "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
                 "must_change_password": u.must_change_password,
             }

@@ -51,6 +51,7 @@ from civic_contacts.deliver.build import build_batch, stored_batch
 from civic_contacts.deliver.notice_status import due_notices
 from civic_contacts.deliver.plan import BuildOptions
 from civic_contacts.deliver.routes import routed_outlets
+from civic_contacts.deliver.send import send_test
 from civic_contacts.deliver.status import batch_status
 from civic_contacts.deliver.tokens import derived_key
 from civic_contacts.deliver.transport import Transport
@@ -450,6 +451,84 @@ def create_app(
     def release_list() -> Any:
         return _page("releases.html", rows=releases.list_releases(g.db))
 
+    def _take_release_files(paths: list[Path]) -> list[str]:
+        """Add each release these files make, or record a new revision of one that exists;
+        what happened, a line each (the notices now due among them)."""
+        groups = releases.combine([releases.read_release_file(path) for path in paths])
+        said = []
+        for group in groups:
+            exists = releases.find_release(g.db, group[0].slug) is not None
+            if not exists:
+                found, outcome = releases.add_release(g.db, group)
+                said.append(word(g.lang, "release added", slug=found.slug, outcome=outcome))
+                continue
+            found, changes = releases.update_release(g.db, group)
+            if not changes:
+                said.append(word(g.lang, "release unchanged", slug=found.slug))
+                continue
+            said.append(
+                word(g.lang, "release revised", slug=found.slug, revision=found.revision)
+                + " "
+                + "; ".join(changes.summary)
+            )
+            said += [
+                word(g.lang, "notice due", kind=d.kind, count=d.journalists, reason=d.reason)
+                for d in due_notices(g.db, found, utcnow())
+            ]
+        return said
+
+    def _with_files(work: Callable[[Path], list[Path]], doing: str, back: str) -> Any:
+        """Write what a form gave into a folder of its own, take the release files, commit
+        (or, on a refusal, roll back and say why); the folder is removed either way."""
+        folder = uploads / secrets.token_urlsafe(16)
+        folder.mkdir(parents=True)
+        try:
+            with acting(g.user.name, f"desk: {doing}"):
+                for line in _take_release_files(work(folder)):
+                    flash(line)
+                g.db.commit()
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return redirect(back)
+
+    @app.post("/releases")
+    @needs("officer")
+    def release_upload() -> Any:
+        def save(folder: Path) -> list[Path]:
+            paths = []
+            for sent in request.files.getlist("files")[:20]:
+                name = _SAFE_NAME.sub("_", Path(sent.filename or "").name[:200])
+                if not name.lower().endswith(".md"):
+                    raise InputError(word(g.lang, "bad file", name=name or "?", kinds=".md"))
+                sent.save(folder / name)
+                paths.append(folder / name)
+            if not paths:
+                raise InputError(word(g.lang, "no file"))
+            return paths
+
+        return _with_files(save, "release upload", url_for("release_list"))
+
+    @app.post("/releases/<slug>/text")
+    @needs("officer")
+    def release_text(slug: str) -> Any:
+        found = _release(slug)
+        language = request.form.get("lang", "")
+        text = request.form.get("text", "")
+
+        def save(folder: Path) -> list[Path]:
+            if language not in {t.language for t in found.translations}:
+                raise InputError(f"{found.slug} has no {language} text")
+            path = folder / f"{found.slug}.{language}.md"
+            path.write_text(text.replace("\r\n", "\n"), encoding="utf-8")
+            return [path]
+
+        return _with_files(
+            save, f"edit {found.slug} ({language})", url_for("release", slug=found.slug)
+        )
+
     def _release(slug: str) -> Release:
         try:
             return releases.get_release(g.db, slug)
@@ -477,9 +556,13 @@ def create_app(
                     more += 1
         except CivicContactsError as exc:
             flash(str(exc))
+        texts = [
+            (t.language, releases.release_file_text(found, t.language)) for t in found.translations
+        ]
         return _page(
             "release.html",
             r=found,
+            texts=texts,
             batch=batch,
             status=batch_status(g.db, found.slug) if batch is not None else None,
             state=state,
@@ -545,6 +628,33 @@ def create_app(
                 approval.withdraw(g.db, found, batch, g.user)
 
         return _act(slug, "withdraw the approval of", work)
+
+    @app.post("/releases/<slug>/test")
+    @needs("officer")
+    def test_send(slug: str) -> Any:
+        found = _release(slug)
+        if not g.user.email:
+            flash(word(g.lang, "no own address"))
+            return redirect(url_for("release", slug=found.slug))
+        outlet = request.form.get("outlet") or None
+        try:
+            sent = send_test(g.db, found.slug, transport(), [g.user.email], settings, None, outlet)
+            for item in sent:
+                flash(
+                    word(
+                        g.lang,
+                        "test sent",
+                        to=item.address,
+                        who=item.journalist,
+                        outlet=item.outlet,
+                        lang_of=item.language,
+                    )
+                )
+        except CivicContactsError as exc:
+            flash(word(g.lang, "send refused", reason=str(exc)))
+        finally:
+            g.db.rollback()  # a test records nothing
+        return redirect(url_for("release", slug=found.slug))
 
     @app.post("/releases/<slug>/send")
     @needs("officer")

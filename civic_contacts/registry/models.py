@@ -161,6 +161,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(35), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Where the desk sends their test messages (none: they cannot send a test).
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # Rises with every password change: sessions signed before it end.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from civic_contacts.db import utcnow
 from civic_contacts.errors import InputError
+from civic_contacts.registry.addresses import normalise_email
 from civic_contacts.registry.codes import check_language, check_text, check_timezone
 from civic_contacts.registry.models import User
 
@@ -94,7 +95,12 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def add_user(
-    session: Session, name: str, role: str, language: str = "en", timezone: str = "UTC"
+    session: Session,
+    name: str,
+    role: str,
+    language: str = "en",
+    timezone: str = "UTC",
+    email: str | None = None,
 ) -> tuple[User, str]:
     """A new user and their one-time password (shown once, never stored)."""
     name = check_name(name)
@@ -108,6 +114,7 @@ def add_user(
         must_change_password=True,
         language=check_language(language),
         timezone=check_timezone(timezone),
+        email=normalise_email(email) if email else None,
         failed_logins=0,
         session_version=0,
     )

@@ -32,7 +32,9 @@ def add_people(engine: Engine) -> None:
     """The four users, each with a password of their own (not the one-time one)."""
     with session_factory(engine)() as session:
         for name, role in ROLES.items():
-            user, once = users.add_user(session, name, role, "fr" if name == "ben" else "en")
+            user, once = users.add_user(
+                session, name, role, "fr" if name == "ben" else "en", email=f"{name}@example.org"
+            )
             users.change_password(session, user, once, PASSWORDS[name])
         session.commit()
 

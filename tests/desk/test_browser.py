@@ -96,7 +96,7 @@ def test_build_approve_and_send_in_the_browser(desk: Desk, tmp_path: Path) -> No
             ana.page.wait_for_load_state()
             assert "41 messages for 15 outlets" in ana.page.inner_text(".said")
             assert "must approve this build" in ana.page.inner_text("main")
-            ana.page.get_by_role("button", name="Send").click()
+            ana.page.get_by_role("button", name="Send", exact=True).click()
             ana.page.wait_for_load_state()
             assert "Not sent" in ana.page.inner_text(".said")
             assert desk.sink.received == []
@@ -109,7 +109,7 @@ def test_build_approve_and_send_in_the_browser(desk: Desk, tmp_path: Path) -> No
 
             ana.open("/releases/sahel-civilians")
             assert "Approved by ben" in ana.page.inner_text("main")
-            ana.page.get_by_role("button", name="Send").click()
+            ana.page.get_by_role("button", name="Send", exact=True).click()
             # The page asks for the counts every second and reloads when the send ends.
             ana.page.locator("#said", has_text="41 of 41 sent").wait_for(timeout=60000)
             ana.page.screenshot(path=str(tmp_path / "release-390.png"), full_page=True)

@@ -312,3 +312,87 @@ def test_imports_are_refused_to_viewers_and_for_other_files(client) -> None:
             session.scalar(select(Journalist).where(Journalist.email == "zed.one@example.org"))
             is None
         )
+
+
+def test_an_officer_sends_a_test_to_their_own_address(client, smtp_server) -> None:
+    """One outlet's message goes to Ana's own address, "[TEST]" in its subject; the batch's
+    deliveries are not touched."""
+    app, _engine = client
+    sink, _port = smtp_server
+    browser, csrf = log_in(app, "ana")
+    browser.post("/releases/sahel-civilians/build", data={"csrf": csrf})
+    answer = browser.post(
+        "/releases/sahel-civilians/test", data={"csrf": csrf, "outlet": "radio-dallol"}
+    )
+    assert answer.status_code == 302
+    assert [m["to"] for m in sink.received] == ["ana@example.org"]
+    assert sink.received[0]["subject"].startswith("[TEST]")
+    page = html.unescape(browser.get("/releases/sahel-civilians").get_data(as_text=True))
+    assert "Test sent to ana@example.org" in page and "(radio-dallol, fr)" in page
+    assert "Pending 41, sent 0" in page
+
+
+def test_an_officer_edits_a_text_as_a_new_revision(client) -> None:
+    """A changed word makes revision 2; a file with its embargo line removed is refused with
+    the line named, and the release stays at revision 2."""
+    app, engine = client
+    browser, csrf = log_in(app, "ana")
+    page = browser.get("/releases/sahel-civilians").get_data(as_text=True)
+    text = html.unescape(re.search(r'id="text-fr"[^>]*>([^<]*)</textarea>', page).group(1))
+    changed = text.replace("Jamais depuis", "Jamais encore depuis")
+    assert changed != text
+    browser.post(
+        "/releases/sahel-civilians/text", data={"csrf": csrf, "lang": "fr", "text": changed}
+    )
+    said = html.unescape(browser.get("/releases/sahel-civilians").get_data(as_text=True))
+    assert "release sahel-civilians: revision 2:" in said
+    broken = re.sub(r"embargo = .*\n", "", changed)
+    browser.post(
+        "/releases/sahel-civilians/text", data={"csrf": csrf, "lang": "fr", "text": broken}
+    )
+    said = html.unescape(browser.get("/releases/sahel-civilians").get_data(as_text=True))
+    assert "sahel-civilians.fr.md, embargo: missing" in said
+    from civic_contacts.releases.store import get_release
+
+    with session_factory(engine)() as session:
+        release = get_release(session, "sahel-civilians")
+        assert release.revision == 2
+        assert "Jamais encore depuis" in next(
+            t.body for t in release.translations if t.language == "fr"
+        )
+
+
+def test_releases_are_added_by_upload(client) -> None:
+    """Two language files make one new release; a viewer's upload is refused."""
+    import io
+
+    app, engine = client
+    files = {
+        lang: (
+            f'+++\nslug = "water-mali"\nlang = "{lang}"\noffice = "niamey"\nconcerns = ["ML"]\n'
+            f'embargo = "none"\ntitle = "Water {lang}"\n+++\nBody {lang}.\n'
+        )
+        for lang in ("en", "fr")
+    }
+
+    def form(csrf):
+        return {
+            "csrf": csrf,
+            "files": [(io.BytesIO(t.encode()), f"water.{lang}.md") for lang, t in files.items()],
+        }
+
+    viewer, viewer_csrf = log_in(app, "vic")
+    assert (
+        viewer.post(
+            "/releases", data=form(viewer_csrf), content_type="multipart/form-data"
+        ).status_code
+        == 403
+    )
+    browser, csrf = log_in(app, "ana")
+    browser.post("/releases", data=form(csrf), content_type="multipart/form-data")
+    said = html.unescape(browser.get("/releases").get_data(as_text=True))
+    assert "release water-mali: created" in said
+    from civic_contacts.releases.store import get_release
+
+    with session_factory(engine)() as session:
+        assert [t.language for t in get_release(session, "water-mali").translations] == ["en", "fr"]

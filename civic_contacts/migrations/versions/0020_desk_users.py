@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("language", sa.String(35), nullable=False),
         sa.Column("timezone", sa.String(64), nullable=False),
+        sa.Column("email", sa.String(320), nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", UTCDateTime(), nullable=True),
         sa.Column("session_version", sa.Integer(), nullable=False),
