@@ -48,7 +48,10 @@ from civic_contacts.config import Settings
 from civic_contacts.db import session_factory, utcnow
 from civic_contacts.deliver import approval
 from civic_contacts.deliver.build import build_batch, stored_batch
-from civic_contacts.deliver.notice_status import due_notices
+from civic_contacts.deliver.ledger import BatchKey, counts
+from civic_contacts.deliver.notice_rules import current_notice, parse_kind
+from civic_contacts.deliver.notice_status import due_notices, notices_overview
+from civic_contacts.deliver.notices import build_notice
 from civic_contacts.deliver.plan import BuildOptions
 from civic_contacts.deliver.routes import routed_outlets
 from civic_contacts.deliver.send import send_test
@@ -61,7 +64,8 @@ from civic_contacts.errors import CivicContactsError, InputError
 from civic_contacts.registry import import_runs, search, users
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.history import acting
-from civic_contacts.registry.models import Journalist, Release, User
+from civic_contacts.registry.models import Journalist, Notice, Release, User
+from civic_contacts.registry.statuses import DeliveryStatus as S
 from civic_contacts.releases import store as releases
 
 HERE = Path(__file__).resolve().parent
@@ -559,9 +563,27 @@ def create_app(
         texts = [
             (t.language, releases.release_file_text(found, t.language)) for t in found.translations
         ]
+        now = utcnow()
+        notices = []
+        for item in notices_overview(g.db, found.slug, now).notices:
+            if not item.current:
+                continue
+            built_notice = _notice(found, item.kind)
+            notices.append(
+                (
+                    item,
+                    approval.state(g.db, settings, found, built_notice, now),
+                    built_notice.built_by,
+                    sends.running(found.slug, item.kind),
+                    sends.outcome(found.slug, item.kind),
+                )
+            )
+        due = [d for d in due_notices(g.db, found, now)]
         return _page(
             "release.html",
             r=found,
+            notices=notices,
+            due=due,
             texts=texts,
             batch=batch,
             status=batch_status(g.db, found.slug) if batch is not None else None,
@@ -689,18 +711,86 @@ def create_app(
             }
         )
 
-    @app.get("/releases/<slug>/preview")
-    def preview(slug: str) -> Any:
-        found = _release(slug)
-        batch = stored_batch(g.db, found)
-        if batch is None or not batch.outbox:
-            abort(404)
-        page = Path(batch.outbox) / "preview.html"
-        if not page.is_file():
+    def _preview_of(outbox: str | None) -> Any:
+        page = Path(outbox) / "preview.html" if outbox else None
+        if page is None or not page.is_file():
             abort(404)
         response = send_file(page, mimetype="text/html")
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         return response
+
+    @app.get("/releases/<slug>/preview")
+    def preview(slug: str) -> Any:
+        batch = stored_batch(g.db, _release(slug))
+        return _preview_of(batch.outbox if batch is not None else None)
+
+    # Notices: build, preview, approve and send, each a click --------------------------------
+
+    def _notice(found: Release, kind: str) -> Notice:
+        try:
+            notice = current_notice(g.db, found, parse_kind(kind))
+        except InputError:
+            abort(404)
+        if notice is None:
+            abort(404)
+        return notice
+
+    @app.post("/releases/<slug>/notices/<kind>/build")
+    @needs("officer")
+    def notice_build(slug: str, kind: str) -> Any:
+        def work(found: Release) -> str:
+            chosen = parse_kind(kind)
+            if chosen.value == "cancelled" and request.form.get("confirm") != "yes":
+                raise InputError(word(g.lang, "confirm cancel"))
+            out = outbox_root / found.slug / f"notice-{chosen.value}"
+            report = build_notice(g.db, found.slug, chosen.value, out, BuildOptions(), settings)
+            return word(g.lang, "notice built", kind=chosen.value, count=report.messages)
+
+        return _act(slug, f"build the {kind} notice of", work)
+
+    @app.post("/releases/<slug>/notices/<kind>/approve")
+    @needs("approver")
+    def notice_approve(slug: str, kind: str) -> Any:
+        def work(found: Release) -> str:
+            approval.approve(g.db, found, _notice(found, kind), g.user)
+            return word(
+                g.lang, "approved by", by=g.user.name, at=_when(utcnow(), g.user.timezone, g.lang)
+            )
+
+        return _act(slug, f"approve the {kind} notice of", work)
+
+    @app.post("/releases/<slug>/notices/<kind>/send")
+    @needs("officer")
+    def notice_send(slug: str, kind: str) -> Any:
+        found = _release(slug)
+        try:
+            sends.start(found.slug, g.user.name, parse_kind(kind).value)
+            flash(word(g.lang, "send started"))
+        except CivicContactsError as exc:
+            flash(word(g.lang, "send refused", reason=str(exc)))
+        return redirect(url_for("release", slug=found.slug))
+
+    @app.get("/releases/<slug>/notices/<kind>/preview")
+    def notice_preview(slug: str, kind: str) -> Any:
+        notice = _notice(_release(slug), kind)
+        return _preview_of(notice.outbox)
+
+    @app.get("/releases/<slug>/notices/<kind>/progress")
+    def notice_progress(slug: str, kind: str) -> Any:
+        found = _release(slug)
+        notice = _notice(found, kind)
+        counted = counts(g.db, BatchKey(found.id, notice.id))
+        total = sum(counted.values())
+        running = sends.running(found.slug, notice.kind)
+        return jsonify(
+            {
+                "total": total,
+                **counted,
+                "running": running,
+                "outcome": None if running else sends.outcome(found.slug, notice.kind),
+                "said": word(g.lang, "sent of", sent=counted[S.SENT], total=total),
+            }
+        )
 
     # After the send -----------------------------------------------------------------------
 

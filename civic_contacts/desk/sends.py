@@ -54,53 +54,62 @@ class Sends:
         self.lock = threading.Lock()
         self.runs: dict[str, Run] = {}
 
-    def running(self, slug: str) -> bool:
-        """Whether a send of this release runs now."""
+    def running(self, slug: str, kind: str | None = None) -> bool:
+        """Whether a send of this release (or of its notice of this kind) runs now."""
         with self.lock:
-            run = self.runs.get(slug)
+            run = self.runs.get(_key(slug, kind))
             return run is not None and run.thread.is_alive()
 
-    def outcome(self, slug: str) -> str | None:
-        """How the last send of this release from the desk ended (None: never, or running)."""
+    def outcome(self, slug: str, kind: str | None = None) -> str | None:
+        """How the last such send from the desk ended (None: never, or running)."""
         with self.lock:
-            run = self.runs.get(slug)
+            run = self.runs.get(_key(slug, kind))
             return run.outcome if run is not None else None
 
-    def start(self, slug: str, by: str) -> None:
-        """Start sending the release's batch as `by`, after checking here what can be checked
-        at once (the build exists and its approval holds), so the page can say why not."""
+    def start(self, slug: str, by: str, kind: str | None = None) -> None:
+        """Start sending the release's batch (or its notice of this kind) as `by`, after
+        checking here what can be checked at once (the build exists and its approval holds),
+        so the page can say why not."""
         factory = session_factory(self.engine)
         with factory() as session:
-            release, built = approval.find_build(session, slug)
+            release, built = approval.find_build(session, slug, kind)
             approval.check_may_send(session, self.settings, release, built, utcnow())
             slug = release.slug
+        key = _key(slug, kind)
         with self.lock:
-            current = self.runs.get(slug)
+            current = self.runs.get(key)
             if current is not None and current.thread.is_alive():
                 raise InputError(f"{slug} is being sent already")
-            thread = threading.Thread(target=self._send, args=(slug, by), daemon=True)
-            self.runs[slug] = Run(thread)
+            thread = threading.Thread(target=self._send, args=(slug, by, kind), daemon=True)
+            self.runs[key] = Run(thread)
             thread.start()
 
-    def pause(self, slug: str) -> bool:
+    def pause(self, slug: str, kind: str | None = None) -> bool:
         """Ask a running send to stop after the messages in hand; whether one was running."""
         with self.lock:
-            run = self.runs.get(slug)
+            run = self.runs.get(_key(slug, kind))
             if run is None or not run.thread.is_alive():
                 return False
             run.pause.set()
             return True
 
-    def _send(self, slug: str, by: str) -> None:
+    def _send(self, slug: str, by: str, kind: str | None) -> None:
         with self.lock:
-            run = self.runs[slug]
+            run = self.runs[_key(slug, kind)]
         options = SendOptions(
             pause=run.pause, skip_doctor=self.skip_doctor, dns_server=self.dns_server
         )
         outcome = "finished"
         try:
             with session_factory(self.engine)() as session, acting(by, "desk: send"):
-                report = send.send_batch(session, slug, self.transport(), options, self.settings)
+                if kind is None:
+                    report = send.send_batch(
+                        session, slug, self.transport(), options, self.settings
+                    )
+                else:
+                    report = send.send_notice(
+                        session, slug, kind, self.transport(), options, self.settings
+                    )
                 session.commit()
             if report.stopped:
                 outcome = report.stopped
@@ -113,3 +122,7 @@ class Sends:
             outcome = "the send stopped on an error; the server's log has it"
         with self.lock:
             run.outcome = outcome
+
+
+def _key(slug: str, kind: str | None) -> str:
+    return slug if kind is None else f"{slug} {kind}"

@@ -396,3 +396,49 @@ def test_releases_are_added_by_upload(client) -> None:
 
     with session_factory(engine)() as session:
         assert [t.language for t in get_release(session, "water-mali").translations] == ["en", "fr"]
+
+
+def wait_sent(browser, path: str, sink, count: int) -> dict:
+    """The progress once `count` messages arrived and the send has ended."""
+    import json
+
+    assert sink.wait_for(count, timeout=60)
+    for _ in range(600):
+        data = json.loads(browser.get(path).get_data(as_text=True))
+        if not data["running"]:
+            return data
+        sink.wait_for(count + 1, timeout=0.1)  # a short pause that needs no wall-clock sleep
+    raise AssertionError("the send did not end")
+
+
+def test_a_moved_embargo_notice_is_built_approved_and_sent_from_the_page(
+    client, smtp_server
+) -> None:
+    """The batch goes out after Ben's approval; the embargo is moved in the text; the moved
+    notice is then due, built by Ana, refused until approved, approved by Ben, sent to the 41."""
+    app, _engine = client
+    sink, _port = smtp_server
+    ana, csrf = log_in(app, "ana")
+    ben, ben_csrf = log_in(app, "ben")
+    ana.post("/releases/sahel-civilians/build", data={"csrf": csrf})
+    ben.post("/releases/sahel-civilians/approve", data={"csrf": ben_csrf})
+    ana.post("/releases/sahel-civilians/send", data={"csrf": csrf})
+    done = wait_sent(ana, "/releases/sahel-civilians/progress", sink, 41)
+    assert done["sent"] == 41 and done["outcome"] == "finished"
+
+    page = ana.get("/releases/sahel-civilians").get_data(as_text=True)
+    text = html.unescape(re.search(r'id="text-en"[^>]*>([^<]*)</textarea>', page).group(1))
+    moved = re.sub(r'embargo = "[^"]+"', 'embargo = "2099-01-05T10:00:00Z"', text)
+    ana.post("/releases/sahel-civilians/text", data={"csrf": csrf, "lang": "en", "text": moved})
+    page = html.unescape(ana.get("/releases/sahel-civilians").get_data(as_text=True))
+    assert "Build the moved notice" in page
+    ana.post("/releases/sahel-civilians/notices/moved/build", data={"csrf": csrf})
+    ana.post("/releases/sahel-civilians/notices/moved/send", data={"csrf": csrf})
+    page = html.unescape(ana.get("/releases/sahel-civilians").get_data(as_text=True))
+    assert "moved notice of sahel-civilians" in page and "not approved" in page
+    assert len(sink.received) == 41
+    ben.post("/releases/sahel-civilians/notices/moved/approve", data={"csrf": ben_csrf})
+    ana.post("/releases/sahel-civilians/notices/moved/send", data={"csrf": csrf})
+    done = wait_sent(ana, "/releases/sahel-civilians/notices/moved/progress", sink, 82)
+    assert done["sent"] == 41 and len(set(sink.ids())) == 82
+    assert ana.get("/releases/sahel-civilians/notices/moved/preview").status_code == 200
