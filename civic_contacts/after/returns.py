@@ -452,7 +452,7 @@ def reviews(session: Session) -> Sequence[Bounce]:
             .where(
                 Bounce.new_address.is_not(None),
                 Bounce.email.not_in(suppressed),
-                Bounce.outcome.not_in(("held", "dismissed")),
+                Bounce.outcome.not_in(("held", "dismissed", "followed")),
             )
             .order_by(Bounce.received_at.desc())
         )
@@ -510,6 +510,39 @@ def decide_held(session: Session, ids: Sequence[int], accept: bool) -> list[str]
             bounce.outcome = "counted"
             said.append(f"{bounce.id} {bounce.email}: counted as a soft bounce")
     return said
+
+
+def follow_moved(session: Session, bounce_id: int, accept: bool) -> str:
+    """Decide a "journalist moved" task (an auto-reply naming a new address): accepting adds
+    the new address at the same outlet with the same name, language, role and beats, and
+    removes the old one (archived when they were sent anything); dismissing sets the task
+    aside. A line saying what was done."""
+    from civic_contacts.errors import InputError
+    from civic_contacts.registry.addresses import normalise_email
+
+    bounce = session.get(Bounce, bounce_id)
+    if bounce is None or bounce not in reviews(session):
+        raise InputError(f"no journalist-moved task with id {bounce_id}")
+    if not accept:
+        bounce.outcome = "dismissed"
+        return f"{bounce.email}: the task is set aside"
+    old = registry.get_journalist(session, bounce.email)
+    new = normalise_email(bounce.new_address or "")
+    if registry.find_journalist(session, new) is None:
+        registry.upsert_journalist(
+            session,
+            registry.JournalistRecord(
+                outlet=old.outlet.slug,
+                name=old.name,
+                email=new,
+                language=old.language,
+                role=old.role,
+                beats=list(old.beats or []),
+            ),
+        )
+    outcome = registry.remove_journalist(session, old.email)
+    bounce.outcome = "followed"
+    return f"{old.email}: {outcome}; {new} added at {old.outlet.slug}"
 
 
 def bounce_json(bounce: Bounce, release: str | None) -> dict[str, object]:

@@ -816,6 +816,20 @@ def create_app(
             flash(str(exc))
         return redirect(url_for("bounces"))
 
+    @app.post("/bounces/<int:bid>/moved")
+    @needs("officer")
+    def follow(bid: int) -> Any:
+        from civic_contacts.after.returns import follow_moved
+
+        try:
+            with acting(g.user.name, "desk: journalist moved"):
+                flash(follow_moved(g.db, bid, request.form.get("decision") == "accept"))
+                g.db.commit()
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+        return redirect(url_for("bounces"))
+
     @app.get("/suppressions")
     def suppressions() -> Any:
         return _page("suppressions.html", rows=registry.list_suppressions(g.db))

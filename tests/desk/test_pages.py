@@ -442,3 +442,41 @@ def test_a_moved_embargo_notice_is_built_approved_and_sent_from_the_page(
     done = wait_sent(ana, "/releases/sahel-civilians/notices/moved/progress", sink, 82)
     assert done["sent"] == 41 and len(set(sink.ids())) == 82
     assert ana.get("/releases/sahel-civilians/notices/moved/preview").status_code == 200
+
+
+def test_a_journalist_who_moved_is_followed_from_the_review_page(client) -> None:
+    """An auto-reply's new address, accepted by an officer: the journalist is at the new
+    address at the same outlet, with the same name and language, and the task is gone; a
+    viewer could not do it."""
+    from civic_contacts.registry.models import Bounce
+
+    app, engine = client
+    with session_factory(engine)() as session:
+        task = Bounce(
+            source="auto-reply.eml",
+            email=ADAMA,
+            kind="auto-reply",
+            action="none",
+            reason="auto-reply",
+            new_address="adama.kone@newpaper.example.net",
+            subject="I have left Agence Sahel Presse",
+            diagnostic="I have left; write to adama.kone@newpaper.example.net",
+        )
+        session.add(task)
+        session.commit()
+        bid = task.id
+    viewer, viewer_csrf = log_in(app, "vic")
+    refused = viewer.post(f"/bounces/{bid}/moved", data={"csrf": viewer_csrf, "decision": "accept"})
+    assert refused.status_code == 403
+    ana, csrf = log_in(app, "ana")
+    assert "adama.kone@newpaper.example.net" in ana.get("/bounces").get_data(as_text=True)
+    ana.post(f"/bounces/{bid}/moved", data={"csrf": csrf, "decision": "accept"})
+    page = html.unescape(ana.get("/bounces").get_data(as_text=True))
+    assert "adama.kone@newpaper.example.net added at agence-sahel-presse" in page
+    assert "→ adama.kone@newpaper.example.net" not in page
+    with session_factory(engine)() as session:
+        moved = session.scalar(
+            select(Journalist).where(Journalist.email == "adama.kone@newpaper.example.net")
+        )
+        assert moved.name == "Adama Koné" and moved.outlet.slug == "agence-sahel-presse"
+        assert session.scalar(select(Journalist).where(Journalist.email == ADAMA)) is None
