@@ -45,7 +45,7 @@ def upgrade() -> None:
             name=op.f("ck_users_user_role_known"),
         ),
     )
-    op.create_index(op.f("ix_journalists_name"), "journalists", ["name"])
+    op.create_index("ix_journalists_name_email", "journalists", ["name", "email"])
     for table in ("batches", "notices"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("built_by", sa.String(100), nullable=True))
@@ -59,5 +59,5 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for column in ("approved_build", "approved_at", "approved_by", "built_by"):
                 batch.drop_column(column)
-    op.drop_index(op.f("ix_journalists_name"), table_name="journalists")
+    op.drop_index("ix_journalists_name_email", table_name="journalists")
     op.drop_table("users")
