@@ -9,6 +9,8 @@ import typer
 from civic_contacts.cli import common
 from civic_contacts.errors import ConfigError
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
 
 def serve(
     ctx: typer.Context,
@@ -22,6 +24,12 @@ def serve(
     ),
     dns_server: str | None = typer.Option(
         None, "--dns-server", envvar="CIVIC_CONTACTS_DNS_SERVER", help="Resolver for the check."
+    ),
+    allowed_host: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        help="A host name browsers use to reach the desk, such as desk.example.org behind your"
+        " proxy (repeat); requests naming any other host are refused.",
     ),
 ) -> None:
     """Serve the desk: the registry, releases, approval and sends in a browser, for officers
@@ -47,6 +55,7 @@ def serve(
         lambda: transport_from(settings),
         skip_doctor=skip_doctor,
         dns_server=dns_server,
+        hosts=[*LOOPBACK, *allowed_host] if host in LOOPBACK else [host, *allowed_host],
     )
     with common.transaction(ctx) as session:
         nobody = not list_users(session)

@@ -20,7 +20,7 @@ import hmac
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -42,7 +42,7 @@ from flask import (
 )
 from jinja2 import StrictUndefined
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from civic_contacts.config import Settings
 from civic_contacts.db import session_factory, utcnow
@@ -142,9 +142,12 @@ def create_app(
     transport: Callable[[], Transport],
     skip_doctor: bool = False,
     dns_server: str | None = None,
+    hosts: Sequence[str] | None = None,
 ) -> Flask:
     """The desk over this database, writing builds under `outbox_root`, sending through
-    `transport` (a new connection factory per send)."""
+    `transport` (a new connection factory per send). With `hosts`, a request naming any other
+    host is refused (a page of another site that rebinds its name to this machine gets a 400,
+    not the desk)."""
     app = Flask(
         "civic_contacts.desk",
         template_folder=str(HERE / "pages"),
@@ -159,6 +162,7 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=MAX_UPLOAD,
         MAX_FORM_MEMORY_SIZE=MAX_FORM,
+        TRUSTED_HOSTS=list(hosts) if hosts else None,
     )
     app.jinja_env.undefined = StrictUndefined
     factory = session_factory(engine)
@@ -179,6 +183,11 @@ def create_app(
     def _guard() -> Any:
         g.user = None
         g.lang = "en"
+        if isinstance(request.routing_exception, SecurityError):
+            # A host this desk is not served as: a bare answer (no page, no link to build).
+            return Response(
+                "This desk is not served under that host name.\n", 400, mimetype="text/plain"
+            )
         if request.endpoint == "static":
             return None
         g.db = factory()

@@ -65,6 +65,7 @@ def desk(demo, db_url: str, smtp_server: tuple[Sink, int], tmp_path: Path) -> It
         SECRET,
         lambda: transport_from(settings, "127.0.0.1", smtp_port, "none"),
         skip_doctor=True,
+        hosts=["127.0.0.1"],
     )
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)

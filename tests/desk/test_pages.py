@@ -480,3 +480,21 @@ def test_a_journalist_who_moved_is_followed_from_the_review_page(client) -> None
         )
         assert moved.name == "Adama Koné" and moved.outlet.slug == "agence-sahel-presse"
         assert session.scalar(select(Journalist).where(Journalist.email == ADAMA)) is None
+
+
+def test_a_request_for_another_host_is_refused(desk) -> None:
+    """Served for 127.0.0.1, the desk answers a request naming another host (a rebinding
+    page's) with 400 and shows nothing."""
+    import http.client
+
+    port = int(desk.url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/login", headers={"Host": "evil.example.net"})
+        answer = conn.getresponse()
+        body = answer.read().decode()
+        assert answer.status == 400 and "Log in" not in body
+        conn.request("GET", "/login", headers={"Host": f"127.0.0.1:{port}"})
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
