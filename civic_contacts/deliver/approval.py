@@ -84,12 +84,19 @@ def state(
     )
 
 
-def mark_built(built: Built, by: str | None = None) -> None:
-    """A new build: who built it; any approval of an earlier build no longer holds."""
-    built.built_by = by if by is not None else history.actor()[0]
+def mark_built(session: Session, release: Release, built: Built) -> None:
+    """A new build: who built it, in the history too; any approval of an earlier build no
+    longer holds."""
+    built.built_by = history.actor()[0]
+    withdrawn = built.approved_by is not None
     built.approved_by = None
     built.approved_at = None
     built.approved_build = None
+    kind = "batch" if isinstance(built, Batch) else "notice"
+    fields: dict[str, object] = {"built_at": built.built_at.isoformat(), "by": built.built_by}
+    if withdrawn:
+        fields["approval"] = "withdrawn by the rebuild"
+    history.record(session, kind, describe(release, built), "built", fields)
 
 
 def describe(release: Release, built: Built) -> str:

@@ -83,7 +83,7 @@ def store_batch(
     batch.from_address = identity.from_address
     batch.revision = release.revision
     batch.built_at = now
-    approval.mark_built(batch)
+    approval.mark_built(session, release, batch)
     after = _describe(batch)
     changes = [
         f"{key}: {before[key]} -> {after[key]}"

@@ -271,7 +271,7 @@ def _open_notice(
     notice.from_name = identity.from_name
     notice.from_address = identity.from_address
     notice.built_at = now
-    approval.mark_built(notice)
+    approval.mark_built(session, release, notice)
     session.flush()
     older = session.scalars(
         select(Delivery.id)

@@ -20,6 +20,7 @@ import hmac
 import re
 import secrets
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,12 +45,13 @@ from jinja2 import StrictUndefined
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from civic_contacts.after.returns import alert_lines, held, reviews
 from civic_contacts.config import Settings
 from civic_contacts.db import session_factory, utcnow
 from civic_contacts.deliver import approval
 from civic_contacts.deliver.build import build_batch, stored_batch
 from civic_contacts.deliver.ledger import BatchKey, counts
-from civic_contacts.deliver.notice_rules import current_notice, parse_kind
+from civic_contacts.deliver.notice_rules import NoticeKind, current_notice, parse_kind
 from civic_contacts.deliver.notice_status import due_notices, notices_overview
 from civic_contacts.deliver.notices import build_notice
 from civic_contacts.deliver.plan import BuildOptions
@@ -61,10 +63,11 @@ from civic_contacts.deliver.transport import Transport
 from civic_contacts.desk.sends import Sends
 from civic_contacts.desk.words import LANGUAGES, word
 from civic_contacts.errors import CivicContactsError, InputError
-from civic_contacts.registry import import_runs, search, users
+from civic_contacts.registry import history, import_runs, search, users
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.history import acting
 from civic_contacts.registry.models import Journalist, Notice, Release, User
+from civic_contacts.registry.phones import whatsapp_url
 from civic_contacts.registry.statuses import DeliveryStatus as S
 from civic_contacts.releases import store as releases
 
@@ -315,10 +318,9 @@ def create_app(
             if stored_batch(g.db, r) is None:
                 continue
             status = batch_status(g.db, r.slug)
-            sent.append((r, status, sends.running(r.slug)))
+            alerts = alert_lines(Counter(status.alerts))
+            sent.append((r, status, sends.running(r.slug), alerts))
             due += [(r, d) for d in due_notices(g.db, r, now)]
-        from civic_contacts.after.returns import held, reviews
-
         review = len(held(g.db)) + len(reviews(g.db))
         return _page("today.html", lifts=lifts, sends=sent, due=due, review=review)
 
@@ -379,6 +381,79 @@ def create_app(
         for warning in warnings:
             flash(warning)
         return redirect(url_for("journalist", jid=jid))
+
+    # Offices, spokespeople and outlets ----------------------------------------------------
+
+    @app.get("/registry")
+    def registry_page() -> Any:
+        return _page(
+            "registry.html",
+            offices=registry.list_offices(g.db),
+            contacts=registry.list_contacts(g.db),
+            outlets=registry.list_outlets(g.db),
+            whatsapp=whatsapp_url,
+        )
+
+    # Users (admins) -----------------------------------------------------------------------
+
+    @app.get("/users")
+    @needs("admin")
+    def users_page() -> Any:
+        return _page("users.html", rows=users.list_users(g.db), given=None, roles=users.ROLES)
+
+    @app.post("/users")
+    @needs("admin")
+    def user_add() -> Any:
+        try:
+            with acting(g.user.name, "desk: user add"):
+                added, password = users.add_user(
+                    g.db,
+                    request.form.get("name", ""),
+                    request.form.get("role", ""),
+                    request.form.get("language", "en") or "en",
+                    request.form.get("timezone", "UTC") or "UTC",
+                    request.form.get("email") or None,
+                )
+                g.db.commit()
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+            return redirect(url_for("users_page"))
+        # Shown once, on this answer only (never stored, never in a redirect's URL).
+        return _page(
+            "users.html",
+            rows=users.list_users(g.db),
+            given=(added.name, password),
+            roles=users.ROLES,
+        )
+
+    @app.post("/users/<name>/reset")
+    @needs("admin")
+    def user_reset(name: str) -> Any:
+        try:
+            with acting(g.user.name, "desk: user reset-password"):
+                password = users.reset_password(g.db, name)
+                g.db.commit()
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+            return redirect(url_for("users_page"))
+        return _page(
+            "users.html", rows=users.list_users(g.db), given=(name, password), roles=users.ROLES
+        )
+
+    @app.post("/users/<name>/remove")
+    @needs("admin")
+    def user_remove(name: str) -> Any:
+        try:
+            with acting(g.user.name, "desk: user remove"):
+                users.remove_user(g.db, name)
+                g.db.commit()
+            flash(word(g.lang, "user removed", name=name))
+        except CivicContactsError as exc:
+            g.db.rollback()
+            flash(str(exc))
+        return redirect(url_for("users_page"))
 
     # Imports: a preview first, then the same import for real --------------------------------
 
@@ -588,11 +663,18 @@ def create_app(
                 )
             )
         due = [d for d in due_notices(g.db, found, now)]
+        audit = history.entries(g.db, "batch", found.slug, limit=30)
+        for kind in NoticeKind:
+            audit += history.entries(
+                g.db, "notice", f"{kind.value} notice of {found.slug}", limit=30
+            )
+        audit.sort(key=lambda change: change.id, reverse=True)
         return _page(
             "release.html",
             r=found,
             notices=notices,
             due=due,
+            audit=[(c.at, c.by, history.entry_line(c)) for c in audit[:30]],
             texts=texts,
             batch=batch,
             status=batch_status(g.db, found.slug) if batch is not None else None,

@@ -16,7 +16,18 @@ from tests.browser import chromium_path
 from tests.conftest import need
 from tests.desk.conftest import PASSWORDS, Desk
 
-PAGES = ["/", "/journalists", "/releases", "/releases/sahel-civilians", "/bounces", "/suppressions"]
+PAGES = [
+    "/",
+    "/registry",
+    "/journalists",
+    "/releases",
+    "/releases/sahel-civilians",
+    "/import",
+    "/bounces",
+    "/suppressions",
+    "/users",
+    "/password",
+]
 AXE_HOME = Path(__file__).resolve().parents[2] / ".ci" / "node" / "node_modules" / "axe-core"
 
 

@@ -498,3 +498,61 @@ def test_a_request_for_another_host_is_refused(desk) -> None:
         assert conn.getresponse().status == 200
     finally:
         conn.close()
+
+
+def test_the_registry_page_links_calls_and_whatsapp(client) -> None:
+    """Offices, spokespeople and outlets: a valid number is a tel: link, a WhatsApp number a
+    wa.me link too."""
+    from civic_contacts.registry.models import Phone
+
+    app, engine = client
+    with session_factory(engine)() as session:
+        phone = session.scalars(
+            select(Phone).where(Phone.contact_id.is_not(None), Phone.whatsapp.is_(True))
+        ).first()
+        e164 = phone.e164
+    browser, _csrf = log_in(app, "vic")
+    page = browser.get("/registry").get_data(as_text=True)
+    assert f'href="tel:{e164}"' in page and f'href="https://wa.me/{e164[1:]}"' in page
+    assert "niamey" in page and "Radio Dallol" in page
+
+
+def test_an_admin_adds_a_user_whose_password_is_shown_once(client) -> None:
+    """The one-time password is on the answer to the POST only (no redirect carries it), the
+    new user can log in with it, and only an admin reaches the page."""
+    app, _engine = client
+    officer, officer_csrf = log_in(app, "ana")
+    assert officer.get("/users").status_code == 403
+    answer = officer.post("/users", data={"csrf": officer_csrf, "name": "eve", "role": "admin"})
+    assert answer.status_code == 403
+    admin, csrf = log_in(app, "ada")
+    answer = admin.post(
+        "/users",
+        data={"csrf": csrf, "name": "zara", "role": "viewer", "language": "fr", "timezone": "UTC"},
+    )
+    once = re.search(r'id="one-time">([^<]+)<', answer.get_data(as_text=True)).group(1)
+    assert once not in admin.get("/users").get_data(as_text=True)
+    newcomer = app.test_client()
+    csrf_new = token(newcomer.get("/login"))
+    logged = newcomer.post("/login", data={"name": "zara", "password": once, "csrf": csrf_new})
+    assert logged.headers["Location"] == "/"
+    assert "/password" in newcomer.get("/").headers["Location"]  # must choose their own first
+    refused = admin.post("/users/ada/remove", data={"csrf": csrf})
+    assert refused.status_code == 302
+    assert "last admin" in html.unescape(admin.get("/users").get_data(as_text=True))
+
+
+def test_builds_and_approvals_are_in_the_releases_history(client) -> None:
+    """Who built and who approved, with their times, are listed on the release's page; a
+    rebuild says it withdrew the approval."""
+    app, _engine = client
+    ana, csrf = log_in(app, "ana")
+    ben, ben_csrf = log_in(app, "ben")
+    ana.post("/releases/sahel-civilians/build", data={"csrf": csrf})
+    ben.post("/releases/sahel-civilians/approve", data={"csrf": ben_csrf})
+    ana.post("/releases/sahel-civilians/build", data={"csrf": csrf})
+    page = html.unescape(ana.get("/releases/sahel-civilians").get_data(as_text=True))
+    audit = page.split('id="audit"')[1]
+    assert "ben  batch sahel-civilians approved" in audit
+    assert audit.count("ana  batch sahel-civilians built") == 2
+    assert "must approve this build" in page
