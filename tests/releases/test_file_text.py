@@ -7,6 +7,7 @@ from pathlib import Path
 
 from civic_contacts.db import session_factory
 from civic_contacts.releases import store
+from civic_contacts.releases.file_text import release_file_text
 
 TRICKY = 'Le "plan" \\ d\'urgence : 1 = 1 ] [x] +++ é'
 
@@ -23,7 +24,7 @@ def test_a_release_reads_back_as_it_was(demo, engine, tmp_path: Path) -> None:
         french.body = "Premier paragraphe.\n\n+++\n\nDernier \\ paragraphe.\n"
         session.flush()
         path = tmp_path / "back.fr.md"
-        path.write_text(store.release_file_text(release, "fr"), encoding="utf-8")
+        path.write_text(release_file_text(release, "fr"), encoding="utf-8")
         read = store.read_release_file(path)
         assert (read.slug, read.language, read.office) == ("sahel-civilians", "fr", "the-hague")
         assert read.title == TRICKY and read.body == french.body
