@@ -88,29 +88,67 @@ class Browser:
         self.context.close()
 
 
+IMPORT = (
+    "outlet,name,email,language,role,phones\n"
+    "radio-dallol,Mariama Oumarou,mariama.oumarou@example.net,fr,Reporter,\n"
+    "unknown-outlet,,not-an-address,fr,,\n"
+)
+RELEASE = (
+    '+++\nslug = "water-mali"\nlang = "en"\noffice = "niamey"\nconcerns = ["ML"]\n'
+    'embargo = "none"\ntitle = "Water in Mali"\n+++\nThe wells are dry.\n'
+)
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_build_approve_and_send_in_the_browser(desk: Desk, tmp_path: Path) -> None:
-    """Ana (officer) builds on a phone; her Send is refused, unapproved; Ben (approver, in
-    French) approves in his own browser; Ana sends and watches the progress reach 41 of 41;
-    the SMTP server got each message once."""
+def test_an_officers_day_in_the_browser(desk: Desk, tmp_path: Path) -> None:
+    """Ana (officer, on a phone) imports a CSV through its preview, adds a release, builds
+    the embargoed one, opens its preview, sends herself a test; her Send is refused, not
+    approved; Ben (approver, in French, in his own browser) approves; Ana sends and watches
+    the progress reach 41 of 41; the history shows the build and the approval; the SMTP
+    server got the test and each of the 41 once."""
     from playwright.sync_api import sync_playwright
 
+    (tmp_path / "list.csv").write_text(IMPORT, encoding="utf-8")
+    (tmp_path / "water.en.md").write_text(RELEASE, encoding="utf-8")
     with sync_playwright() as playwright:
         ana = Browser(playwright, desk, tmp_path / "ana", 390)
         ben = Browser(playwright, desk, tmp_path / "ben", 1280)
         try:
             ana.log_in("ana")
+            ana.open("/import")
+            ana.page.set_input_files("#file", str(tmp_path / "list.csv"))
+            ana.page.get_by_role("button", name="Show what it would change").click()
+            ana.page.wait_for_load_state()
+            assert "1 created, 0 updated" in ana.page.inner_text("#would")
+            assert "list.csv row 3, outlet" in ana.page.inner_text("#refused")
+            ana.page.get_by_role("button", name="Import the good rows now").click()
+            ana.page.wait_for_load_state()
+            assert "1 created" in ana.page.inner_text(".said")
+
+            ana.open("/releases")
+            ana.page.set_input_files("#files", str(tmp_path / "water.en.md"))
+            ana.page.get_by_role("button", name="Upload").click()
+            ana.page.wait_for_load_state()
+            assert "release water-mali: created" in ana.page.inner_text(".said")
+
             ana.open("/releases/sahel-civilians")
             ana.page.get_by_role("button", name="Build").click()
             ana.page.wait_for_load_state()
-            assert "41 messages for 15 outlets" in ana.page.inner_text(".said")
+            assert "42 messages for 15 outlets" in ana.page.inner_text(".said")
             assert "must approve this build" in ana.page.inner_text("main")
+            ana.page.get_by_role("link", name="Open the preview").click()
+            ana.page.wait_for_load_state()
+            assert "sahel-civilians" in ana.page.content()
+            ana.page.go_back()
+            ana.page.get_by_role("button", name="Send a test to me").click()
+            ana.page.wait_for_load_state()
+            assert "Test sent to ana@example.org" in ana.page.inner_text(".said")
             ana.page.get_by_role("button", name="Send", exact=True).click()
             ana.page.wait_for_load_state()
             assert "Not sent" in ana.page.inner_text(".said")
-            assert desk.sink.received == []
+            assert [m["to"] for m in desk.sink.received] == ["ana@example.org"]
 
             ben.log_in("ben")
             ben.open("/releases/sahel-civilians")
@@ -122,7 +160,10 @@ def test_build_approve_and_send_in_the_browser(desk: Desk, tmp_path: Path) -> No
             assert "Approved by ben" in ana.page.inner_text("main")
             ana.page.get_by_role("button", name="Send", exact=True).click()
             # The page asks for the counts every second and reloads when the send ends.
-            ana.page.locator("#said", has_text="41 of 41 sent").wait_for(timeout=60000)
+            ana.page.locator("#said", has_text="42 of 42 sent").wait_for(timeout=60000)
+            audit = " ".join(ana.page.inner_text("#audit ~ ul").split())
+            assert "ben batch sahel-civilians approved" in audit
+            assert "ana batch sahel-civilians built" in audit
             ana.page.screenshot(path=str(tmp_path / "release-390.png"), full_page=True)
             assert ana.sideways() == 0
             assert ana.errors == [] and ben.errors == []
@@ -130,7 +171,7 @@ def test_build_approve_and_send_in_the_browser(desk: Desk, tmp_path: Path) -> No
             ana.close()
             ben.close()
     ids = desk.sink.ids()
-    assert len(ids) == 41 and len(set(ids)) == 41
+    assert len(ids) == 43 and len(set(ids)) == 43
 
 
 @pytest.mark.slow
