@@ -34,11 +34,16 @@ def router_for(session: Session, slug: str, max_contacts: int = 2) -> routing.Ro
 
 
 def routed_outlets(
-    session: Session, slug: str, max_contacts: int = 2, outlet: str | None = None
+    session: Session,
+    slug: str,
+    max_contacts: int = 2,
+    outlet: str | None = None,
+    router: routing.Router | None = None,
 ) -> Iterator[tuple[routing.OutletRouting, int]]:
     """Each outlet's routing and its number of journalists, in the outlets' order (both
-    queries are ordered by slug, so the stream of journalists is merged in, not looked up)."""
-    router = router_for(session, slug, max_contacts)
+    queries are ordered by slug, so the stream of journalists is merged in, not looked up).
+    A router given is the one used (afterwards it knows which topics were covered)."""
+    router = router or router_for(session, slug, max_contacts)
     outlets = registry.routing_outlets(session, outlet)
     only = outlets[0].slug if outlet and outlets else None
     wanted = {o.slug for o in outlets}
@@ -56,3 +61,24 @@ def routed_outlets(
             yield routed, count
         else:
             yield router.route_outlet(info), 0
+
+
+def gap_lines(session: Session, slug: str, router: routing.Router | None = None) -> list[str]:
+    """The release's coverage gaps, a line each: outlet languages nobody can serve (and who
+    could), and, given the router that routed every outlet, topics no routed journalist
+    covers."""
+    info = releases.release_info(releases.get_release(session, slug))
+    gaps = routing.coverage_gaps(
+        registry.routing_outlets(session),
+        registry.routing_contacts(session),
+        registry.routing_offices(session),
+        info,
+    )
+    lines = [
+        f"{g.outlet.slug} ({g.language}): {g.problem}"
+        + (f"; could: {', '.join(g.could)}" if g.could else "")
+        for g in gaps
+    ]
+    if router is not None and info.topics:
+        lines += routing.topic_gaps(info, router.covered)
+    return lines

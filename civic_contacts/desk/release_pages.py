@@ -20,7 +20,7 @@ from civic_contacts.deliver.notice_rules import NoticeKind, current_notice, pars
 from civic_contacts.deliver.notice_status import due_notices, notices_overview
 from civic_contacts.deliver.notices import build_notice
 from civic_contacts.deliver.plan import BuildOptions
-from civic_contacts.deliver.routes import routed_outlets
+from civic_contacts.deliver.routes import gap_lines, routed_outlets, router_for
 from civic_contacts.deliver.send import send_test
 from civic_contacts.deliver.status import batch_status
 from civic_contacts.desk.common import SAFE_NAME, Desk, needs, page, when
@@ -151,12 +151,15 @@ def register(app: Flask, desk: Desk) -> None:
         ]
         routed = []
         more = 0
+        gaps: list[str] = []
         try:
-            for number, pair in enumerate(routed_outlets(g.db, found.slug)):
+            router = router_for(g.db, found.slug)
+            for number, pair in enumerate(routed_outlets(g.db, found.slug, router=router)):
                 if number < ROUTED_SHOWN:
                     routed.append(pair)
                 else:
                     more += 1
+            gaps = gap_lines(g.db, found.slug, router)
         except CivicContactsError as exc:
             flash(str(exc))
         texts = [(t.language, release_file_text(found, t.language)) for t in found.translations]
@@ -195,6 +198,7 @@ def register(app: Flask, desk: Desk) -> None:
             zones=zones,
             routed=routed,
             more=more,
+            gaps=gaps,
             running=sends.running(found.slug),
             outcome=sends.outcome(found.slug),
             lift=when(found.embargo, g.user.timezone, g.lang),

@@ -556,3 +556,15 @@ def test_builds_and_approvals_are_in_the_releases_history(client) -> None:
     assert "ben  batch sahel-civilians approved" in audit
     assert audit.count("ana  batch sahel-civilians built") == 2
     assert "must approve this build" in page
+
+
+def test_a_release_page_gives_routing_reasons_and_coverage_gaps(client) -> None:
+    """Each outlet's spokespeople come with why they were chosen, and the outlets the release
+    cannot serve in their language are listed as gaps."""
+    app, _engine = client
+    browser, _csrf = log_in(app, "vic")
+    page = html.unescape(browser.get("/releases/sahel-civilians").get_data(as_text=True))
+    gaps = page.split('id="gaps"')[1].split("</ul>")[0]
+    assert "haagse-courant (nl)" in gaps and "radio-dallol (ha)" in gaps
+    routing = page.split('id="routing"')[1]
+    assert "<small>" in routing and "speaks" in routing
