@@ -22,17 +22,18 @@ from civic_contacts.errors import ConfigError
 from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
+    from civic_contacts.deliver import approval, send, smtp
     from civic_contacts.deliver import build as batch_build
     from civic_contacts.deliver import plan as batch_plan
     from civic_contacts.deliver import prepare as batch_prepare
     from civic_contacts.deliver import recipients as batch_recipients
-    from civic_contacts.deliver import send, smtp
     from civic_contacts.deliver import status as batch_state
     from civic_contacts.registry import store as registry
     from civic_contacts.registry import tables
     from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `batch --help` needs none of them
     batch_build = common.lazy("civic_contacts.deliver.build")
+    approval = common.lazy("civic_contacts.deliver.approval")
     batch_plan = common.lazy("civic_contacts.deliver.plan")
     batch_prepare = common.lazy("civic_contacts.deliver.prepare")
     batch_recipients = common.lazy("civic_contacts.deliver.recipients")
@@ -279,6 +280,8 @@ def send_command(
             if not run.dry_run and not run.skip_doctor:
                 # Checked before the wait too, so a problem is known now, not at the hour.
                 send.check_before_sending(session, settings, transport, run.dns_server)
+            if not run.dry_run:
+                approval.check_approved(session, settings, release)
         if not run.dry_run:
             wait_with_countdown(moment, f"{release}: {left} message(s)")
     server = transport.describe()
@@ -344,7 +347,6 @@ STATUS_COLUMNS = ["total", "pending", "in progress", "sent", "failed", "cancelle
 def approve_build(ctx: typer.Context, release: str, user: str, kind: str | None) -> None:
     """Approve the current build as `user`, whose password is asked for (read from stdin when
     there is no terminal); a wrong password is kept for throttling, nothing else changes."""
-    from civic_contacts.deliver import approval
     from civic_contacts.registry.users import LoginRefused
 
     password = typer.prompt(f"password of {user}", hide_input=True, err=True)

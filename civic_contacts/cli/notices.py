@@ -27,11 +27,12 @@ from civic_contacts.cli.batches import (
 
 if TYPE_CHECKING:
     from civic_contacts import db
-    from civic_contacts.deliver import notice_rules, notice_status, notices, send
+    from civic_contacts.deliver import approval, notice_rules, notice_status, notices, send
     from civic_contacts.deliver import plan as batch_plan
     from civic_contacts.releases import embargo
 else:  # loaded when a command uses them: `notice --help` needs none of them
     batch_plan = common.lazy("civic_contacts.deliver.plan")
+    approval = common.lazy("civic_contacts.deliver.approval")
     db = common.lazy("civic_contacts.db")
     embargo = common.lazy("civic_contacts.releases.embargo")
     notice_rules = common.lazy("civic_contacts.deliver.notice_rules")
@@ -118,6 +119,8 @@ def send_command(
             if not run.dry_run and not run.skip_doctor:
                 # Checked before the wait too, so a problem is known now, not at the hour.
                 send.check_before_sending(session, settings, transport, run.dns_server)
+            if not run.dry_run:
+                approval.check_approved(session, settings, release, kind.value)
         if not run.dry_run:
             wait_with_countdown(moment, f"{kind.value} notice of {release}")
     server = transport.describe()

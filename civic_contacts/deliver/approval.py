@@ -195,3 +195,15 @@ def check_may_send(
         hint="an approver other than its builder approves it at the desk (civic-contacts serve)"
         f" or with: civic-contacts batch approve {release.slug} --user NAME",
     )
+
+
+def check_approved(
+    session: Session, settings: Settings, slug: str, kind: str | None = None
+) -> None:
+    """Refuse now, not at the hour, a scheduled send whose build needs an approval it does
+    not have (a build not made yet is left to the send itself)."""
+    try:
+        release, built = find_build(session, slug, kind)
+    except InputError:
+        return
+    check_may_send(session, settings, release, built, utcnow())

@@ -136,3 +136,14 @@ def test_a_notice_needs_its_own_approval(team, smtp_server, tmp_path: Path) -> N
     )
     cli("notice", "send", RELEASE, "--kind", "reminder", *smtp(port), "--yes")
     assert len(sink.received) == 82
+
+
+def test_a_scheduled_send_is_refused_now_not_at_the_hour(team, smtp_server) -> None:
+    """`batch send --at` checks the approval before it waits."""
+    import datetime as dt
+
+    cli, _engine = team
+    _sink, port = smtp_server
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused = cli("batch", "send", RELEASE, *smtp(port), "--at", at, "--yes", expect=2)
+    assert "not approved" in refused.stderr and "waiting" not in refused.stderr
