@@ -46,10 +46,10 @@ from civic_contacts.deliver.status import batch_status
 from civic_contacts.deliver.tokens import derived_key
 from civic_contacts.deliver.transport import Transport
 from civic_contacts.desk import after_pages, registry_pages, release_pages, user_pages
-from civic_contacts.desk.common import Desk, csrf_token, page, when
+from civic_contacts.desk.common import Desk, csrf_token, needs, page, when
 from civic_contacts.desk.sends import Sends
 from civic_contacts.desk.words import LANGUAGES, word
-from civic_contacts.errors import InputError
+from civic_contacts.errors import CivicContactsError, InputError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry import users
 from civic_contacts.registry.history import acting
@@ -261,7 +261,38 @@ def create_app(
             sent.append((r, status, sends.running(r.slug), alerts))
             due += [(r, d) for d in due_notices(g.db, r, now)]
         review = len(held(g.db)) + len(reviews(g.db))
-        return page("today.html", lifts=lifts, sends=sent, due=due, review=review)
+        checked = desk.checked.get("last")
+        return page(
+            "today.html",
+            lifts=lifts,
+            sends=sent,
+            due=due,
+            review=review,
+            checked=checked,
+            checked_at=when(checked[0], g.user.timezone, g.lang) if checked else "",
+        )
+
+    @app.post("/doctor")
+    @needs("officer")
+    def doctor() -> Any:
+        """The pre-send check (`civic-contacts doctor`): the identity, SPF, DKIM, DMARC, the
+        bounce domain and the relay; the report stays on Today until the next run."""
+        from civic_contacts.deliver.doctor import run_doctor
+        from civic_contacts.deliver.smtp import SmtpTransport
+
+        try:
+            relay = transport()
+        except CivicContactsError as exc:
+            flash(str(exc))
+            relay = None
+        report = run_doctor(
+            settings,
+            relay if isinstance(relay, SmtpTransport) else None,
+            sends.dns_server,
+            relay=isinstance(relay, SmtpTransport),
+        )
+        desk.checked["last"] = (utcnow(), g.user.name, report)
+        return redirect(url_for("today"))
 
     registry_pages.register(app, desk)
     release_pages.register(app, desk)

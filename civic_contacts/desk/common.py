@@ -9,7 +9,7 @@ import functools
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -39,6 +39,8 @@ class Desk:
     outbox_root: Path
     sends: Sends
     transport: Callable[[], Transport]
+    # The last pre-send check run from Today: when, by whom, and its report.
+    checked: dict[str, Any] = field(default_factory=dict)
 
 
 def needs(role: str) -> Callable[[View], View]:

@@ -22,7 +22,7 @@ from civic_contacts.deliver.notices import build_notice
 from civic_contacts.deliver.plan import BuildOptions
 from civic_contacts.deliver.routes import gap_lines, routed_outlets, router_for
 from civic_contacts.deliver.send import send_test
-from civic_contacts.deliver.status import batch_status
+from civic_contacts.deliver.status import AUDIT_COLUMNS, audit_rows, batch_status
 from civic_contacts.desk.common import SAFE_NAME, Desk, needs, page, when
 from civic_contacts.desk.words import word
 from civic_contacts.errors import CivicContactsError, InputError
@@ -30,6 +30,7 @@ from civic_contacts.registry import history, search
 from civic_contacts.registry.history import acting
 from civic_contacts.registry.models import Notice, Release
 from civic_contacts.registry.statuses import DeliveryStatus as S
+from civic_contacts.registry.tables import write_csv_to
 from civic_contacts.releases import store as releases
 from civic_contacts.releases.file_text import release_file_text
 
@@ -318,6 +319,28 @@ def register(app: Flask, desk: Desk) -> None:
                 "said": word(g.lang, "sent of", sent=status.counts["sent"], total=status.total),
             }
         )
+
+    @app.get("/releases/<slug>/audit.csv")
+    def audit(slug: str) -> Any:
+        """One row per recipient, as `batch audit --csv` writes it (cells a spreadsheet would
+        run as formulas made inert), streamed into a file first: a million rows are never
+        held at once."""
+        found = _release(slug)
+        folder = uploads / secrets.token_urlsafe(16)
+        folder.mkdir(parents=True)
+        path = folder / f"{found.slug}-audit.csv"
+        flat = (
+            {
+                k: (";".join(v) if isinstance(v, list) else "" if v is None else str(v))
+                for k, v in row.items()
+            }
+            for row in audit_rows(g.db, found.slug)
+        )
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            write_csv_to(handle, flat, AUDIT_COLUMNS)
+        response = send_file(path, mimetype="text/csv", as_attachment=True)
+        response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+        return response
 
     def _preview_of(outbox: str | None) -> Any:
         page = Path(outbox) / "preview.html" if outbox else None

@@ -17,6 +17,7 @@ from civic_contacts.deliver.smtp import transport_from
 from civic_contacts.desk.app import create_app
 from civic_contacts.registry import users
 from tests.conftest import Sink, free_port
+from tests.deliver.test_doctor import dns_server  # noqa: F401 (the DNS server fixture)
 
 SECRET = b"desk-test-secret-0b7e-44c1-9a3f5d2e"
 PASSWORDS = {

@@ -568,3 +568,52 @@ def test_a_release_page_gives_routing_reasons_and_coverage_gaps(client) -> None:
     assert "haagse-courant (nl)" in gaps and "radio-dallol (ha)" in gaps
     routing = page.split('id="routing"')[1]
     assert "<small>" in routing and "speaks" in routing
+
+
+def test_the_pre_send_check_runs_from_today(demo, db_url: str, tmp_path, dns_server) -> None:
+    """An officer runs `doctor` from Today (against a DNS server on loopback); its report
+    stays on the page, the identity not set up first; a viewer cannot run it."""
+    from civic_contacts.config import load_settings
+    from civic_contacts.db import make_engine
+    from civic_contacts.desk.app import create_app
+    from tests.desk.conftest import SECRET, add_people
+
+    dns, _key = dns_server
+    engine = make_engine(db_url)
+    add_people(engine)
+    settings = load_settings(db=db_url)
+    app = create_app(engine, settings, tmp_path / "out", SECRET, lambda: None, dns_server=dns)
+    try:
+        viewer, viewer_csrf = log_in(app, "vic")
+        assert viewer.post("/doctor", data={"csrf": viewer_csrf}).status_code == 403
+        ana, csrf = log_in(app, "ana")
+        assert "Not run since the desk started" in ana.get("/").get_data(as_text=True)
+        ana.post("/doctor", data={"csrf": csrf})
+        page = html.unescape(ana.get("/").get_data(as_text=True))
+        checks = page.split('class="checks"')[1].split("</ul>")[0]
+        assert "FAIL</strong> Identity: the press identity is not set up" in checks
+        assert "SPF example.org" in checks
+        assert "by ana" in page
+    finally:
+        engine.dispose()
+
+
+def test_the_audit_downloads_as_csv(client, smtp_server) -> None:
+    """After the send, the audit is a CSV file of one row per recipient with what the server
+    said."""
+    import csv
+    import io
+
+    app, _engine = client
+    sink, _port = smtp_server
+    ana, csrf = log_in(app, "ana")
+    ben, ben_csrf = log_in(app, "ben")
+    ana.post("/releases/sahel-civilians/build", data={"csrf": csrf})
+    ben.post("/releases/sahel-civilians/approve", data={"csrf": ben_csrf})
+    ana.post("/releases/sahel-civilians/send", data={"csrf": csrf})
+    wait_sent(ana, "/releases/sahel-civilians/progress", sink, 41)
+    answer = ana.get("/releases/sahel-civilians/audit.csv")
+    assert "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert len(rows) == 41 and {r["status"] for r in rows} == {"sent"}
+    assert all(r["server_reply"].startswith("250") for r in rows)
