@@ -13,10 +13,10 @@ from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from civic_contacts.desk.common import SAFE_NAME, TOKEN, Desk, needs, page
 from civic_contacts.desk.words import word
 from civic_contacts.errors import CivicContactsError, InputError
-from civic_contacts.registry import import_runs, search
+from civic_contacts.registry import forms, import_runs, search
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.history import acting
-from civic_contacts.registry.models import Journalist
+from civic_contacts.registry.models import Journalist, PressContact
 from civic_contacts.registry.phones import whatsapp_url
 from civic_contacts.registry.users import allowed
 
@@ -62,7 +62,7 @@ def register(app: Flask, desk: Desk) -> None:
             return page("journalist.html", j=found, form=_journalist_form(found), problem=None)
         if not allowed(g.user.role, "officer"):
             return page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
-        form = search.JournalistForm(
+        form = forms.JournalistForm(
             name=request.form.get("name", ""),
             role=request.form.get("role", ""),
             language=request.form.get("language", ""),
@@ -71,7 +71,7 @@ def register(app: Flask, desk: Desk) -> None:
         )
         try:
             with acting(g.user.name, f"desk: edit journalist {found.email}"):
-                changes, warnings = search.edit_from_form(g.db, found, form)
+                changes, warnings = forms.edit_journalist(g.db, found, form)
                 g.db.commit()
         except InputError as exc:
             g.db.rollback()
@@ -94,6 +94,76 @@ def register(app: Flask, desk: Desk) -> None:
             outlets=registry.list_outlets(g.db),
             whatsapp=whatsapp_url,
         )
+
+    @app.route("/outlets/<slug>", methods=["GET", "POST"])
+    def outlet(slug: str) -> Any:
+        found = registry.find_outlet(g.db, slug)
+        if found is None:
+            abort(404)
+        shown = forms.OutletForm(
+            name=found.name,
+            country=found.country,
+            timezone=found.timezone,
+            languages="; ".join(found.languages),
+            beats="; ".join(found.beats or ()),
+        )
+        if request.method == "GET":
+            return page("outlet.html", o=found, form=shown, problem=None)
+        if not allowed(g.user.role, "officer"):
+            return page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
+        form = forms.OutletForm(
+            **{name: request.form.get(name, "") for name in forms.OutletForm.__dataclass_fields__}
+        )
+        try:
+            with acting(g.user.name, f"desk: edit outlet {found.slug}"):
+                changes = forms.edit_outlet(g.db, found, form)
+                g.db.commit()
+        except InputError as exc:
+            g.db.rollback()
+            return page("outlet.html", 400, o=found, form=form, problem=str(exc))
+        flash(_said(changes))
+        return redirect(url_for("outlet", slug=found.slug))
+
+    @app.route("/contacts/<int:cid>", methods=["GET", "POST"])
+    def contact(cid: int) -> Any:
+        found = g.db.get(PressContact, cid)
+        if found is None:
+            abort(404)
+        shown = forms.ContactForm(
+            name=found.name,
+            role=found.role,
+            languages="; ".join(found.languages),
+            phones=" / ".join(p.raw for p in found.phones),
+            rank=str(found.rank),
+            active=found.active,
+        )
+        if request.method == "GET":
+            return page("contact.html", c=found, form=shown, problem=None)
+        if not allowed(g.user.role, "officer"):
+            return page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
+        form = forms.ContactForm(
+            name=request.form.get("name", ""),
+            role=request.form.get("role", ""),
+            languages=request.form.get("languages", ""),
+            phones=request.form.get("phones", ""),
+            rank=request.form.get("rank", ""),
+            active=request.form.get("active") == "yes",
+        )
+        try:
+            with acting(g.user.name, f"desk: edit contact {found.email}"):
+                changes, warnings = forms.edit_contact(g.db, found, form)
+                g.db.commit()
+        except InputError as exc:
+            g.db.rollback()
+            return page("contact.html", 400, c=found, form=form, problem=str(exc))
+        flash(_said(changes))
+        for warning in warnings:
+            flash(warning)
+        return redirect(url_for("contact", cid=cid))
+
+    def _said(changes: forms.Changes) -> str:
+        said = ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in changes.items())
+        return word(g.lang, "saved", changes=said) if changes else word(g.lang, "no change")
 
     # Imports: a preview first, then the same import for real --------------------------------
 
@@ -172,8 +242,8 @@ def register(app: Flask, desk: Desk) -> None:
         return redirect(url_for("journalists" if kind == "journalists" else "import_form"))
 
 
-def _journalist_form(found: Journalist) -> search.JournalistForm:
-    return search.JournalistForm(
+def _journalist_form(found: Journalist) -> forms.JournalistForm:
+    return forms.JournalistForm(
         name=found.name,
         role=found.role,
         language=found.language or "",

@@ -8,7 +8,7 @@ substring (LIKE on SQLite, ILIKE on PostgreSQL), with the user's `%` and `_` tak
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -196,47 +196,6 @@ def search_journalists(
         page=page,
         pages=pages,
     )
-
-
-@dataclass(frozen=True)
-class JournalistForm:
-    """A journalist's fields as a form gives them: every field as text."""
-
-    name: str
-    role: str
-    language: str
-    beats: str
-    phones: str
-
-
-def edit_from_form(
-    session: Session, journalist: Journalist, form: JournalistForm
-) -> tuple[dict[str, tuple[str, str]], list[str]]:
-    """Apply a form's fields with the command line's checks: the changes (field: before,
-    after) and warnings about numbers that are not valid. A bad field raises a one-line
-    refusal naming it, and nothing is changed."""
-    from civic_contacts.registry import codes, importing, store, topics
-
-    def field(name: str, check: Callable[[str], object], value: str) -> object:
-        try:
-            return check(value)
-        except InputError as exc:
-            raise InputError(f"{name}: {exc}") from None
-
-    values: dict[str, object] = {
-        "name": field("name", lambda v: importing.check_text(v, "name"), form.name),
-        "role": field("role", lambda v: importing.check_text(v, "role", required=False), form.role),
-        "language": field("language", codes.check_language, form.language)
-        if form.language.strip()
-        else None,
-        "beats": field(
-            "beats", lambda v: topics.check_beats(v, topics.known_topics(session)), form.beats
-        ),
-    }
-    phones, warnings = importing.read_phones(form.phones, journalist.outlet.country)
-    now = [p.raw for p in journalist.phones]
-    given = None if [p.raw for p in phones] == now else phones
-    return store.edit(session, journalist, values, given), warnings
 
 
 def outlet_time_zones(session: Session) -> list[tuple[str, int]]:

@@ -19,6 +19,7 @@ from tests.desk.conftest import PASSWORDS, Desk
 PAGES = [
     "/",
     "/registry",
+    "/outlets/radio-dallol",
     "/journalists",
     "/releases",
     "/releases/sahel-civilians",

@@ -617,3 +617,42 @@ def test_the_audit_downloads_as_csv(client, smtp_server) -> None:
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     assert len(rows) == 41 and {r["status"] for r in rows} == {"sent"}
     assert all(r["server_reply"].startswith("250") for r in rows)
+
+
+def test_outlets_and_spokespeople_are_edited_with_the_command_lines_checks(client) -> None:
+    """An officer changes an outlet's languages and a spokesperson's rank and activity; a bad
+    country or rank is refused with its field named and nothing changes; a viewer cannot."""
+    from civic_contacts.registry.models import Outlet, PressContact
+
+    app, engine = client
+    with session_factory(engine)() as session:
+        contact = session.scalars(select(PressContact).order_by(PressContact.id)).first()
+        cid, rank = contact.id, contact.rank
+        languages = "; ".join(contact.languages)
+    viewer, viewer_csrf = log_in(app, "vic")
+    assert viewer.post("/outlets/radio-dallol", data={"csrf": viewer_csrf}).status_code == 403
+    ana, csrf = log_in(app, "ana")
+    form = {
+        "csrf": csrf,
+        "name": "Radio Dallol",
+        "country": "NE",
+        "timezone": "Africa/Niamey",
+        "languages": "fr; ha",
+        "beats": "",
+    }
+    assert ana.post("/outlets/radio-dallol", data=form).status_code == 302
+    bad = ana.post("/outlets/radio-dallol", data={**form, "country": "Niger", "languages": "fr"})
+    assert bad.status_code == 400 and "country:" in html.unescape(bad.get_data(as_text=True))
+    person = {"csrf": csrf, "name": contact.name, "role": contact.role, "languages": languages}
+    assert (
+        ana.post(f"/contacts/{cid}", data={**person, "phones": "", "rank": "7"}).status_code == 302
+    )
+    bad = ana.post(
+        f"/contacts/{cid}", data={**person, "phones": "", "rank": "first", "active": "yes"}
+    )
+    assert bad.status_code == 400 and "rank:" in html.unescape(bad.get_data(as_text=True))
+    with session_factory(engine)() as session:
+        outlet = session.scalar(select(Outlet).where(Outlet.slug == "radio-dallol"))
+        assert outlet.languages == ["fr", "ha"] and outlet.country == "NE"
+        changed = session.get(PressContact, cid)
+        assert (changed.rank, changed.active) == (7, False) and rank != 7
