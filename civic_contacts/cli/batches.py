@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from civic_contacts.cli import common, options
-from civic_contacts.errors import ConfigError
+from civic_contacts.errors import ConfigError, InputError
 from civic_contacts.registry.statuses import DeliveryStatus as S
 
 if TYPE_CHECKING:
@@ -349,7 +349,12 @@ def approve_build(ctx: typer.Context, release: str, user: str, kind: str | None)
     there is no terminal); a wrong password is kept for throttling, nothing else changes."""
     from civic_contacts.registry.users import LoginRefused
 
-    password = typer.prompt(f"password of {user}", hide_input=True, err=True)
+    if sys.stdin.isatty():
+        password = typer.prompt(f"password of {user}", hide_input=True, err=True)
+    else:  # a script gives it on standard input, one line
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InputError(f"no password of {user} was given; nothing was approved")
     refused: LoginRefused | None = None
     with common.transaction(ctx) as session:
         try:

@@ -176,6 +176,12 @@ def approve_as(
     from civic_contacts.registry.users import authenticate
 
     user = authenticate(session, name, password, now)
+    if user.must_change_password:
+        # A one-time password is known to whoever gave it: it approves nothing.
+        raise InputError(
+            f"{user.name} has a one-time password: choose your own at the desk first"
+            " (civic-contacts serve); nothing was approved"
+        )
     release, built = find_build(session, slug, kind)
     approve(session, release, built, user, now)
     return release, built

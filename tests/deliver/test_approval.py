@@ -147,3 +147,12 @@ def test_a_scheduled_send_is_refused_now_not_at_the_hour(team, smtp_server) -> N
     at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     refused = cli("batch", "send", RELEASE, *smtp(port), "--at", at, "--yes", expect=2)
     assert "not approved" in refused.stderr and "waiting" not in refused.stderr
+
+
+def test_a_one_time_password_approves_nothing(team) -> None:
+    """Until they choose their own password, a new approver's one-time one (which whoever
+    gave it knows) approves nothing."""
+    cli, _engine = team
+    once = cli("user", "add", "nia", "--role", "approver").stdout.strip()
+    refused = cli("batch", "approve", RELEASE, "--user", "nia", input=once + "\n", expect=2)
+    assert "one-time password" in refused.stderr
