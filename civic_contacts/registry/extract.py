@@ -635,14 +635,40 @@ _ROLE_WORDS = frozenset(
         "affairs",
     ]
 )
+# Where a line's details start: an international number, a number of several digit groups,
+# or an address.
+_DETAILS_RE = re.compile(r"\+\s?\d|\(\+?\d|\b\d{2}[\s.]\d{2}[\s.]\d{2}|[\w.+-]+@[\w-]+\.")
 _TRAILING_NAME = re.compile(r"(?P<name>(?:[A-ZÀ-Ý][\w'’-]+\s+){0,3}[A-ZÀ-Ý][\w'’-]+)\s*$")
+
+
+# "… veuillez vous adresser à M. Kodjo Gaba Franck, Responsable Communication, joignable au
+# 07 …", "Mme Layal Horanieh est la personne chargée … Elle est joignable au 09 …": a name
+# that a title introduces, inside a sentence that also gives a number or an address.
+_TITLED = re.compile(
+    r"(?<![\w.])(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?|Monsieur|Madame|Herr|Frau)\s+"
+    r"(?P<name>[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){1,3})"
+    r"(?:\s*,\s*(?P<role>[^,.;:()]{3,80}?)\s*,)?"
+)
+
+
+def _titled_in_prose(line: str) -> str | None:
+    """A sentence with a titled name and details, rewritten as "Name, role: details"."""
+    if not _prose(_DETAILS_RE.sub("", line)) and len(line.split()) <= 14:
+        return None
+    details = _DETAILS_RE.search(line)
+    named = list(_TITLED.finditer(line[: details.start()] if details else ""))
+    if details is None or len(named) != 1:
+        return None
+    found = named[0]
+    role = (found.group("role") or "").strip()
+    return found.group("name") + (f", {role}" if role else "") + ": " + line[details.start() :]
 
 
 def _from_prose(line: str) -> str | None:
     """A sentence naming a person, rewritten as a contact line ("Name, role (City): …")."""
     found = _IN_PROSE.search(line)
     if not found:
-        return None
+        return _titled_in_prose(line)
     who = found.group("who").strip(" ,")
     who = re.sub(r"(?i)^(?:our|notre|nuestro|nuestra|unsere[nr]?|the|la|le|el)\s+", "", who)
     city = ""
@@ -680,6 +706,11 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
         elif current is not None and people and not current.name and current.reachable:
             people[-1].emails.extend(current.emails)
             people[-1].phone_text.extend(current.phone_text)
+        elif current is not None and not current.name and current.reachable:
+            # Numbers and addresses under a heading that names nobody: the block's own desk
+            # (never lost for want of a name).
+            current.desk = True
+            people.append(current)
         current = None
 
     expanded: list[str] = []
@@ -851,16 +882,23 @@ def extract_contacts(
                 twin.whatsapp, twin.whatsapp_url = True, phone.whatsapp_url
                 twin.labels.append("whatsapp")
         name = None if draft.desk else _person_name(draft.name)
-        if name is None and not draft.desk and not (emails or unique):
-            continue  # a label read as a name, with nothing to reach anyone by
-        found.append(
-            ExtractedPerson(
-                name=name,
-                role=draft.role,
-                office=draft.office,
-                emails=emails,
-                phones=unique,
-                phone_text=draft.phone_text,
+        if name is None and not (emails or unique):
+            continue  # a label read as a name, or a desk, with nothing to reach it by
+        pair = _EITHER.fullmatch(name or "")
+        for one in [pair.group("one"), pair.group("two")] if pair else [name]:
+            found.append(
+                ExtractedPerson(
+                    name=one,
+                    role=draft.role,
+                    office=draft.office,
+                    emails=list(emails),
+                    phones=list(unique),
+                    phone_text=draft.phone_text,
+                )
             )
-        )
     return found
+
+
+# "Claude-Alain Zappella ou Philippe Beauverd": either person, reached the same way.
+_PERSON = r"[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){1,2}"
+_EITHER = re.compile(rf"(?P<one>{_PERSON})\s+(?:ou|or|oder|of|o)\s+(?P<two>{_PERSON})")

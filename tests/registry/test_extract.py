@@ -108,10 +108,11 @@ def test_extraction_never_crashes(text: str) -> None:
     )
 )
 def test_extraction_of_shuffled_block_parts_never_crashes(parts: list[str]) -> None:
-    """Pieces of real blocks in any order give people, never an exception."""
+    """Pieces of real blocks in any order give people, never an exception: each a named
+    person, or a desk (no name) with a number or an address to reach it by."""
     people = extract_contacts("\n".join(parts), LOOKUP)
     for person in people:
-        assert person.name
+        assert person.name or (person.name is None and (person.phones or person.emails))
 
 
 @pytest.mark.parametrize(
@@ -138,3 +139,43 @@ def test_a_label_left_where_a_name_stands_is_no_person() -> None:
         "Media contacts:\nContacts\nPat Example, Press Officer, pat@example.org", LOOKUP
     )
     assert [p.name for p in people] == ["Pat Example"]
+
+
+@pytest.mark.parametrize(
+    ("block", "names", "numbers"),
+    [
+        (
+            "Pour toute question, veuillez vous adresser à M. Pat Exemple, Responsable"
+            " Communication, joignable au 93 12 34 56.",
+            ["Pat Exemple"],
+            1,
+        ),
+        (
+            "Concernant le travail du bureau, Mme Awa Exemple est la personne chargée des"
+            " relations avec les médias. Elle est joignable au 93 12 34 57.",
+            ["Awa Exemple"],
+            1,
+        ),
+        (
+            "Informations :\nPat Exemple ou Awa Exemple, Niamey, tél. : +227 93 12 34 56",
+            ["Pat Exemple", "Awa Exemple"],
+            2,
+        ),
+        (
+            "Contact presse\n\nPour toute demande d'interview :\n\n+227 93 12 34 56\n\npresse@example.org",
+            [None],
+            1,
+        ),
+    ],
+    ids=["titled-with-role", "titled-sentence", "either-person", "no-name-desk"],
+)
+def test_names_in_prose_either_person_and_a_nameless_desk(
+    block: str, names: list[str | None], numbers: int
+) -> None:
+    """As real French releases write them: a titled name inside a sentence ("M.", "Mme"),
+    "one or the other" reached the same way, and numbers under a heading that names nobody
+    (kept as the desk's, never lost)."""
+    people = extract_contacts(block, LOOKUP, region="NE")
+    assert [p.name for p in people] == names
+    assert sum(len(p.phones) for p in people) == numbers
+    assert all(p.phones and p.phones[0].valid for p in people)
