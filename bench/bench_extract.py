@@ -106,7 +106,7 @@ def score_real(path: Path, show: bool) -> dict[str, Counter[str]]:
         people = extract_contacts(entry["block"], LOOKUP, region=region)
         fields = {
             "names": (
-                [p.name for p in people],
+                [p.name for p in people if p.name],  # a desk (no name) is no name read
                 [x["name"] for x in expected if x["name"]],
             ),
             "roles": (

@@ -447,11 +447,19 @@ def _phone_start(text: str) -> int | None:
     return label.start() if label else start
 
 
+_TEAMISH = re.compile(
+    r"\b(?:media|press|news|communications?)\s+"
+    r"(?:desk|office|line|team|service|unit|department|relations)\b"
+)
+
+
 def _name_and_role(text: str) -> tuple[str, str]:
     text = text.strip().strip(":：,;-–— ").strip()
     text = re.sub(r"(?i)\bskype\s*[:：]\s*\S+", " ", text).strip(" ,;")  # an id, not a name
     parts = _NAME_ROLE_SPLIT.split(text, maxsplit=1)
-    name = _name_case(_HONORIFIC.sub("", parts[0].strip(), count=1))
+    name = _HONORIFIC.sub("", parts[0].strip(), count=1)
+    # "UNICEF Media Team", "AIUSA media relations": an organisation's acronym, as written.
+    name = name if _TEAMISH.search(fold(name)) else _name_case(name)
     role = parts[1].strip() if len(parts) > 1 else ""
     if role.count(")") > role.count("("):
         role = role[: role.rindex(")")] + role[role.rindex(")") + 1 :]
@@ -843,6 +851,54 @@ _LEADING_LABEL = re.compile(r"(?i)^(?:contacts?|kontakt|contatti?)\s*:\s*")
 _TRAILING_WORD = re.compile(r"(?i)[\s,:;]+(?:at|on|or|via|au|sur|ou|unter|bei|op)\s*$")
 
 
+# Words that start a sentence of a block, never a name (folded).
+_SENTENCE_WORDS = frozenset(
+    [
+        "please",
+        "contact",
+        "call",
+        "email",
+        "e-mail",
+        "write",
+        "get",
+        "do",
+        "to",
+        "for",
+        "between",
+        "in",
+        "on",
+        "at",
+        "merci",
+        "veuillez",
+        "pour",
+        "contactez",
+        "contacter",
+        "appelez",
+        "ecrivez",
+        "j'assure",
+        "bitte",
+        "kontaktieren",
+        "per",
+    ]
+)
+
+
+def _plausible_name(name: str) -> bool:
+    """Whether what stands where a name should could be one: a few words, no digits or
+    addresses, not a sentence ("For media enquiries please contact", "Between 9:30")."""
+    words = name.split()
+    if not words or len(words) > 6 or re.search(r"[\d@\[\]|<>]", name):
+        return False
+    first = fold(words[0]).strip(",:;")
+    if first in _SENTENCE_WORDS:
+        return False
+    return (
+        words[0][:1].isupper()
+        or words[0][:1] in "'’\"«("
+        or _TEAMISH.search(fold(name)) is not None
+    )
+
+
 def _person_name(name: str) -> str | None:
     """A name as a block gives it, without a label before it ("Contact: Tim Shenk") or a
     word that leads to the number after it ("Christopher Allbritton at"); None when what is
@@ -882,6 +938,8 @@ def extract_contacts(
                 twin.whatsapp, twin.whatsapp_url = True, phone.whatsapp_url
                 twin.labels.append("whatsapp")
         name = None if draft.desk else _person_name(draft.name)
+        if name is not None and not _plausible_name(name):
+            name = None  # a sentence or a label where a name stands: the block's desk
         if name is None and not (emails or unique):
             continue  # a label read as a name, or a desk, with nothing to reach it by
         pair = _EITHER.fullmatch(name or "")

@@ -179,3 +179,24 @@ def test_names_in_prose_either_person_and_a_nameless_desk(
     assert [p.name for p in people] == names
     assert sum(len(p.phones) for p in people) == numbers
     assert all(p.phones and p.phones[0].valid for p in people)
+
+
+@pytest.mark.parametrize(
+    ("block", "names"),
+    [
+        ("Media contact:\nBetween 9:30 and 17:30: +44 20 7946 0958", [None]),
+        ("For media enquiries please contact +44 20 7946 0958", [None]),
+        ("Contacts:\nUNICEF Media Team, +1 212 555 0143", ["UNICEF Media Team"]),
+        ("Contacts:\nJane ROE, Press Officer, +1 212 555 0143", ["Jane Roe"]),
+    ],
+    ids=["hours", "sentence", "acronym-team", "surname-in-capitals"],
+)
+def test_a_sentence_is_no_name_and_an_acronym_keeps_its_case(
+    block: str, names: list[str | None]
+) -> None:
+    """Hours or a sentence where a name stands leave the number to the desk (no name); a
+    team named after its organisation keeps the acronym as written, while a surname printed
+    in capitals is still read in the name's case."""
+    people = extract_contacts(block, LOOKUP)
+    assert [p.name for p in people] == names
+    assert all(p.phones for p in people)
