@@ -211,7 +211,8 @@ def _clean(line: str) -> str:
         ),
         line,
     )
-    line = re.sub(r"^\s*(?:#+|[-*•·>]|\d+[.)])\s+", "", line)
+    # Bullets, quote marks and list numbers, nested ("• - Geneva") as well as single.
+    line = re.sub(r"^\s*(?:(?:#+|[-*•·>]|\d+[.)])\s+)+", "", line)
     line = line.replace("**", "").replace("__", "").replace("`", "")
     line = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", line)
     line = line.replace("\u00a0", " ").replace("\u202f", " ")
@@ -809,6 +810,17 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
             _one_line(line, current, lookup)
             continue
         # A line with no details: a desk, a name, a role, or a city.
+        if (
+            (current is None or current.reachable)
+            and len(line.split()) == 1
+            and _is_city(line, lookup)
+        ):
+            finish()
+            city = line  # "Geneva" above the people of that office
+            continue
+        if (current is None or current.reachable) and re.fullmatch(r"[A-Z][A-Z&.]{1,7}", line):
+            finish()
+            continue  # "WFP" above its people: an organisation's name, not a person's
         if _is_desk(line) and (current is None or current.reachable or not current.name):
             finish()
             current = _Draft(office=city, desk=True, role=line.strip(" :：-–—"))

@@ -200,3 +200,15 @@ def test_a_sentence_is_no_name_and_an_acronym_keeps_its_case(
     people = extract_contacts(block, LOOKUP)
     assert [p.name for p in people] == names
     assert all(p.phones for p in people)
+
+
+def test_an_organisation_and_a_city_above_people_are_neither_person() -> None:
+    """ "WFP" and "- Geneva" on lines of their own, as a real UN release lists its people:
+    the organisation is nobody, the city is where the people under it sit."""
+    block = (
+        "For more information:\n\n  • WFP\n  • Pat Exemple, WFP/Dakar Mob. +221 77 123 45 67\n"
+        "  • - Geneva\n  • Awa Exemple, +41 79 123 45 67,"
+    )
+    people = extract_contacts(block, LOOKUP)
+    assert [p.name for p in people] == ["Pat Exemple", "Awa Exemple"]
+    assert people[1].office == "Geneva"
