@@ -220,9 +220,19 @@ def _clean(line: str) -> str:
     line = _WA_LINK.sub(lambda m: f"+{m.group(1)} (WhatsApp)", line)
     line = _URL.sub(" ", line)
     line = _deobfuscate(line)
+    # What a web page shows instead of an address it hides from robots (Cloudflare's
+    # "[email protected]", Joomla's sentence): no address to read, and no name either.
+    line = _HIDDEN_ADDRESS.sub(" ", line)
     return line.rstrip()
 
 
+_HIDDEN_ADDRESS = re.compile(
+    r"\[\s*email(?:&#160;|\s)*protected\s*\]|cette adresse (?:e-?mail|email) est prot[ée]g[ée]e"
+    r" contre les robots spammeurs[^.]*\.(?:\s*vous devez activer (?:le )?javascript pour la"
+    r" visualiser\.?)?|this email address is being protected from spambots[^.]*\."
+    r"(?:\s*you need javascript enabled to view it\.?)?",
+    re.IGNORECASE,
+)
 _WA_LINK = re.compile(
     r"(?i)\b(?:https?://)?(?:wa\.me|api\.whatsapp\.com/send\?phone=)/?\+?(\d{7,15})\S*"
 )
@@ -810,6 +820,9 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
             _one_line(line, current, lookup)
             continue
         # A line with no details: a desk, a name, a role, or a city.
+        if _prose(line) and len(line.split()) > 14:
+            finish()
+            continue  # a sentence about whom to call, not anyone's name or role
         if (
             (current is None or current.reachable)
             and len(line.split()) == 1
@@ -824,6 +837,17 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
         if _is_desk(line) and (current is None or current.reachable or not current.name):
             finish()
             current = _Draft(office=city, desk=True, role=line.strip(" :：-–—"))
+            continue
+        if (
+            current is not None
+            and current.reachable
+            and current.name
+            and not current.role
+            and fold(line.split()[0]).strip(",:") in _ROLE_WORDS
+        ):
+            # "Name / address | number / Director of Communications": the role after the
+            # details is still theirs.
+            current.role = line.strip(" :")
             continue
         if current is None or current.reachable:
             finish()

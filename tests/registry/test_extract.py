@@ -212,3 +212,21 @@ def test_an_organisation_and_a_city_above_people_are_neither_person() -> None:
     people = extract_contacts(block, LOOKUP)
     assert [p.name for p in people] == ["Pat Exemple", "Awa Exemple"]
     assert people[1].office == "Geneva"
+
+
+def test_a_role_after_the_details_a_hidden_address_and_a_sentence_above_the_people() -> None:
+    """As real American releases print them: a sentence before the people is nobody; a web
+    page's "[email protected]" hides an address (read as none, not as a name); the role
+    printed after the number is still that person's."""
+    block = (
+        "Press contacts\n\nTo arrange an interview with a spokesperson or for any other media"
+        " enquiries, contact our press officers.\n\nPat Exemple\n[email protected] |"
+        " +1 (202) 555-0143\nDirector of Communications\n\nAwa Exemple\n[email protected] |"
+        " +1 (202) 555-0144\nChief of Development"
+    )
+    people = extract_contacts(block, LOOKUP)
+    assert [(p.name, p.role, p.emails) for p in people] == [
+        ("Pat Exemple", "Director of Communications", []),
+        ("Awa Exemple", "Chief of Development", []),
+    ]
+    assert [len(p.phones) for p in people] == [1, 1]
