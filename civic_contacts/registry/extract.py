@@ -79,7 +79,7 @@ _FIELD_RE = re.compile(
 _LABEL_ONLY_RE = re.compile(rf"(?i)^[\W]*{_LABEL_WORDS}(?:[\W]+{_LABEL_WORDS})*[\W]*$")
 _CITY_PREFIX_RE = re.compile(
     r"(?i)^\s*(?:in|at|from|à|a|au|aux|en|depuis|bureau de|office in|office of|"
-    r"in the|the)\s+(?P<city>[^:,;()]{2,40}?)\s*[:：]\s*(?P<rest>.*)$"
+    r"in the|the)\s+(?P<city>[^:,;()]{2,40}?(?:,\s*(?:D\.C\.|DC|[A-Z]{2}))?)\s*[:：]\s*(?P<rest>.*)$"
 )
 _BARE_CITY_RE = re.compile(r"^\s*(?P<city>[^:,;()\d@]{2,40}?)\s*[:：]\s*(?P<rest>.*)$")
 _PHONE_START_RE = re.compile(

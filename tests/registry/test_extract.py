@@ -230,3 +230,13 @@ def test_a_role_after_the_details_a_hidden_address_and_a_sentence_above_the_peop
         ("Awa Exemple", "Chief of Development", []),
     ]
     assert [len(p.phones) for p in people] == [1, 1]
+
+
+def test_a_city_prefix_with_its_state() -> None:
+    """ "In Washington, D.C.: …" names the city, state and all, before the people there."""
+    people = extract_contacts(
+        "For more information, please contact:\n\nIn Washington, D.C.: Pat Exemple,"
+        " Press Officer: pat@example.org, +1 202 555 0143",
+        LOOKUP,
+    )
+    assert [(p.name, p.office) for p in people] == [("Pat Exemple", "Washington, D.C.")]
