@@ -478,8 +478,76 @@ def _name_and_role(text: str) -> tuple[str, str]:
     return name, role
 
 
+# "ICRC Geneva", "OCHA-Dakar", "WFP/Rome", "UNICEF Regional Office in Dakar": an
+# organisation's office (its acronym and a place), not a role.
+_ORG_OFFICE = re.compile(
+    r"^(?P<org>[A-Z]{2,7}(?:-[A-Z][a-z]+)?)(?:\s*[-/]\s*|\s+)(?P<place>[A-ZÀ-Ý].{1,40})$"
+)
+# A phone label left at the end of a role ("Press Officer, Direct").
+_TRAILING_LABEL = re.compile(r"(?i)\s*,\s*(?:direct|mobile|mob|cell|tel|tél|office|landline)\.?$")
+
+
+@functools.cache
+def _country_names() -> frozenset[str]:
+    """Countries' names in English and French (Babel's), folded."""
+    from babel import Locale
+
+    names: set[str] = set()
+    for language in ("en", "fr"):
+        names.update(
+            fold(n) for code, n in Locale.parse(language).territories.items() if code.isalpha()
+        )
+    return frozenset(names)
+
+
+def _is_place(text: str, lookup: RegionLookup) -> bool:
+    """A city the lookup knows, or a country."""
+    return _is_city(text, lookup) or fold(text.strip()) in _country_names()
+
+
+def _city_with_state(line: str, lookup: RegionLookup) -> str | None:
+    """ "Boston, MA", "Washington, DC": a city and its state's code, as one office."""
+    found = re.fullmatch(r"\s*([A-ZÀ-Ý][\w .'-]{1,30}),\s*([A-Z]{2}|D\.C\.)\s*", line)
+    return line.strip() if found and _is_city(found.group(1), lookup) else None
+
+
+def _org_office(text: str, lookup: RegionLookup) -> str | None:
+    """The office an "ORG Place" piece names, or None when it is not one."""
+    found = _ORG_OFFICE.match(text.strip())
+    if not found:
+        return None
+    place = re.sub(
+        r"(?i)^(?:regional office|country office|office)(?:\s+(?:in|for))?\s+",
+        "",
+        found.group("place"),
+    )
+    place = re.sub(r"(?i)^mena regional office$", "", place).strip()
+    if not place or _is_place(place, lookup):
+        return text.strip()
+    return None
+
+
 def _split_role_city(role: str, lookup: RegionLookup) -> tuple[str, str]:
-    """'Press Officer, Niamey' -> ('Press Officer', 'Niamey') when the tail is a known city."""
+    """'Press Officer, Niamey' -> ('Press Officer', 'Niamey') when the tail is a known city;
+    an organisation's office ("ICRC Geneva", "Spokesperson OCHA Syria") is the office too."""
+    role = _TRAILING_LABEL.sub("", role)
+    whole = _org_office(role, lookup)
+    if whole is not None:
+        return "", whole
+    tail = re.match(
+        r"^(?P<role>.+?)(?:,\s*|\s+)(?P<office>[A-Z]{2,7}[\s/-][A-ZÀ-Ý][\w\s'-]{1,30})$", role
+    )
+    if (
+        tail
+        and _org_office(tail.group("office"), lookup)
+        and any(fold(w) in _ROLE_WORDS for w in re.split(r"[\s,-]+", tail.group("role")))
+    ):
+        return tail.group("role").strip(" ,"), tail.group("office").strip()
+    state = re.match(
+        r"^(?P<role>.+?),\s*(?P<city>[A-ZÀ-Ý][\w .'-]{1,30}),\s*(?P<st>[A-Z]{2}|D\.C\.)$", role
+    )
+    if state and _is_city(state.group("city"), lookup):
+        return state.group("role").strip(), f"{state.group('city')}, {state.group('st')}"
     bracket = re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", role)
     if bracket and _is_city(_strip_city_words(bracket.group(2)), lookup):
         return bracket.group(1).strip(), _strip_city_words(bracket.group(2))
@@ -860,6 +928,8 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
             current.office = role_city or current.office
         elif _is_city(_strip_city_words(line), lookup):
             current.office = _strip_city_words(line)
+        elif _city_with_state(line, lookup):
+            current.office = line.strip()
         elif not current.role:
             current.office = line
         else:

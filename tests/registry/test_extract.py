@@ -240,3 +240,30 @@ def test_a_city_prefix_with_its_state() -> None:
         LOOKUP,
     )
     assert [(p.name, p.office) for p in people] == [("Pat Exemple", "Washington, D.C.")]
+
+
+@pytest.mark.parametrize(
+    ("block", "role", "office"),
+    [
+        ("Contacts:\nPat Exemple, ICRC Geneva, tel: +41 79 123 45 67", "", "ICRC Geneva"),
+        ("Contacts:\nPat Exemple, OCHA-Dakar, +221 77 123 45 67", "", "OCHA-Dakar"),
+        (
+            "Contacts:\nPat Exemple, Spokesperson OCHA Syria, +41 79 123 45 67",
+            "Spokesperson",
+            "OCHA Syria",
+        ),
+        (
+            "Press contacts\n\nPat Exemple\nPress Officer, PR & Branding\nBoston, MA\n"
+            "Office: (617) 555-0143",
+            "Press Officer, PR & Branding",
+            "Boston, MA",
+        ),
+        ("Contacts:\nPat Exemple, Press Officer,Direct: +44 20 7946 0958", "Press Officer", ""),
+    ],
+    ids=["org-city", "org-dash-city", "role-then-org-country", "city-and-state", "trailing-label"],
+)
+def test_an_organisations_office_is_no_role(block: str, role: str, office: str) -> None:
+    """ "ICRC Geneva", "OCHA-Dakar", "OCHA Syria", "Boston, MA" say where someone sits, not
+    what they do; a phone label left after the role is dropped."""
+    (person,) = extract_contacts(block, LOOKUP)
+    assert (person.name, person.role, person.office) == ("Pat Exemple", role, office)
