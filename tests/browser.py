@@ -26,6 +26,22 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def playwright_chromium() -> str:
+    """Debian's Chromium for Playwright to drive: its path, or (in CI) a failure naming what
+    is missing (a skip on a developer's machine)."""
+    from tests.conftest import need
+
+    path = chromium_path()
+    if path is None:
+        need("Chromium", "install Debian's chromium package")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        need("Playwright", "pip install -e '.[test]'")
+    assert path is not None
+    return path
+
+
 def run_chromium(browser: str, profile: Path, *args: str) -> str:
     """Run Chromium once with a fresh profile folder; its stdout (the DOM with --dump-dom)."""
     result = subprocess.run(

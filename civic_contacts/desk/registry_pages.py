@@ -16,9 +16,8 @@ from civic_contacts.errors import CivicContactsError, InputError
 from civic_contacts.registry import forms, import_runs, search
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.history import acting
-from civic_contacts.registry.models import Journalist, PressContact
+from civic_contacts.registry.models import Journalist, Outlet, PressContact
 from civic_contacts.registry.phones import whatsapp_url
-from civic_contacts.registry.users import allowed
 
 
 def register(app: Flask, desk: Desk) -> None:
@@ -53,21 +52,30 @@ def register(app: Flask, desk: Desk) -> None:
             statuses=search.STATUSES,
         )
 
-    @app.route("/journalists/<int:jid>", methods=["GET", "POST"])
-    def journalist(jid: int) -> Any:
+    def _saved(changes: forms.Changes, warnings: tuple[str, ...] | list[str] = ()) -> None:
+        """Say what an edit changed (or that nothing did), and any number that is not valid."""
+        said = ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in changes.items())
+        flash(word(g.lang, "saved", changes=said) if changes else word(g.lang, "no change"))
+        for warning in warnings:
+            flash(warning)
+
+    def _journalist(jid: int) -> Journalist:
         found = g.db.get(Journalist, jid)
         if found is None:
             abort(404)
-        if request.method == "GET":
-            return page("journalist.html", j=found, form=_journalist_form(found), problem=None)
-        if not allowed(g.user.role, "officer"):
-            return page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
+        return found
+
+    @app.get("/journalists/<int:jid>")
+    def journalist(jid: int) -> Any:
+        found = _journalist(jid)
+        return page("journalist.html", j=found, form=_journalist_form(found), problem=None)
+
+    @app.post("/journalists/<int:jid>")
+    @needs("officer")
+    def journalist_save(jid: int) -> Any:
+        found = _journalist(jid)
         form = forms.JournalistForm(
-            name=request.form.get("name", ""),
-            role=request.form.get("role", ""),
-            language=request.form.get("language", ""),
-            beats=request.form.get("beats", ""),
-            phones=request.form.get("phones", ""),
+            **{n: request.form.get(n, "") for n in forms.JournalistForm.__dataclass_fields__}
         )
         try:
             with acting(g.user.name, f"desk: edit journalist {found.email}"):
@@ -75,12 +83,8 @@ def register(app: Flask, desk: Desk) -> None:
                 g.db.commit()
         except InputError as exc:
             g.db.rollback()
-            found = g.db.get(Journalist, jid)
-            return page("journalist.html", 400, j=found, form=form, problem=str(exc))
-        said = ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in changes.items())
-        flash(word(g.lang, "saved", changes=said) if changes else word(g.lang, "no change"))
-        for warning in warnings:
-            flash(warning)
+            return page("journalist.html", 400, j=_journalist(jid), form=form, problem=str(exc))
+        _saved(changes, warnings)
         return redirect(url_for("journalist", jid=jid))
 
     # Offices, spokespeople and outlets ----------------------------------------------------
@@ -95,11 +99,15 @@ def register(app: Flask, desk: Desk) -> None:
             whatsapp=whatsapp_url,
         )
 
-    @app.route("/outlets/<slug>", methods=["GET", "POST"])
-    def outlet(slug: str) -> Any:
+    def _outlet(slug: str) -> Outlet:
         found = registry.find_outlet(g.db, slug)
         if found is None:
             abort(404)
+        return found
+
+    @app.get("/outlets/<slug>")
+    def outlet(slug: str) -> Any:
+        found = _outlet(slug)
         shown = forms.OutletForm(
             name=found.name,
             country=found.country,
@@ -107,12 +115,14 @@ def register(app: Flask, desk: Desk) -> None:
             languages="; ".join(found.languages),
             beats="; ".join(found.beats or ()),
         )
-        if request.method == "GET":
-            return page("outlet.html", o=found, form=shown, problem=None)
-        if not allowed(g.user.role, "officer"):
-            return page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
+        return page("outlet.html", o=found, form=shown, problem=None)
+
+    @app.post("/outlets/<slug>")
+    @needs("officer")
+    def outlet_save(slug: str) -> Any:
+        found = _outlet(slug)
         form = forms.OutletForm(
-            **{name: request.form.get(name, "") for name in forms.OutletForm.__dataclass_fields__}
+            **{n: request.form.get(n, "") for n in forms.OutletForm.__dataclass_fields__}
         )
         try:
             with acting(g.user.name, f"desk: edit outlet {found.slug}"):
@@ -120,15 +130,19 @@ def register(app: Flask, desk: Desk) -> None:
                 g.db.commit()
         except InputError as exc:
             g.db.rollback()
-            return page("outlet.html", 400, o=found, form=form, problem=str(exc))
-        flash(_said(changes))
+            return page("outlet.html", 400, o=_outlet(slug), form=form, problem=str(exc))
+        _saved(changes)
         return redirect(url_for("outlet", slug=found.slug))
 
-    @app.route("/contacts/<int:cid>", methods=["GET", "POST"])
-    def contact(cid: int) -> Any:
+    def _contact(cid: int) -> PressContact:
         found = g.db.get(PressContact, cid)
         if found is None:
             abort(404)
+        return found
+
+    @app.get("/contacts/<int:cid>")
+    def contact(cid: int) -> Any:
+        found = _contact(cid)
         shown = forms.ContactForm(
             name=found.name,
             role=found.role,
@@ -137,10 +151,12 @@ def register(app: Flask, desk: Desk) -> None:
             rank=str(found.rank),
             active=found.active,
         )
-        if request.method == "GET":
-            return page("contact.html", c=found, form=shown, problem=None)
-        if not allowed(g.user.role, "officer"):
-            return page("message.html", 403, text=word(g.lang, "forbidden", role=g.user.role))
+        return page("contact.html", c=found, form=shown, problem=None)
+
+    @app.post("/contacts/<int:cid>")
+    @needs("officer")
+    def contact_save(cid: int) -> Any:
+        found = _contact(cid)
         form = forms.ContactForm(
             name=request.form.get("name", ""),
             role=request.form.get("role", ""),
@@ -155,15 +171,9 @@ def register(app: Flask, desk: Desk) -> None:
                 g.db.commit()
         except InputError as exc:
             g.db.rollback()
-            return page("contact.html", 400, c=found, form=form, problem=str(exc))
-        flash(_said(changes))
-        for warning in warnings:
-            flash(warning)
+            return page("contact.html", 400, c=_contact(cid), form=form, problem=str(exc))
+        _saved(changes, warnings)
         return redirect(url_for("contact", cid=cid))
-
-    def _said(changes: forms.Changes) -> str:
-        said = ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in changes.items())
-        return word(g.lang, "saved", changes=said) if changes else word(g.lang, "no change")
 
     # Imports: a preview first, then the same import for real --------------------------------
 

@@ -15,8 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.after.serving import Server, suppressed, token
-from tests.browser import chromium_path
-from tests.conftest import need
+from tests.browser import playwright_chromium
 
 ADAMA = "adama.kone@example.com"
 BOUBACAR = "boubacar.maiga@example.com"
@@ -144,18 +143,6 @@ def test_unsubscribe_in_one_click_from_the_page_is_absolute(with_topics, server:
     assert "Traceback" not in server.stop()
 
 
-def _browser() -> str:
-    path = chromium_path()
-    if path is None:
-        need("Chromium", "install Debian's chromium package")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        need("Playwright", "pip install -e '.[test]'")
-    assert path is not None
-    return path
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -167,7 +154,7 @@ def test_a_journalist_sets_their_choices_in_chromium(
     page says the same in French; the unsubscribe button then ends it."""
     from playwright.sync_api import sync_playwright
 
-    browser = _browser()
+    browser = playwright_chromium()
     url = f"http://127.0.0.1:{server.port}/preferences?token={token(ADAMA)}&lang=en"
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(

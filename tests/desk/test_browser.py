@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium_path
+from tests.browser import playwright_chromium
 from tests.conftest import need
 from tests.desk.conftest import PASSWORDS, Desk
 
@@ -32,18 +32,6 @@ PAGES = [
 AXE_HOME = Path(__file__).resolve().parents[2] / ".ci" / "node" / "node_modules" / "axe-core"
 
 
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        need("Chromium", "install Debian's chromium package")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        need("Playwright", "pip install -e '.[test]'")
-    assert path is not None
-    return path
-
-
 def axe_source() -> str:
     """axe-core, installed from the npm registry by .ci/run (or CIVIC_CONTACTS_AXE)."""
     path = Path(os.environ.get("CIVIC_CONTACTS_AXE") or AXE_HOME / "axe.min.js")
@@ -58,7 +46,7 @@ class Browser:
     def __init__(self, playwright, desk: Desk, profile: Path, width: int) -> None:
         self.context = playwright.chromium.launch_persistent_context(
             str(profile),
-            executable_path=chromium(),
+            executable_path=playwright_chromium(),
             headless=True,
             args=["--no-sandbox"],
             viewport={"width": width, "height": 900},

@@ -656,3 +656,30 @@ def test_outlets_and_spokespeople_are_edited_with_the_command_lines_checks(clien
         assert outlet.languages == ["fr", "ha"] and outlet.country == "NE"
         changed = session.get(PressContact, cid)
         assert (changed.rank, changed.active) == (7, False) and rank != 7
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/registry",
+        "/journalists",
+        "/releases",
+        "/releases/sahel-civilians",
+        "/import",
+        "/bounces",
+        "/suppressions",
+        "/users",
+        "/outlets/radio-dallol",
+        "/password",
+    ],
+)
+def test_a_pages_title_is_plain_text_and_its_sections_appear_once(client, path: str) -> None:
+    """The window's title holds words only, and no section of a page is repeated."""
+    app, _engine = client
+    ada, _csrf = log_in(app, "ada")
+    text = ada.get(path).get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+    assert "<" not in title and "\n" not in title.strip()
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
