@@ -31,6 +31,8 @@ from civic_contacts.compose.mime import (
     boundary_for,
     build_message,
     check_header_value,
+    check_headers,
+    check_recipient_headers,
     encode_address,
     encode_unstructured,
     list_unsubscribe,
@@ -126,6 +128,7 @@ class Shared:
     vcard: bytes
     language: str
     calendar: dict[dt.datetime, bytes]
+    checked: bool = False  # whether a whole message of this variant passed `check_headers`
 
 
 def _fill(pieces: list[str], values: dict[str, str]) -> str:
@@ -154,6 +157,8 @@ class Assembler:
         self.shared: OrderedDict[tuple[int, bool], tuple[Variant, Shared]] = OrderedDict()
         self.fast_languages: dict[str, bool] = {}
         self.from_headers: dict[tuple[str, str], bytes] = {}
+        # Calendar entries by what they are made of: outlets in one zone share theirs.
+        self.calendars: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 
     def _prepare(self, variant: Variant, reply_to: ContactView | None, prefs: bool) -> Shared:
         probe = Recipient(
@@ -205,7 +210,7 @@ class Assembler:
                 preferences_url=prefs,
             )
             try:
-                fast = self._build_fast(variant, recipient, reply_to)
+                fast = self._build_fast(variant, recipient, reply_to, check=False)
             except _NotFast:
                 ok = False
                 break
@@ -221,16 +226,20 @@ class Assembler:
     def build(
         self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
     ) -> tuple[bytes, str]:
-        """The message bytes and its subject."""
+        """The message bytes and its subject, its header block checked (`check_headers`):
+        whole for the first message of a variant, then the lines that differ per recipient."""
         # Notices are few and varied: they take the reference construction.
         if variant.notice is not None or not self._language_is_fast(variant, reply_to):
             parts = self.renderer.render(variant, recipient)
-            return build_message(variant, recipient, parts, reply_to), parts.subject
+            data = build_message(variant, recipient, parts, reply_to)
+            check_headers(data, recipient.email)
+            return data, parts.subject
         data = self._build_fast(variant, recipient, reply_to)
-        return data, self._subject(variant, recipient)
-
-    def _subject(self, variant: Variant, recipient: Recipient) -> str:
-        return self.shared[(id(variant), bool(recipient.preferences_url))][1].subject
+        shared = self.shared[(id(variant), bool(recipient.preferences_url))][1]
+        if not shared.checked:
+            check_headers(data, recipient.email)
+            shared.checked = True
+        return data, shared.subject
 
     def html_for(self, variant: Variant, recipient: Recipient) -> str:
         """The HTML part of a recipient's message (for the preview)."""
@@ -240,7 +249,11 @@ class Assembler:
         return _fill(cached[1].html_pieces, _values(recipient, html=True))
 
     def _build_fast(
-        self, variant: Variant, recipient: Recipient, reply_to: ContactView | None
+        self,
+        variant: Variant,
+        recipient: Recipient,
+        reply_to: ContactView | None,
+        check: bool = True,
     ) -> bytes:
         key = (id(variant), bool(recipient.preferences_url))
         cached = self.shared.get(key)
@@ -253,14 +266,17 @@ class Assembler:
             shared = cached[1]
             self.shared.move_to_end(key)
         check_header_value(recipient.name, "To")
+        to = encode_address("To", recipient.name, recipient.email)
+        unsubscribe = list_unsubscribe(recipient)
+        if check:  # (the probes that compare the two constructions are not mail)
+            check_recipient_headers(to, recipient.email, recipient.message_id, unsubscribe)
         text = encode_body(shared.text, _values(recipient, html=False))
         html = encode_body(shared.html, _values(recipient, html=True))
         calendar = b""
         if variant.embargo is not None:
             calendar = shared.calendar.get(recipient.date) or b""
             if not calendar:
-                embargo = self.renderer.render_embargo(variant)
-                calendar = qp(calendar_entry(as_read(variant), recipient.date, embargo))
+                calendar = self._calendar(variant, recipient.date)
                 shared.calendar[recipient.date] = calendar
         outer = boundary_for(recipient.message_id, 0).encode("ascii")
         inner = boundary_for(recipient.message_id, 1).encode("ascii")
@@ -275,7 +291,7 @@ class Assembler:
         pieces = [
             from_header,
             b"To: ",
-            encode_address("To", recipient.name, recipient.email).encode("utf-8"),
+            to.encode("utf-8"),
             b"\r\n",
             shared.reply_to,
             shared.subject_header,
@@ -283,10 +299,10 @@ class Assembler:
             _date(recipient.date),
             b"\r\n",
             b"Message-ID: ",
-            check_header_value(recipient.message_id, "Message-ID").encode("ascii"),
+            recipient.message_id.encode("ascii"),
             b"\r\n",
             b"List-Unsubscribe: ",
-            list_unsubscribe(recipient).encode("ascii"),
+            unsubscribe.encode("ascii"),
             b"\r\n",
         ]
         if recipient.unsubscribe_url:
@@ -341,6 +357,28 @@ class Assembler:
             ]
         pieces += [b"--", outer, b"--\r\n"]
         return b"".join(pieces)
+
+    def _calendar(self, variant: Variant, stamp: dt.datetime) -> bytes:
+        """The encoded calendar entry, made once for what it is made of (the variants of
+        outlets in one zone and language share it)."""
+        key = (
+            variant.release_slug,
+            variant.language,
+            variant.title,
+            variant.embargo,
+            variant.embargo_sequence,
+            variant.outlet_timezone,
+            variant.from_address,
+            stamp,
+        )
+        entry = self.calendars.get(key)
+        if entry is None:
+            embargo = self.renderer.render_embargo(variant)
+            entry = qp(calendar_entry(as_read(variant), stamp, embargo))
+            self.calendars[key] = entry
+            if len(self.calendars) > KEEP_VARIANTS:
+                self.calendars.popitem(last=False)
+        return entry
 
 
 class _NotFast(Exception):

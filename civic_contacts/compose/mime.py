@@ -221,6 +221,26 @@ def check_headers(data: bytes, recipient: str) -> None:
         )
 
 
+def check_recipient_headers(to: str, recipient: str, message_id: str, unsubscribe: str) -> None:
+    """The header values that differ per recipient, held to what `check_headers` asks of
+    them: a To of exactly the recipient, a Message-ID on one line, List-Unsubscribe entries
+    of the allowed kinds. The fast path checks these for every message and the whole header
+    block once per variant."""
+    check_header_value(message_id, "Message-ID")
+    to = to.replace("\r\n ", " ")  # unfolded, as `check_headers` reads it
+    if _LINE_BREAKS.search(to) or (_mailbox(to) or "").lower() != recipient.lower():
+        raise InputError(
+            f"refusing a message to {recipient}: To must name exactly that one recipient"
+        )
+    entries = unsubscribe.split(",\r\n ")
+    kinds = [e[1:5] for e in entries if _UNSUBSCRIBE_ENTRY.fullmatch(e)]
+    if len(kinds) != len(entries) or kinds not in (["mail"], ["mail", "http"]):
+        raise InputError(
+            f"refusing a message to {recipient}: List-Unsubscribe must be one <mailto:> and"
+            " at most one <https:> address"
+        )
+
+
 def _mailbox(value: str) -> str | None:
     """The one address of a header holding exactly one mailbox; None otherwise."""
     single = _ONE_MAILBOX.fullmatch(value)

@@ -32,6 +32,8 @@ from civic_contacts.errors import InputError, OutboxError
 
 _PIPE_BUFFER = 1 << 20
 
+_json_text = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (as ensure_ascii=False)
+
 if TYPE_CHECKING:
     from civic_contacts.compose.templates import Recipient, Variant
 
@@ -96,55 +98,88 @@ def open_text_atomic(path: Path) -> Iterator[TextIO]:
 class FileWriter:
     """Writes files under a folder from a separate small process (`outbox_writer.py`), so that
     creating 20,000 files, which is mostly kernel time, runs on the other core while this one
-    renders the next messages. Only the pipe's buffer waits in memory; `put` blocks when the
-    writer is behind. The writer's first error is raised by `put` or `finish`. With
-    `separate=False`, or where no interpreter can be started, `put` writes the file itself."""
+    renders the next messages. When the writer is behind (the pipe is full), this process
+    writes the file itself rather than wait: both cores then create files, and no time is
+    spent waiting. Only the pipe's buffer waits in memory. The writer's first error is raised
+    by `put` or `finish`. With `separate=False`, or where no interpreter can be started, `put`
+    writes every file itself."""
 
     def __init__(self, folder: Path, separate: bool = True) -> None:
         self.folder = folder
         self.made: set[str] = set()
         self.process: subprocess.Popen[bytes] | None = None
+        # A record the pipe took only part of: the rest goes before anything else.
+        self.unsent = b""
+        self.written_here = 0
         if separate and sys.executable:
             with contextlib.suppress(OSError):
                 self.process = subprocess.Popen(
                     [sys.executable, "-I", str(Path(outbox_writer.__file__)), str(folder)],
                     stdin=subprocess.PIPE,
                     stderr=subprocess.PIPE,
-                    bufsize=_PIPE_BUFFER,
+                    bufsize=0,
                 )
         if self.process is None:
             return
         assert self.process.stdin is not None
         self.pipe = self.process.stdin
+        self.fd = self.pipe.fileno()
         if sys.platform == "linux":
             import fcntl
 
             # A larger pipe means fewer switches between the two processes.
             with contextlib.suppress(OSError):
-                fcntl.fcntl(self.pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BUFFER)
+                fcntl.fcntl(self.fd, fcntl.F_SETPIPE_SZ, _PIPE_BUFFER)
+        os.set_blocking(self.fd, False)
 
     def put(self, relative: str, data: bytes) -> None:
-        """Hand one file (path relative to the folder, with `/`) to the writer."""
-        if self.process is None:
-            try:
-                outbox_writer.write_file(str(self.folder), relative, data, self.made)
-            except (OSError, ValueError) as exc:
-                raise self._failure(str(exc)) from exc
+        """Hand one file (path relative to the folder, with `/`) to the writer, or write it
+        here when the writer is behind."""
+        if self.process is None or not self._send_unsent():
+            self._write_here(relative, data)
             return
         path = relative.encode("utf-8")
+        record = HEADER.pack(len(path), len(data)) + path + data
         try:
-            self.pipe.write(HEADER.pack(len(path), len(data)))
-            self.pipe.write(path)
-            self.pipe.write(data)
+            taken = os.write(self.fd, record)
+        except BlockingIOError:
+            self._write_here(relative, data)
+            return
         except BrokenPipeError:
             self._raise_failure()
+        self.unsent = record[taken:]
+
+    def _send_unsent(self) -> bool:
+        """Pass on what is left of a part-sent record; whether the pipe took all of it."""
+        while self.unsent:
+            try:
+                taken = os.write(self.fd, self.unsent)
+            except BlockingIOError:
+                return False
+            except BrokenPipeError:
+                self._raise_failure()
+            self.unsent = self.unsent[taken:]
+        return True
+
+    def _write_here(self, relative: str, data: bytes) -> None:
+        try:
+            outbox_writer.write_file(str(self.folder), relative, data, self.made)
+        except (OSError, ValueError) as exc:
+            if self.process is not None:
+                self.abandon()
+            raise self._failure(str(exc)) from exc
+        self.written_here += 1
 
     def finish(self) -> None:
         """Wait until every file is written; raise the writer's error if it had one."""
         if self.process is None:
             return
-        with contextlib.suppress(BrokenPipeError):
-            self.pipe.close()
+        os.set_blocking(self.fd, True)
+        try:
+            self._send_unsent()
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                self.pipe.close()
         if self.process.wait() != 0:
             self._raise_failure()
 
@@ -324,6 +359,7 @@ class Outbox:
             raise _unwritable(folder, exc) from None
         self.max_preview_variants = max_preview_variants
         self.messages = 0
+        self._encoded: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
         self.variants: dict[tuple[str, str, tuple[str, ...]], PreviewVariant] = {}
         try:
             (self.building / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
@@ -348,19 +384,7 @@ class Outbox:
     def _add(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
         planned = built.planned
         self.writer.put(planned.path, built.data)
-        line = {
-            "outlet": planned.outlet,
-            "email": planned.recipient.email,
-            "name": planned.recipient.name,
-            "language": planned.variant.language,
-            "message_id": planned.recipient.message_id,
-            "path": planned.path,
-            "contacts": list(planned.contact_names),
-            "fallback": fallback,
-            "content_hash": built.content_hash,
-            "subject": built.subject,
-        }
-        self.manifest.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self.manifest.write(self._line(built, fallback))
         self.messages += 1
         # What makes a variant: the outlet, the language and the contacts (not the object's id,
         # which a variant made later may reuse once an earlier one is gone).
@@ -371,6 +395,42 @@ class Outbox:
             self.variants[key] = preview_variant(
                 built, html(), planned.language_reason, planned.routed
             )
+
+    def _line(self, built: BuiltMessage, fallback: bool) -> str:
+        """The message's manifest line: what `json.dumps` of its fields would write, with the
+        parts its variant shares encoded once."""
+        planned = built.planned
+        shared = (planned.outlet, planned.variant.language, planned.contact_names, built.subject)
+        middle = self._encoded.get(shared)
+        if middle is None:
+            if len(self._encoded) > 1024:
+                self._encoded.clear()
+            middle = self._encoded[shared] = (
+                f'{{"outlet": {_json_text(planned.outlet)}, "email": ',
+                f', "language": {_json_text(planned.variant.language)}, "message_id": ',
+                f', "contacts": {json.dumps(list(planned.contact_names), ensure_ascii=False)}',
+                f', "subject": {_json_text(built.subject)}}}\n',
+            )
+        recipient = planned.recipient
+        return "".join(
+            (
+                middle[0],
+                _json_text(recipient.email),
+                ', "name": ',
+                _json_text(recipient.name),
+                middle[1],
+                _json_text(recipient.message_id),
+                ', "path": ',
+                _json_text(planned.path),
+                middle[2],
+                ', "fallback": true, "content_hash": "'
+                if fallback
+                else ', "fallback": false, "content_hash": "',
+                built.content_hash,
+                '"',
+                middle[3],
+            )
+        )
 
     def commit(self, preview: str) -> Path:
         """Wait for every file, write the preview page and swap the new outbox into place."""

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from civic_contacts.compose.outbox import BuiltMessage
+from civic_contacts.db import insert_rows
 from civic_contacts.deliver.ledger import BatchKey, guarded, move
 from civic_contacts.deliver.plan import Known, PlannedMessage, S
 from civic_contacts.registry.models import Delivery, Release
@@ -73,6 +74,13 @@ class Reconciler:
         )
         self.result = Reconciled()
         self.new_rows: list[dict[str, Any]] = []
+        # New rows go in by the driver with their values in stored form; the typed ones
+        # (times, the contacts list) repeat from row to row and are converted once each.
+        dialect = session.get_bind().dialect
+        columns = cast(Table, Delivery.__table__).c
+        self._to_time = _converter(columns.built_at.type, dialect)
+        self._to_json = _converter(columns.contacts.type, dialect)
+        self._stored: dict[tuple[str, object], object] = {}
         self.changed: dict[S, list[dict[str, Any]]] = {S.PENDING: [], S.CANCELLED: []}
 
     def lookup(self, emails: list[str]) -> dict[str, Known]:
@@ -133,10 +141,12 @@ class Reconciler:
                     "release_id": self.release.id,
                     "notice_id": self.key.notice_id,
                     "email": planned.recipient.email,
-                    "built_at": planned.recipient.date,
+                    "built_at": self._store("time", planned.recipient.date),
                     "status": S.PENDING.value,
                     "attempts": 0,
                     **values,
+                    "contacts": self._store("json", planned.contact_names),
+                    "embargo": self._store("time", planned.variant.embargo),
                 }
             )
             self.result.added += 1
@@ -160,17 +170,32 @@ class Reconciler:
         if sum(len(rows) for rows in self.changed.values()) >= self.CHUNK:
             self._flush()
 
+    def _store(self, kind: str, value: Any) -> object:
+        """A value as the column stores it, converted once per distinct value."""
+        key = (kind, value)
+        stored = self._stored.get(key, _MISSING)
+        if stored is _MISSING:
+            if len(self._stored) > 4096:
+                self._stored.clear()
+            if kind == "json":
+                value = list(value)
+            convert = self._to_json if kind == "json" else self._to_time
+            stored = convert(value) if value is not None else None
+            self._stored[key] = stored
+        return stored
+
     def _flush(self) -> None:
         if self.dry_run:
             self.new_rows = []
             for rows in self.changed.values():
                 rows.clear()
             return
-        if self.new_rows:
-            # Core, not ORM bulk: the rows are plain values and nothing needs them as objects.
-            self.session.execute(insert(cast(Table, Delivery.__table__)), self.new_rows)
-            self.new_rows = []
         connection = self.session.connection()
+        if self.new_rows:
+            # By the driver, not the ORM or SQLAlchemy's pass over each row's parameters: the
+            # rows are plain values in stored form and nothing needs them as objects.
+            insert_rows(connection, cast(Table, Delivery.__table__), self.new_rows)
+            self.new_rows = []
         for old, rows in self.changed.items():
             if not rows:
                 continue
@@ -199,6 +224,15 @@ class Reconciler:
         if not self.dry_run:
             self.session.flush()
         return self.result
+
+
+_MISSING = object()
+
+
+def _converter(kind: Any, dialect: Any) -> Any:
+    """The function that turns a value into what the column stores on this database."""
+    convert = kind.dialect_impl(dialect).bind_processor(dialect)
+    return convert if convert is not None else (lambda value: value)
 
 
 def with_known(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Literal, cast
 
 from sqlalchemy import (
     Select,
+    String,
     Table,
     TableClause,
     column,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy import cast as cast_to
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
@@ -641,12 +644,20 @@ ROUTING_COLUMNS = (
     Journalist.email,
     Outlet.slug,
     Journalist.language,
-    Journalist.beats,
-    Journalist.also_reads,
-    Journalist.follows,
+    # The lists as their JSON text: almost every journalist's is "[]" or one of a few, so
+    # each distinct text is decoded once (`_json_list`), not once per row.
+    cast_to(Journalist.beats, String),
+    cast_to(Journalist.also_reads, String),
+    cast_to(Journalist.follows, String),
     Journalist.weekly_cap,
     Journalist.accepts_embargoed,
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_list(text: str | None) -> tuple[str, ...]:
+    """A list column's JSON text as a tuple (None and "null" are empty)."""
+    return tuple(json.loads(text) or ()) if text else ()
 
 
 def journalist_info(row: Sequence[Any]) -> JournalistInfo:
@@ -657,9 +668,9 @@ def journalist_info(row: Sequence[Any]) -> JournalistInfo:
         row[2],
         row[3],
         row[4],
-        beats=tuple(row[5] or ()),
-        also_reads=tuple(row[6] or ()),
-        follows=tuple(row[7] or ()),
+        beats=_json_list(row[5]),
+        also_reads=_json_list(row[6]),
+        follows=_json_list(row[7]),
         weekly_cap=row[8],
         accepts_embargoed=bool(row[9]),
     )

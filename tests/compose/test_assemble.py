@@ -72,6 +72,7 @@ def test_the_preference_link_is_spliced_per_recipient_and_equals_the_reference()
                 f"x{n}@example.com",
                 f"<m.{n}@example.org>",
                 RECIPIENT.date,
+                f"mailto:press@example.org?subject=unsubscribe%20t{n}",
                 f"https://press.example.org/unsubscribe?token=t{n}",
                 preferences_url=prefs,
             )
@@ -163,3 +164,32 @@ def test_fast_equals_reference_on_random_data(
         assert isinstance(exc, CivicContactsError)
         return
     assert result
+
+
+def test_the_fast_path_checks_every_recipients_header_values() -> None:
+    """The whole header block is checked on a variant's first message; after it, a value
+    that differs per recipient and would forge a header is still refused."""
+    from civic_contacts.errors import InputError
+
+    assembler = Assembler(Renderer())
+    v = variant(language="en")
+    assembler.build(v, RECIPIENT, CONTACT)
+    forged = Recipient(
+        "A B",
+        "a@example.com",
+        "<m.1@example.org>\r\nBcc: all@example.net",
+        RECIPIENT.date,
+        "mailto:press@example.org?subject=u",
+    )
+    with pytest.raises(InputError, match="Message-ID"):
+        assembler.build(v, forged, CONTACT)
+    two_mailtos = Recipient(
+        "A B",
+        "a@example.com",
+        "<m.2@example.org>",
+        RECIPIENT.date,
+        "mailto:press@example.org?subject=u",
+        unsubscribe_url="mailto:other@example.net",
+    )
+    with pytest.raises(InputError, match="List-Unsubscribe"):
+        assembler.build(v, two_mailtos, CONTACT)

@@ -88,3 +88,74 @@ def test_an_outbox_that_cannot_be_written_is_one_line(demo, tmp_path: Path) -> N
     result = demo("batch", "build", "sahel-civilians", "--out", "/proc/civic-outbox", expect=2)
     assert result.stderr.startswith("error: cannot write the outbox /proc/civic-outbox")
     assert "nothing was written" in result.stderr and "Traceback" not in result.output
+
+
+def test_when_the_writer_is_behind_this_process_writes_and_every_file_arrives_once(
+    tmp_path: Path,
+) -> None:
+    """With the writer process stopped (SIGSTOP), the pipe fills and the building process
+    writes the rest itself; once the writer resumes, every file is there with its bytes."""
+    import os
+    import signal
+
+    writer = FileWriter(tmp_path)
+    assert writer.process is not None
+    os.kill(writer.process.pid, signal.SIGSTOP)
+    expected = {}
+    try:
+        for i in range(400):
+            relative = f"o{i % 3}/j{i}@example.org.eml"
+            expected[relative] = bytes([i % 251]) * 20_000
+            writer.put(relative, expected[relative])
+    finally:
+        os.kill(writer.process.pid, signal.SIGCONT)
+    writer.finish()
+    assert writer.written_here > 0  # the pipe (1 MiB at most) cannot hold 8 MB
+    written = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
+    assert written == expected
+
+
+def test_a_manifest_line_is_what_json_dumps_writes(tmp_path: Path) -> None:
+    """Manifest lines are assembled from parts encoded once per variant; each equals the
+    `json.dumps` of its fields, quotes, line separators and non-ASCII names included."""
+    import json
+    from types import SimpleNamespace
+
+    from civic_contacts.compose.outbox import BuiltMessage, Outbox
+
+    box = Outbox(tmp_path / "outbox")
+    try:
+        for n, (name, subject) in enumerate(
+            [
+                ('Zoë "Z" O\'Brien', "SOUS EMBARGO : l’été\u2028«x»"),
+                ("A\\B\tC", "Plain"),
+                ("Ndiaye", "SOUS EMBARGO : l’été\u2028«x»"),
+            ]
+        ):
+            planned = SimpleNamespace(
+                outlet="outlet-1",
+                path=f"outlet-1/x{n}@example.org.eml",
+                variant=SimpleNamespace(language="fr"),
+                contact_names=("Awa Diallo", 'Pieter "P" de Vries'),
+                recipient=SimpleNamespace(
+                    email=f"x{n}@example.org", name=name, message_id=f"<m.{n}@example.org>"
+                ),
+            )
+            built = BuiltMessage(planned, b"", "ab" * 32, subject)  # type: ignore[arg-type]
+            fields = {
+                "outlet": "outlet-1",
+                "email": f"x{n}@example.org",
+                "name": name,
+                "language": "fr",
+                "message_id": f"<m.{n}@example.org>",
+                "path": planned.path,
+                "contacts": list(planned.contact_names),
+                "fallback": n == 1,
+                "content_hash": "ab" * 32,
+                "subject": subject,
+            }
+            assert box._line(built, n == 1) == json.dumps(fields, ensure_ascii=False) + "\n"
+    finally:
+        box.abandon()
