@@ -159,7 +159,9 @@ def people_of(
     already have (read here, in the same pass, so that bringing a batch up to date needs no
     look-up per recipient).
 
-    Streamed from the database a page at a time: the list is never held whole.
+    Streamed from the database a page at a time, and given at most `PAGE` at a time: a large
+    outlet comes as several pieces in a row under the same slug, so neither the list nor one
+    outlet is ever held whole.
     """
     query = (
         select(
@@ -182,17 +184,24 @@ def people_of(
     rows: Iterator[Any] = iter(session.execute(query.execution_options(yield_per=PAGE)))
     n = len(registry.ROUTING_COLUMNS)
     for slug, group in itertools.groupby(rows, key=lambda row: row[3]):
-        yield (
-            slug,
-            [
-                (
-                    (registry.journalist_info(r), r[n + 1]),
-                    r[n] is not None,
-                    (r[n + 2], r[n + 3], r[n + 4], r[n + 5]) if r[n + 2] is not None else None,
-                )
-                for r in group
-            ],
-        )
+        for piece in _pieces(group):
+            yield (
+                slug,
+                [
+                    (
+                        (registry.journalist_info(r), r[n + 1]),
+                        r[n] is not None,
+                        (r[n + 2], r[n + 3], r[n + 4], r[n + 5]) if r[n + 2] is not None else None,
+                    )
+                    for r in piece
+                ],
+            )
+
+
+def _pieces(rows: Iterator[Any]) -> Iterator[list[Any]]:
+    """`rows` in lists of at most `PAGE`."""
+    while piece := list(itertools.islice(rows, PAGE)):
+        yield piece
 
 
 MAILED = (Journalist.opted_out.is_(False), Journalist.archived_at.is_(None))
@@ -260,6 +269,10 @@ class Planner:
             recent=recent,
         )
         self.addressing = Addressing(identity)
+        # The variants of the outlet planned last: a large outlet is planned piece by piece,
+        # and its pieces share their variants (and so their rendered parts).
+        self.variants: dict[tuple[str, tuple[int, ...]], Variant] = {}
+        self.variants_of = ""
 
     def outlet(
         self, slug: str, people: list[Person]
@@ -269,7 +282,9 @@ class Planner:
         outlet_routing = self.router.route_outlet(self.outlets[slug], [p[0] for p in people])
         outlet_name, outlet_zone = self.zones[slug]
         identity = self.identity
-        variants: dict[tuple[str, tuple[int, ...]], Variant] = {}
+        if self.variants_of != slug:
+            self.variants, self.variants_of = {}, slug
+        variants = self.variants
         messages = []
         for journalist_routing in outlet_routing.journalists:
             journalist = journalist_routing.journalist
@@ -386,6 +401,7 @@ def plan_batch(
         plan.dropped.clear()
         seen: set[str] = set()
         for outlet_slug, people in people_of(session, release.id):
+            # An outlet comes in pieces; its line in the summary counts them all.
             mailed = [person for person, suppressed, _known in people if not suppressed]
             outlet_routing, messages = planner.outlet(outlet_slug, mailed)
             known = {person[0].id: found for person, _s, found in people}
@@ -399,8 +415,13 @@ def plan_batch(
             for message in messages:
                 message.known = known[message.journalist_id]
                 message.looked_up = True
-            seen.add(outlet_slug)
-            plan.outlets.append(_summary(planner, outlet_routing, len(outlet_routing.journalists)))
+            if outlet_slug in seen:
+                plan.outlets[-1].recipients += len(outlet_routing.journalists)
+            else:
+                seen.add(outlet_slug)
+                plan.outlets.append(
+                    _summary(planner, outlet_routing, len(outlet_routing.journalists))
+                )
             for journalist_routing in outlet_routing.journalists:
                 if journalist_routing.choice.fallback:
                     plan.fallback_count += 1

@@ -5,15 +5,18 @@ bench/bench_scale.py, not asserted here.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from civic_contacts.config import load_settings
 from civic_contacts.db import session_factory
 from civic_contacts.deliver import build, plan, prepare, reconcile
+from civic_contacts.deliver.recipients import Identity
 from civic_contacts.deliver.send import send_batch
 from civic_contacts.deliver.sender import SendOptions
 from civic_contacts.deliver.transport import MemoryTransport
@@ -96,6 +99,49 @@ def test_deliveries_are_reconciled_a_chunk_at_a_time(
         now = dict(session.execute(select(Delivery.email, Delivery.content_hash)).all())
     assert {e: h for e, h in now.items() if e in hashes} == hashes
     assert "newcomer@example.com" in _emails(engine, "pending")
+
+
+def test_a_large_outlet_is_planned_a_piece_at_a_time_with_the_same_messages(
+    engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With pieces of 4, outlets of 9 come in three pieces each: no piece is larger, each
+    outlet still has one line in the summary counting all its journalists, and every message
+    is byte for byte what planning whole outlets makes."""
+    make_registry(db_url, outlets=3, per_outlet=9)
+    settings = load_settings(db=db_url)
+    factory = session_factory(engine)
+    now = dt.datetime.now(dt.UTC)
+    options = plan.BuildOptions(now=now)
+
+    def built(folder: str) -> tuple[list[tuple[str, int]], dict[str, bytes]]:
+        with factory() as session, session.begin():
+            report = build.build_batch(
+                session, "sahel-civilians", tmp_path / folder, options, settings
+            )
+            assert report.messages == 27
+            lines = [(o.slug, o.recipients) for o in report_outlets(session, options)]
+            session.rollback()
+        files = {
+            str(p.relative_to(tmp_path / folder)): p.read_bytes()
+            for p in (tmp_path / folder).rglob("*.eml")
+        }
+        return lines, files
+
+    def report_outlets(session: Session, options: plan.BuildOptions) -> list[plan.OutletSummary]:
+        """The plan's outlet lines, as the summary and the preview show them."""
+        identity = Identity.from_settings(settings)
+        planned, _planner = plan.plan_batch(session, "sahel-civilians", identity, options, now)
+        list(planned.messages())
+        return [o for o in planned.outlets if o.recipients]
+
+    whole_lines, whole = built("whole")
+    monkeypatch.setattr(plan, "PAGE", 4)
+    with factory() as session:
+        sizes = [len(people) for _slug, people in plan.people_of(session, 1)]
+    assert max(sizes) == 4 and sum(sizes) == 27 and len(sizes) == 9
+    piece_lines, pieces = built("pieces")
+    assert piece_lines == whole_lines and {n for _s, n in piece_lines} == {9}
+    assert pieces == whole and len(pieces) == 27
 
 
 def test_a_send_of_a_current_batch_plans_only_what_it_sends(engine: Engine, db_url: str) -> None:
