@@ -8,7 +8,7 @@
 Parts (each prints the floor it is measured against beside the ratio):
 - build: `batch build` against merely writing as many files of our messages' mean size
   (`write_files.py`: the floor) and against a naive Jinja2 + EmailMessage mail merge
-  (`naive_build.py`, run on the first 20,000 journalists: its rate does not depend on the size);
+  (`naive_build.py`, run on the first 5,000 journalists: its rate does not depend on the size);
 - memory: `batch build`'s peak RSS with every journalist in one outlet, at each size;
 - send: `batch send --connections C` against a plain pipelined asyncio client
   (`pipelined_smtp.py`) sending the same outbox to the same lean sink with the same C
@@ -45,7 +45,7 @@ from bench_send_cpu import _copy_pg, server_cpu
 
 BASELINES = Path(__file__).resolve().parent / "baselines"
 PY = sys.executable
-NAIVE_SAMPLE = 20_000
+NAIVE_SAMPLE = 5_000
 
 
 def write_csvs(folder: Path, n: int, outlets: int) -> tuple[Path, Path]:

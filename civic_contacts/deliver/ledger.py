@@ -443,17 +443,35 @@ class Ledger:
             fixed = dict(compiled.construct_params({"d_me": me}, _check=False))
             order = tuple(compiled.positiontup) if compiled.positiontup else None
             self.compiled[name] = (compiled.string, order, fixed)
+        state = _STATE.compile(dialect=dialect)
+        self.state_sql = (state.string, tuple(state.positiontup or ()))
 
     def release_state(self, release_id: int) -> tuple[int, bool, bool]:
         """The release's revision now, whether it is withdrawn and whether it is removed, read
-        on this worker's own connection (one indexed row; asked before each message's body)."""
-        # A read: it takes no write lock on SQLite, and none of the run's.
-        try:
-            row = self.connection.execute(_STATE, {"s_id": release_id}).one()
-            self.connection.commit()
-        except BaseException:
-            self.connection.rollback()
-            raise
+        on this worker's own connection (one indexed row; asked before each message's body).
+
+        Like a mark, on the driver's own cursor: a statement of its own (its own transaction
+        on PostgreSQL, one round trip; on SQLite a read outside any transaction, taking no
+        write lock, none of the run's)."""
+        sql, order = self.state_sql
+        args: Any = [release_id for _key in order] if order else {"s_id": release_id}
+        if self.postgresql:
+            if self.cursor is None:
+                self.cursor = self.raw.cursor()
+            self.raw.autocommit = True
+            try:
+                self.cursor.execute(sql, args, prepare=True)
+                row = self.cursor.fetchone()
+            finally:
+                self.raw.autocommit = False
+        else:
+            cursor = self.raw.cursor()
+            try:
+                row = cursor.execute(sql, args).fetchone()
+            finally:
+                cursor.close()
+        if row is None:
+            return -1, False, True  # the release is gone
         return int(row[0]), row[1] is not None, row[2] is not None
 
     def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
