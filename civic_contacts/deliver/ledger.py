@@ -474,6 +474,38 @@ class Ledger:
             return -1, False, True  # the release is gone
         return int(row[0]), row[1] is not None, row[2] is not None
 
+    def confirm_then_state(self, release_id: int) -> tuple[int, bool, bool]:
+        """`confirm()`, then `release_state()`: on PostgreSQL a waiting mark and the read go as
+        one statement (the mark in a WITH clause: one round trip and one commit, the mark
+        committed before the state is returned, as `confirm` does)."""
+        waiting = self.unconfirmed
+        if (
+            not self.postgresql
+            or not isinstance(waiting, functools.partial)
+            or waiting.func != self._execute
+            or not isinstance(waiting.args[1], dict)
+        ):
+            self.confirm()
+            return self.release_state(release_id)
+        self.unconfirmed = None
+        mark_sql, mark_args = waiting.args
+        state_sql, _order = self.state_sql
+        if self.cursor is None:
+            self.cursor = self.raw.cursor()
+        self.raw.autocommit = True
+        try:
+            self.cursor.execute(
+                f"WITH mark AS ({mark_sql}) {state_sql}",
+                {**mark_args, "s_id": release_id},
+                prepare=True,
+            )
+            row = self.cursor.fetchone()
+        finally:
+            self.raw.autocommit = False
+        if row is None:
+            return -1, False, True  # the release is gone
+        return int(row[0]), row[1] is not None, row[2] is not None
+
     def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
         """Take pending deliveries for this worker, going on from where its last claim ended."""
         with self.lock:

@@ -585,15 +585,22 @@ class Sender:
             signed = self.transport.sign(stamp_date(data, now))
             attempt += 1
             held = False
+            state: list[tuple[int, bool, bool]] = []
+
+            def after_envelope() -> None:
+                # While the server reads this envelope: the last message's mark is committed
+                # and the release's state read (on PostgreSQL in one statement).
+                state[:] = [ledger.confirm_then_state(self.key.release_id)]
 
             def start_body() -> None:
                 nonlocal held
                 # The previous message's mark is committed before this body goes (see
-                # Ledger.sent): it was written while this message was got ready.
-                ledger.confirm()
-                # And the release is still the one this message was rendered from: moved,
-                # corrected, withdrawn or removed meanwhile, nothing more of it goes.
-                self._check_release(ledger)
+                # Ledger.sent; `after_envelope` did it, or does it now). And the release is
+                # still the one this message was rendered from: moved, corrected, withdrawn
+                # or removed meanwhile, nothing more of it goes.
+                if not state:
+                    after_envelope()
+                self._check_release(state[0])
                 if self.pace is not None and self.domain_interval is not None:
                     domain = "domain:" + domain_of(claimed.email)
                     self.pace.wait(domain, self.domain_interval, self.stop)
@@ -611,9 +618,7 @@ class Sender:
                         claimed.email,
                         signed,
                         start_body,
-                        # The last message's mark is committed while the server reads
-                        # this one's envelope.
-                        after_envelope=ledger.confirm,
+                        after_envelope=after_envelope,
                     )
                 finally:
                     if held:
@@ -658,10 +663,10 @@ class Sender:
             self.progress(1)
             return
 
-    def _check_release(self, ledger: Ledger) -> None:
-        """Raise `Withheld` (and say why, once) when the release is no longer what this run's
-        messages were rendered from."""
-        why = release_changed(self.plan, *ledger.release_state(self.key.release_id))
+    def _check_release(self, state: tuple[int, bool, bool]) -> None:
+        """Raise `Withheld` (and say why, once) when the release, in the state just read
+        (`Ledger.release_state`), is no longer what this run's messages were rendered from."""
+        why = release_changed(self.plan, *state)
         if why is None:
             return
         with self.lock:

@@ -250,11 +250,10 @@ class SmtpConnection:
 
 def dot_stuffed(data: bytes) -> bytes:
     """The message with a "." added before every line that starts with one (RFC 5321
-    4.5.2). Most messages have no such line; looking for one is a byte search, not the
-    regular expression smtplib runs over the whole message."""
-    if not data.startswith(b".") and b"\n." not in data:
-        return data
-    return smtplib._quote_periods(data)  # type: ignore[attr-defined,no-any-return]
+    4.5.2): one byte replacement, not the regular expression smtplib runs over the whole
+    message."""
+    stuffed = data.replace(b"\n.", b"\n..")  # a copy only when some line starts with "."
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
 def _cause(exc: BaseException) -> str:
