@@ -568,6 +568,8 @@ class Sender:
     def _deliver(self, connection: Connection, claimed: Claimed, ledger: Ledger) -> None:
         data = self.message_for(claimed)  # the message as built (its hash checked)
         attempt = 0
+        # The release's state, read anew for each try (see `after_envelope`).
+        state: list[tuple[int, bool, bool]] = []
         while True:
             now = self.clock()
             if claimed.embargo is not None and now + EMBARGO_MARGIN >= claimed.embargo:
@@ -585,7 +587,7 @@ class Sender:
             signed = self.transport.sign(stamp_date(data, now))
             attempt += 1
             held = False
-            state: list[tuple[int, bool, bool]] = []
+            state.clear()
 
             def after_envelope() -> None:
                 # While the server reads this envelope: the last message's mark is committed
