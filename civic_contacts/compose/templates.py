@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
+
 from markupsafe import Markup
 
 from civic_contacts.compose.typography import french, is_french
@@ -27,6 +27,10 @@ from civic_contacts.config import shipped_dir
 from civic_contacts.errors import InputError
 from civic_contacts.registry.addresses import domain_of
 from civic_contacts.releases.embargo import EmbargoText, embargo_text
+
+if TYPE_CHECKING:
+    import jinja2
+    from markdown_it import MarkdownIt
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 
@@ -135,6 +139,8 @@ def safe_link(url: str) -> bool:
 
 @functools.cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # imported when first needed, as jinja2 is
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.validateLink = safe_link  # type: ignore[method-assign]
     return md
@@ -295,6 +301,9 @@ class Renderer:
                 raise InputError(f"{templates}: the templates folder does not exist")
             folders.append(str(templates))
         folders.append(str(shipped_dir("templates")))
+        # Imported here: a send that reads its built outbox never renders anything.
+        import jinja2
+
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(
@@ -308,6 +317,8 @@ class Renderer:
     def template(self, kind: str, language: str) -> jinja2.Template:
         """The template of one part (`subject`, `text`, `html`, and `notice-subject`,
         `notice-text`, `notice-html`) for a language, English when there is none."""
+        import jinja2
+
         stem, suffix = TEMPLATE_FILES[kind]
         for candidate in (language, _base_language(language), "en"):
             name = f"{stem}.{candidate}.{suffix}"
@@ -340,6 +351,8 @@ class Renderer:
             "unsubscribe_link": unsubscribe,
             "preferences_link": recipient.preferences_url or "",
         }
+        import jinja2
+
         prefix = ""
         if variant.notice is not None:
             context["notice"] = notice_context(

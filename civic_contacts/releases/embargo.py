@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, get_timezone_location
 
 from civic_contacts.errors import EmbargoLifted
+
+
+def format_datetime(*args: Any, **kwargs: Any) -> str:
+    """babel's `format_datetime`, imported when first needed (a send that only reads its
+    outbox never is)."""
+    from babel.dates import format_datetime as formatted
+
+    return str(formatted(*args, **kwargs))
+
+
+def get_timezone_location(*args: Any, **kwargs: Any) -> str:
+    """babel's `get_timezone_location`, imported when first needed."""
+    from babel.dates import get_timezone_location as located
+
+    return str(located(*args, **kwargs))
+
 
 WARN_MINUTES = 15
 
