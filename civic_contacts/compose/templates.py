@@ -16,9 +16,7 @@ import re
 import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 

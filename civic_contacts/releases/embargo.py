@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
 from civic_contacts.errors import EmbargoLifted
 
 
