@@ -95,6 +95,11 @@ class Variant:
     test: bool = False
     notice: NoticeContext | None = None
 
+    @functools.cached_property
+    def contact_names(self) -> tuple[str, ...]:
+        """The names of its contacts, in order (shared by every message of the variant)."""
+        return tuple(c.name for c in self.contacts)
+
     @property
     def key(self) -> str:
         """A short stable id of this variant's content."""

@@ -286,10 +286,22 @@ class Planner:
             self.variants, self.variants_of = {}, slug
         variants = self.variants
         messages = []
+        # What a routed contacts tuple gives every message it is shared by (most journalists
+        # of an outlet share the outlet's): worked out once per tuple in this call (each is
+        # held by the routing meanwhile, so its id stays its own).
+        by_contacts: dict[int, tuple[tuple[int, ...], tuple[tuple[str, tuple[str, ...]], ...]]]
+        by_contacts = {}
         for journalist_routing in outlet_routing.journalists:
             journalist = journalist_routing.journalist
             choice = journalist_routing.choice
-            ids = tuple(c.id for c in journalist_routing.contacts)
+            routed_contacts = journalist_routing.contacts
+            shared = by_contacts.get(id(routed_contacts))
+            if shared is None:
+                shared = by_contacts[id(routed_contacts)] = (
+                    tuple(c.id for c in routed_contacts),
+                    tuple((c.name, c.reasons) for c in routed_contacts),
+                )
+            ids, routed = shared
             variant = variants.get((choice.language, ids))
             if variant is None:
                 title, dateline, body = self.texts[choice.language]
@@ -328,11 +340,11 @@ class Planner:
                     variant=variant,
                     recipient=recipient,
                     reply_to=variant.contacts[0] if variant.contacts else None,
-                    contact_names=tuple(c.name for c in variant.contacts),
+                    contact_names=variant.contact_names,
                     fallback=choice.fallback,
                     path=f"{slug}/{file_name(journalist.email)}",
                     language_reason=choice.reason,
-                    routed=tuple((c.name, c.reasons) for c in journalist_routing.contacts),
+                    routed=routed,
                 )
             )
         return outlet_routing, messages
