@@ -81,6 +81,8 @@ def test_postfix_bounces_suppress_exactly_the_dead_addresses(
         reader = Mailbox(
             "127.0.0.1", system.imap_port, live.split("@")[0], system.password, system.cafile
         )
+        # Postfix delivers to each mailbox on its own: the reports may come first.
+        wait_for_reports(reader, 1, system)
         assert reader.counts()["INBOX"] >= 1
         # A report forged to the bounce address, through the same Postfix, is held.
         import smtplib
