@@ -6,7 +6,8 @@
     python bench/bench_floor.py --part send --db postgresql
 
 Parts (each prints the floor it is measured against beside the ratio):
-- build: `batch build` against merely writing as many files of our messages' mean size
+- build: `batch build` (into `--outputs` when given: /dev/shm takes the disk out) against
+  merely writing as many files of our messages' mean size
   (`write_files.py`: the floor) and against a naive Jinja2 + EmailMessage mail merge
   (`naive_build.py`, run on the first 5,000 journalists: its rate does not depend on the size);
 - memory: `batch build`'s peak RSS with every journalist in one outlet, at each size;
@@ -164,23 +165,24 @@ def setup(db: str, work: Path, n: int, outlets: int) -> tuple[Registry, dict[str
     return registry, env, journalist_csv
 
 
-def part_build(db: str, work: Path, n: int, rounds: int) -> None:
+def part_build(db: str, work: Path, n: int, rounds: int, outputs: Path | None = None) -> None:
     registry, env, journalist_csv = setup(db, work, n, max(1, n // 100))
+    out = outputs or work
     try:
         ours, floor, naive, ratio_floor, ratio_naive = [], [], [], [], []
         for i in range(rounds):
             registry.restore("imported")
-            outbox = work / "outbox"
+            outbox = out / "outbox"
             shutil.rmtree(outbox, ignore_errors=True)
             build = timed(
                 "batch build", [*CLI, "batch", "build", RELEASE, "--out", str(outbox)], env
             )
             size = mean_size(outbox)
             shutil.rmtree(outbox)
-            files = work / "files"
+            files = out / "files"
             written, _ = baseline("write_files.py", str(n), str(size), str(files))
             shutil.rmtree(files)
-            plain = work / "naive"
+            plain = out / "naive"
             sample = min(n, NAIVE_SAMPLE)
             merged, _ = baseline(
                 "naive_build.py", str(journalist_csv), str(plain), "--limit", str(sample)
@@ -349,6 +351,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        help="where builds and their baselines write their files (default: beside the"
+        " registry, on the same disk); /dev/shm takes the disk out of the comparison",
+    )
     args = parser.parse_args()
     parts = args.part or ["build", "memory", "send", "import", "startup"]
     sizes = args.n or [20_000, 200_000]
@@ -381,7 +389,7 @@ def main() -> None:
                     for n in sizes:
                         work = fresh(f"{part}-{n}")
                         if part == "build":
-                            part_build(db, work, n, args.rounds)
+                            part_build(db, work, n, args.rounds, args.outputs)
                         elif part == "send":
                             part_send(db, work, n, args.rounds, args.connections)
                         else:
