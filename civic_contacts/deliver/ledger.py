@@ -332,6 +332,13 @@ _STATE = select(Release.revision, Release.cancelled_at, Release.archived_at).whe
 )
 
 
+def _state_of(row: Any) -> tuple[int, bool, bool]:
+    """(revision, withdrawn, removed) from a `_STATE` row; a release gone reads as removed."""
+    if row is None:
+        return -1, False, True
+    return int(row[0]), row[1] is not None, row[2] is not None
+
+
 @dataclass
 class _Mark:
     """One worker's statement waiting for the group commit."""
@@ -456,23 +463,12 @@ class Ledger:
         sql, order = self.state_sql
         args: Any = [release_id for _key in order] if order else {"s_id": release_id}
         if self.postgresql:
-            if self.cursor is None:
-                self.cursor = self.raw.cursor()
-            self.raw.autocommit = True
-            try:
-                self.cursor.execute(sql, args, prepare=True)
-                row = self.cursor.fetchone()
-            finally:
-                self.raw.autocommit = False
-        else:
-            cursor = self.raw.cursor()
-            try:
-                row = cursor.execute(sql, args).fetchone()
-            finally:
-                cursor.close()
-        if row is None:
-            return -1, False, True  # the release is gone
-        return int(row[0]), row[1] is not None, row[2] is not None
+            return self._read_state(sql, args)
+        cursor = self.raw.cursor()
+        try:
+            return _state_of(cursor.execute(sql, args).fetchone())
+        finally:
+            cursor.close()
 
     def confirm_then_state(self, release_id: int) -> tuple[int, bool, bool]:
         """`confirm()`, then `release_state()`: on PostgreSQL a waiting mark and the read go as
@@ -490,21 +486,21 @@ class Ledger:
         self.unconfirmed = None
         mark_sql, mark_args = waiting.args
         state_sql, _order = self.state_sql
+        return self._read_state(
+            f"WITH mark AS ({mark_sql}) {state_sql}", {**mark_args, "s_id": release_id}
+        )
+
+    def _read_state(self, sql: str, args: Any) -> tuple[int, bool, bool]:
+        """The release's state by one prepared statement on this worker's PostgreSQL
+        connection, its own transaction (one round trip)."""
         if self.cursor is None:
             self.cursor = self.raw.cursor()
         self.raw.autocommit = True
         try:
-            self.cursor.execute(
-                f"WITH mark AS ({mark_sql}) {state_sql}",
-                {**mark_args, "s_id": release_id},
-                prepare=True,
-            )
-            row = self.cursor.fetchone()
+            self.cursor.execute(sql, args, prepare=True)
+            return _state_of(self.cursor.fetchone())
         finally:
             self.raw.autocommit = False
-        if row is None:
-            return -1, False, True  # the release is gone
-        return int(row[0]), row[1] is not None, row[2] is not None
 
     def claim(self, key: BatchKey, size: int, skip: set[int]) -> list[Claimed]:
         """Take pending deliveries for this worker, going on from where its last claim ended."""

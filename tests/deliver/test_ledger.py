@@ -214,3 +214,43 @@ def test_group_commit_commits_each_mark_once_and_reports_failures(engine: Engine
     group.close()
     with session_factory(engine)() as session:
         assert counts(session, key)["sent"] == 200
+
+
+def test_the_last_mark_is_committed_before_the_release_state_is_read(engine: Engine) -> None:
+    """`confirm_then_state` (on PostgreSQL one statement) commits the waiting "sent" mark,
+    which another connection then sees, and returns the release's state as it is now: its
+    revision, and withdrawn once it is; a release deleted reads as removed."""
+    import threading
+
+    from sqlalchemy import delete, update
+
+    from civic_contacts.deliver.ledger import Ledger
+
+    key, *_ids = _batch(engine, 3)
+    lock = threading.Lock()
+    group = GroupCommit(engine, lock) if engine.dialect.name == "sqlite" else None
+    ledger = Ledger(engine, "a:1:x", "pat", lock, group)
+    try:
+        taken = ledger.claim(key, 3, set())
+        ledger.sent(taken[0].id, "250 ok")
+        revision, withdrawn, removed = ledger.confirm_then_state(key.release_id)
+        assert (withdrawn, removed) == (False, False) and revision >= 1
+        with session_factory(engine)() as session:
+            assert counts(session, key)["sent"] == 1
+        with engine.begin() as connection:
+            connection.execute(
+                update(Release).where(Release.id == key.release_id).values(cancelled_at=utcnow())
+            )
+        ledger.sent(taken[1].id, "250 ok")
+        assert ledger.confirm_then_state(key.release_id)[1:] == (True, False)
+        with session_factory(engine)() as session:
+            assert counts(session, key)["sent"] == 2
+        ledger.release(taken[2].id)
+        with engine.begin() as connection:
+            connection.execute(delete(Delivery))
+            connection.execute(delete(Release).where(Release.id == key.release_id))
+        assert ledger.confirm_then_state(key.release_id) == (-1, False, True)
+    finally:
+        ledger.close()
+        if group is not None:
+            group.close()
