@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import csv
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -41,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import CLI, RELEASE, Phase, base_registry, cli_env, scratch_pg, timed
+from bench_scale import CLI, RELEASE, Phase, base_registry, cli_env, machine, scratch_pg, timed
 from bench_send_cpu import _copy_pg, server_cpu
 
 BASELINES = Path(__file__).resolve().parent / "baselines"
@@ -360,15 +359,7 @@ def main() -> None:
     args = parser.parse_args()
     parts = args.part or ["build", "memory", "send", "import", "startup"]
     sizes = args.n or [20_000, 200_000]
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(machine())
     with tempfile.TemporaryDirectory(prefix="cc-floor-") as tmp:
         root = Path(tmp)
 

@@ -83,6 +83,19 @@ def timed(
     return Phase(name, seconds, rss_kib / 1024, user + system)
 
 
+def machine() -> str:
+    """The line that says what the figures were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
 # The data ---------------------------------------------------------------------------------------
 
 
@@ -539,15 +552,7 @@ def main() -> None:
         return
     sizes = args.n or [20_000, 200_000]
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(machine())
     print("sink: lean asyncio SMTP sink on loopback (bench/sink.py); offers PIPELINING: yes")
     print("peak RSS: GNU time (/usr/bin/time), per process")
     print("sends: the outbox files to send are read once first, so both sends read them cached")

@@ -124,13 +124,13 @@ class Reconciler:
     def record(self, built: BuiltMessage, known: Known | None) -> None:
         """Record one built message: a new or changed pending delivery, or nothing to do."""
         planned = built.planned
+        # The typed values (the contacts list, the embargo) follow: in stored form for a new
+        # row, as they are for an update through SQLAlchemy.
         values = {
             "outlet_slug": planned.outlet,
             "journalist_id": planned.journalist_id,
             "language": planned.variant.language,
-            "contacts": list(planned.contact_names),
             "content_hash": built.content_hash,
-            "embargo": planned.variant.embargo,
             "revision": planned.revision,
             "message_id": planned.recipient.message_id,
             "in_reply_to": planned.recipient.in_reply_to,
@@ -156,6 +156,8 @@ class Reconciler:
         delivery_id, status, content_hash, revision = known
         if self._kept(status):
             return
+        values["contacts"] = list(planned.contact_names)
+        values["embargo"] = planned.variant.embargo
         if status == S.CANCELLED:
             self.changed[S.CANCELLED].append({"id": delivery_id, **values})
             self.result.added += 1
