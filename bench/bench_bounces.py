@@ -17,6 +17,8 @@ else must not be suppressed. Status codes are scored where sisimai gives an expl
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 import statistics
@@ -81,6 +83,46 @@ def wanted(expect: dict[str, object]) -> str:
     return "none"
 
 
+_ADDRESS = re.compile(r"[^\s<>@\"',;:]+@[\w.-]+\.\w+")
+_NAMING_FIELDS = ("original-rcpt-to", "removal-recipient", "redacted-address")
+_COPY_FIELDS = ("to", "cc", "x-hmxmroriginalrecipient", "delivered-to", "x-original-to")
+
+
+def names_an_address(data: bytes) -> bool:
+    """Whether a complaint names the complained address anywhere: a feedback report's
+    Original-Rcpt-To (or Removal-Recipient, Redacted-Address), or a recipient field of, or
+    a `for <x>` in a Received line of, the copy it carries. Some real feedback loops name
+    nobody (the copy went to "undisclosed recipients"): such a report can only act on its
+    token's own recipient, and is scored apart. Read here without the classifier's code."""
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    seen_parts = False
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/feedback-report":
+            seen_parts = True
+            text = part.get_payload()
+            text = text[0].as_string() if isinstance(text, list) else str(text)
+            for line in text.splitlines():
+                field, _, value = line.partition(":")
+                if field.strip().lower() in _NAMING_FIELDS and "@" in value:
+                    return True
+        elif kind in ("message/rfc822", "text/rfc822-headers"):
+            seen_parts = True
+            payload = part.get_payload()
+            copy = (
+                payload[0]
+                if isinstance(payload, list)
+                else email.message_from_string(str(payload), policy=email.policy.compat32)
+            )
+            for field in _COPY_FIELDS:
+                if any(_ADDRESS.search(str(v)) for v in copy.get_all(field) or []):
+                    return True
+            received = " ".join(str(v) for v in copy.get_all("received") or [])
+            if re.search(r"\bfor\s+<?[^\s<>;]+@", received):
+                return True
+    return not seen_parts
+
+
 def load(corpus: Path) -> list[tuple[str, bytes, list[dict[str, object]]]]:
     rows = []
     for line in (corpus / "expected.jsonl").read_text(encoding="utf-8").splitlines():
@@ -109,7 +151,12 @@ def score(rows: list[tuple[str, bytes, list[dict[str, object]]]]) -> dict[str, o
             found["other_suppressed"] += "suppress" in actions
             if "suppress" in actions:
                 misses.append(f"suppressed, not dead: {name} {sorted(reasons)} {_said(report)}")
-        if "feedback" in reasons:
+        if "feedback" in reasons and not names_an_address(data):
+            found["complaints_unnamed"] += 1
+            found["complaints_unnamed_right"] += (
+                report.kind == "complaint" and report.unnamed[0] == "suppress"
+            )
+        elif "feedback" in reasons:
             found["complaints"] += 1
             named = report.kind == "complaint" and any(
                 "@" in r.email and r.action == "suppress" for r in report.recipients
@@ -185,6 +232,11 @@ def main() -> None:
     print(
         f"  complaints with the address:        {_share(found['complaints_named'], found['complaints'])}"
         "  (target >= 97%)"
+    )
+    print(
+        "  complaints naming no address:       "
+        f"{found['complaints_unnamed']}, of which {found['complaints_unnamed_right']} act on"
+        " their token's own recipient"
     )
     print(
         f"  auto-replies read as auto-replies:  {_share(found['auto_right'], found['auto'])}"

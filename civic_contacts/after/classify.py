@@ -89,6 +89,9 @@ class Report:
     new_address: str | None = None
     subject: str = ""
     message_id: str | None = None
+    # What a report that names nobody says of its token's own recipient (action, reason):
+    # a complaint whose original went to "undisclosed recipients" is that recipient's.
+    unnamed: tuple[str, str] = ("retry", "unclassified")
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -570,7 +573,7 @@ def _classify(data: bytes, ours: set[str] | None) -> Report:
         original is not None and _COMPLAINT_SUBJECT.search(subject) and report_type == ""
     ):
         report.kind = "complaint"
-        report.recipients = _complaint(msg, original, human)
+        report.recipients, report.unnamed = _complaint(msg, original, human)
         return report
     if _unsubscribe_request(msg, subject) and sender:
         # A mail client's one-click "unsubscribe by email" (RFC 2369 mailto), as Apple Mail
@@ -759,9 +762,12 @@ def _feedback_fields(msg: Message) -> Message | None:
     return None
 
 
-def _complaint(msg: Message, original: Message | None, human: str) -> list[Returned]:
+def _complaint(
+    msg: Message, original: Message | None, human: str
+) -> tuple[list[Returned], tuple[str, str]]:
     """The complained address: the report's Original-Rcpt-To, else the recipient of the
-    original message it carries (its To, or the `for <x>` of its first Received line)."""
+    original message it carries (its To, or the `for <x>` of its first Received line); and
+    what the report says of its token's own recipient when it names nobody."""
     feedback = _feedback_fields(msg)
     kind = str(feedback.get("Feedback-Type", "abuse") if feedback else "abuse").strip().lower()
     recipients: list[str] = []
@@ -785,13 +791,14 @@ def _complaint(msg: Message, original: Message | None, human: str) -> list[Retur
         quoted = _quoted_headers(human)
         recipients = _addresses(quoted.get("to", ""))[:1]
     if kind == "not-spam":
-        return [Returned(r, None, "none", "not-spam", kind) for r in recipients]
+        return [Returned(r, None, "none", "not-spam", kind) for r in recipients], ("none", kind)
     reason = COMPLAINT_TYPES.get(kind, "complaint")
-    return [
+    named = [
         Returned(r, None, "suppress", reason, f"feedback-type: {kind}")
         for r in recipients
         if "@" in r
     ]
+    return named, ("suppress", reason)
 
 
 # Files ------------------------------------------------------------------------------------

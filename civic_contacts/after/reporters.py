@@ -11,6 +11,10 @@ reporting products say which it was in their own report, and their word settles 
   that server's answer: an unknown-user answer there is about the address itself.
 - Microsoft's consumer mail (Hotmail, Outlook.com, Live, MSN) answers "mailbox unavailable"
   only for an address it does not have.
+- KDDI's au mail (ezweb.ne.jp, au.com) answers "550 <x@ezweb.ne.jp>: User unknown", naming
+  the address, when the address does not exist, and "550 : User unknown", naming none, when
+  the recipient's own filter refuses the sender; what else a relay says of that reply, or
+  whether it says which command it answered, does not change it.
 
 Only a retried, unconfirmed unknown user is ever turned into a suppression here; nothing
 else a report says is changed. A forged report gains nothing: acting on any report needs
@@ -42,6 +46,10 @@ _MICROSOFT_CONSUMER = re.compile(
     re.I | re.M,
 )
 _MAILBOX_UNAVAILABLE = re.compile(r"mailbox unavailable", re.I)
+_CARRIER_NAMES_ADDRESS = re.compile(
+    r"(?<![\d.])5\d\d\s*:?\s*<[^<>\s@]+@(?:[\w-]+\.)*(?:ezweb\.ne\.jp|au\.com)>:\s*user unknown",
+    re.I,
+)
 UNCONFIRMED = ("unknown-user-unconfirmed", "unclassified")
 
 
@@ -60,4 +68,6 @@ def vouched(report_text: str, words: str) -> bool:
             unknown or (listed is not None and listed.search(words))
         ):
             return True
+    if _CARRIER_NAMES_ADDRESS.search(words):
+        return True
     return bool(_MICROSOFT_CONSUMER.search(report_text) and _MAILBOX_UNAVAILABLE.search(words))

@@ -281,10 +281,14 @@ def record_report(
     outcome.by_kind[report.kind] += 1
     rows = list(report.recipients)
     if not rows and report.kind in ("bounce", "complaint", "auto-reply"):
-        # A report naming nobody answers for the token's own recipient (and nobody else).
+        # A report naming nobody answers for the token's own recipient (and nobody else):
+        # a complaint whose original went to "undisclosed recipients" is that recipient's.
         delivery, _how, _why = matcher.verified(report, "")
         if delivery is not None:
-            rows = [Returned(delivery.email, None, "retry", "unclassified", report.subject)]
+            action, reason = (
+                ("none", "auto-reply") if report.kind == "auto-reply" else report.unnamed
+            )
+            rows = [Returned(delivery.email, None, action, reason, report.subject)]
     if not rows:
         rows = [Returned("", None, "none", report.kind, report.subject)]
     if len(rows) > policy.max_recipients:

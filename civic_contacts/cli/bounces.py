@@ -146,6 +146,9 @@ def classify(
                 }
                 if report.new_address:
                     shape["new_address"] = report.new_address
+                if not report.recipients and report.kind in ("bounce", "complaint"):
+                    action, reason = report.unnamed
+                    shape["unnamed"] = {"action": action, "reason": reason}
                 print(json_module.dumps(shape, ensure_ascii=False))
                 continue
             common.out().print(f"{name}: {report.kind}", markup=False)
@@ -157,6 +160,12 @@ def classify(
                 )
             if report.new_address:
                 common.out().print(f"  new address given: {report.new_address}", markup=False)
+            if not report.recipients and report.kind in ("bounce", "complaint"):
+                action, reason = report.unnamed
+                common.out().print(
+                    f"  names nobody: for its token's own recipient, {action} ({reason})",
+                    markup=False,
+                )
 
 
 @app.command("list")

@@ -24,7 +24,7 @@ import pytest
 from civic_contacts.after.classify import Report, classify
 from civic_contacts.deliver.tokens import envelope_sender, read_token, return_token, tokens_in
 from tests.after.conftest import SECRET
-from tests.bounce_cases import CASES, OURS, RETURN, auto_reply, gmail, postfix, prose
+from tests.bounce_cases import CASES, OURS, RETURN, arf, auto_reply, gmail, postfix, prose
 from tests.conftest import free_port, need, self_signed
 
 # The classifier ---------------------------------------------------------------------------
@@ -133,6 +133,17 @@ def test_classify_reads_files_mbox_and_maildir(cli, tmp_path: Path) -> None:
         f"{folder / 'b.mbox'}#1",
         f"{folder / 'b.mbox'}#2",
     ]
+    # A feedback report naming nobody says what it means for its token's own recipient.
+    unnamed = tmp_path / "unnamed.eml"
+    unnamed.write_bytes(arf("abuse", None, "undisclosed-recipients:;"))
+    [shape] = map(
+        json.loads, cli("bounces", "classify", str(unnamed), "--json").stdout.split("\n")[:1]
+    )
+    assert (shape["recipients"], shape["unnamed"]) == (
+        [],
+        {"action": "suppress", "reason": "complaint"},
+    )
+    assert "names nobody" in cli("bounces", "classify", str(unnamed)).stdout
 
 
 # The loop, with files ---------------------------------------------------------------------

@@ -148,3 +148,30 @@ def test_a_report_filed_back_or_read_under_another_name_is_read_once(
     assert "read 0 new report(s)" in again.stderr and "1 read before" in again.stderr
     rows = json.loads(demo("bounces", "list", "--json").stdout)
     assert [(r["email"], r["outcome"]) for r in rows] == [(first, "counted")]
+
+
+def test_a_complaint_naming_nobody_is_its_own_tokens_recipients(
+    demo, smtp_server, configured, tmp_path: Path
+) -> None:
+    """A feedback report whose copy went to "undisclosed recipients" (no Original-Rcpt-To, as
+    real feedback loops send them) suppresses the recipient of the delivery its token names;
+    a "not-spam" one suppresses nobody; with no token it acts on nobody."""
+    configured()
+    envelopes = sent_envelopes(demo, smtp_server, 3)
+    first, second, third = sorted(envelopes)
+    unnamed = arf("abuse", None, "undisclosed-recipients:;")
+    said = read(
+        demo,
+        tmp_path,
+        report_for(unnamed, envelopes[first]),
+        report_for(arf("not-spam", None, "undisclosed-recipients:;"), envelopes[second]),
+        unnamed.replace(RETURN.encode(), b"bounces@example.org").replace(b"Body", b"Other"),
+    )
+    assert "1 address(es) suppressed" in " ".join(said.stderr.split())
+    assert suppressed(demo) == [first]
+    reasons = {
+        r["email"]: r["reason"] for r in json.loads(demo("suppress", "list", "--json").stdout)
+    }
+    assert "complaint" in reasons[first]
+    assert second not in reasons and third not in reasons
+    assert len(json.loads(demo("bounces", "review", "--json").stdout)) == 0

@@ -35,7 +35,8 @@ def test_every_copied_report_is_suppressed_exactly_when_sisimai_says_dead(name: 
     labels = LABELS[name]
     suppressed = [r for r in report.recipients if r.action == "suppress"]
     if any(e["reason"] == "feedback" for e in labels):
-        assert report.kind == "complaint" and suppressed
+        # One naming nobody acts on its token's own recipient (returns.py).
+        assert report.kind == "complaint" and (suppressed or report.unnamed[0] == "suppress")
     elif any(e["hard"] for e in labels):
         assert len(suppressed) == sum(1 for e in labels if e["reason"] in DEAD), report
     else:
@@ -198,3 +199,25 @@ def test_the_command_named_after_a_reply_counts_but_a_copy_of_the_envelope_does_
         )
         == ""
     )
+
+
+def test_au_mail_names_the_address_it_does_not_have_and_not_the_one_it_filters() -> None:
+    """KDDI's au mail answers '550 <x@ezweb.ne.jp>: User unknown' for an address it does not
+    have and '550 : User unknown' when the recipient's filter refuses the sender, whoever
+    relays the answer (Gmail, Yahoo) and whether or not they say which command it answered.
+    The same words from another server, with no command, are still only retried."""
+    for dead, filtered in (
+        ("lhost-gsuite-09", "lhost-gsuite-08"),
+        ("lhost-yahoo-07", "lhost-yahoo-06"),
+    ):
+        assert set(actions(read(f"{dead}.eml")).values()) == {"suppress"}
+        assert "suppress" not in actions(read(f"{filtered}.eml")).values()
+    assert "suppress" not in actions(read("lhost-postfix-07.eml")).values()
+
+
+def test_a_feedback_report_about_undisclosed_recipients_names_nobody() -> None:
+    """A feedback loop's report whose copy went to "undisclosed" names no address: nobody is
+    suppressed from its words; it acts on its token's own recipient (test_forged_reports)."""
+    report = read("arf-15.eml")
+    assert report.kind == "complaint" and report.recipients == []
+    assert report.unnamed == ("suppress", "complaint")
