@@ -139,7 +139,7 @@ def classify(
         for name, data in messages_in(path):
             report = classify_report(data)
             if json:
-                shape = {
+                shape: dict[str, object] = {
                     "file": name,
                     "kind": report.kind,
                     "recipients": [r.as_json() for r in report.recipients],

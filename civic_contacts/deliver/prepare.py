@@ -31,6 +31,7 @@ from civic_contacts.deliver.build import (
 from civic_contacts.deliver.ledger import BatchKey, Claimed, counts
 from civic_contacts.deliver.plan import (
     BatchPlan,
+    BuildOptions,
     PlannedMessage,
     Planner,
     S,
@@ -146,8 +147,7 @@ def prepare_send(
             hint=f"run: civic-contacts batch build {found.slug} --out DIR (then check the preview)",
         )
     version = registry.registry_version(session)
-    renderer = Renderer(options.templates or settings.templates)
-    assembler = Assembler(renderer)
+    templates = options.templates or settings.templates
     key = BatchKey(found.id)
     listing: list[tuple[str, str, str, str]] = []
     current = (
@@ -167,11 +167,19 @@ def prepare_send(
             found.slug,
             identity.embargo_warning_minutes,
         )
-        planner = Planner(session, found, identity, options, embargo, now)
+        # Planned only if a message must be rendered again (its file gone from the outbox):
+        # a send whose files are all there reads nothing more of the registry.
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        planner: Planner | Callable[[], Planner] = _planner_later(
+            engine, found.slug, identity, options, embargo, now
+        )
+        assembler: Assembler | None = None
         recorded = Reconciled(unchanged=batch.recipients)
         recipients, outlets = batch.recipients, batch.outlets
     else:
         plan, planner = plan_batch(session, release, identity, options, now)
+        assembler = Assembler(Renderer(templates))
         embargo, warnings = plan.embargo, plan.warnings
         book = Reconciler(session, plan.release, dry_run=dry_run, audience=audience_clause())
         for planned, known in with_known(plan.messages(), book):
@@ -218,11 +226,34 @@ def prepare_send(
         return_path=identity.return_path,
         warnings=warnings,
         source=OutletSource(
-            engine, planner, assembler, Path(batch.outbox) if batch and batch.outbox else None
+            engine,
+            planner,
+            assembler or (lambda: Assembler(Renderer(templates))),
+            Path(batch.outbox) if batch and batch.outbox else None,
         ),
         recorded=recorded,
         listing=listing,
     )
+
+
+def _planner_later(
+    engine: Engine,
+    slug: str,
+    identity: Identity,
+    options: BuildOptions,
+    embargo: dt.datetime | None,
+    now: dt.datetime,
+) -> Callable[[], Planner]:
+    """A planner made when first needed, from the registry as it is then: what it renders is
+    checked against the hash recorded at the build, so a change since is refused, not sent."""
+
+    def make() -> Planner:
+        with Session(engine) as session:
+            return Planner(
+                session, releases.get_release(session, slug), identity, options, embargo, now
+            )
+
+    return make
 
 
 MessageSource = Callable[[Claimed], bytes]
@@ -287,15 +318,32 @@ class OutletSource:
     KEEP = 16
 
     def __init__(
-        self, engine: Engine, planner: Planner, assembler: Assembler, outbox: Path | None = None
+        self,
+        engine: Engine,
+        planner: Planner | Callable[[], Planner],
+        assembler: Assembler | Callable[[], Assembler],
+        outbox: Path | None = None,
     ) -> None:
         self.engine = engine
-        self.planner = planner
-        self.assembler = assembler
+        # Either made already, or made when a message must first be rendered (under the lock).
+        self._planner = planner
+        self._assembler = assembler
         self.outbox = str(outbox) if outbox is not None else None
         self.from_outbox = 0
         self.outlets: OrderedDict[str, dict[str, PlannedMessage]] = OrderedDict()
         self.lock = threading.Lock()
+
+    @property
+    def planner(self) -> Planner:
+        if not isinstance(self._planner, Planner):
+            self._planner = self._planner()
+        return self._planner
+
+    @property
+    def assembler(self) -> Assembler:
+        if not isinstance(self._assembler, Assembler):
+            self._assembler = self._assembler()
+        return self._assembler
 
     def _outlet(self, slug: str) -> dict[str, PlannedMessage]:
         known = self.outlets.get(slug)

@@ -6,6 +6,7 @@ bench/bench_scale.py, not asserted here.)"""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,45 @@ def test_a_send_of_a_current_batch_plans_only_what_it_sends(engine: Engine, db_u
     assert report.sent == 33
     received = transport.recipients()
     assert len(received) == 37 == len(set(received)) and "late@example.com" in received
+
+
+def test_a_send_whose_files_are_all_there_plans_nothing(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """With the outbox's files in place a send reads nothing more of the registry (no
+    planner is made); once a file is gone, its message is planned and rendered again, and
+    is the one built (the same bytes as the file was)."""
+    make_registry(db_url, outlets=4, per_outlet=3)
+    settings = load_settings(db=db_url)
+    transport = MemoryTransport()
+    factory = session_factory(engine)
+    outbox = tmp_path / "outbox"
+    with factory() as session, session.begin():
+        build.build_batch(session, "sahel-civilians", outbox, plan.BuildOptions(), settings)
+    with factory() as session:
+        report = send_batch(session, "sahel-civilians", transport, SendOptions(limit=3), settings)
+    source = report.plan.source
+    assert isinstance(source, prepare.OutletSource)
+    assert report.sent == 3 and source.from_outbox == 3
+    assert not isinstance(source._planner, plan.Planner) and not source.outlets
+    with factory() as session:
+        waiting = session.scalars(
+            select(Delivery).where(Delivery.status == "pending").order_by(Delivery.id)
+        ).first()
+        assert waiting is not None
+        gone = outbox / waiting.outlet_slug / prepare.file_name(waiting.email)
+        address = waiting.email
+    kept = gone.read_bytes()
+    gone.unlink()
+    with factory() as session:
+        report = send_batch(session, "sahel-civilians", transport, SendOptions(limit=2), settings)
+    source = report.plan.source
+    assert isinstance(source, prepare.OutletSource)
+    assert report.sent == 2 and source.from_outbox == 1
+    assert isinstance(source._planner, plan.Planner)
+    [again] = [k.data for k in transport.kept if k.recipient == address]
+    # Sent as built, but for the Date the send stamps.
+    assert re.sub(rb"\r\nDate: [^\r]*", b"", again) == re.sub(rb"\r\nDate: [^\r]*", b"", kept)
 
 
 def test_a_large_import_streams_and_stays_all_or_nothing(
