@@ -169,7 +169,7 @@ class Assembler:
             LINK_MARK,
             preferences_url=PREFS_MARK if prefs else None,
         )
-        parts = self.renderer.render(variant, probe)
+        parts = self.renderer.render(variant, probe, calendar=False)
         if any(mark in parts.subject for mark in MARKS):
             raise _NotFast
         reply = (

@@ -335,8 +335,9 @@ class Renderer:
         """The embargo wording of a variant."""
         return embargo_text(variant.embargo, variant.language, variant.outlet_timezone)
 
-    def render(self, variant: Variant, recipient: Recipient) -> Parts:
-        """Subject, text, HTML, card and calendar entry of one message."""
+    def render(self, variant: Variant, recipient: Recipient, calendar: bool = True) -> Parts:
+        """Subject, text, HTML, card and calendar entry of one message (no calendar entry
+        when not `calendar`: the fast assembly makes its own, once per zone)."""
         variant = as_read(variant)
         embargo = embargo_text(variant.embargo, variant.language, variant.outlet_timezone)
         unsubscribe = recipient.unsubscribe_url or recipient.unsubscribe_mailto
@@ -376,7 +377,7 @@ class Renderer:
             method = NOTICE_CALENDAR.get(variant.notice.kind, "")
         ics = (
             calendar_entry(variant, recipient.date, embargo, method)
-            if embargo.embargoed and method
+            if calendar and embargo.embargoed and method
             else None
         )
         return Parts(subject, text, html, variant.vcard, ics, embargo, method or "PUBLISH")

@@ -8,6 +8,7 @@ Tuesday in New York. Languages other than English and French get the English wor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,8 +76,10 @@ def _local(instant: dt.datetime, zone: str, language: str) -> str:
     return f"{time} on {format_datetime(local, 'EEEE d MMMM', tzinfo=tz, locale='en')} in {city}"
 
 
+@functools.lru_cache(maxsize=256)
 def embargo_text(instant: dt.datetime | None, language: str, zone: str) -> EmbargoText:
-    """The embargo wording for a message in `language` to an outlet in time zone `zone`."""
+    """The embargo wording for a message in `language` to an outlet in time zone `zone`
+    (made once for each: a batch's outlets share a handful of zones)."""
     french = _base(language) == "fr"
     if instant is None:
         label = "POUR DIFFUSION IMMÉDIATE" if french else "FOR IMMEDIATE RELEASE"
