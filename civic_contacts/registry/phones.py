@@ -73,6 +73,8 @@ _LABEL_RE = re.compile(
     + "|".join(f"(?P<l{i}>{pattern})" for i, (pattern, _) in enumerate(_LABELS))
     + r")(?![\w])"
 )
+_LABEL_GAP = "_"
+_LEADS_GAP = re.compile(r"[\s.:_]+")
 _SEGMENT_SPLIT = re.compile(r"\s*(?:[/,;\n\r|]|\s(?:or|ou|et|and)\s)\s*", re.IGNORECASE)
 _EXTENSION_RE = re.compile(
     r"(?i)(?:\s*(?:ext\.?|extension|poste|post\.?|x|#)\s*(?P<ext>\d{1,6}))\s*$"
@@ -190,11 +192,13 @@ def _labels_in(text: str) -> list[tuple[int, int, str, bool]]:
 def _pieces(segment: str) -> tuple[list[_Piece], list[str]]:
     """Numbers in one segment with their labels, and labels that belong to no number here."""
     labels = _labels_in(segment)
-    # Blank the labels out (keep offsets) so that their letters never reach the parser.
+    # Blank the labels out (keep offsets) so that their letters never reach the parser, with
+    # a mark no number holds: a label between two numbers ends the first ("tel. 06-4490224 -
+    # cell. 348-6974361").
     chars = list(segment)
     for start, end, _name, _colon in labels:
         for i in range(start, end):
-            chars[i] = " "
+            chars[i] = _LABEL_GAP
     blanked = "".join(chars).replace(":", " ")
     # Extensions are taken out too (the matcher would lose "poste 12"), and kept by position.
     extensions: list[tuple[int, str]] = []
@@ -233,7 +237,15 @@ def _pieces(segment: str) -> tuple[list[_Piece], list[str]]:
             continue
         before = [i for i, e in enumerate(ends) if e <= start]
         after = [i for i, s in enumerate(starts) if s >= end]
-        if colon and after:
+        leads = (
+            before
+            and after
+            and not _LEADS_GAP.sub("", blanked[end : starts[after[0]]])
+            and not blanked[:start].rstrip().endswith("(")
+        )
+        if (colon or leads) and after:
+            # "Tel: 06 …", or a label between two numbers that runs straight into the
+            # second ("tel. 06-4490224 - cell. 348-6974361"): the label of what follows.
             target = after[0]
         elif before:
             target = before[-1]

@@ -30,6 +30,25 @@ def test_issue_example_two_numbers_one_whatsapp() -> None:
     ]
 
 
+def test_a_label_between_two_numbers_ends_the_first_and_names_the_second() -> None:
+    """Real Italian and Dutch blocks write "tel. 06-4490224 - cell. 348-6974361": two numbers
+    (not one of 17 digits), "cell." the second's; a label in brackets stays the one before."""
+    found = parse_phones("tel. 06-4490224 - cell. 348-6974361,", "IT")
+    assert [(p.e164, p.labels) for p in found] == [
+        ("+39064490224", []),
+        ("+393486974361", ["mobile"]),
+    ]
+    found = parse_phones("Tel. +31 70 123 4567 Mob. +31 6 12345678")
+    assert [(p.e164, p.labels) for p in found] == [
+        ("+31701234567", []),
+        ("+31612345678", ["mobile"]),
+    ]
+    assert e164s("+31 70 123 4567 (WhatsApp) +31 6 12345678") == [
+        ("+31701234567", True),
+        ("+31612345678", False),
+    ]
+
+
 def test_label_is_taken_off_before_parsing() -> None:
     """ "(WhatsApp)" is not read as keypad digits that would make the number too long."""
     assert parse_phone("+1.917.889.5982 (WhatsApp)").valid
