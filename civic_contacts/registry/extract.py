@@ -583,6 +583,19 @@ def _person_words(text: str, lookup: RegionLookup) -> tuple[str, str, str]:
     return name, role, city
 
 
+# The languages a person speaks, in brackets after their name ("Crystal Wells (English)",
+# "(anglais et français)", "(EN/FR)"): not a role.
+_LANGUAGE = (
+    r"(?:english|french|arabic|spanish|portuguese|german|dutch|italian|russian|chinese|hausa"
+    r"|swahili|fulfulde|zarma|wolof|bambara|tamasheq|anglais|français|francais|arabe|espagnol"
+    r"|portugais|allemand|néerlandais|neerlandais|italien|russe|engels|frans|arabisch|duits"
+    r"|spaans|englisch|französisch|spanisch|niederländisch|en|fr|ar|es|pt|de|nl)"
+)
+_SPOKEN = re.compile(
+    rf"\s*\((?i:{_LANGUAGE}(?:\s*(?:,|/|&|and|et|en|und|y|e)\s*{_LANGUAGE})*)\)(?=\s*(?:[,:–—-]|$))"
+)
+
+
 def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
     """Fill a draft from a line holding the person and their details."""
     emails = _EMAIL_RE.findall(text)
@@ -595,7 +608,7 @@ def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
     first = min(cut) if cut else len(without_emails)
     descriptive = without_emails[:first]
     details = without_emails[first:].replace("\x00", " ")
-    descriptive = descriptive.strip().rstrip(":：,;-–— ").strip()
+    descriptive = _SPOKEN.sub("", descriptive).strip().rstrip(":：,;-–— ").strip()
     if descriptive:
         name, role, city = _person_words(descriptive, lookup)
         draft.name = draft.name or name

@@ -267,3 +267,20 @@ def test_an_organisations_office_is_no_role(block: str, role: str, office: str) 
     what they do; a phone label left after the role is dropped."""
     (person,) = extract_contacts(block, LOOKUP)
     assert (person.name, person.role, person.office) == ("Pat Exemple", role, office)
+
+
+def test_the_languages_in_brackets_after_a_name_are_not_a_role() -> None:
+    """A real ICRC block: "Crystal Wells (English), …", "(English and French)"; a bracket
+    that is not languages ("(UN)") stays where it was read."""
+    people = extract_contacts(
+        "For more information, please contact:\n\n"
+        "Crystal Wells (English), cwells@example.org or +41 79 642 80 56\n\n"
+        "Ewan Watson (English and French), ewatson@example.org, +41 79 244 64 70\n\n"
+        "Anna Berg (EN/FR), Press Officer, aberg@example.org",
+        LOOKUP,
+    )
+    assert [(p.name, p.role) for p in people] == [
+        ("Crystal Wells", ""),
+        ("Ewan Watson", ""),
+        ("Anna Berg", "Press Officer"),
+    ]
