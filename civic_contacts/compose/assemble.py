@@ -74,6 +74,16 @@ def qp(text: str) -> bytes:
 def _qp_line(line: str) -> bytes:
     # Soft line breaks restart at every hard one, so lines can be encoded one by one. Alone,
     # a line gets LF soft breaks ("=\n"); mail wants CRLF everywhere.
+    if (
+        len(line) <= 76
+        and line.isascii()
+        and line.isprintable()
+        and "=" not in line
+        and not line.endswith(" ")
+        and line != "."
+    ):
+        # Nothing here is quoted-printable's to change (a greeting with a plain name).
+        return line.encode("ascii") + b"\r\n"
     encoded = binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=True, header=False)
     return encoded.replace(b"\n", b"\r\n") + b"\r\n"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import email
 from email import policy
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from civic_contacts.compose.assemble import Assembler, decoded_parts
+from civic_contacts.compose.assemble import Assembler, _qp_line, decoded_parts
 from civic_contacts.compose.mime import build_message
 from civic_contacts.compose.templates import Recipient, Renderer
 from tests.compose.test_mime import CONTACT, RECIPIENT, variant
@@ -193,3 +194,12 @@ def test_the_fast_path_checks_every_recipients_header_values() -> None:
     )
     with pytest.raises(InputError, match="List-Unsubscribe"):
         assembler.build(v, two_mailtos, CONTACT)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab .=\t-_é\x7f\x01~Z0,"), max_size=160))
+def test_a_plain_line_skips_the_encoder_and_comes_out_as_binascii_encodes_it(line: str) -> None:
+    """The shortcut for lines quoted-printable leaves alone (a greeting with a plain name)
+    gives exactly what `binascii.b2a_qp` gives, for lines of any length and character."""
+    reference = binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    assert _qp_line(line) == reference.replace(b"\n", b"\r\n") + b"\r\n"
