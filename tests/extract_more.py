@@ -560,4 +560,102 @@ João Silva, jsilva@example.org, +351 912 345 678
             ("João Silva", "", ["jsilva@example.org"], [("+351912345678", False)], None),
         ],
     ),
+    # Nordic, German and Dutch house styles, and what sits beside them -----------------------
+    (
+        "swedish-presskontakt-lines",
+        """Presskontakt:
+Lisa Andersson
+Kommunikationschef
+Telefon: 08-12 34 56
+Mobil: 070-123 45 67
+E-post: lisa.andersson@example.se
+Org.nr 802005-9047
+Bankgiro 900-1234
+""",
+        "SE",
+        [
+            (
+                "Lisa Andersson",
+                "",
+                ["lisa.andersson@example.se"],
+                [("+468123456", False), ("+46701234567", False)],
+                "Kommunikationschef",
+            ),
+        ],
+    ),
+    (
+        "norwegian-one-line-with-labels",
+        "For mer informasjon, kontakt:\nKari Nordmann, kommunikasjonsrådgiver, mobil: 40 61 23 45,"
+        " e-post: kari@example.no\nStortingsgata 10\n0102 Oslo\nOrg.nr. 971 277 882\n",
+        "NO",
+        [
+            (
+                "Kari Nordmann",
+                "",
+                ["kari@example.no"],
+                [("+4740612345", False)],
+                "kommunikasjonsrådgiver",
+            )
+        ],
+    ),
+    (
+        "danish-role-before-name",
+        "Kontakt:\nPressechef Søren Nielsen\nMobil: +45 34 41 23 45\nE-mail: sn@example.dk\nCVR-nr. 12345678\n",
+        "DK",
+        [("Søren Nielsen", "", ["sn@example.dk"], [("+4534412345", False)], "Pressechef")],
+    ),
+    (
+        "german-ruckfragen-titled-name",
+        """Für Rückfragen wenden Sie sich bitte an:
+Dr. Jonas Weber, Leiter Kommunikation, Telefon 030 123456, jonas.weber@example.de
+Erreichbar Mo–Fr 09:00–17:00 Uhr, Stand 07.12.2026
+Amtsgericht Berlin HRB 12345
+""",
+        "DE",
+        [
+            (
+                "Jonas Weber",
+                "",
+                ["jonas.weber@example.de"],
+                [("+4930123456", False)],
+                "Leiter Kommunikation",
+            ),
+        ],
+    ),
+    (
+        "dutch-prose-with-particle",
+        "Noot voor de redactie, niet voor publicatie:\nVoor meer informatie kunt u contact opnemen"
+        " met Jan de Vries, woordvoerder, via 06 12345678 of j.devries@example.nl.\n",
+        "NL",
+        [("Jan de Vries", "", ["j.devries@example.nl"], [("+31612345678", False)], "woordvoerder")],
+    ),
+    (
+        "dutch-letter-labels",
+        "Persvoorlichting\nSanne Bakker\nT: 010 123 4567\nM: 06 12345678\nE: s.bakker@example.nl\n"
+        "Postbus 1234, 2501 AB Den Haag\nKvK 12345678\n",
+        "NL",
+        [
+            (
+                "Sanne Bakker",
+                "",
+                ["s.bakker@example.nl"],
+                [("+31101234567", False), ("+31612345678", False)],
+                None,
+            ),
+        ],
+    ),
+    (
+        "italian-labels-between-numbers",
+        "Info:\nUfficio stampa,\ntel. 02 1234 5678 - cell. 312 345 6789,\ne-mail: stampa@example.it\n",
+        "IT",
+        [
+            (
+                None,
+                "",
+                ["stampa@example.it"],
+                [("+390212345678", False), ("+393123456789", False)],
+                None,
+            ),
+        ],
+    ),
 ]

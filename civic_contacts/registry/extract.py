@@ -43,8 +43,13 @@ _HEADINGS = [
     r"contacts? (?:presse|medias?|media)",
     r"relations? (?:presse|medias)",
     r"informations? (?:presse|medias)",
-    r"(?:presse|medien)?kontakte?(?:r)?",
+    r"(?:press(?:e)?|medien|medie)?kontakte?(?:r|n)?",
     r"pressekontakt(?:e|er)?",
+    r"f(?:o|ö)r (?:mer|ytterligare|yderligere|mere|flere) (?:information|informasjon|upplysningar|oplysninger)",
+    r"(?:pers|media)voorlichting",
+    r"(?:fur|bei) (?:ruckfragen|fragen|medienanfragen)",
+    r"ruckfragen",
+    r"kontakt fur (?:die )?(?:medien|presse)\w*",
     r"medienkontakte?",
     r"contatos? (?:para|de|com) (?:a )?imprensa",
     r"contactos? (?:de|para) (?:la )?prensa",
@@ -69,8 +74,9 @@ _STOP_RE = re.compile(
 _EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _LABEL_WORDS = (
     r"(?:e-?mail|e-?post|courriel|correo|correio|mail|t[ée]l[ée]?phone|t[ée]l\.?|telefon|tlf\.?|"
-    r"phone|ph\.?|mobile|mobil|handy|m[oó]vil|celular|telem[oó]vel|cellulare|mob\.?|cell(?:ular)?|"
-    r"portable|gsm|whats\s*app|wa|signal|telegram|skype|fax|bureau|office|direct|landline)"
+    r"telefoon|tfn\.?|phone|ph\.?|mobile|mobil|mobiel|handy|natel|m[oó]vil|celular|telem[oó]vel|"
+    r"cellulare|mob\.?|cell(?:ular)?|portable|port\.?|gsm|whats\s*app|wa|signal|telegram|skype|fax|"
+    r"bureau|office|direct|landline|(?-i:[TMEF])(?=\s*:))"
 )
 _FIELD_RE = re.compile(
     rf"(?i)^\s*(?P<label>{_LABEL_WORDS}\.?(?:\s*(?:/|,|&|\bet\b|\band\b)\s*{_LABEL_WORDS}\.?)*)"
@@ -475,6 +481,15 @@ def _name_and_role(text: str) -> tuple[str, str]:
     if role.count(")") > role.count("("):
         role = role[: role.rindex(")")] + role[role.rindex(")") + 1 :]
     role = role.strip(" :：,;")
+    if not role:
+        # "Pressechef Søren Nielsen", "Woordvoerder Jan de Vries": role words, then a name.
+        words = name.split()
+        lead = 0
+        while lead < len(words) - 2 and fold(words[lead]) in _ROLE_WORDS:
+            lead += 1
+        rest = " ".join(words[lead:])
+        if lead and _NAMEISH.fullmatch(rest):
+            return rest, " ".join(words[:lead])
     return name, role
 
 
@@ -596,6 +611,11 @@ _SPOKEN = re.compile(
 )
 
 
+_DESCRIPTIVE_TAIL = re.compile(
+    rf"(?i)(?:^|[\s,;:(]+)(?:{_LABEL_WORDS}\.?|via|at|on|op|unter|på|au|sur|bij|per|or|ou|of|eller)\s*$"
+)
+
+
 def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
     """Fill a draft from a line holding the person and their details."""
     emails = _EMAIL_RE.findall(text)
@@ -609,6 +629,13 @@ def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
     descriptive = without_emails[:first]
     details = without_emails[first:].replace("\x00", " ")
     descriptive = _SPOKEN.sub("", descriptive).strip().rstrip(":：,;-–— ").strip()
+    # A field's label or a linking word just before the first number is no part of the
+    # person ("…, mobil: 926 12 345", "…, tlf. 22 …", "…, woordvoerder, via 06-…").
+    while True:
+        shorter = _DESCRIPTIVE_TAIL.sub("", descriptive).rstrip(":：,;-–— ").strip()
+        if shorter == descriptive or not shorter:
+            break
+        descriptive = shorter
     if descriptive:
         name, role, city = _person_words(descriptive, lookup)
         draft.name = draft.name or name
@@ -625,8 +652,14 @@ def _one_line(text: str, draft: _Draft, lookup: RegionLookup) -> None:
 
 # Between two people written on one line.
 _PEOPLE_SEPARATOR = re.compile(r"\s*[;|]\s*|\s+(?:or|ou|og|o|oder|y|of)\s+|\s+/\s+")
+# Particles written in lower case inside a name ("Jan de Vries", "Ute von der Heide",
+# "Mohamed ould Ahmed", "Ibrahim ag Alhassane").
+_PARTICLES = (
+    r"(?:de|van|der|den|von|zu|da|di|du|dos|das|del|le|la|ter|ten|al|el|bin|ben|ibn|ould|ag|dan)"
+)
 _NAMEISH = re.compile(
-    r"^(?:(?i:mr|mrs|ms|mme|m|dr)\.?\s+)?(?:[A-ZÀ-Ý][\w'’.-]+\s+){1,4}[A-ZÀ-Ý][\w'’-]+"
+    r"^(?:(?i:mr|mrs|ms|mme|m|dr)\.?\s+)?(?:[A-ZÀ-Ý][\w'’.-]+\s+"
+    rf"(?:{_PARTICLES}\s+){{0,2}}){{1,4}}[A-ZÀ-Ý][\w'’-]+"
 )
 # "Jane Roe +33 6 … John Doe +1 202 …": a new name right after a number.
 _NEXT_PERSON = re.compile(
@@ -676,16 +709,48 @@ _KEEP_CITY, _RESTORE_CITY = "\x00keep-city", "\x00restore-city"
 _NOT_A_PHONE = re.compile(
     r"\b(?:iban|bic|swift|account|acct|compte|konto|bank|banque|donat\w*|dons?\b|spende\w*|"
     r"ccp|postfach|p\.?\s?o\.?\s?box|case postale|boite postale|bp\s?\d|reference|ref\.|"
-    r"registered|charity|company (?:no|number)|siret|vat|tva)\b"
+    r"registered|charity|company (?:no|number)|siret|vat|tva|bankgiro|plusgiro|giro|"
+    r"org\.?\s?n(?:r|o)\.?|orgnr|organisa(?:sjons|tions)nummer|cvr(?:-nr)?|kvk|kontonummer|"
+    r"kontonr|postboks|postbus|box\s\d+|hrb|hra|amtsgericht|handelsregister|ust-?id\w*|btw|rsin|"
+    r"steuernummer)\b"
+)
+# A postal address's lines, under a desk or a person: a post code and its town ("0102 Oslo",
+# "SE-113 59 Stockholm", "2501 AB Den Haag", "75002 Paris"), or a street and its number
+# ("Schwedenstraße 9", "12 rue de la Paix", "Sveavägen 1"). Neither a number nor a role.
+_POSTAL_LINE = re.compile(
+    r"^\s*(?:[A-Z]{1,2}[-‐ ])?(?:\d{4,5}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2})\s+"
+    r"[A-ZÀ-Ý][\w'’.-]*(?:\s+[\w'’.-]+){0,3}\s*$"
+)
+_STREET_LINE = re.compile(
+    r"(?i)^\s*(?:\d{1,4}\s*[a-z]?,?\s+)?"
+    r"(?:[\wà-ÿ'’-]*(?:straße|strasse|str\.|gasse|gata|gatan|vägen|vagen|vej|veien|gate|laan"
+    r"|straat|weg|gracht|kade|plein|allee|platz)|(?:rue|avenue|av\.|boulevard|bd|place|road|street"
+    r"|avenida|calle|viale|piazza|rua)\s+[\wà-ÿ'’ .-]+?)"
+    r"\s*\d{0,4}\s*[a-z]?\s*(?:,\s*(?:[A-Z]{1,2}[-‐ ])?\d{4,5}\s+[\wà-ÿ'’ .-]+)?\s*$"
+)
+
+
+def _address_line(line: str) -> bool:
+    """A line of a postal address, with digits in it (a post code or a house number)."""
+    text = line.strip()
+    return bool(re.search(r"\d", text)) and bool(
+        _POSTAL_LINE.match(text) or _STREET_LINE.match(text)
+    )
+
+
+# Dates and times beside numbers ("Stand 07.12.2026", "Mo-Fr 09:00-17:00"): never a number.
+_DATE_OR_TIME = re.compile(
+    r"(?<![\d.])\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}(?![\d.])|(?<![\d:])\d{1,2}:\d{2}(?![\d:])"
 )
 # A person named in a sentence: "please contact Head of News Jane Roe on +44 …",
 # "veuillez contacter Marie Dupont au +227 …", "reach our spokesperson in Bamako, Amadou
 # Traoré, at …".
 _IN_PROSE = re.compile(
     r"(?i:please\s+|pour toute demande,?\s+|for interviews,?\s+|pour les interviews,?\s+)?"
-    r"(?i:contact(?:ez)?|contacter|call|reach|write to|email|e-mail|joindre|écrivez à|ecrivez a|appelez|"
+    r"(?i:contact (?:opnemen )?met|contact op met|kontakta|kontakt(?:e)? med|ring(?:e)? til|"
+    r"contact(?:ez)?|contacter|call|reach|write to|email|e-mail|joindre|écrivez à|ecrivez a|appelez|"
     r"wenden sie sich an|kontaktieren sie|contacte|póngase en contacto con|contactar a|contatar)\s*:?\s+"
-    r"(?P<who>.+?)\s*,?\s+(?i:on|at|via|au|à|a|sur|par|unter|en el|no|pelo|:)\s+"
+    r"(?P<who>.+?)\s*,?\s+(?i:on|at|via|au|à|a|sur|par|unter|en el|no|pelo|op|på|bij|:)\s+"
     r"(?P<details>(?:\+|\(?\d|[\w.+-]+@).*)$"
 )
 # Words of a role, never the first word of a name (folded).
@@ -733,6 +798,27 @@ _ROLE_WORDS = frozenset(
         "humanitarian",
         "operations",
         "affairs",
+        "pressesprecher",
+        "pressesprecherin",
+        "sprecher",
+        "sprecherin",
+        "leiter",
+        "leiterin",
+        "pressereferent",
+        "pressereferentin",
+        "pressechef",
+        "presschef",
+        "pressansvarig",
+        "presseansvarlig",
+        "kommunikationschef",
+        "kommunikasjonssjef",
+        "kommunikasjonsradgiver",
+        "kommunikationsradgivare",
+        "informationschef",
+        "woordvoerder",
+        "persvoorlichter",
+        "voorlichter",
+        "communicatieadviseur",
     ]
 )
 # Where a line's details start: an international number, a number of several digit groups,
@@ -817,6 +903,8 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
     for line in lines:
         if _NOT_A_PHONE.search(fold(line)) and not _EMAIL_RE.search(line):
             continue  # an account, a donation line, a post box: not anyone's number
+        if _address_line(line):
+            continue  # a street or a post code and town: not a number, not a role
         line = _from_prose(line) or line
         several = split_people(line)
         if len(several) > 1:
@@ -1043,7 +1131,8 @@ def extract_contacts(
         for chunk in draft.phone_text:
             # The written habits of numbers (area-code slashes, grouping marks, dashed
             # extensions) are read by parse_phones itself, for imports as for blocks.
-            phones.extend(parse_phones(_AROUND_THE_CLOCK.sub(" ", chunk), country or region))
+            chunk = _DATE_OR_TIME.sub(" ", _AROUND_THE_CLOCK.sub(" ", chunk))
+            phones.extend(parse_phones(chunk, country or region))
         emails: list[str] = []
         for email in draft.emails:
             if email.lower() not in emails:

@@ -62,10 +62,18 @@ _LABELS: list[tuple[str, str]] = [
     (r"(?-i:WA)", "whatsapp"),
     (r"signal", "signal"),
     (r"telegram", "telegram"),
-    (r"mobile|mob\.?|cell(?:ular)?|cellphone|portable|gsm|port\.?", "mobile"),
-    (r"office|bureau|landline|fixe|work|direct", "office"),
-    (r"fax|télécopie|telecopie", "fax"),
-    (r"tel\.?|tél\.?|téléphone|telephone|phone|ph\.?|t\.", "phone"),
+    (
+        r"mobile|mob\.?|cell(?:ular)?|cellphone|portable|gsm|port\.?|mobil(?:telefon|nr\.?)?"
+        r"|mobiel|handy|natel|cel\.?|celular|m[oó]vil|telem[oó]vel|cellulare|(?-i:M)(?=\s*:)",
+        "mobile",
+    ),
+    (r"office|bureau|landline|fixe|work|direct|festnetz|kontor|büro|buero", "office"),
+    (r"fax|télécopie|telecopie|(?-i:F)(?=\s*:)", "fax"),
+    (
+        r"tel\.?|tél\.?|téléphone|telephone|phone|ph\.?|t\.|telefon|telefoon|tlf\.?|tfn\.?"
+        r"|puh\.?|puhelin|(?-i:T)(?=\s*:)",
+        "phone",
+    ),
     (r"only|uniquement|seulement", ""),
 ]
 _LABEL_RE = re.compile(
