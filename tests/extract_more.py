@@ -658,4 +658,30 @@ Amtsgericht Berlin HRB 12345
             ),
         ],
     ),
+    (
+        "nordic-headings-with-the-person-after-the-colon",
+        "Yderligere oplysninger: Mette Jensen, kommunikationschef, tlf. 32 12 34 56\n\n"
+        "Mediehenvendelser:\nOla Hansen, kommunikasjonssjef, +47 40 61 23 45\n",
+        "DK",
+        [
+            ("Mette Jensen", "", [], [("+4532123456", False)], "kommunikationschef"),
+            ("Ola Hansen", "", [], [("+4740612345", False)], "kommunikasjonssjef"),
+        ],
+    ),
+    (
+        "german-ansprechpartnerin-one-line",
+        "Ansprechpartnerin: Anna Schmidt | Tel. +49 30 123456 | anna@example.de\n",
+        "DE",
+        [("Anna Schmidt", "", ["anna@example.de"], [("+4930123456", False)], None)],
+    ),
+    (
+        "swedish-kontaktpersoner-two-people",
+        "Kontaktpersoner:\nErik Johansson, generalsekreterare, 070-123 45 67\n"
+        "Lisa Andersson, pressekreterare, 08-12 34 56\n",
+        "SE",
+        [
+            ("Erik Johansson", "", [], [("+46701234567", False)], "generalsekreterare"),
+            ("Lisa Andersson", "", [], [("+468123456", False)], "pressekreterare"),
+        ],
+    ),
 ]
