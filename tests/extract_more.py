@@ -684,4 +684,16 @@ Amtsgericht Berlin HRB 12345
             ("Lisa Andersson", "", [], [("+468123456", False)], "pressekreterare"),
         ],
     ),
+    (
+        "hours-and-dates-beside-numbers",
+        "For more information:\nAnna Berg, +41 21 234 56 78, available 24/7 until 15 December 2026\n"
+        "John Roe, +1 201-555-0123 (9am-5pm EST, Mon-Fri)\n"
+        "Anna Schmidt, Tel. 030 123456 (bis 17 Uhr, ab 7. Dezember 2026), Stand 07.12.2026\n",
+        "DE",
+        [
+            ("Anna Berg", "", [], [("+41212345678", False)], None),
+            ("John Roe", "", [], [("+12015550123", False)], None),
+            ("Anna Schmidt", "", [], [("+4930123456", False)], None),
+        ],
+    ),
 ]

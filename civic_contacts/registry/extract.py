@@ -738,6 +738,15 @@ _STREET_LINE = re.compile(
 )
 
 
+def _without_dates(text: str) -> str:
+    """A phone field without the dates and hours written beside its numbers: a bracket that
+    holds one goes whole ("(9am-5pm EST, Mon-Fri)"), else the date or hour alone."""
+    text = re.sub(
+        r"\s*\([^()]*\)", lambda m: "" if _DATE_OR_TIME.search(m.group(0)) else m.group(0), text
+    )
+    return _DATE_OR_TIME.sub(" ", text)
+
+
 def _address_line(line: str) -> bool:
     """A line of a postal address, with digits in it (a post code or a house number)."""
     text = line.strip()
@@ -747,8 +756,18 @@ def _address_line(line: str) -> bool:
 
 
 # Dates and times beside numbers ("Stand 07.12.2026", "Mo-Fr 09:00-17:00"): never a number.
+_MONTHS = (
+    r"(?:jan|feb|febr|mar|mär|apr|may|mai|jun|jui|jul|aug|aoû|sep|sept|oct|okt|nov|dec|déc|dez"
+    r"|janv|févr|fevr|avr|juil|mei|maj|des|januar|februar|märz|marts|mars|juni|juli|oktober"
+    r"|dezember|december|desember|januari|februari|maart|augusti|augustus)[a-zéûä]*\.?"
+)
 _DATE_OR_TIME = re.compile(
-    r"(?<![\d.])\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}(?![\d.])|(?<![\d:])\d{1,2}:\d{2}(?![\d:])"
+    r"(?<![\d.])\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}(?![\d.])"  # 07.12.2026
+    r"|(?<![\d:])\d{1,2}:\d{2}(?![\d:])"  # 09:00
+    rf"|(?i:(?<![\d])\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+{_MONTHS}(?:\s+(?:19|20)\d{{2}})?)"  # 15 December 2026
+    rf"|(?i:\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+(?:19|20)\d{{2}})?)"  # December 15, 2026
+    r"|(?i:(?<![\d])\d{1,2}(?:[.:h]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?|uhr)(?![a-z]))"  # 9am, 17 Uhr
+    r"|(?<![\d/])24\s*/\s*7(?![\d/])|(?i:(?<![\d])24\s*h(?:ours|rs|/24)?\b)"  # 24/7, 24h
 )
 # A person named in a sentence: "please contact Head of News Jane Roe on +44 …",
 # "veuillez contacter Marie Dupont au +227 …", "reach our spokesperson in Bamako, Amadou
@@ -1139,7 +1158,7 @@ def extract_contacts(
         for chunk in draft.phone_text:
             # The written habits of numbers (area-code slashes, grouping marks, dashed
             # extensions) are read by parse_phones itself, for imports as for blocks.
-            chunk = _DATE_OR_TIME.sub(" ", _AROUND_THE_CLOCK.sub(" ", chunk))
+            chunk = _without_dates(_AROUND_THE_CLOCK.sub(" ", chunk))
             phones.extend(parse_phones(chunk, country or region))
         emails: list[str] = []
         for email in draft.emails:
