@@ -696,4 +696,10 @@ Amtsgericht Berlin HRB 12345
             ("Anna Schmidt", "", [], [("+4930123456", False)], None),
         ],
     ),
+    (
+        "role-line-above-the-name",
+        "Pressekontakt:\nPressesprecherin\nAnna Schmidt\nTelefon: 030 123456\nE-Mail: anna@example.de\n",
+        "DE",
+        [("Anna Schmidt", "", ["anna@example.de"], [("+4930123456", False)], "Pressesprecherin")],
+    ),
 ]

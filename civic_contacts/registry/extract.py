@@ -906,6 +906,20 @@ def _from_prose(line: str) -> str | None:
     return f"{head}: {found.group('details')}"
 
 
+_ROLE_JOINERS = frozenset(["of", "for", "and", "de", "du", "des", "la", "le", "et", "und", "fur"])
+
+
+def _role_phrase(text: str) -> bool:
+    """Words of a role only ("Pressesprecherin", "Head of Media", "Chargée de communication"),
+    no name among them."""
+    words = [fold(w).strip(",:;()") for w in text.split()]
+    return (
+        bool(words)
+        and words[0] in _ROLE_WORDS
+        and all(w in _ROLE_WORDS or w in _ROLE_JOINERS for w in words)
+    )
+
+
 def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
     """People in the block's lines, each with name, role, city, emails and phone text."""
     people: list[_Draft] = []
@@ -1050,6 +1064,14 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
             name, role = _name_and_role(line)
             role, role_city = _split_role_city(role, lookup)
             current = _Draft(name=name, role=role, office=role_city or city)
+        elif (
+            not current.role
+            and current.name
+            and _role_phrase(current.name)
+            and _NAMEISH.fullmatch(line.strip())
+        ):
+            # "Pressesprecherin" above "Anna Schmidt": the role came first.
+            current.role, current.name = current.name, line.strip()
         elif not current.role and not _is_city(line, lookup):
             role, role_city = _split_role_city(line.strip(" :"), lookup)
             current.role = role
