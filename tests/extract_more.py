@@ -702,4 +702,10 @@ Amtsgericht Berlin HRB 12345
         "DE",
         [("Anna Schmidt", "", ["anna@example.de"], [("+4930123456", False)], "Pressesprecherin")],
     ),
+    (
+        "a-word-after-a-number-is-no-month",
+        "Contact presse :\nMarie Dupont, +33 6 12 34 56 78 mail : marie@example.fr\n",
+        None,
+        [("Marie Dupont", "", ["marie@example.fr"], [("+33612345678", False)], None)],
+    ),
 ]

@@ -228,7 +228,7 @@ def prepare_send(
         source=OutletSource(
             engine,
             planner,
-            assembler or (lambda: Assembler(Renderer(templates))),
+            assembler if assembler is not None else (lambda: Assembler(Renderer(templates))),
             Path(batch.outbox) if batch and batch.outbox else None,
         ),
         recorded=recorded,

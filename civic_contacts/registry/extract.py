@@ -757,9 +757,11 @@ def _address_line(line: str) -> bool:
 
 # Dates and times beside numbers ("Stand 07.12.2026", "Mo-Fr 09:00-17:00"): never a number.
 _MONTHS = (
-    r"(?:jan|feb|febr|mar|mär|apr|may|mai|jun|jui|jul|aug|aoû|sep|sept|oct|okt|nov|dec|déc|dez"
-    r"|janv|févr|fevr|avr|juil|mei|maj|des|januar|februar|märz|marts|mars|juni|juli|oktober"
-    r"|dezember|december|desember|januari|februari|maart|augusti|augustus)[a-zéûä]*\.?"
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre"
+    r"|décembre|decembre|januar|februar|märz|maerz|juni|juli|oktober|dezember|januari|februari"
+    r"|maart|mei|augustus|desember|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|okt|nov|dec|dez|déc)"
+    r"(?![\w])\.?"
 )
 _DATE_OR_TIME = re.compile(
     r"(?<![\d.])\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}(?![\d.])"  # 07.12.2026
