@@ -708,4 +708,16 @@ Amtsgericht Berlin HRB 12345
         None,
         [("Marie Dupont", "", ["marie@example.fr"], [("+33612345678", False)], None)],
     ),
+    (
+        "prose-two-people-with-offices-in-brackets",
+        "For further information, please contact Anna Berg (Geneva) on +41 21 234 56 78 or"
+        " Piet de Boer (The Hague) on +31 6 12345678. For interviews, contact Jane Roe"
+        " (English, French) on +44 7400 123456.\n",
+        None,
+        [
+            ("Anna Berg", "Geneva", [], [("+41212345678", False)], None),
+            ("Piet de Boer", "The Hague", [], [("+31612345678", False)], None),
+            ("Jane Roe", "", [], [("+447400123456", False)], None),
+        ],
+    ),
 ]

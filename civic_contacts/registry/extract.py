@@ -887,6 +887,12 @@ def _from_prose(line: str) -> str | None:
     who = found.group("who").strip(" ,")
     who = re.sub(r"(?i)^(?:our|notre|nuestro|nuestra|unsere[nr]?|the|la|le|el)\s+", "", who)
     city = ""
+    who = _AROUND_THE_CLOCK.sub("", _SPOKEN.sub("", who)).strip(" ,")
+    bracket = re.search(r"\s*\(([A-ZÀ-Ý][\w' -]{1,40})\)\s*$", who)
+    if bracket:
+        # "Anna Berg (Geneva) on +41 …": the office in brackets after the name.
+        city = bracket.group(1).strip()
+        who = who[: bracket.start()]
     located = re.search(r"(?i)\s+(?:in|à|a|en|au|in der|in)\s+([A-ZÀ-Ý][\w' -]+?)\s*,\s*", who)
     if located:
         city = located.group(1).strip()
@@ -908,6 +914,7 @@ def _from_prose(line: str) -> str | None:
     return f"{head}: {found.group('details')}"
 
 
+_SENTENCE_AFTER_NUMBER = re.compile(r"(?<=\d)\.\s+(?=[A-ZÀ-Ý][a-zà-ÿ])")
 _ROLE_JOINERS = frozenset(["of", "for", "and", "de", "du", "des", "la", "le", "et", "und", "fur"])
 
 
@@ -943,6 +950,9 @@ def read_people(lines: list[str], lookup: RegionLookup) -> list[_Draft]:
         current = None
 
     expanded: list[str] = []
+    # Sentences of one paragraph, each ending with a number ("… on +31 6 12345678. For
+    # interviews, contact …"), are read one by one.
+    lines = [part for line in lines for part in _SENTENCE_AFTER_NUMBER.split(line)]
     for line in lines:
         if _NOT_A_PHONE.search(fold(line)) and not _EMAIL_RE.search(line):
             continue  # an account, a donation line, a post box: not anyone's number
