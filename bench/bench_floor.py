@@ -40,7 +40,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import CLI, RELEASE, Phase, base_registry, cli_env, machine, scratch_pg, timed
+from bench_scale import (
+    CLI,
+    RELEASE,
+    Phase,
+    base_registry,
+    cli_env,
+    machine,
+    scratch_pg,
+    timed,
+    write_outlets,
+)
 from bench_send_cpu import _copy_pg, server_cpu
 
 BASELINES = Path(__file__).resolve().parent / "baselines"
@@ -53,15 +63,8 @@ def write_csvs(folder: Path, n: int, outlets: int) -> tuple[Path, Path]:
     from civic_contacts import synthetic
 
     folder.mkdir(parents=True, exist_ok=True)
-    outlet_csv, journalist_csv = folder / "outlets.csv", folder / "journalists.csv"
-    with open(outlet_csv, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["slug", "name", "country", "languages", "timezone", "kind", "tags"])
-        for i in range(outlets):
-            country, zone, languages = synthetic.COUNTRIES[i % len(synthetic.COUNTRIES)]
-            writer.writerow(
-                [f"outlet-{i:06d}", f"Outlet {i}", country, ";".join(languages), zone, "online", ""]
-            )
+    outlet_csv = write_outlets(folder / "outlets.csv", outlets)
+    journalist_csv = folder / "journalists.csv"
     with open(journalist_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["outlet", "name", "email", "language", "role", "phones"])

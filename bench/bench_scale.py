@@ -99,28 +99,28 @@ def machine() -> str:
 # The data ---------------------------------------------------------------------------------------
 
 
+def write_outlets(path: Path, count: int, suffix: str = "") -> Path:
+    """`count` invented outlets ("Outlet 7" and `suffix`), over synthetic's countries."""
+    from civic_contacts import synthetic
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["slug", "name", "country", "languages", "timezone", "kind", "tags"])
+        for i in range(count):
+            country, zone, languages = synthetic.COUNTRIES[i % len(synthetic.COUNTRIES)]
+            name = f"Outlet {i}{suffix}"
+            writer.writerow(
+                [f"outlet-{i:06d}", name, country, ";".join(languages), zone, "online", ""]
+            )
+    return path
+
+
 def write_csvs(folder: Path, n: int) -> tuple[Path, Path]:
     """Outlets (one per 100 journalists) and journalists with one phone each, all invented."""
     from civic_contacts import synthetic
 
     outlets = max(1, n // 100)
-    outlet_csv = folder / "outlets.csv"
-    with open(outlet_csv, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["slug", "name", "country", "languages", "timezone", "kind", "tags"])
-        for i in range(outlets):
-            country, zone, languages = synthetic.COUNTRIES[i % len(synthetic.COUNTRIES)]
-            writer.writerow(
-                [
-                    f"outlet-{i:06d}",
-                    f"Outlet {i} Média",
-                    country,
-                    ";".join(languages),
-                    zone,
-                    "online",
-                    "",
-                ]
-            )
+    outlet_csv = write_outlets(folder / "outlets.csv", outlets, " Média")
     journalist_csv = folder / "journalists.csv"
     with open(journalist_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
