@@ -26,8 +26,6 @@ from civic_contacts.errors import ConfigError
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.addresses import domain_of
 from civic_contacts.registry.codes import in_language
-from civic_contacts.registry.phones import format_international, tel_uri, whatsapp_url
-from civic_contacts.registry.vcard import contact_card
 
 
 @dataclass(frozen=True)
@@ -106,6 +104,10 @@ class ContactBook:
     kept as plain values."""
 
     def __init__(self, session: Session, organisation: str) -> None:
+        # Imported here: a send whose messages are all built never needs a card.
+        from civic_contacts.registry.phones import format_international, tel_uri, whatsapp_url
+        from civic_contacts.registry.vcard import contact_card
+
         contacts = registry.list_contacts(session)
         # A number is on WhatsApp or it is not: one shared by two contacts (a desk line) and
         # marked WhatsApp for one of them is shown as WhatsApp for both, in text and on cards.

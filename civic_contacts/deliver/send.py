@@ -232,9 +232,11 @@ def _send(
         session.rollback()
         report.final = dict(plan.counts)
         return report
-    release_dead_claims(session, plan.key, now)
-    session.commit()
-    plan.counts = counts(session, plan.key)
+    if release_dead_claims(session, plan.key, now):
+        # Claims given back are pending again: counted anew (prepare's count is otherwise
+        # a moment old, as any count is while another run sends).
+        session.commit()
+        plan.counts = counts(session, plan.key)
     session.commit()
     report.final = dict(plan.counts)
     if plan.pending == 0:
@@ -372,7 +374,6 @@ def suppress_refused(session: Session, key: BatchKey) -> list[str]:
     550 5.1.1 while we sent is the same hard bounce as one that comes back later); the
     addresses newly suppressed. Refusals about how we send, or ambiguous ones, change
     nothing (see `reasons.decide`)."""
-    from civic_contacts.deliver.reasons import decide, status_in
     from civic_contacts.deliver.transport import REFUSED_AT_RCPT
 
     refused = session.execute(
@@ -381,7 +382,11 @@ def suppress_refused(session: Session, key: BatchKey) -> list[str]:
             Delivery.status == S.FAILED,
             Delivery.last_error.startswith(REFUSED_AT_RCPT),
         )
-    )
+    ).all()
+    if not refused:
+        return []
+    from civic_contacts.deliver.reasons import decide, status_in
+
     done = []
     for email, error in refused:
         words = str(error).removeprefix(REFUSED_AT_RCPT)

@@ -5,9 +5,8 @@ No DNS lookups unless asked: a press officer on a poor connection must be able t
 
 from __future__ import annotations
 
+import functools
 import re
-
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from civic_contacts.errors import InvalidEmail
 
@@ -25,6 +24,9 @@ def normalise_email(value: str, check_deliverability: bool = False) -> str:
         raise InvalidEmail("empty email address")
     if _plain(text):
         return text.lower()
+    # email-validator is imported when first needed: a send never asks it anything.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(text, check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
@@ -63,7 +65,15 @@ def _plain(text: str) -> bool:
     if len(local) > 64:
         return False
     labels = domain.lower().split(".")
-    return not any(".".join(labels[i:]) in SPECIAL_USE_DOMAIN_NAMES for i in range(len(labels)))
+    special = _special_use_domains()
+    return not any(".".join(labels[i:]) in special for i in range(len(labels)))
+
+
+@functools.cache
+def _special_use_domains() -> frozenset[str]:
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    return frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def domain_of(address: str) -> str:

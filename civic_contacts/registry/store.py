@@ -17,7 +17,7 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import (
     Select,
@@ -55,9 +55,11 @@ from civic_contacts.registry.models import (
     RegistryMeta,
     Suppression,
 )
-from civic_contacts.registry.phones import ParsedPhone
 from civic_contacts.registry.statuses import DeliveryStatus
 from civic_contacts.registry.views import ContactInfo, JournalistInfo, OfficeInfo, OutletInfo
+
+if TYPE_CHECKING:
+    from civic_contacts.registry.phones import ParsedPhone
 
 Outcome = Literal["created", "updated", "unchanged"]
 

@@ -105,3 +105,27 @@ def test_phone_parse_and_extract_need_no_sqlalchemy(tmp_path: Path, data_dir: Pa
         cli("contact", "extract", str(block), "--json", "--region", "NE").stdout
     )
     assert through_registry == [person]
+
+
+@pytest.mark.smtp
+def test_a_send_of_built_messages_loads_no_renderer_or_validator(demo, smtp_server) -> None:
+    """A send whose messages are all built reads them from the outbox: it loads neither the
+    templates' engines, the phone and address libraries, the card writer, nor the reader of
+    refusals (when nothing was refused)."""
+    sink, port = smtp_server
+    env = {"CIVIC_CONTACTS_DB": demo.db_url}
+    server = ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none"]
+    args = ["batch", "send", "sahel-civilians", *server, "--yes", "--limit", "1"]
+    code, _out, modules = _modules_after(args, env)
+    assert code == 0 and len(sink.received) == 1
+    heavy = {
+        "jinja2",
+        "markdown_it",
+        "phonenumbers",
+        "email_validator",
+        "vobject",
+        "icalendar",
+        "civic_contacts.registry.vcard",
+        "civic_contacts.deliver.reasons",
+    }
+    assert not heavy & modules, heavy & modules
