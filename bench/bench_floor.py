@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import (
     CLI,
     RELEASE,
-    Phase,
     base_registry,
+    baseline,
     cli_env,
     machine,
     scratch_pg,
@@ -53,7 +53,6 @@ from bench_scale import (
 )
 from bench_send_cpu import _copy_pg, server_cpu
 
-BASELINES = Path(__file__).resolve().parent / "baselines"
 PY = sys.executable
 NAIVE_SAMPLE = 5_000
 
@@ -133,13 +132,6 @@ class Registry:
     def close(self) -> None:
         for drop in reversed(self.drops):
             drop()
-
-
-def baseline(name: str, *args: str) -> tuple[Phase, list[str]]:
-    """Run a baseline script under GNU time; its printed figures beside the process's."""
-    with tempfile.NamedTemporaryFile("r", suffix=".out") as out:
-        phase = timed(name, [PY, str(BASELINES / name), *args], dict(os.environ), Path(out.name))
-        return phase, out.read().split()
 
 
 def summary(values: list[float], unit: str = "", digits: int = 2) -> str:

@@ -10,13 +10,18 @@ SMTP sink with 8 connections, and its status and audit read, each phase as a use
 command line in its own process, timed, its peak RSS read by GNU time (`/usr/bin/time`), which
 forks the command from a small process, so the figure cannot carry the parent's memory.
 
-References in the same run, on the same machine and data:
-- a bare loader: the same CSV parsed and validated with the same libraries (phonenumbers,
-  email-validator), inserted with plain `executemany` (its own process, also under GNU time);
-- a naive renderer: every message built with one stdlib EmailMessage (messages per second);
-- a bare smtplib loop: the outbox's files sent to the same sink with the same connections,
-  each in a thread of one process, and again each in a process of its own (`batch send` on
-  PostgreSQL runs its connections in processes of their own; see sender.Sender._in_processes).
+References in the same run, on the same machine and data, each a script of
+`bench/baselines/` that shares no code with civic-contacts, run as a process of its own under
+GNU time (see bench/baselines/README.md):
+- the bare loader (`bare_loader.py`): the same CSV read with `csv`, addresses checked by
+  email-validator, numbers parsed by phonenumbers directly, rows inserted with `executemany`
+  into an SQLite file (on a PostgreSQL run too: it is the floor of the work, not of a server);
+- the naive mail merge (`naive_build.py`): Jinja2 and one stdlib EmailMessage per message, on
+  a sample of the same journalists;
+- the send's floor, the pipelined client (`pipelined_smtp.py`), and a plain smtplib loop
+  (`smtplib_loop.py`: threads, and processes, as `batch send` on PostgreSQL runs its
+  connections: see sender.Sender._in_processes), the outbox's files to the same sink with the
+  same connections.
 
 PostgreSQL runs use a scratch database created and dropped here (CIVIC_CONTACTS_BENCH_PG names
 the server, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
@@ -32,7 +37,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -41,11 +45,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import bench_naive
-
 CLI = [sys.executable, "-m", "civic_contacts"]
 HERE = Path(__file__).resolve()
+BASELINES = HERE.parent / "baselines"
 RELEASE = "sahel-civilians"
+NAIVE_SAMPLE = 1_000  # messages the naive merge builds (it runs at about 500 a second)
 
 
 @dataclass
@@ -81,6 +85,15 @@ def timed(
         float(fields[3]),
     )
     return Phase(name, seconds, rss_kib / 1024, user + system)
+
+
+def baseline(name: str, *args: str) -> tuple[Phase, list[str]]:
+    """Run a script of bench/baselines/ under GNU time: the process's figures, and the
+    figures it printed (messages or rows, seconds, per second)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".out") as out:
+        command = [sys.executable, str(BASELINES / name), *args]
+        phase = timed(name, command, dict(os.environ), Path(out.name))
+        return phase, out.read().split()
 
 
 def machine() -> str:
@@ -154,128 +167,6 @@ def base_registry(url: str) -> None:
     engine.dispose()
 
 
-# The references ---------------------------------------------------------------------------------
-
-
-def bare_load(url: str, path: Path) -> None:
-    """The floor for `journalist import`: the same parsing and validation (civic-contacts'
-    own number reader and address check), then plain `executemany` in chunks of 5,000, with
-    nothing else: no streaming checks, no repeated-address check, no upsert."""
-    from sqlalchemy import column, create_engine, insert, table, text
-
-    from civic_contacts.registry.addresses import normalise_email
-    from civic_contacts.registry.phones import parse_phones
-
-    engine = create_engine(url)
-    journalists = table(
-        "journalists",
-        *(column(c) for c in ("id", "outlet_id", "name", "email", "language", "role")),
-        *(column(c) for c in ("opted_out", "created_at", "updated_at")),
-    )
-    phones = table(
-        "phones",
-        *(column(c) for c in ("journalist_id", "position", "raw", "e164", "extension")),
-        *(column(c) for c in ("kind", "valid", "whatsapp", "label", "problem")),
-    )
-    with engine.begin() as connection:
-        outlets = {
-            slug: (oid, country)
-            for slug, oid, country in connection.execute(
-                text("SELECT slug, id, country FROM outlets")
-            )
-        }
-        now = dt.datetime.now(dt.UTC)
-        people: list[dict[str, object]] = []
-        numbers: dict[str, list[object]] = {}
-
-        def flush() -> None:
-            ids = connection.execute(
-                insert(journalists).returning(journalists.c.id, journalists.c.email), people
-            ).all()
-            rows = [
-                {
-                    "journalist_id": journalist,
-                    "position": i,
-                    "raw": p.raw,
-                    "e164": p.e164,
-                    "extension": p.extension,
-                    "kind": p.kind,
-                    "valid": p.valid,
-                    "whatsapp": p.whatsapp,
-                    "label": p.label,
-                    "problem": p.problem,
-                }
-                for journalist, email in ids
-                for i, p in enumerate(numbers[email])
-            ]
-            if rows:
-                connection.execute(insert(phones), rows)
-            people.clear()
-            numbers.clear()
-
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            next(reader)
-            for outlet, name, email, language, role, phone in reader:
-                address = normalise_email(email)
-                outlet_id, country = outlets[outlet]
-                people.append(
-                    {
-                        "outlet_id": outlet_id,
-                        "name": name.strip(),
-                        "email": address,
-                        "language": language or None,
-                        "role": role,
-                        "opted_out": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                numbers[address] = parse_phones(phone, country)  # type: ignore[assignment]
-                if len(people) >= 5000:
-                    flush()
-            if people:
-                flush()
-    engine.dispose()
-
-
-def bare_smtp(
-    port: int, folder: Path, connections: int, limit: int = 0, processes: bool = False
-) -> None:
-    """The floor for `batch send`: the outbox's files sent with plain smtplib, N connections
-    (the first `limit` files in the manifest's order, when a limit is given), each in a thread
-    of this process, or each in a process of its own (`processes`: no turns at Python's lock,
-    which with threads cost as much CPU as the sending)."""
-    import json
-    import multiprocessing
-    import smtplib
-
-    files = []
-    with open(folder / "manifest.jsonl", encoding="utf-8") as manifest:
-        for line in manifest:
-            files.append(folder / json.loads(line)["path"])
-            if limit and len(files) >= limit:
-                break
-    shares = [files[i::connections] for i in range(connections)]
-
-    def run(share: list[Path]) -> None:
-        with smtplib.SMTP("127.0.0.1", port) as smtp:
-            for path in share:
-                smtp.sendmail("press@example.org", [path.name[:-4]], path.read_bytes())
-
-    context = multiprocessing.get_context("fork")
-    workers: list[Any] = [
-        context.Process(target=run, args=(share,))
-        if processes
-        else threading.Thread(target=run, args=(share,))
-        for share in shares
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
-
 def steady_rate(times: list[float]) -> float:
     """Messages per second at the sink from the first message to the last (the start of the
     sending process, and its end, left out)."""
@@ -316,6 +207,18 @@ def scratch_pg(server: str) -> tuple[str, object]:
     return url, drop
 
 
+def single_database(db: str, work: Path) -> tuple[str, list[Any]]:
+    """The registry's URL (an SQLite file in `work`, or a PostgreSQL scratch database) and the
+    functions that drop what was made for it."""
+    if db == "sqlite":
+        return f"sqlite:///{work / 'registry.sqlite3'}", []
+    server = os.environ.get(
+        "CIVIC_CONTACTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    url, drop = scratch_pg(server)
+    return url, [drop]
+
+
 def two_databases(db: str, work: Path, second: str) -> tuple[str, str, list[Any]]:
     """URLs of the registry and of a second database (SQLite files in `work`, or PostgreSQL
     scratch databases), and the functions that drop the scratch ones."""
@@ -354,31 +257,34 @@ def run_one(
     work = folder / f"{db}-{n}"
     work.mkdir()
     outlet_csv, journalist_csv = write_csvs(work, n)
-    url, bare_url, drops = two_databases(db, work, "bare")
+    url, drops = single_database(db, work)
     env = cli_env(url, work)
     phases: list[Phase] = []
     try:
-        for target in (url, bare_url):
-            base_registry(target)
-            timed("outlet import", [*CLI, "--db", target, "outlet", "import", str(outlet_csv)], env)
+        base_registry(url)
+        timed("outlet import", [*CLI, "outlet", "import", str(outlet_csv)], env)
         phases.append(
             timed("journalist import", [*CLI, "journalist", "import", str(journalist_csv)], env)
         )
-        phases.append(
-            timed(
-                "  bare loader (reference)",
-                [sys.executable, str(HERE), "--bare-load", bare_url, str(journalist_csv)],
-                env,
-            )
-        )
+        bare, _ = baseline("bare_loader.py", str(journalist_csv), str(work / "bare.sqlite3"))
+        bare.name = "  bare loader (baselines/bare_loader.py)"
+        bare.note = f"the floor; import / bare loader {phases[-1].seconds / bare.seconds:.2f}x"
+        phases.append(bare)
         phases.append(timed("route show --json", [*CLI, "route", "show", RELEASE, "--json"], env))
         out = work / "outbox"
         phases.append(
             timed("batch build", [*CLI, "batch", "build", RELEASE, "--out", str(out)], env)
         )
-        naive = bench_naive(url, 1000)  # the yardstick bench_batch.py uses
         build = phases[-1]
-        build.note = f"{n / build.seconds:,.0f} msg/s; naive renderer {naive:,.0f} msg/s; ratio {n / build.seconds / naive:.1f}x"
+        sample = min(n, NAIVE_SAMPLE)
+        merge, _figures = baseline(
+            "naive_build.py", str(journalist_csv), str(work / "naive"), "--limit", str(sample)
+        )
+        naive = sample / merge.seconds
+        build.note = (
+            f"{n / build.seconds:,.0f} msg/s; naive mail merge (baselines/naive_build.py)"
+            f" {naive:,.0f} msg/s; ratio {n / build.seconds / naive:.1f}x"
+        )
         if not skip_send:
             sink = LeanSink()
             port = sink.start()
@@ -397,7 +303,6 @@ def run_one(
                     "batch send --limit 1",
                     [*CLI, "batch", "send", RELEASE, *smtp, "--limit", "1"],
                     env,
-                    ok=1,  # stopped with messages left: exit code 1 by design
                 )
                 first.note = f"first message {sink.first - start:.2f} s after start"
                 phases.append(first)
@@ -422,7 +327,6 @@ def run_one(
                         *limited,
                     ],
                     env,
-                    ok=1 if send_limit and count < n - 1 else 0,
                 )
                 sent = sink.count
                 ours_steady = steady_rate(sink.times[start_count:])
@@ -431,22 +335,24 @@ def run_one(
                     f" message); {sent:,} received, {len(sink.ids):,} distinct"
                 )
                 phases.append(whole)
-                for how in ("threads", "processes"):
+                references = [
+                    ("pipelined_smtp.py", "the floor: pipelined client", []),
+                    ("smtplib_loop.py", "smtplib loop, threads", []),
+                    ("smtplib_loop.py", "smtplib loop, processes", ["--processes"]),
+                ]
+                for script, what, extra in references:
                     before = sink.count
-                    bare = timed(
-                        f"  bare smtplib loop, {how} (reference)",
-                        [
-                            sys.executable,
-                            str(HERE),
-                            "--bare-smtp",
-                            str(port),
-                            str(out),
-                            str(connections),
-                            str(count),
-                            how,
-                        ],
-                        env,
+                    bare, _ = baseline(
+                        script,
+                        "127.0.0.1",
+                        str(port),
+                        str(out),
+                        str(connections),
+                        "--limit",
+                        str(count),
+                        *extra,
                     )
+                    bare.name = f"  {what} (baselines/{script})"
                     bare_rate = (sink.count - before) / bare.seconds
                     bare_steady = steady_rate(sink.times[before:])
                     bare.note = (
@@ -479,33 +385,25 @@ def run_imports(n: int, db: str, folder: Path, repeat: int) -> list[float]:
     outlet_csv, journalist_csv = write_csvs(work, n)
     ratios: list[float] = []
     for round_ in range(1, repeat + 1):
-        url, bare_url, drops = two_databases(db, work, f"bare-{round_}")
+        url, drops = single_database(db, work)
         if db == "sqlite":
             url = url.replace("registry.sqlite3", f"registry-{round_}.sqlite3")
         env = cli_env(url, work)
+        bare_file = work / f"bare-{round_}.sqlite3"
         try:
-            for target in (url, bare_url):
-                base_registry(target)
-                timed(
-                    "outlet import",
-                    [*CLI, "--db", target, "outlet", "import", str(outlet_csv)],
-                    env,
-                )
+            base_registry(url)
+            timed("outlet import", [*CLI, "outlet", "import", str(outlet_csv)], env)
             ours = timed(
                 "journalist import", [*CLI, "journalist", "import", str(journalist_csv)], env
             )
-            bare = timed(
-                "  bare loader (reference)",
-                [sys.executable, str(HERE), "--bare-load", bare_url, str(journalist_csv)],
-                env,
-            )
+            bare, _ = baseline("bare_loader.py", str(journalist_csv), str(bare_file))
         finally:
             for drop in drops:
                 drop()  # type: ignore[operator]
-        for target in (url, bare_url):
-            if db == "sqlite":
-                for suffix in ("", "-wal", "-shm"):
-                    Path(target.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        bare_file.unlink(missing_ok=True)
+        if db == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         ratios.append(ours.seconds / bare.seconds)
         print(
             f"round {round_}: import {ours.seconds:8.2f} s {ours.rss_mib:6.1f} MiB;"
@@ -529,27 +427,13 @@ def main() -> None:
         metavar="ROUNDS",
         help="only `journalist import` against the bare loader, side by side, ROUNDS times",
     )
-    parser.add_argument("--bare-load", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--bare-smtp",
-        nargs=5,
-        metavar=("PORT", "DIR", "N", "LIMIT", "HOW"),
-        help=argparse.SUPPRESS,
-    )
     parser.add_argument(
         "--send-limit",
         type=int,
         default=0,
-        help="send only this many (and as many in the bare loop); 0: all",
+        help="send only this many (and as many in each reference); 0: all",
     )
     args = parser.parse_args()
-    if args.bare_load:
-        bare_load(args.bare_load[0], Path(args.bare_load[1]))
-        return
-    if args.bare_smtp:
-        port, folder, connections, limit, how = args.bare_smtp
-        bare_smtp(int(port), Path(folder), int(connections), int(limit), how == "processes")
-        return
     sizes = args.n or [20_000, 200_000]
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(machine())
@@ -578,7 +462,7 @@ def main() -> None:
                 results[(db, n)] = phases
                 for phase in phases:
                     print(
-                        f"{phase.name:44} {phase.seconds:8.2f} s {phase.rss_mib:8.1f} MiB  {phase.note}",
+                        f"{phase.name:58} {phase.seconds:8.2f} s {phase.rss_mib:8.1f} MiB  {phase.note}",
                         flush=True,
                     )
                 import shutil
@@ -590,11 +474,14 @@ def main() -> None:
         for db in databases:
             for a, b in zip(results[(db, small)], results[(db, large)], strict=True):
                 print(
-                    f"{db:10} {a.name:44} time {b.seconds / a.seconds:7.1f}x   RSS {b.rss_mib / a.rss_mib:5.2f}x"
+                    f"{db:10} {a.name:58} time {b.seconds / a.seconds:7.1f}x   RSS {b.rss_mib / a.rss_mib:5.2f}x"
                 )
         for db in databases:
             phases = {p.name: p for p in results[(db, large)]}
-            ours, bare = phases["journalist import"], phases["  bare loader (reference)"]
+            ours, bare = (
+                phases["journalist import"],
+                phases["  bare loader (baselines/bare_loader.py)"],
+            )
             print(
                 f"{db:10} import at {large:,}: {ours.seconds / bare.seconds:.2f}x the bare loader's time"
             )

@@ -1,18 +1,20 @@
-"""Where a send's CPU goes: ours, the database server's and the bare smtplib loop's, per message.
+"""Where a send's CPU goes: ours, the database server's, and the baselines', per message.
 
     python bench/bench_send_cpu.py                      # PostgreSQL, 20,000 built, 10,000 sent
     python bench/bench_send_cpu.py --db sqlite --runs 5
 
 A batch of N journalists is imported and built once; then, `--runs` times, the batch is put
 back as built and sent: `batch send --limit 1` (its CPU is the send's own start), then
-`batch send --limit K --connections C` to the loopback sink, then the bare smtplib loop on
-the same K files, its connections in threads of one process and then in processes of their
-own. Each process's CPU comes from GNU time (a process's figure holds its children's); the PostgreSQL server's (when it
+`batch send --limit K --connections C` to the loopback sink, then, on K files of the same
+outbox with the same connections, the send's floor (`bench/baselines/pipelined_smtp.py`, a
+plain pipelined asyncio client) and a plain smtplib loop (`bench/baselines/smtplib_loop.py`,
+its connections in threads of one process, then in processes of their own); neither shares
+any code with civic-contacts. Each process's CPU comes from GNU time (a process's figure holds its children's); the PostgreSQL server's (when it
 runs on this machine) from /proc, summed over its processes, before and after our send; the
 sink's from this process's own (its thread is all that runs here while a command does).
-Prints per message: ours (the start taken off), the server's, the bare loops', the sink's
-for ours and the threaded bare loop, and our rate as a share of each bare loop's, then
-min / median / max of each.
+Prints per message: ours (the start taken off), the server's, the pipelined client's, the
+sink's for ours and for the client, the smtplib loop's, and our rate as a share of each
+baseline's, then min / median / max of each.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_scale import (
     CLI,
-    HERE,
     RELEASE,
     base_registry,
+    baseline,
     cli_env,
     timed,
     two_databases,
@@ -85,6 +87,12 @@ def main() -> None:
             outbox = work / "outbox"
             timed("batch build", [*CLI, "batch", "build", RELEASE, "--out", str(outbox)], env)
             if args.db == "sqlite":
+                import contextlib
+                import sqlite3
+
+                # What the build left in the write-ahead log goes into the file first.
+                with contextlib.closing(sqlite3.connect(work / "registry.sqlite3")) as db:
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 shutil.copy(work / "registry.sqlite3", work / "built.sqlite3")
             else:
                 _copy_pg(url, built_url)
@@ -106,49 +114,55 @@ def main() -> None:
                     sink_before = _own_cpu()
                     options = ["--limit", str(limit), "--connections", str(connections)]
                     command = [*CLI, "batch", "send", RELEASE, *smtp, "--yes", *options]
-                    phases.append(timed("batch send", command, env, ok=1))
+                    received = sink.count
+                    phases.append(timed("batch send", command, env))
+                    if sink.count - received != limit:
+                        raise SystemExit(f"the sink received {sink.count - received} of {limit}")
                     used.append(server_cpu() - before)
                     sink_used.append(_own_cpu() - sink_before)
-                share = [str(args.connections), str(args.send)]
-                bare_loop = [sys.executable, str(HERE), "--bare-smtp", str(port), str(outbox)]
+                share = [str(args.connections), "--limit", str(args.send)]
+                server_args = ["127.0.0.1", str(port), str(outbox), *share]
                 sink_before = _own_cpu()
-                bare = timed("bare", [*bare_loop, *share, "threads"], env)
-                bare_sink = _own_cpu() - sink_before
-                apart = timed("bare, processes", [*bare_loop, *share, "processes"], env)
+                floor, _ = baseline("pipelined_smtp.py", *server_args)
+                floor_sink = _own_cpu() - sink_before
+                loop, _ = baseline("smtplib_loop.py", *server_args)
+                apart, _ = baseline("smtplib_loop.py", *server_args, "--processes")
                 start, ours = phases
                 row = (
                     (ours.cpu - start.cpu) / args.send * 1000,
                     (used[1] - used[0]) / args.send * 1000 if args.db != "sqlite" else 0.0,
-                    bare.cpu / args.send * 1000,
-                    bare.seconds / ours.seconds,
+                    floor.cpu / args.send * 1000,
+                    floor.seconds / ours.seconds,
                     (sink_used[1] - sink_used[0]) / args.send * 1000,
-                    bare_sink / args.send * 1000,
-                    apart.cpu / args.send * 1000,
+                    floor_sink / args.send * 1000,
+                    loop.cpu / args.send * 1000,
+                    loop.seconds / ours.seconds,
                     apart.seconds / ours.seconds,
                 )
                 rows.append(row)
                 print(
-                    f"ours {row[0]:.3f}  server {row[1]:.3f}  bare {row[2]:.3f}"
-                    f" (in processes {row[6]:.3f})  sink {row[4]:.3f} (bare {row[5]:.3f});"
-                    f" our rate is {row[3]:.0%} of the bare loop's"
-                    f" ({row[7]:.0%} of the bare loop's in processes)",
+                    f"ours {row[0]:.3f}  server {row[1]:.3f}  pipelined client {row[2]:.3f}"
+                    f"  sink {row[4]:.3f} (for the client {row[5]:.3f})  smtplib loop {row[6]:.3f};"
+                    f" our rate is {row[3]:.0%} of the pipelined client's (the floor),"
+                    f" {row[7]:.0%} of the smtplib loop's ({row[8]:.0%} in processes)",
                     flush=True,
                 )
             sink.stop()
             names = [
                 "ours",
                 "server",
-                "bare",
-                "rate share",
+                "pipelined client",
+                "rate / pipelined client",
                 "sink",
-                "sink (bare)",
-                "bare, processes",
-                "rate share (processes)",
+                "sink (pipelined client)",
+                "smtplib loop",
+                "rate / smtplib loop",
+                "rate / smtplib loop in processes",
             ]
             for i, name in enumerate(names):
                 values = sorted(r[i] for r in rows)
                 print(
-                    f"{name:10} min / median / max: {values[0]:.3f} /"
+                    f"{name:33} min / median / max: {values[0]:.3f} /"
                     f" {statistics.median(values):.3f} / {values[-1]:.3f}"
                 )
         finally:
