@@ -28,7 +28,6 @@ from email.utils import format_datetime
 from markupsafe import escape
 
 from civic_contacts.compose.mime import (
-    boundary_for,
     build_message,
     check_header_value,
     check_headers,
@@ -36,6 +35,7 @@ from civic_contacts.compose.mime import (
     encode_address,
     encode_unstructured,
     list_unsubscribe,
+    two_boundaries,
 )
 from civic_contacts.compose.templates import (
     ContactView,
@@ -288,8 +288,7 @@ class Assembler:
             if not calendar:
                 calendar = self._calendar(variant, recipient.date)
                 shared.calendar[recipient.date] = calendar
-        outer = boundary_for(recipient.message_id, 0).encode("ascii")
-        inner = boundary_for(recipient.message_id, 1).encode("ascii")
+        outer, inner = two_boundaries(recipient.message_id)
         from_header = self.from_headers.get((variant.from_name, variant.from_address))
         if from_header is None:
             from_header = (

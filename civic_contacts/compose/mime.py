@@ -264,6 +264,12 @@ def boundary_for(message_id: str, index: int) -> str:
     return f"=_cc{index}_{digest}"
 
 
+def two_boundaries(message_id: str) -> tuple[bytes, bytes]:
+    """`boundary_for(message_id, 0)` and `(message_id, 1)`, as ASCII bytes, from one digest."""
+    digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:24].encode("ascii")
+    return b"=_cc0_" + digest, b"=_cc1_" + digest
+
+
 def set_boundaries(msg: EmailMessage, message_id: str) -> None:
     """Give every multipart of the message its stable boundary."""
     for index, part in enumerate(p for p in msg.walk() if p.is_multipart()):

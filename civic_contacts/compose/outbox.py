@@ -31,6 +31,9 @@ from civic_contacts.compose.outbox_writer import HEADER
 from civic_contacts.errors import InputError, OutboxError
 
 _PIPE_BUFFER = 1 << 20
+# Records handed to the writer in one system call: a write per message cost as much as
+# assembling it (each one wakes the writer).
+_BATCH = 1 << 16
 
 _json_text = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (as ensure_ascii=False)
 
@@ -100,8 +103,9 @@ class FileWriter:
     creating 20,000 files, which is mostly kernel time, runs on the other core while this one
     renders the next messages. When the writer is behind (the pipe is full), this process
     writes the file itself rather than wait: both cores then create files, and no time is
-    spent waiting. Only the pipe's buffer waits in memory. The writer's first error is raised
-    by `put` or `finish`. With `separate=False`, or where no interpreter can be started, `put`
+    spent waiting. Records go to the pipe a few together (`_BATCH` bytes), so the writer wakes
+    once for several files. Only the pipe's buffer and one batch wait in memory. The writer's
+    first error is raised by `put` or `finish`. With `separate=False`, or where no interpreter can be started, `put`
     writes every file itself."""
 
     def __init__(self, folder: Path, separate: bool = True) -> None:
@@ -110,6 +114,9 @@ class FileWriter:
         self.process: subprocess.Popen[bytes] | None = None
         # A record the pipe took only part of: the rest goes before anything else.
         self.unsent = b""
+        # Records not yet handed to the pipe, and their size.
+        self.batch: list[bytes] = []
+        self.batched = 0
         self.written_here = 0
         if separate and sys.executable:
             with contextlib.suppress(OSError):
@@ -139,15 +146,23 @@ class FileWriter:
             self._write_here(relative, data)
             return
         path = relative.encode("utf-8")
-        record = HEADER.pack(len(path), len(data)) + path + data
+        self.batch += (HEADER.pack(len(path), len(data)), path, data)
+        self.batched += HEADER.size + len(path) + len(data)
+        if self.batched >= _BATCH:
+            self._send_batch()
+
+    def _send_batch(self) -> None:
+        """Hand the batch to the pipe; what it does not take now is sent before anything else
+        (and, while it waits, new files are written here)."""
+        records = b"".join(self.batch)
+        self.batch, self.batched = [], 0
         try:
-            taken = os.write(self.fd, record)
+            taken = os.write(self.fd, records)
         except BlockingIOError:
-            self._write_here(relative, data)
-            return
+            taken = 0
         except BrokenPipeError:
             self._raise_failure()
-        self.unsent = record[taken:]
+        self.unsent = records[taken:]
 
     def _send_unsent(self) -> bool:
         """Pass on what is left of a part-sent record; whether the pipe took all of it."""
@@ -177,6 +192,9 @@ class FileWriter:
         os.set_blocking(self.fd, True)
         try:
             self._send_unsent()
+            if self.batch:
+                self._send_batch()
+                self._send_unsent()
         finally:
             with contextlib.suppress(BrokenPipeError):
                 self.pipe.close()

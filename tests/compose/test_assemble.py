@@ -203,3 +203,13 @@ def test_a_plain_line_skips_the_encoder_and_comes_out_as_binascii_encodes_it(lin
     gives exactly what `binascii.b2a_qp` gives, for lines of any length and character."""
     reference = binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=True, header=False)
     assert _qp_line(line) == reference.replace(b"\n", b"\r\n") + b"\r\n"
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_two_boundaries_are_the_two_made_one_by_one(message_id: str) -> None:
+    """The assembly's two boundaries, from one digest, are those the reference gives each part."""
+    from civic_contacts.compose.mime import boundary_for, two_boundaries
+
+    outer, inner = two_boundaries(message_id)
+    assert outer.decode() == boundary_for(message_id, 0)
+    assert inner.decode() == boundary_for(message_id, 1)
