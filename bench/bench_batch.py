@@ -128,28 +128,24 @@ def bench_naive(url: str, folder: Path, sample: int) -> float:
     """The yardstick: `bench/baselines/naive_build.py` (a naive mail merge that shares no code
     with civic-contacts) on the first `sample` journalists of the registry, in messages per
     second of its whole process."""
+    import contextlib
     import sqlite3
 
+    from bench_scale import baseline
+
     csv_path = folder / "naive-journalists.csv"
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
         rows = connection.execute(
             "SELECT o.slug, j.name, j.email FROM journalists j JOIN outlets o"
             " ON o.id = j.outlet_id ORDER BY j.id LIMIT ?",
             (sample,),
         ).fetchall()
-    connection.close()
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["outlet", "name", "email"])
         writer.writerows(rows)
-    script = Path(__file__).resolve().parent / "baselines" / "naive_build.py"
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(script), str(csv_path), str(folder / "naive-out")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return len(rows) / (time.perf_counter() - start)
+    merge, _figures = baseline("naive_build.py", str(csv_path), str(folder / "naive-out"))
+    return len(rows) / merge.seconds
 
 
 def main() -> None:

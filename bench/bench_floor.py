@@ -28,7 +28,6 @@ read cached files.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
 import shutil
@@ -46,6 +45,7 @@ from bench_scale import (
     base_registry,
     baseline,
     cli_env,
+    copy_sqlite,
     machine,
     scratch_pg,
     timed,
@@ -104,12 +104,7 @@ class Registry:
 
     def save(self, stage: str) -> None:
         if self.db == "sqlite":
-            import sqlite3
-
-            # What the last command left in the write-ahead log goes into the file first.
-            with contextlib.closing(sqlite3.connect(self.work / "registry.sqlite3")) as db:
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copy(self.work / "registry.sqlite3", self.work / f"{stage}.sqlite3")
+            copy_sqlite(self.work / "registry.sqlite3", self.work / f"{stage}.sqlite3")
             self.saved[stage] = str(self.work / f"{stage}.sqlite3")
             return
         if stage not in self.saved:

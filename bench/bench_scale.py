@@ -96,6 +96,18 @@ def baseline(name: str, *args: str) -> tuple[Phase, list[str]]:
         return phase, out.read().split()
 
 
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy an SQLite registry a command left, its write-ahead log folded into the file first
+    (a plain copy of the file alone would miss the last command's writes)."""
+    import contextlib
+    import shutil
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(source)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(source, target)
+
+
 def machine() -> str:
     """The line that says what the figures were measured on."""
     cpu = next(

@@ -9,9 +9,10 @@ back as built and sent: `batch send --limit 1` (its CPU is the send's own start)
 outbox with the same connections, the send's floor (`bench/baselines/pipelined_smtp.py`, a
 plain pipelined asyncio client) and a plain smtplib loop (`bench/baselines/smtplib_loop.py`,
 its connections in threads of one process, then in processes of their own); neither shares
-any code with civic-contacts. Each process's CPU comes from GNU time (a process's figure holds its children's); the PostgreSQL server's (when it
-runs on this machine) from /proc, summed over its processes, before and after our send; the
-sink's from this process's own (its thread is all that runs here while a command does).
+any code with civic-contacts. Each process's CPU comes from GNU time (a process's figure
+holds its children's); the PostgreSQL server's (when it runs on this machine) from /proc,
+summed over its processes, before and after our send; the sink's from this process's own
+(its thread is all that runs here while a command does).
 Prints per message: ours (the start taken off), the server's, the pipelined client's, the
 sink's for ours and for the client, the smtplib loop's, and our rate as a share of each
 baseline's, then min / median / max of each.
@@ -36,6 +37,7 @@ from bench_scale import (
     base_registry,
     baseline,
     cli_env,
+    copy_sqlite,
     timed,
     two_databases,
     write_csvs,
@@ -87,13 +89,7 @@ def main() -> None:
             outbox = work / "outbox"
             timed("batch build", [*CLI, "batch", "build", RELEASE, "--out", str(outbox)], env)
             if args.db == "sqlite":
-                import contextlib
-                import sqlite3
-
-                # What the build left in the write-ahead log goes into the file first.
-                with contextlib.closing(sqlite3.connect(work / "registry.sqlite3")) as db:
-                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                shutil.copy(work / "registry.sqlite3", work / "built.sqlite3")
+                copy_sqlite(work / "registry.sqlite3", work / "built.sqlite3")
             else:
                 _copy_pg(url, built_url)
             sink = LeanSink()
