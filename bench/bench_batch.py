@@ -169,6 +169,9 @@ def main() -> None:
         }
         env.pop("CIVIC_CONTACTS_UNSUBSCRIBE_SECRET", None)
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        from bench_scale import as_installed
+
+        print(as_installed())
 
         rate = bench_import(folder, args.import_rows, phones=False)
         print(f"journalist import, no phones:  {rate:9,.0f} rows/s  ({args.import_rows:,} rows)")

@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import (
     CLI,
     RELEASE,
+    as_installed,
     base_registry,
     baseline,
     cli_env,
@@ -350,6 +351,7 @@ def main() -> None:
     parts = args.part or ["build", "memory", "send", "import", "startup"]
     sizes = args.n or [20_000, 200_000]
     print(machine())
+    print(as_installed())
     with tempfile.TemporaryDirectory(prefix="cc-floor-") as tmp:
         root = Path(tmp)
 

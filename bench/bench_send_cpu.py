@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import (
     CLI,
     RELEASE,
+    as_installed,
     base_registry,
     baseline,
     cli_env,
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    print(as_installed())
     from sink import LeanSink
 
     with tempfile.TemporaryDirectory(prefix="cc-send-cpu-") as tmp:

@@ -17,6 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_scale import as_installed
+
 BLOCK = """Media contacts:
 In Niamey: Awa Diallo, Press officer, +227 93 12 34 56 (WhatsApp), awa.diallo@example.org
 """
@@ -39,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    print(as_installed())
     with tempfile.TemporaryDirectory(prefix="cc-startup-") as tmp:
         folder = Path(tmp)
         env = {
