@@ -13,8 +13,10 @@ Parts (each prints the floor it is measured against beside the ratio):
 - memory: `batch build`'s peak RSS with every journalist in one outlet, at each size;
 - send: `batch send --connections C` against a plain pipelined asyncio client
   (`pipelined_smtp.py`) sending the same outbox to the same lean sink with the same C
-  connections; CPU per message of ours (the start, `--limit 1`, taken off), and of the
-  PostgreSQL server when it runs here;
+  connections, and against the same client keeping a ledger in the same kind of database
+  (`pipelined_ledger.py`: each message claimed, and marked sent before the next body goes);
+  CPU per message of ours (the start, `--limit 1`, taken off), and of the PostgreSQL server
+  when it runs here;
 - import: `journalist import` into a registry with the outlets only, against the bare loader
   (`bare_loader.py`: csv, email-validator, phonenumbers directly, sqlite3);
 - startup: `batch send --limit 1` on the largest size's pending batch, and `batch --help`.
@@ -32,6 +34,7 @@ import csv
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -40,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_scale import (
+    BASELINES,
     CLI,
     RELEASE,
     as_installed,
@@ -232,8 +236,9 @@ def part_send(db: str, work: Path, n: int, rounds: int, connections: int) -> Non
     sink = LeanSink()
     port = sink.start()
     smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--security", "none", "--yes"]
+    ledger = ledger_database(registry, work)
     try:
-        share, ours_cpu, server, floor_cpu = [], [], [], []
+        share, ours_cpu, server, floor_cpu, ledgered = [], [], [], [], []
         for i in range(rounds):
             registry.restore("built")
             start = timed(
@@ -256,18 +261,34 @@ def part_send(db: str, work: Path, n: int, rounds: int, connections: int) -> Non
             plain, _ = baseline(
                 "pipelined_smtp.py", "127.0.0.1", str(port), str(outbox), str(connections)
             )
+            subprocess.run(
+                [PY, str(BASELINES / "pipelined_ledger.py"), "setup", ledger, str(outbox)],
+                check=True,
+            )
+            before = sink.count
+            kept, _ = baseline(
+                "pipelined_ledger.py", "send", ledger, "127.0.0.1", str(port), str(connections)
+            )
+            if sink.count - before != n:
+                raise SystemExit(f"the ledgered client sent {sink.count - before} of {n}")
             share.append(plain.seconds / ours.seconds)
+            ledgered.append(kept.seconds / ours.seconds)
             ours_cpu.append((ours.cpu - start.cpu) / n * 1000)
             server.append(server_used / n * 1000 if db == "postgresql" else 0.0)
             floor_cpu.append(plain.cpu / n * 1000)
             print(
                 f"  round {i + 1}: ours {n / ours.seconds:,.0f} msg/s, pipelined client"
-                f" {n / plain.seconds:,.0f} msg/s; CPU ms per message: ours {ours_cpu[-1]:.3f},"
+                f" {n / plain.seconds:,.0f} msg/s, with a ledger {n / kept.seconds:,.0f} msg/s;"
+                f" CPU ms per message: ours {ours_cpu[-1]:.3f},"
                 f" server {server[-1]:.3f}, pipelined client {floor_cpu[-1]:.3f}",
                 flush=True,
             )
         print(
             f"send {db} {n:,}, {connections} connections: ours / pipelined client {summary(share, 'x')}"
+        )
+        print(
+            f"send {db} {n:,}, {connections} connections: ours / pipelined client with a ledger"
+            f" {summary(ledgered, 'x')}"
         )
         print(f"send {db} {n:,}: our CPU per message {summary(ours_cpu, ' ms', 3)}")
         if db == "postgresql":
@@ -278,6 +299,16 @@ def part_send(db: str, work: Path, n: int, rounds: int, connections: int) -> Non
     finally:
         sink.stop()
         registry.close()
+
+
+def ledger_database(registry: Registry, work: Path) -> str:
+    """Where `pipelined_ledger.py` keeps its table: a scratch database on the registry's
+    PostgreSQL server (as libpq names it), or an SQLite file beside the registry."""
+    if registry.db == "sqlite":
+        return str(work / "ledger.sqlite3")
+    url, drop = scratch_pg(registry.url.rsplit("/", 1)[0] + "/postgres")
+    registry.drops.append(drop)  # type: ignore[arg-type]
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def part_import(db: str, work: Path, n: int, rounds: int) -> None:
