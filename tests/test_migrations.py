@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 import civic_contacts.registry.models  # noqa: F401 (the models fill Base.metadata)
 from civic_contacts.db import Base, make_engine
 from civic_contacts.migrations import current_revision, ensure_schema, head_revision, upgrade
+from civic_contacts.registry.models import DELIVERIES_FILLFACTOR, PARTIAL_INDEXES
 
 # These tests start from an empty database, never the migrated template (conftest.Templates).
 pytestmark = pytest.mark.empty_db
@@ -52,6 +53,42 @@ def test_empty_database_upgraded_to_head_matches_the_models(db_url: str) -> None
         "deliveries",
     } <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_the_deliveries_partial_indexes_have_their_conditions(db_url: str) -> None:
+    """Every partial index of the deliveries is made with the condition the models name for it
+    (`PARTIAL_INDEXES`), and on PostgreSQL the table with its fillfactor."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    dialect = engine.dialect.name
+    with engine.connect() as connection:
+        if dialect == "sqlite":
+            rows = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name = 'deliveries' AND sql IS NOT NULL"
+            ).all()
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'deliveries'"
+            ).all()
+            (options,) = connection.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE relname = 'deliveries'"
+            ).one()
+            assert f"fillfactor={DELIVERIES_FILLFACTOR}" in (options or [])
+    engine.dispose()
+
+    def condition(definition: str) -> str | None:
+        _head, where, tail = definition.upper().partition(" WHERE ")
+        return " ".join(tail.replace("(", " ").replace(")", " ").split()) if where else None
+
+    found = {name: condition(sql) for name, sql in rows}
+    partial = {name: where for name, where in found.items() if where is not None}
+    expected = {
+        name: where.upper()
+        for name, where in PARTIAL_INDEXES.items()
+        if "email" in name or ("claim" in name) == (dialect == "sqlite")
+    }
+    assert partial == expected
 
 
 def test_first_use_upgrades_a_new_database(db_url: str) -> None:

@@ -129,3 +129,6 @@ def test_a_send_of_built_messages_loads_no_renderer_or_validator(demo, smtp_serv
         "civic_contacts.deliver.reasons",
     }
     assert not heavy & modules, heavy & modules
+    # Nor the dialect of the other database (the models name no dialect's arguments).
+    other = "sqlite" if demo.db_url.startswith("postgresql") else "postgresql"
+    assert f"sqlalchemy.dialects.{other}" not in modules
