@@ -666,6 +666,26 @@ def test_text_from_a_report_cannot_drive_the_terminal(tmp_path: Path) -> None:
         assert control not in shown.stdout
 
 
+def test_names_that_look_like_console_markup_are_listed_as_written(demo) -> None:
+    """A journalist's name is shown as written in a listing: "[/b]" (which the console would
+    read as a closing tag, and stop the listing) and ":fire:" (an emoji code) stay text."""
+    name = "Jo [/b] [red]Diallo :fire:"
+    added = demo(
+        "journalist",
+        "add",
+        "--outlet",
+        "agence-continentale",
+        "--name",
+        name,
+        "--email",
+        "jo.markup@example.org",
+    )
+    assert added.exit_code == 0, added.output
+    listed = demo("journalist", "list")
+    assert listed.exit_code == 0, listed.output
+    assert name in listed.stdout
+
+
 def test_input_built_to_crash_gets_one_line(
     demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

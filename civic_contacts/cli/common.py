@@ -182,7 +182,9 @@ def _console(**options: Any) -> Console:
         def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
             super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
-    return Printable(**options)
+    # No emoji codes: a name or subject with ":fire:" in it is shown as written (and the
+    # code table is never loaded).
+    return Printable(emoji=False, **options)
 
 
 def out() -> Console:
@@ -217,12 +219,15 @@ def print_json_stream(items: Iterable[Any]) -> None:
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table of rows for people."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else printable(str(v)) for v in row])
+        # As Text: a cell is shown as written, never read as markup ("[/b]" in a name would
+        # stop the listing; "[red]" would recolour it).
+        table.add_row(*[Text("" if v is None else printable(str(v))) for v in row])
     out().print(table)
 
 
