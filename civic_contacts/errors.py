@@ -18,6 +18,18 @@ class CivicContactsError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (a build's second process raises it in the first): every field kept,
+        # whatever the subclass's own arguments are.
+        return (_rebuilt, (type(self), dict(self.__dict__)))
+
+
+def _rebuilt(kind: type[CivicContactsError], fields: dict[str, object]) -> CivicContactsError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, fields.get("message"))
+    error.__dict__.update(fields)
+    return error
+
 
 class ConfigError(CivicContactsError):
     """A setting is missing or malformed."""

@@ -3,7 +3,8 @@
 A batch's outbox is `DIR/manifest.jsonl` (one line per message), `DIR/<outlet>/<address>.eml`
 and `DIR/preview.html`, built in a sibling temporary folder and renamed into place at the end.
 The `.eml` files are created by a separate small process (`outbox_writer.py`) while this one
-renders; what a killed build left beside the outbox is removed by the next build.
+renders, or, in a large build, by the second process that assembles them (`render_worker.py`);
+what a killed build left beside the outbox is removed by the next build.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _BATCH = 1 << 16
 _json_text = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (as ensure_ascii=False)
 
 if TYPE_CHECKING:
+    from civic_contacts.compose.render_worker import RenderWorker
     from civic_contacts.compose.templates import Recipient, Variant
 
 
@@ -106,7 +108,7 @@ class FileWriter:
     spent waiting. Records go to the pipe a few together (`_BATCH` bytes), so the writer wakes
     once for several files. Only the pipe's buffer and one batch wait in memory. The writer's
     first error is raised by `put` or `finish`. With `separate=False`, or where no interpreter
-    can be started, `put` writes every file itself."""
+    can be started, `put` writes every file itself. The process starts with the first file."""
 
     def __init__(self, folder: Path, separate: bool = True) -> None:
         self.folder = folder
@@ -118,10 +120,17 @@ class FileWriter:
         self.batch: list[bytes] = []
         self.batched = 0
         self.written_here = 0
-        if separate and sys.executable:
+        self.separate = separate and bool(sys.executable)
+        self.started = False
+
+    def _start(self) -> None:
+        """Start the writer process (at the first file: a build whose files another process
+        writes never starts it)."""
+        self.started = True
+        if self.separate:
             with contextlib.suppress(OSError):
                 self.process = subprocess.Popen(
-                    [sys.executable, "-I", str(Path(outbox_writer.__file__)), str(folder)],
+                    [sys.executable, "-I", str(Path(outbox_writer.__file__)), str(self.folder)],
                     stdin=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     bufsize=0,
@@ -142,6 +151,8 @@ class FileWriter:
     def put(self, relative: str, data: bytes) -> None:
         """Hand one file (path relative to the folder, with `/`) to the writer, or write it
         here when the writer is behind."""
+        if not self.started:
+            self._start()
         if self.process is None or not self._send_unsent():
             self._write_here(relative, data)
             return
@@ -220,6 +231,12 @@ class FileWriter:
 
     def _failure(self, reason: str) -> OSError:
         return OSError(f"writing the outbox in {self.folder} failed: {reason}")
+
+
+def preview_key(planned: Planned) -> tuple[str, str, tuple[str, ...]]:
+    """What makes a variant in the preview: the outlet, the language and the contacts (not the
+    variant object's id, which one made later may reuse once an earlier one is gone)."""
+    return (planned.outlet, planned.variant.language, planned.contact_names)
 
 
 @dataclass
@@ -390,6 +407,7 @@ class Outbox:
         try:
             (self.building / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
             self.writer = FileWriter(self.building)
+            self.worker: RenderWorker | None = None
             self.manifest = open(self.building / "manifest.jsonl", "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             shutil.rmtree(self.building, ignore_errors=True)
@@ -403,24 +421,48 @@ class Outbox:
     def add(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
         """Write one message and its manifest line; `html` gives its HTML for the preview."""
         try:
-            self._add(built, fallback, html)
+            self.writer.put(built.planned.path, built.data)
+            self.note(built, fallback, html)
         except OSError as exc:
             raise _unwritable(self.folder, exc) from None
 
-    def _add(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
+    def note(self, built: BuiltMessage, fallback: bool, html: Callable[[], str]) -> None:
+        """A message's manifest line, and its place in the preview, when its file is written
+        (by `add`, or by the build's second process: see `start_worker`)."""
         planned = built.planned
-        self.writer.put(planned.path, built.data)
         self.manifest.write(self._line(built, fallback))
         self.messages += 1
-        # What makes a variant: the outlet, the language and the contacts (not the object's id,
-        # which a variant made later may reuse once an earlier one is gone).
-        key = (planned.outlet, planned.variant.language, planned.contact_names)
+        key = preview_key(planned)
         if key in self.variants:
             self.variants[key].recipients += 1
         elif len(self.variants) < self.max_preview_variants:
             self.variants[key] = preview_variant(
                 built, html(), planned.language_reason, planned.routed
             )
+
+    def wants_preview(self, planned: Planned) -> bool:
+        """Whether a message like this one would be the first of its variant in the preview."""
+        return (
+            preview_key(planned) not in self.variants
+            and len(self.variants) < self.max_preview_variants
+        )
+
+    def start_worker(self, templates: Path | None) -> RenderWorker | None:
+        """A second process that assembles the messages and writes their files into this
+        outbox (None where none can be started); `abandon` stops it."""
+        from civic_contacts.compose.render_worker import RenderWorker
+
+        if not sys.executable:
+            return None
+        try:
+            self.worker = RenderWorker(self.building, templates)
+        except OSError:
+            return None
+        return self.worker
+
+    def unwritable(self, exc: OSError) -> OutboxError:
+        """The one-line error of a file that could not be written here."""
+        return _unwritable(self.folder, exc)
 
     def _line(self, built: BuiltMessage, fallback: bool) -> str:
         """The message's manifest line: what `json.dumps` of its fields would write, with the
@@ -477,6 +519,8 @@ class Outbox:
         """Stop writing and remove the half-built copy."""
         self.manifest.close()
         self.writer.abandon()
+        if self.worker is not None:
+            self.worker.abandon()
         shutil.rmtree(self.building, ignore_errors=True)
 
 

@@ -298,6 +298,7 @@ class Renderer:
     """Jinja2 templates: the user's folder first (if any), then the shipped ones."""
 
     def __init__(self, templates: Path | None = None) -> None:
+        self.templates = templates
         folders = []
         if templates is not None:
             if not templates.is_dir():

@@ -8,15 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civic_contacts.compose.assemble import Assembler
-from civic_contacts.compose.outbox import BuiltMessage, Outbox
+from civic_contacts.compose.outbox import BuiltMessage, Outbox, preview_key
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
 from civic_contacts.db import analyze_now, utcnow
@@ -33,9 +35,12 @@ from civic_contacts.deliver.plan import (
     plan_batch,
 )
 from civic_contacts.deliver.recipients import Identity, check_identity
-from civic_contacts.deliver.reconcile import Reconciled, Reconciler, with_known
+from civic_contacts.deliver.reconcile import Known, Reconciled, Reconciler, with_known
 from civic_contacts.registry import store as registry
 from civic_contacts.registry.models import Batch, Release
+
+if TYPE_CHECKING:
+    from civic_contacts.compose.render_worker import RenderWorker, Result
 
 
 def render_message(planned: PlannedMessage, assembler: Assembler) -> BuiltMessage:
@@ -195,6 +200,15 @@ def build_batch(
     )
 
 
+# From this many messages a build assembles and writes them in a second process while this one
+# plans and records (see `compose.render_worker`): below it, the second interpreter's start
+# would cost more than it saves.
+SECOND_PROCESS_FROM = 2_000
+# Messages handed to the second process and not yet recorded here, at most (memory stays a
+# chunk's whatever the batch's size).
+IN_FLIGHT = 4_096
+
+
 def write_messages(
     plan: BatchPlan,
     assembler: Assembler,
@@ -204,6 +218,10 @@ def write_messages(
 ) -> int:
     """Render every planned message, record it in `book` and add it to `box` (when there is
     one); returns how many. Shared by batches and notices."""
+    if box is not None and plan.count >= SECOND_PROCESS_FROM:
+        worker = box.start_worker(assembler.renderer.templates)
+        if worker is not None:
+            return _write_in_two(plan, worker, book, box, progress)
     tick = progress or (lambda done, total: None)
     written = 0
     for planned, known in with_known(plan.messages(), book):
@@ -218,6 +236,50 @@ def write_messages(
         written += 1
         if written % 50 == 0:
             tick(written, plan.count)
+    tick(written, plan.count)
+    return written
+
+
+def _write_in_two(
+    plan: BatchPlan,
+    worker: RenderWorker,
+    book: Reconciler,
+    box: Outbox,
+    progress: Progress | None,
+) -> int:
+    """`write_messages` with the messages assembled and written by the second process, in the
+    plan's order: each is recorded, and its manifest line written, when its hash comes back."""
+    tick = progress or (lambda done, total: None)
+    waiting: deque[tuple[PlannedMessage, Known | None]] = deque()
+    asked: set[tuple[str, str, tuple[str, ...]]] = set()
+    written = 0
+
+    def take(results: list[Result]) -> None:
+        nonlocal written
+        for content_hash, subject, data, html in results:
+            planned, known = waiting.popleft()
+            built = BuiltMessage(planned, data or b"", content_hash, subject)
+            book.record(built, known)
+            box.note(built, planned.fallback, functools.partial(str, html or ""))
+            written += 1
+            if written % 50 == 0:
+                tick(written, plan.count)
+
+    try:
+        for planned, known in with_known(plan.messages(), book):
+            # Only the first message of each of the preview's variants comes back whole.
+            key = preview_key(planned)
+            preview = key not in asked and box.wants_preview(planned)
+            if preview:
+                asked.add(key)
+            worker.add(planned.variant, planned.recipient, planned.reply_to, planned.path, preview)
+            waiting.append((planned, known))
+            for results in worker.results(wait=len(waiting) > IN_FLIGHT):
+                take(results)
+        for results in worker.finish():
+            take(results)
+    except OSError as exc:
+        raise box.unwritable(exc) from None
     tick(written, plan.count)
     return written
 

@@ -99,9 +99,10 @@ def test_when_the_writer_is_behind_this_process_writes_and_every_file_arrives_on
     import signal
 
     writer = FileWriter(tmp_path)
+    writer.put("o0/first@example.org.eml", b"x")  # the first file starts the writer process
     assert writer.process is not None
     os.kill(writer.process.pid, signal.SIGSTOP)
-    expected = {}
+    expected = {"o0/first@example.org.eml": b"x"}
     try:
         for i in range(400):
             relative = f"o{i % 3}/j{i}@example.org.eml"
