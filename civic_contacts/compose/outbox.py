@@ -211,6 +211,7 @@ class FileWriter:
                 self.pipe.close()
         if self.process.wait() != 0:
             self._raise_failure()
+        self._close_stderr()
 
     def abandon(self) -> None:
         """Stop the writer (the folder is about to be removed)."""
@@ -220,6 +221,11 @@ class FileWriter:
         with contextlib.suppress(BrokenPipeError):
             self.pipe.close()
         self.process.wait()
+        self._close_stderr()
+
+    def _close_stderr(self) -> None:
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
 
     def _raise_failure(self) -> NoReturn:
         """Stop the writer process and raise what it said on its way out."""
@@ -227,6 +233,7 @@ class FileWriter:
         self.process.kill()
         self.process.wait()
         reason = self.process.stderr.read().decode("utf-8", "replace").strip()
+        self._close_stderr()
         raise self._failure(reason or "writer stopped")
 
     def _failure(self, reason: str) -> OSError:
@@ -521,6 +528,7 @@ class Outbox:
         self.writer.abandon()
         if self.worker is not None:
             self.worker.abandon()
+            self.worker.close()
         shutil.rmtree(self.building, ignore_errors=True)
 
 

@@ -199,6 +199,7 @@ class RenderWorker:
         self.process.stdin.close()
         if self.process.wait() != 0:
             self._failed()
+        self.close()
 
     def abandon(self) -> None:
         """Stop the worker (the outbox is about to be removed)."""
@@ -208,11 +209,19 @@ class RenderWorker:
             self.process.stdin.close()
         self.process.wait()
 
+    def close(self) -> None:
+        """Close the pipes from the ended worker, once its reader has seen their end."""
+        self.reader.join(timeout=5)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
     def _failed(self) -> NoReturn:
         """The worker ended without an answer: its last words, as the writer's would be."""
         self.abandon()
         assert self.process.stderr is not None
         said = self.process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        self.close()
         raise OSError(f"the build's second process stopped: {said[-1] if said else 'no reason'}")
 
 
