@@ -15,7 +15,10 @@ from sqlalchemy.engine import Engine
 from civic_contacts.compose.outbox import Outbox
 from civic_contacts.config import load_settings
 from civic_contacts.db import session_factory
-from civic_contacts.deliver import build, plan
+from civic_contacts.deliver import build, notices, plan
+from civic_contacts.deliver.send import send_batch
+from civic_contacts.deliver.sender import SendOptions
+from civic_contacts.deliver.transport import MemoryTransport
 from civic_contacts.errors import InputError
 from civic_contacts.registry.models import Delivery, Journalist
 from tests.deliver.test_send import make_registry
@@ -98,3 +101,34 @@ def test_an_error_in_the_second_process_is_the_builds_own(
     assert said[0] == said[1] and "line break" in said[0]
     with session_factory(engine)() as session:
         assert session.scalar(select(Delivery.id).limit(1)) is None
+
+
+def test_a_notice_in_two_processes_is_the_notice_in_one(
+    engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notice (rendered whole for each journalist, threaded with their original) to those
+    sent the release: the same files, manifest and preview from one process or two."""
+    make_registry(db_url, outlets=4, per_outlet=6, embargo=LIFT)
+    settings = load_settings(db=db_url)
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        build.build_batch(session, "sahel-civilians", None, plan.BuildOptions(), settings)
+    with factory() as session:
+        report = send_batch(session, "sahel-civilians", MemoryTransport(), SendOptions(), settings)
+    assert report.sent == 24
+    options = plan.BuildOptions(now=dt.datetime(2031, 3, 2, 8, 0, tzinfo=dt.UTC))
+    made = []
+    for two in (False, True):
+        monkeypatch.setattr(build, "SECOND_PROCESS_FROM", 1 if two else 10**9)
+        folder = tmp_path / f"reminder-{two}"
+        with factory() as session, session.begin():
+            notice = notices.build_notice(
+                session, "sahel-civilians", "reminder", folder, options, settings
+            )
+            session.rollback()
+        files = {
+            str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+        }
+        made.append((notice.messages, files))
+    assert made[0][0] == 24 and sum(n.endswith(".eml") for n in made[0][1]) == 24
+    assert made[1] == made[0]
