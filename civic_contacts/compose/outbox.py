@@ -237,7 +237,12 @@ class FileWriter:
         raise self._failure(reason or "writer stopped")
 
     def _failure(self, reason: str) -> OSError:
-        return OSError(f"writing the outbox in {self.folder} failed: {reason}")
+        # The system's error number, when the reason gives one, is kept: it says why in words
+        # of its own ("the disk is full"; see `_unwritable`).
+        number = re.search(r"\[Errno (\d+)\]", reason)
+        if number is None:
+            return OSError(f"writing the outbox in {self.folder} failed: {reason}")
+        return OSError(int(number[1]), f"writing the outbox in {self.folder} failed: {reason}")
 
 
 def preview_key(planned: Planned) -> tuple[str, str, tuple[str, ...]]:
@@ -524,7 +529,10 @@ class Outbox:
 
     def abandon(self) -> None:
         """Stop writing and remove the half-built copy."""
-        self.manifest.close()
+        # (Closing flushes the manifest's last lines: on a full disk that fails too, and the
+        # copy is removed all the same.)
+        with contextlib.suppress(OSError):
+            self.manifest.close()
         self.writer.abandon()
         if self.worker is not None:
             self.worker.abandon()

@@ -217,8 +217,18 @@ class RenderWorker:
                 stream.close()
 
     def _failed(self) -> NoReturn:
-        """The worker ended without an answer: its last words, as the writer's would be."""
+        """The worker ended: the error it sent on its way out (it may still be in the pipe
+        when this process finds the worker gone), or else its last words."""
         self.abandon()
+        self.reader.join(timeout=5)
+        while True:
+            try:
+                answer = self.answers.get(block=False)
+            except queue.Empty:
+                break
+            if isinstance(answer, tuple) and answer[:1] == (ERROR,):
+                self.close()
+                raise answer[1]
         assert self.process.stderr is not None
         said = self.process.stderr.read().decode("utf-8", "replace").strip().splitlines()
         self.close()

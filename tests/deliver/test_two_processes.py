@@ -6,6 +6,8 @@ build's own error, with nothing written or recorded."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from civic_contacts.deliver import build, notices, plan
 from civic_contacts.deliver.send import send_batch
 from civic_contacts.deliver.sender import SendOptions
 from civic_contacts.deliver.transport import MemoryTransport
-from civic_contacts.errors import InputError
+from civic_contacts.errors import InputError, OutboxError
 from civic_contacts.registry.models import Delivery, Journalist
 from tests.deliver.test_send import make_registry
 
@@ -132,3 +134,40 @@ def test_a_notice_in_two_processes_is_the_notice_in_one(
         made.append((notice.messages, files))
     assert made[0][0] == 24 and sum(n.endswith(".eml") for n in made[0][1]) == 24
     assert made[1] == made[0]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Path:
+    """A folder on a disk of 256 KiB of its own (a tmpfs; mounting one needs root)."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = os.geteuid() == 0 and (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+    if not mounted:
+        pytest.skip("a small disk of its own needs root and mount")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_stops_a_build_in_one_line_and_leaves_nothing(
+    engine: Engine, db_url: str, small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outbox on a disk that fills up half way: one process or two, the build stops with
+    "the disk is full", leaves nothing on that disk and records nothing."""
+    # Enough messages that this process is still handing them over when the second one stops.
+    make_registry(db_url, outlets=40, per_outlet=50, embargo=LIFT)
+    for two in (False, True):
+        with pytest.raises(OutboxError) as raised:
+            _build(engine, db_url, small_disk / "outbox", two, monkeypatch)
+        assert str(raised.value) == (
+            f"cannot write the outbox {small_disk / 'outbox'}: the disk is full;"
+            " nothing was written"
+        )
+        assert list(small_disk.iterdir()) == []
+    with session_factory(engine)() as session:
+        assert session.scalar(select(Delivery.id).limit(1)) is None
