@@ -368,6 +368,10 @@ class Renderer:
             subject = self.template(prefix + "subject", variant.language).render(context).strip()
             text = self.template(prefix + "text", variant.language).render(context)
             html = self.template(prefix + "html", variant.language).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise InputError(
+                f"template error in {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+            ) from None
         except jinja2.TemplateError as exc:
             raise InputError(f"template error: {exc}") from None
         subject = _SUBJECT_SPACE.sub(" ", subject).strip()  # no-break spaces stay

@@ -311,6 +311,11 @@ def test_broken_template_leaves_nothing(demo, tmp_path: Path) -> None:
     result = demo("batch", "build", "new", "--out", str(out), "--templates", str(own), expect=2)
     assert "template error" in result.stderr and "no_such_value" in result.stderr
     assert not out.exists() and not list(tmp_path.glob(".bad-out*"))
+    # A template that does not parse is named, with its line.
+    (own / "subject.en.txt").write_text("Release\n{{ title \n", encoding="utf-8")
+    result = demo("batch", "build", "new", "--out", str(out), "--templates", str(own), expect=2)
+    assert result.stderr.startswith(f"error: template error in {own / 'subject.en.txt'}, line 2:")
+    assert not out.exists() and not list(tmp_path.glob(".bad-out*"))
 
 
 def test_refuses_to_overwrite_a_folder_that_is_not_an_outbox(demo, tmp_path: Path) -> None:
