@@ -260,8 +260,8 @@ def _claim_statements(
 ) -> tuple[Any, Any, Any]:
     """A claim's three statements for one batch: the candidates, the update that takes them
     and the look for suppressed addresses among them. Made once (a claim's values are bound
-    parameters), so that a claim is not a pass through SQLAlchemy's constructors each time:
-    those cost a fifth of a send's CPU."""
+    parameters), so that a claim is not a pass through SQLAlchemy's constructors each time
+    (about 20 us a message sent, side by side)."""
     candidates = (
         select(Delivery.id)
         .where(key.where(), Delivery.status == S.PENDING.value, current_release(key))

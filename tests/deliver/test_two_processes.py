@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -137,7 +138,7 @@ def test_a_notice_in_two_processes_is_the_notice_in_one(
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Path:
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A folder on a disk of 256 KiB of its own (a tmpfs; mounting one needs root)."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
