@@ -23,6 +23,9 @@ How "nothing lost, nothing sent twice" holds:
   Message-ID, and nothing else does.
 - Claims of a run that died on this machine are taken back at once on the next start (its
   process is gone); claims from another machine are taken back after `LEASE`.
+
+One module: the statuses, the guarded moves, the claims and the marks are one protocol, and
+the promise above is checked by reading them together.
 """
 
 from __future__ import annotations
@@ -38,19 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    String,
-    Update,
-    and_,
-    any_,
-    bindparam,
-    exists,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Update, and_, bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -274,6 +265,7 @@ def _claim_statements(
     if skip:
         candidates = candidates.where(Delivery.id.not_in(skip))
     if dialect == "postgresql":
+        from sqlalchemy import Integer, String, any_
         from sqlalchemy.dialects.postgresql import ARRAY
 
         # The ids go back as one array (see db.matching).
