@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import os
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -204,6 +205,8 @@ def build_batch(
 # plans and records (see `compose.render_worker`): below it, the second interpreter's start
 # would cost more than it saves.
 SECOND_PROCESS_FROM = 2_000
+# The cores this process may run on: with one, a second process only adds its start.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 # Messages handed to the second process and not yet recorded here, at most (memory stays a
 # chunk's whatever the batch's size).
 IN_FLIGHT = 4_096
@@ -218,7 +221,7 @@ def write_messages(
 ) -> int:
     """Render every planned message, record it in `book` and add it to `box` (when there is
     one); returns how many. Shared by batches and notices."""
-    if box is not None and plan.count >= SECOND_PROCESS_FROM:
+    if box is not None and plan.count >= SECOND_PROCESS_FROM and CORES > 1:
         worker = box.start_worker(assembler.renderer.templates)
         if worker is not None:
             return _write_in_two(plan, worker, book, box, progress)

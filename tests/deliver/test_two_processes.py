@@ -35,6 +35,7 @@ def _build(
     folder: Path,
     two: bool,
     monkeypatch: pytest.MonkeyPatch,
+    cores: int = 2,
 ) -> tuple[int, dict[str, bytes], dict[str, tuple[str, str]], int]:
     """Build into `folder` in one process or two; what was written and recorded (rolled back),
     and how many second processes were started."""
@@ -47,6 +48,7 @@ def _build(
 
     monkeypatch.setattr(Outbox, "start_worker", counted)
     monkeypatch.setattr(build, "SECOND_PROCESS_FROM", 1 if two else 10**9)
+    monkeypatch.setattr(build, "CORES", cores)
     settings = load_settings(db=db_url)
     options = plan.BuildOptions(now=dt.datetime(2031, 3, 1, 8, 0, tzinfo=dt.UTC))
     with session_factory(engine)() as session, session.begin():
@@ -80,6 +82,9 @@ def test_a_build_in_two_processes_is_the_build_in_one_byte_for_byte(
     assert sum(name.endswith(".eml") for name in files) == 108
     assert {"manifest.jsonl", "preview.html"} <= set(files)
     assert two[:3] == one[:3]
+    # With one core to run on, a large build stays in one process.
+    alone = _build(engine, db_url, tmp_path / "alone", True, monkeypatch, cores=1)
+    assert alone[3] == 0 and alone[:3] == one[:3]
 
 
 def test_an_error_in_the_second_process_is_the_builds_own(
@@ -123,6 +128,7 @@ def test_a_notice_in_two_processes_is_the_notice_in_one(
     made = []
     for two in (False, True):
         monkeypatch.setattr(build, "SECOND_PROCESS_FROM", 1 if two else 10**9)
+        monkeypatch.setattr(build, "CORES", 2)
         folder = tmp_path / f"reminder-{two}"
         with factory() as session, session.begin():
             notice = notices.build_notice(
