@@ -25,6 +25,7 @@ import queue
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,17 +109,24 @@ class RenderWorker:
     SLOTS = 64  # variants the worker keeps
 
     def __init__(self, folder: Path, templates: Path | None) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                str(folder),
-                str(templates or ""),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        # Its standard error goes to a file, not a pipe: warnings it may print could fill a
+        # pipe nobody reads while it works, and stop it. Closed by `close`.
+        self.said = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    str(folder),
+                    str(templates or ""),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.said,
+            )
+        except BaseException:
+            self.said.close()
+            raise
         self.answers: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -212,9 +220,9 @@ class RenderWorker:
     def close(self) -> None:
         """Close the pipes from the ended worker, once its reader has seen their end."""
         self.reader.join(timeout=5)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.said.close()
 
     def _failed(self) -> NoReturn:
         """The worker ended: the error it sent on its way out (it may still be in the pipe
@@ -229,8 +237,8 @@ class RenderWorker:
             if isinstance(answer, tuple) and answer[:1] == (ERROR,):
                 self.close()
                 raise answer[1]
-        assert self.process.stderr is not None
-        said = self.process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        self.said.seek(0)
+        said = self.said.read().decode("utf-8", "replace").strip().splitlines()
         self.close()
         raise OSError(f"the build's second process stopped: {said[-1] if said else 'no reason'}")
 
