@@ -20,6 +20,7 @@ import binascii
 import datetime as dt
 import email
 import functools
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from email import policy
@@ -64,6 +65,12 @@ PROBES: tuple[tuple[str, str, str | None], ...] = (
         "https://press.example.org/preferences?token=Xy-z_0.1&lang=fr",
     ),
 )
+
+
+def content_hash(data: bytes) -> str:
+    """A message's content hash: recorded with its delivery when it is built, checked against
+    the file before it is sent."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def qp(text: str) -> bytes:

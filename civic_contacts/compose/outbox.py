@@ -452,12 +452,10 @@ class Outbox:
                 built, html(), planned.language_reason, planned.routed
             )
 
-    def wants_preview(self, planned: Planned) -> bool:
-        """Whether a message like this one would be the first of its variant in the preview."""
-        return (
-            preview_key(planned) not in self.variants
-            and len(self.variants) < self.max_preview_variants
-        )
+    def wants_preview(self, key: tuple[str, str, tuple[str, ...]]) -> bool:
+        """Whether a message of this variant (`preview_key`) would be the first of it in the
+        preview."""
+        return key not in self.variants and len(self.variants) < self.max_preview_variants
 
     def start_worker(self, templates: Path | None) -> RenderWorker | None:
         """A second process that assembles the messages and writes their files into this

@@ -19,7 +19,6 @@ the libraries the building process has (its environment is passed on).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import pickle
 import queue
 import struct
@@ -61,14 +60,13 @@ def frame(value: Any) -> bytes:
 
 def serve(folder: str, templates: str, source: IO[bytes], sink: IO[bytes]) -> None:
     """Answer frames from `source` on `sink` until the end of `source`."""
-    from civic_contacts.compose.assemble import Assembler
+    from civic_contacts.compose.assemble import Assembler, content_hash
     from civic_contacts.compose.outbox_writer import write_file
     from civic_contacts.compose.templates import Renderer
 
     assembler = Assembler(Renderer(Path(templates) if templates else None))
     slots: dict[int, Any] = {}
     made: set[str] = set()
-    sha256 = hashlib.sha256
     while True:
         records = read_frame(source)
         if records is None:
@@ -85,9 +83,9 @@ def serve(folder: str, templates: str, source: IO[bytes], sink: IO[bytes]) -> No
                 write_file(folder, path, data, made)
                 if preview:
                     html = assembler.html_for(variant, recipient)
-                    results.append((sha256(data).hexdigest(), subject, data, html))
+                    results.append((content_hash(data), subject, data, html))
                 else:
-                    results.append((sha256(data).hexdigest(), subject, None, None))
+                    results.append((content_hash(data), subject, None, None))
         except Exception as exc:  # the parent raises it as its own
             try:
                 said = frame((ERROR, exc))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import os
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civic_contacts.compose.assemble import Assembler
+from civic_contacts.compose.assemble import Assembler, content_hash
 from civic_contacts.compose.outbox import BuiltMessage, Outbox, preview_key
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
 def render_message(planned: PlannedMessage, assembler: Assembler) -> BuiltMessage:
     """Render one planned message to bytes (its headers checked on the way out)."""
     data, subject = assembler.build(planned.variant, planned.recipient, planned.reply_to)
-    return BuiltMessage(planned, data, hashlib.sha256(data).hexdigest(), subject)
+    return BuiltMessage(planned, data, content_hash(data), subject)
 
 
 def stored_batch(session: Session, release: Release) -> Batch | None:
@@ -259,9 +258,9 @@ def _write_in_two(
 
     def take(results: list[Result]) -> None:
         nonlocal written
-        for content_hash, subject, data, html in results:
+        for digest, subject, data, html in results:
             planned, known = waiting.popleft()
-            built = BuiltMessage(planned, data or b"", content_hash, subject)
+            built = BuiltMessage(planned, data or b"", digest, subject)
             book.record(built, known)
             box.note(built, planned.fallback, functools.partial(str, html or ""))
             written += 1
@@ -272,7 +271,7 @@ def _write_in_two(
         for planned, known in with_known(plan.messages(), book):
             # Only the first message of each of the preview's variants comes back whole.
             key = preview_key(planned)
-            preview = key not in asked and box.wants_preview(planned)
+            preview = key not in asked and box.wants_preview(key)
             if preview:
                 asked.add(key)
             worker.add(planned.variant, planned.recipient, planned.reply_to, planned.path, preview)

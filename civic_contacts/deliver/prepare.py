@@ -5,7 +5,6 @@ demand (`OutletSource`, `PlannedSource`), always the ones that were built."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civic_contacts.compose.assemble import Assembler
+from civic_contacts.compose.assemble import Assembler, content_hash
 from civic_contacts.compose.templates import Renderer
 from civic_contacts.config import Settings
 from civic_contacts.deliver import approval
@@ -264,7 +263,7 @@ always the message that was built, checked against the hash recorded then (see `
 def built(data: bytes, claimed: Claimed) -> bytes:
     """`data` when it is the message recorded for the delivery (same SHA-256), else a
     `SendError`: something it is made from changed since the build."""
-    if hashlib.sha256(data).hexdigest() != claimed.content_hash:
+    if content_hash(data) != claimed.content_hash:
         raise SendError(
             f"the message for {claimed.email} is not the one built: the registry, the"
             " templates or the unsubscribe secret (kept beside the config file) changed"
@@ -371,7 +370,7 @@ class OutletSource:
             except OSError:
                 pass
             else:
-                if hashlib.sha256(data).hexdigest() == claimed.content_hash:
+                if content_hash(data) == claimed.content_hash:
                     self.from_outbox += 1
                     return data
         with self.lock:
